@@ -1,0 +1,35 @@
+"""Masking of personal data for users whose role does not allow the full view."""
+
+from django.conf import settings
+
+
+def can_view_personal_data(user) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.is_superuser or getattr(user, "role", None) in settings.PII_FULL_VIEW_ROLES
+
+
+def mask_id_number(value: str) -> str:
+    """Keep the region (first 6) and the last 4 characters: 513424********1234."""
+    if not value:
+        return ""
+    if len(value) <= 10:
+        return "*" * len(value)
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str) -> str:
+    """Keep the first 3 and last 4 digits: 138****5678."""
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def shown_id_number(user, value: str) -> str:
+    return value if can_view_personal_data(user) else mask_id_number(value)
+
+
+def shown_phone(user, value: str) -> str:
+    return value if can_view_personal_data(user) else mask_phone(value)

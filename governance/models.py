@@ -1,0 +1,367 @@
+"""The org chain (OrgUnit tree), households, residents and staff users."""
+
+import re
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from mptt.managers import TreeManager
+from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
+from simple_history.models import HistoricalRecords
+
+from governance.scope import ScopedQuerySet
+from governance.validators import (
+    normalize_id_number,
+    parse_id_number,
+    validate_phone,
+)
+
+
+class Level(models.TextChoices):
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+    TOWNSHIP = "township", _("Township")
+    VILLAGE = "village", _("Village/community")
+    GRID = "grid", _("Grid")
+    MICRO_GRID = "micro_grid", _("Micro-grid")
+
+
+LEVEL_ORDER = [Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE, Level.GRID, Level.MICRO_GRID]
+# Levels whose nodes carry an official 12-digit statistical division code.
+DIVISION_LEVELS = {Level.CITY, Level.COUNTY, Level.TOWNSHIP, Level.VILLAGE}
+# Levels a household may belong to (the micro-grid level is optional).
+HOUSEHOLD_LEVELS = {Level.GRID, Level.MICRO_GRID}
+
+
+class Kind(models.TextChoices):
+    CITY = "city", _("Prefecture-level city")
+    COUNTY = "county", _("County")
+    DISTRICT = "district", _("District")
+    COUNTY_CITY = "county_city", _("County-level city")
+    TOWN = "town", _("Town")
+    TOWNSHIP = "township", _("Township")
+    SUBDISTRICT = "subdistrict", _("Subdistrict")
+    VILLAGE = "village", _("Village")
+    COMMUNITY = "community", _("Community")
+    GRID_STANDARD = "grid_standard", _("Comprehensive grid")
+    GRID_NEW_ESTATE = "grid_new_estate", _("New-estate grid")
+    GRID_URBAN_VILLAGE = "grid_urban_village", _("Urban-village grid")
+    GRID_OLD_ESTATE = "grid_old_estate", _("Old-estate grid")
+    GRID_WORK_UNIT = "grid_work_unit", _("Work-unit grid")
+    GRID_PERI_URBAN = "grid_peri_urban", _("Peri-urban grid")
+    MICRO_GRID = "micro_grid", _("Micro-grid")
+
+
+KINDS_BY_LEVEL = {
+    Level.CITY: {Kind.CITY},
+    Level.COUNTY: {Kind.COUNTY, Kind.DISTRICT, Kind.COUNTY_CITY},
+    Level.TOWNSHIP: {Kind.TOWN, Kind.TOWNSHIP, Kind.SUBDISTRICT},
+    Level.VILLAGE: {Kind.VILLAGE, Kind.COMMUNITY},
+    Level.GRID: {
+        Kind.GRID_STANDARD,
+        Kind.GRID_NEW_ESTATE,
+        Kind.GRID_URBAN_VILLAGE,
+        Kind.GRID_OLD_ESTATE,
+        Kind.GRID_WORK_UNIT,
+        Kind.GRID_PERI_URBAN,
+    },
+    Level.MICRO_GRID: {Kind.MICRO_GRID},
+}
+
+_GRID_SUFFIX_RE = re.compile(r"^[0-9A-Za-z]{1,6}$")
+
+
+def division_code_error(level: str, code: str, parent_code: str | None) -> str | None:
+    """Why ``code`` is not a valid code for a unit of ``level`` under ``parent_code``.
+
+    Shared by OrgUnit.clean() and the division import, so both give the same message.
+    """
+    if level in DIVISION_LEVELS:
+        if not re.fullmatch(r"\d{12}", code or ""):
+            return gettext("Division code must be exactly 12 digits.")
+        if level == Level.CITY and (code[4:] != "00000000" or code[2:4] == "00"):
+            return gettext("A city code is 4 digits followed by 8 zeros.")
+        if level == Level.COUNTY and (code[6:] != "000000" or code[4:6] == "00"):
+            return gettext("A county code is 6 digits followed by 6 zeros.")
+        if level == Level.TOWNSHIP and (code[9:] != "000" or code[6:9] == "000"):
+            return gettext("A township code is 9 digits followed by 3 zeros.")
+        if level == Level.VILLAGE and code[9:] == "000":
+            return gettext("A village code must not end with 000.")
+        if parent_code:
+            prefix_len = {Level.COUNTY: 4, Level.TOWNSHIP: 6, Level.VILLAGE: 9}.get(level)
+            if prefix_len and code[:prefix_len] != parent_code[:prefix_len]:
+                return gettext("Code %(code)s must start with the parent's prefix %(prefix)s.") % {
+                    "code": code,
+                    "prefix": parent_code[:prefix_len],
+                }
+        return None
+    # Grids and micro-grids have no national code: the parent's code plus a short suffix.
+    if not parent_code:
+        return None
+    if not code.startswith(parent_code) or not _GRID_SUFFIX_RE.match(code[len(parent_code) :]):
+        return gettext(
+            "Code %(code)s must be the parent's code %(parent)s followed by 1-6 letters or digits."
+        ) % {"code": code, "parent": parent_code}
+    return None
+
+
+def level_error(level: str, parent_level: str | None) -> str | None:
+    """Why a unit of ``level`` cannot hang under a unit of ``parent_level``."""
+    if parent_level is None:
+        if level in (Level.CITY, Level.COUNTY):
+            return None
+        return gettext("Only a city or a county can be a top-level unit.")
+    if LEVEL_ORDER.index(level) != LEVEL_ORDER.index(parent_level) + 1:
+        return gettext("A %(child)s cannot be placed under a %(parent)s; it belongs under a %(expected)s.") % {
+            "child": Level(level).label,
+            "parent": Level(parent_level).label,
+            "expected": Level(LEVEL_ORDER[LEVEL_ORDER.index(level) - 1]).label,
+        }
+    return None
+
+
+class OrgUnitQuerySet(TreeQuerySet, ScopedQuerySet):
+    pass
+
+
+class OrgUnitManager(TreeManager.from_queryset(OrgUnitQuerySet)):
+    pass
+
+
+class OrgUnit(MPTTModel):
+    """A unit of the administrative chain (组织单元): city, county ... grid, micro-grid."""
+
+    org_scope_field = ""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100, help_text=_("The name as published."))
+    short_name = models.CharField(
+        _("short name"), max_length=100, blank=True, help_text=_("Display name without the committee suffix.")
+    )
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    parent = TreeForeignKey(
+        "self",
+        verbose_name=_("parent unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["lft", "rght", "tree_id", "mptt_level"])
+    objects = OrgUnitManager()
+
+    class MPTTMeta:
+        order_insertion_by = ["code"]
+        # "level" is the domain's word (county, township ...); MPTT's depth gets another name.
+        level_attr = "mptt_level"
+
+    class Meta:
+        verbose_name = _("org unit")
+        verbose_name_plural = _("org units")
+        indexes = [models.Index(fields=["level", "code"])]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+    def clean(self):
+        errors = {}
+        if self.level and self.kind and self.kind not in KINDS_BY_LEVEL[self.level]:
+            errors["kind"] = gettext("Kind %(kind)s does not fit level %(level)s.") % {
+                "kind": Kind(self.kind).label,
+                "level": Level(self.level).label,
+            }
+        parent = self.parent
+        if self.level:
+            message = level_error(self.level, parent.level if parent else None)
+            if message:
+                errors["parent"] = message
+            elif self.code:
+                message = division_code_error(self.level, self.code, parent.code if parent else None)
+                if message:
+                    errors["code"] = message
+        if parent is not None and self.pk and parent.pk == self.pk:
+            errors["parent"] = gettext("A unit cannot be its own parent.")
+        elif parent is not None and self.pk and parent.is_descendant_of(self):
+            errors["parent"] = gettext("A unit cannot be moved under one of its own descendants.")
+        if errors:
+            raise ValidationError(errors)
+
+    def save(self, *args, **kwargs):
+        # Serialise every tree write, whatever path it takes (service, admin, shell): MPTT
+        # renumbers lft/rght and picks tree_id with read-then-write, which concurrent
+        # writers corrupt. The lock is re-entrant within one transaction.
+        from governance.services import tree_write_lock
+
+        with tree_write_lock():
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        from governance.services import tree_write_lock
+
+        with tree_write_lock():
+            return super().delete(*args, **kwargs)
+
+
+class Tag(models.Model):
+    """A label for households or residents (低保户, 独居老人 ...); shared by the whole portal."""
+
+    class AppliesTo(models.TextChoices):
+        HOUSEHOLD = "household", _("Household")
+        RESIDENT = "resident", _("Resident")
+
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=32)
+    applies_to = models.CharField(_("applies to"), max_length=16, choices=AppliesTo.choices)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["applies_to", "code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Household(models.Model):
+    """A registered household (户), attached to its lowest grid by foreign key, not a tree node."""
+
+    org_scope_field = "grid"
+
+    number = models.CharField(_("household number"), max_length=32, unique=True)
+    address = models.CharField(_("address"), max_length=200)
+    grid = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("grid / micro-grid"),
+        on_delete=models.PROTECT,
+        related_name="households",
+        limit_choices_to={"level__in": [Level.GRID, Level.MICRO_GRID]},
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="households")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords(m2m_fields=[tags])
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        ordering = ["number"]
+
+    def __str__(self):
+        return self.number
+
+    def clean(self):
+        if self.grid_id and self.grid.level not in HOUSEHOLD_LEVELS:
+            raise ValidationError({"grid": gettext("A household must belong to a grid or a micro-grid.")})
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", _("Head of household")
+    SPOUSE = "spouse", _("Spouse")
+    CHILD = "child", _("Child")
+    PARENT = "parent", _("Parent")
+    GRANDCHILD = "grandchild", _("Grandchild")
+    SIBLING = "sibling", _("Sibling")
+    OTHER = "other", _("Other")
+
+
+class Sex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Resident(models.Model):
+    """A person registered in a household (居民/村民)."""
+
+    org_scope_field = "household__grid"
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="residents"
+    )
+    name = models.CharField(_("name"), max_length=50)
+    id_number = models.CharField(_("ID number"), max_length=18, unique=True)
+    birth_date = models.DateField(_("birth date"), editable=False)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    relation = models.CharField(
+        _("relation to head"), max_length=16, choices=Relation.choices, default=Relation.HEAD
+    )
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="residents")
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords(m2m_fields=[tags])
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("resident")
+        verbose_name_plural = _("residents")
+        ordering = ["household_id", "id"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        self.id_number = normalize_id_number(self.id_number)
+        try:
+            self.birth_date, self.sex = parse_id_number(self.id_number)
+        except ValidationError as exc:
+            raise ValidationError({"id_number": exc.messages}) from None
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    COUNTY = "county", _("County official")
+    TOWNSHIP = "township", _("Township staff")
+    VILLAGE = "village", _("Village staff")
+    GRID = "grid", _("Grid worker")
+
+
+class UserQuerySet(ScopedQuerySet):
+    pass
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    """A staff user: one home OrgUnit, one role; sees only that unit's subtree."""
+
+    org_scope_field = "home_unit"
+
+    home_unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("home unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.GRID)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def clean(self):
+        super().clean()
+        if not self.is_superuser and self.home_unit_id is None:
+            raise ValidationError({"home_unit": gettext("Every staff user needs a home unit.")})

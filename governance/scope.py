@@ -1,0 +1,51 @@
+"""Org-subtree scope: the one rule that limits what a user sees.
+
+A user sees the rows that hang inside the subtree of his home OrgUnit. The subtree is the
+MPTT range (tree_id, lft..rght) of that unit, so the rule is one indexed range filter,
+whatever the depth. Every scoped model names the path to its OrgUnit in
+``org_scope_field`` and uses ``ScopedQuerySet``; web views, the API, the admin, form
+choices and exports all call ``visible_to(user)`` and nothing else.
+"""
+
+from django.db import models
+
+
+def scope_filter(user, path: str) -> models.Q | None:
+    """The Q that limits rows whose OrgUnit sits at ``path`` to the user's subtree.
+
+    Returns None when the user sees everything (a superuser without a home unit, i.e. the
+    system operator), and a Q matching nothing when the user has no scope at all.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return models.Q(pk__in=[])
+    unit = getattr(user, "home_unit", None)
+    if unit is None:
+        return None if user.is_superuser else models.Q(pk__in=[])
+    prefix = f"{path}__" if path else ""
+    # lft alone bounds the subtree: a descendant's lft lies strictly inside (lft, rght).
+    return models.Q(
+        **{
+            f"{prefix}tree_id": unit.tree_id,
+            f"{prefix}lft__gte": unit.lft,
+            f"{prefix}lft__lt": unit.rght,
+        }
+    )
+
+
+class ScopedQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        condition = scope_filter(user, self.model.org_scope_field)
+        if condition is None:
+            return self.all()
+        return self.filter(condition)
+
+
+def scoped_models():
+    """Every installed model that is limited by org scope (used by checks and tests)."""
+    from django.apps import apps
+
+    return [
+        model
+        for model in apps.get_models()
+        if hasattr(model, "org_scope_field") and hasattr(model._default_manager, "visible_to")
+    ]

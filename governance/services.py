@@ -1,0 +1,116 @@
+"""Writes to the org chain that carry a business rule.
+
+Every change of the OrgUnit tree goes through ``tree_write_lock``: django-mptt computes
+lft/rght and new tree ids by reading then writing, so two concurrent inserts or moves can
+give two roots the same tree_id or overlapping ranges. On PostgreSQL a transaction-level
+advisory lock serialises tree writers across processes; on SQLite the database already
+allows one writer, and a process lock keeps threads in order.
+"""
+
+import threading
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils.translation import gettext
+
+from governance.models import Household, OrgUnit, Resident
+
+# An arbitrary constant naming "the OrgUnit tree" among advisory locks.
+TREE_LOCK_KEY = 7_254_001
+_local_lock = threading.RLock()
+
+
+@contextmanager
+def tree_write_lock():
+    """Hold the tree-writer lock for the current transaction (opens one if needed)."""
+    with _local_lock, transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # Re-entrant within a session; released at commit or rollback.
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
+        yield
+
+
+def orgunit_create(
+    *,
+    code: str,
+    name: str,
+    level: str,
+    kind: str,
+    parent: OrgUnit | None = None,
+    short_name: str = "",
+    is_active: bool = True,
+    latitude=None,
+    longitude=None,
+) -> OrgUnit:
+    with tree_write_lock():
+        if parent is not None:
+            # The parent's lft/rght may have moved since the caller loaded it.
+            parent = OrgUnit.objects.get(pk=parent.pk)
+        unit = OrgUnit(
+            code=code,
+            name=name,
+            short_name=short_name,
+            level=level,
+            kind=kind,
+            parent=parent,
+            is_active=is_active,
+            latitude=latitude,
+            longitude=longitude,
+        )
+        unit.full_clean()
+        unit.save()
+        return unit
+
+
+def orgunit_update(*, unit: OrgUnit, **fields) -> OrgUnit:
+    """Change a unit's fields, moving it when ``parent`` changes; validates like a create."""
+    with tree_write_lock():
+        fresh = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+        for name, value in fields.items():
+            setattr(fresh, name, value)
+        if "parent" in fields and fields["parent"] is not None:
+            fresh.parent = OrgUnit.objects.get(pk=fields["parent"].pk)
+        fresh.full_clean()
+        fresh.save()
+        return fresh
+
+
+def orgunit_move(*, unit: OrgUnit, new_parent: OrgUnit, new_code: str | None = None) -> OrgUnit:
+    fields = {"parent": new_parent}
+    if new_code:
+        fields["code"] = new_code
+    return orgunit_update(unit=unit, **fields)
+
+
+def orgunit_delete(*, unit: OrgUnit) -> None:
+    with tree_write_lock():
+        fresh = OrgUnit.objects.get(pk=unit.pk)
+        if fresh.get_children().exists() or fresh.households.exists() or fresh.staff.exists():
+            raise ValidationError(
+                gettext("A unit with sub-units, households or users cannot be deleted.")
+            )
+        fresh.delete()
+
+
+def household_create(*, number: str, address: str, grid: OrgUnit, tags=()) -> Household:
+    with transaction.atomic():
+        household = Household(number=number, address=address, grid=grid)
+        household.full_clean()
+        household.save()
+        if tags:
+            household.tags.set(tags)
+        return household
+
+
+def resident_create(
+    *, household: Household, name: str, id_number: str, phone: str = "", relation: str = "head", tags=()
+) -> Resident:
+    with transaction.atomic():
+        resident = Resident(household=household, name=name, id_number=id_number, phone=phone, relation=relation)
+        resident.full_clean()
+        resident.save()
+        if tags:
+            resident.tags.set(tags)
+        return resident

@@ -1,5 +1,20 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject
+
+
+def _home_chain(user) -> list:
+    """The user's home unit with its ancestors, top down (the top bar's 县 › 乡镇 › 村)."""
+    unit = getattr(user, "home_unit", None) if getattr(user, "is_authenticated", False) else None
+    if unit is None:
+        return []
+    # His own chain, above his scope too: where he sits is no secret to him.
+    return list(unit.get_ancestors(include_self=True).order_by("lft"))
 
 
 def portal(request):
-    return {"PORTAL_NAME": settings.PORTAL_NAME}
+    user = getattr(request, "user", None)
+    return {
+        "PORTAL_NAME": settings.PORTAL_NAME,
+        # Lazy: pages that do not show the top bar (the admin, the API) pay no query.
+        "home_chain": SimpleLazyObject(lambda: _home_chain(user)),
+    }

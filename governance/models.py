@@ -156,6 +156,14 @@ class OrgUnit(MPTTModel):
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
 
+    # MPTT's bookkeeping, declared here so that tree_id gets no index of its own: the
+    # (tree_id, lft) index MPTT adds serves every subtree query, and a second index on
+    # tree_id alone tempts the planner into scanning a whole county to filter lft.
+    lft = models.PositiveIntegerField(editable=False)
+    rght = models.PositiveIntegerField(editable=False)
+    tree_id = models.PositiveIntegerField(editable=False)
+    mptt_level = models.PositiveIntegerField(editable=False)
+
     history = HistoricalRecords(excluded_fields=["lft", "rght", "tree_id", "mptt_level"])
     objects = OrgUnitManager()
 

@@ -15,19 +15,30 @@ def scope_filter(user, path: str) -> models.Q | None:
 
     Returns None when the user sees everything (a superuser without a home unit, i.e. the
     system operator), and a Q matching nothing when the user has no scope at all.
+
+    The home unit's range is read by scalar subqueries inside the same statement rather
+    than from a loaded instance: MPTT renumbers lft/rght on every insert, so a cached
+    copy (a user object held by a long request, a task, a test) would silently scope to
+    the wrong range. The database evaluates each subquery once (an InitPlan on
+    PostgreSQL), and the outer range condition still uses the (tree_id, lft) index.
     """
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return models.Q(pk__in=[])
-    unit = getattr(user, "home_unit", None)
-    if unit is None:
+    unit_id = getattr(user, "home_unit_id", None)
+    if unit_id is None:
         return None if user.is_superuser else models.Q(pk__in=[])
+    from governance.models import OrgUnit
+
+    def home(field):
+        return models.Subquery(OrgUnit.objects.filter(pk=unit_id).order_by().values(field)[:1])
+
     prefix = f"{path}__" if path else ""
-    # lft alone bounds the subtree: a descendant's lft lies strictly inside (lft, rght).
+    # lft alone bounds the subtree: a descendant's lft lies in [lft, rght).
     return models.Q(
         **{
-            f"{prefix}tree_id": unit.tree_id,
-            f"{prefix}lft__gte": unit.lft,
-            f"{prefix}lft__lt": unit.rght,
+            f"{prefix}tree_id": home("tree_id"),
+            f"{prefix}lft__gte": home("lft"),
+            f"{prefix}lft__lt": home("rght"),
         }
     )
 

@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext
 
-from governance.models import Household, OrgUnit, Resident
+from governance.models import Household, Level, OrgUnit, Resident
 
 # An arbitrary constant naming "the OrgUnit tree" among advisory locks.
 TREE_LOCK_KEY = 7_254_001
@@ -68,13 +68,24 @@ def orgunit_update(*, unit: OrgUnit, **fields) -> OrgUnit:
     """Change a unit's fields, moving it when ``parent`` changes; validates like a create."""
     with tree_write_lock():
         fresh = OrgUnit.objects.select_for_update().get(pk=unit.pk)
+        old_code = fresh.code
         for name, value in fields.items():
             setattr(fresh, name, value)
         if "parent" in fields and fields["parent"] is not None:
             fresh.parent = OrgUnit.objects.get(pk=fields["parent"].pk)
         fresh.full_clean()
         fresh.save()
+        if fresh.code != old_code and fresh.level in (Level.GRID, Level.MICRO_GRID):
+            _recode_descendants(fresh, old_code)
         return fresh
+
+
+def _recode_descendants(unit: OrgUnit, old_code: str) -> None:
+    """Micro-grid codes extend their grid's code, so they follow it when it is renumbered."""
+    descendants = list(unit.get_descendants().filter(code__startswith=old_code))
+    for child in descendants:
+        child.code = unit.code + child.code[len(old_code) :]
+    OrgUnit.objects.bulk_update(descendants, ["code"])
 
 
 def orgunit_move(*, unit: OrgUnit, new_parent: OrgUnit, new_code: str | None = None) -> OrgUnit:

@@ -1,0 +1,54 @@
+# Yiwang: the two commands that matter are `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DEMO_PASSWORD ?= yiwang-demo-2026
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-sqlite test-servers serve lint messages bench clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Set everything up, load a demo county if the database is empty, serve on http://127.0.0.1:8000
+run: $(VENV)/.installed
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py seed_demo --scale county --password "$(DEMO_PASSWORD)"
+	@echo ""
+	@echo "Yiwang is starting on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+## The whole suite on SQLite, then again on throwaway PostgreSQL + Redis servers
+test: $(VENV)/.installed-dev
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-servers
+
+test-sqlite: $(VENV)/.installed-dev
+	@echo "=== Test suite on SQLite ==="
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL $(PY) -m pytest -q
+
+test-servers: $(VENV)/.installed-dev
+	@echo "=== Test suite on PostgreSQL + Redis (+ Celery worker) ==="
+	scripts/with-servers.sh $(PY) -m pytest -q
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check .
+
+## Extract and compile the zh_Hans catalogue (needs gettext)
+messages: $(VENV)/.installed
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=static/vendor
+	$(PY) manage.py compilemessages -l zh_Hans
+
+bench: $(VENV)/.installed-dev
+	$(PY) bench/seed_demo.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles var

@@ -145,6 +145,7 @@ AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
+AXES_VERBOSE = False
 
 # --- Language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -9,7 +9,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def manage(*args, **env):
-    full_env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "DEBUG"}}
+    # Start from the real environment less what the test settings relaxed for localhost.
+    relaxed = {"DJANGO_SETTINGS_MODULE", "DEBUG", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE",
+               "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS"}
+    full_env = {k: v for k, v in os.environ.items() if k not in relaxed}
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120

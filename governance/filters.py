@@ -7,20 +7,12 @@ your scope") and leaks nothing. Subtree filters use the MPTT range of the chosen
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from governance.models import HOUSEHOLD_LEVELS, Household, Kind, Level, OrgUnit, Relation, Resident, Sex, Tag
-
-
-def subtree_q(unit: OrgUnit, path: str = "", *, include_self: bool = True) -> Q:
-    """Rows whose OrgUnit at ``path`` lies in ``unit``'s subtree (the same range as scope)."""
-    prefix = f"{path}__" if path else ""
-    lower = f"{prefix}lft__gte" if include_self else f"{prefix}lft__gt"
-    return Q(**{f"{prefix}tree_id": unit.tree_id, lower: unit.lft, f"{prefix}lft__lt": unit.rght})
+from governance.selectors import subtree_q
 
 
 class NaturalKeyChoiceField(forms.ModelChoiceField):
@@ -29,6 +21,8 @@ class NaturalKeyChoiceField(forms.ModelChoiceField):
     The queryset is the caller's scope, so a row outside it is reported as not found.
     """
 
+    # A text box, not a select: a county has thousands of units and tens of thousands of households.
+    widget = forms.TextInput
     default_error_messages = {
         "invalid_choice": _("%(value)s was not found or is outside your scope."),
     }
@@ -46,9 +40,7 @@ class NaturalKeyChoiceField(forms.ModelChoiceField):
         if row is None and value.isdigit() and len(value) < 19:
             row = self.queryset.filter(pk=int(value)).first()
         if row is None:
-            raise ValidationError(
-                self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value}
-            )
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
         return row
 
 
@@ -71,35 +63,42 @@ def scoped_households(request):
     return Household.objects.visible_to(getattr(request, "user", None))
 
 
-def _subtree_filter(path: str, *, levels=None, help_text=""):
-    """A filter keeping the rows inside the subtree of one unit (given by code or id)."""
+def _described(filter_, help_text):
+    """Tell the OpenAPI schema what a filter takes: a string, documented by ``help_text``.
+
+    drf-spectacular would otherwise guess the type from the model (an integer id).
+    """
+    filter_.extra["help_text"] = help_text
+    return extend_schema_field({"type": "string", "description": help_text})(filter_)
+
+
+def key_filter(queryset, help_text, **kwargs):
+    """A row of ``queryset`` (a callable of the request, i.e. the scope) by natural key or id."""
+    return _described(NaturalKeyFilter(queryset=queryset, **kwargs), help_text)
+
+
+def subtree_filter(path: str, help_text, *, levels=None):
+    """Rows inside the subtree of one unit of the caller's scope (given by code or id)."""
 
     def method(queryset, name, value):
         return queryset.filter(subtree_q(value, path))
 
-    return extend_schema_field(OpenApiTypes.STR)(
-        NaturalKeyFilter(
-            queryset=_units_of(*levels) if levels else scoped_units,
-            method=method,
-            help_text=help_text,
-        )
+    return key_filter(_units_of(*levels) if levels else scoped_units, help_text, method=method)
+
+
+def tag_filter(applies_to):
+    return _described(
+        filters.ModelMultipleChoiceFilter(
+            field_name="tags__code", to_field_name="code", queryset=Tag.objects.filter(applies_to=applies_to)
+        ),
+        _("Tag code; repeat it to match any of several tags."),
     )
 
 
 class OrgUnitFilterSet(filters.FilterSet):
-    parent = extend_schema_field(OpenApiTypes.STR)(
-        NaturalKeyFilter(
-            queryset=scoped_units,
-            method="filter_parent",
-            help_text=_("Direct children of this unit (code or id)."),
-        )
-    )
-    ancestor = extend_schema_field(OpenApiTypes.STR)(
-        NaturalKeyFilter(
-            queryset=scoped_units,
-            method="filter_ancestor",
-            help_text=_("Every unit below this one, at any depth (code or id)."),
-        )
+    parent = key_filter(scoped_units, _("Direct children of this unit (code or id)."), method="filter_parent")
+    ancestor = key_filter(
+        scoped_units, _("Every unit below this one, at any depth (code or id)."), method="filter_ancestor"
     )
     level = filters.MultipleChoiceFilter(choices=Level.choices)
     kind = filters.MultipleChoiceFilter(choices=Kind.choices)
@@ -117,22 +116,13 @@ class OrgUnitFilterSet(filters.FilterSet):
 
 
 class HouseholdFilterSet(filters.FilterSet):
-    unit = _subtree_filter("grid", help_text=_("Households inside this unit's subtree (code or id)."))
-    township = _subtree_filter(
-        "grid", levels=[Level.TOWNSHIP], help_text=_("Households of this township (code or id).")
+    unit = subtree_filter("grid", _("Households anywhere below this unit (code or id)."))
+    township = subtree_filter("grid", _("Households of this township (code or id)."), levels=[Level.TOWNSHIP])
+    village = subtree_filter("grid", _("Households of this village or community (code or id)."), levels=[Level.VILLAGE])
+    grid = subtree_filter(
+        "grid", _("Households of this grid or micro-grid (code or id)."), levels=sorted(HOUSEHOLD_LEVELS)
     )
-    village = _subtree_filter(
-        "grid", levels=[Level.VILLAGE], help_text=_("Households of this village or community (code or id).")
-    )
-    grid = _subtree_filter(
-        "grid", levels=sorted(HOUSEHOLD_LEVELS), help_text=_("Households of this grid or micro-grid (code or id).")
-    )
-    tag = filters.ModelMultipleChoiceFilter(
-        field_name="tags",
-        to_field_name="code",
-        queryset=Tag.objects.filter(applies_to=Tag.AppliesTo.HOUSEHOLD),
-        help_text=_("Tag code; repeat for any of several tags."),
-    )
+    tag = tag_filter(Tag.AppliesTo.HOUSEHOLD)
     is_active = filters.BooleanFilter()
 
     class Meta:
@@ -141,36 +131,18 @@ class HouseholdFilterSet(filters.FilterSet):
 
 
 class ResidentFilterSet(filters.FilterSet):
-    household = extend_schema_field(OpenApiTypes.STR)(
-        NaturalKeyFilter(
-            field_name="household",
-            queryset=scoped_households,
-            key_field="number",
-            help_text=_("Household number or id."),
-        )
+    household = key_filter(scoped_households, _("Household number or id."), field_name="household", key_field="number")
+    unit = subtree_filter("household__grid", _("Residents anywhere below this unit (code or id)."))
+    township = subtree_filter("household__grid", _("Residents of this township (code or id)."), levels=[Level.TOWNSHIP])
+    village = subtree_filter(
+        "household__grid", _("Residents of this village or community (code or id)."), levels=[Level.VILLAGE]
     )
-    unit = _subtree_filter("household__grid", help_text=_("Residents inside this unit's subtree (code or id)."))
-    township = _subtree_filter(
-        "household__grid", levels=[Level.TOWNSHIP], help_text=_("Residents of this township (code or id).")
-    )
-    village = _subtree_filter(
-        "household__grid",
-        levels=[Level.VILLAGE],
-        help_text=_("Residents of this village or community (code or id)."),
-    )
-    grid = _subtree_filter(
-        "household__grid",
-        levels=sorted(HOUSEHOLD_LEVELS),
-        help_text=_("Residents of this grid or micro-grid (code or id)."),
+    grid = subtree_filter(
+        "household__grid", _("Residents of this grid or micro-grid (code or id)."), levels=sorted(HOUSEHOLD_LEVELS)
     )
     sex = filters.ChoiceFilter(choices=Sex.choices)
     relation = filters.ChoiceFilter(choices=Relation.choices)
-    tag = filters.ModelMultipleChoiceFilter(
-        field_name="tags",
-        to_field_name="code",
-        queryset=Tag.objects.filter(applies_to=Tag.AppliesTo.RESIDENT),
-        help_text=_("Tag code; repeat for any of several tags."),
-    )
+    tag = tag_filter(Tag.AppliesTo.RESIDENT)
     is_active = filters.BooleanFilter()
 
     class Meta:

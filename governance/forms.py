@@ -42,7 +42,7 @@ class ScopedFilterForm(forms.Form):
     unit_path = ""
     tag_applies_to = ""
 
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Keyword"), required=False, max_length=100)
     tag = forms.ChoiceField(label=_("Tag"), required=False)
 
     def __init__(self, data=None, *, user, **kwargs):

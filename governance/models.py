@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
@@ -43,7 +44,7 @@ class Kind(models.TextChoices):
     DISTRICT = "district", _("District")
     COUNTY_CITY = "county_city", _("County-level city")
     TOWN = "town", _("Town")
-    TOWNSHIP = "township", _("Township")
+    TOWNSHIP = "township", pgettext_lazy("org unit kind", "Township")
     SUBDISTRICT = "subdistrict", _("Subdistrict")
     VILLAGE = "village", _("Village")
     COMMUNITY = "community", _("Community")

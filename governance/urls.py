@@ -7,7 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from governance import views
-from governance.api import router
+from governance.api.views import router
 
 urlpatterns = [
     path("", views.home, name="home"),

@@ -5,15 +5,17 @@ Every page reads through ``Model.objects.visible_to(request.user)``, applied onc
 object outside it is a 404 (its existence is not leaked).
 """
 
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import ngettext_lazy, pgettext_lazy
 from django.views.generic import DetailView, ListView
 
 from governance import selectors
-from governance.forms import HouseholdFilterForm, ResidentFilterForm
+from governance.forms import FILTER_LEVELS, HouseholdFilterForm, ResidentFilterForm
 from governance.masking import can_view_personal_data
 from governance.models import Household, Level, OrgUnit, Resident
 
@@ -25,6 +27,15 @@ COUNT_LABELS = {
     "households": _("Households"),
     "residents": _("Residents"),
 }
+# The measure word a Chinese table puts after each count (个, 户, 人).
+COUNT_UNITS = {
+    "township": pgettext_lazy("measure word for org units", "units"),
+    "village": pgettext_lazy("measure word for org units", "units"),
+    "grid": pgettext_lazy("measure word for org units", "units"),
+    "micro_grid": pgettext_lazy("measure word for org units", "units"),
+    "households": pgettext_lazy("measure word for households", "households"),
+    "residents": pgettext_lazy("measure word for persons", "persons"),
+}
 CHILDREN_HEADINGS = {
     Level.COUNTY: ngettext_lazy("%(count)s county", "%(count)s counties", "count"),
     Level.TOWNSHIP: ngettext_lazy("%(count)s township", "%(count)s townships", "count"),
@@ -32,6 +43,8 @@ CHILDREN_HEADINGS = {
     Level.GRID: ngettext_lazy("%(count)s grid", "%(count)s grids", "count"),
     Level.MICRO_GRID: ngettext_lazy("%(count)s micro-grid", "%(count)s micro-grids", "count"),
 }
+# A micro-grid has 10-50 households: its page lists them all, up to this many.
+MICRO_GRID_ROWS = 100
 
 
 class ScopedMixin(LoginRequiredMixin):
@@ -86,6 +99,8 @@ class ScopedListView(ScopedMixin, ListView):
         context = super().get_context_data(**kwargs)
         context["filter_form"] = self.filter_form
         context["sort"] = self.get_sort()
+        page = context["page_obj"]
+        context["page_range"] = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
         return context
 
 
@@ -95,23 +110,33 @@ class ScopedDetailView(ScopedMixin, DetailView):
 
 def _unit_page_context(user, unit: OrgUnit | None) -> dict:
     if unit is None:
-        chain, summary = [], None
+        chain, summary = [], {}
     else:
         chain = selectors.unit_chain(unit=unit, fetched_by=user)
         summary = selectors.unit_summary(unit=unit, fetched_by=user)
     children, keys = selectors.children_summary(unit=unit, fetched_by=user)
     level = children[0].level if children else selectors.child_level(unit)
     heading = CHILDREN_HEADINGS.get(level)
-    return {
+    if summary:
+        totals = [summary[key] for key in keys]
+    else:
+        totals = [sum(getattr(child, f"n_{key}") for child in children) for key in keys]
+    context = {
         "unit": unit,
         "chain": chain,
-        "summary": [(key, COUNT_LABELS[key], value) for key, value in summary.items()] if summary else [],
+        "summary": [(key, COUNT_LABELS[key], value, COUNT_UNITS[key]) for key, value in summary.items()],
         "children": children,
         "count_columns": [(key, COUNT_LABELS[key]) for key in keys],
-        "children_level": level,
+        "totals": totals if len(children) > 1 else [],
         "children_heading": heading % {"count": len(children)} if heading else "",
         "household_level": unit is not None and unit.level in (Level.GRID, Level.MICRO_GRID),
+        # The list pages' unit pickers, preset to this unit (micro-grids list under their grid).
+        "filter_query": urlencode({u.level: u.code for u in chain if u.level in FILTER_LEVELS}),
     }
+    if unit is not None and unit.level == Level.MICRO_GRID:
+        households = Household.objects.visible_to(user).filter(grid=unit, is_active=True)
+        context["households"] = selectors.household_list_queryset(households).order_by("number")[:MICRO_GRID_ROWS]
+    return context
 
 
 @login_required
@@ -146,6 +171,13 @@ class HouseholdListView(ScopedListView):
 
     def list_queryset(self, queryset):
         return selectors.household_list_queryset(queryset)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        home = self.request.user.home_unit
+        # Users above the township level need to see which township a household is in.
+        context["show_township"] = home is None or home.level in (Level.CITY, Level.COUNTY)
+        return context
 
 
 class HouseholdDetailView(ScopedDetailView):

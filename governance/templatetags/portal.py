@@ -57,3 +57,9 @@ def sort_th(context, key, label, numeric=False):
         "numeric": numeric,
         "state": state,
     }
+
+
+@register.filter
+def count_of(unit, key):
+    """The subtree count ``key`` annotated on a unit by ``selectors.with_subtree_counts``."""
+    return getattr(unit, f"n_{key}", "")

@@ -1,0 +1,236 @@
+"""Serializers of the API. Writes call governance.services; refusals become 400s by field."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from governance.masking import can_view_personal_data, mask_id_number, mask_phone
+from governance.models import Household, OrgUnit, Resident, Tag
+from governance.services import household_create, resident_create
+from governance.validators import normalize_id_number
+
+
+def drf_validation_error(exc: DjangoValidationError) -> serializers.ValidationError:
+    """The model's or service's ValidationError as DRF's, keyed by field."""
+    if hasattr(exc, "error_dict"):
+        detail = {
+            (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
+            for field, messages in exc.message_dict.items()
+        }
+    else:
+        detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+    return serializers.ValidationError(detail)
+
+
+def run_write(write, *args, **kwargs):
+    """Call a write; a broken rule, or a race lost on a unique column, becomes a 400."""
+    try:
+        return write(*args, **kwargs)
+    except DjangoValidationError as exc:
+        raise drf_validation_error(exc) from None
+    except IntegrityError:
+        raise serializers.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: [gettext("This conflicts with an existing record; reload and retry.")]}
+        ) from None
+
+
+def save_with_full_clean(instance, tags=None):
+    with transaction.atomic():
+        instance.full_clean()
+        instance.save()
+        if tags is not None:
+            instance.tags.set(tags)
+    return instance
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ScopedRelatedField(serializers.RelatedField):
+    """A related row given by its natural key (or id), looked up only inside the caller's scope.
+
+    An out-of-scope row gets the same answer as an unknown one, so nothing leaks.
+    """
+
+    default_error_messages = {
+        "does_not_exist": _("%(value)s was not found or is outside your scope."),
+        "incorrect_type": _("Give a code, a number or an id, not %(data_type)s."),
+    }
+
+    def __init__(self, *, model, key_field, **kwargs):
+        self.model = model
+        self.key_field = key_field
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.model.objects.visible_to(getattr(request, "user", None))
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        value = str(data).strip()
+        queryset = self.get_queryset()
+        row = queryset.filter(**{self.key_field: value}).first()
+        # Ids are bigints; longer digit strings are keys only (and would overflow the column).
+        if row is None and value.isdigit() and len(value) < 19:
+            row = queryset.filter(pk=int(value)).first()
+        if row is None:
+            self.fail("does_not_exist", value=value)
+        return row
+
+    def to_representation(self, value):
+        return getattr(value, self.key_field)
+
+
+class OrgUnitSerializer(serializers.ModelSerializer):
+    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_("Parent unit's code."))
+    display_name = serializers.CharField(read_only=True)
+    depth = serializers.IntegerField(source="mptt_level", read_only=True, help_text=_("0 for a tree's root."))
+    is_leaf = serializers.SerializerMethodField()
+    descendants_count = serializers.SerializerMethodField()
+    children_count = serializers.IntegerField(read_only=True)
+    households_count = serializers.IntegerField(
+        read_only=True, help_text=_("Households anywhere in this unit's subtree.")
+    )
+
+    class Meta:
+        model = OrgUnit
+        fields = [
+            "id",
+            "code",
+            "name",
+            "short_name",
+            "display_name",
+            "level",
+            "kind",
+            "parent",
+            "is_active",
+            "depth",
+            "is_leaf",
+            "descendants_count",
+            "children_count",
+            "households_count",
+            "latitude",
+            "longitude",
+        ]
+
+    def get_is_leaf(self, unit) -> bool:
+        return unit.rght - unit.lft == 1
+
+    def get_descendants_count(self, unit) -> int:
+        return (unit.rght - unit.lft - 1) // 2
+
+
+class HouseholdSerializer(serializers.ModelSerializer):
+    grid = ScopedRelatedField(model=OrgUnit, key_field="code", help_text=_("Code (or id) of the grid or micro-grid."))
+    grid_name = serializers.CharField(source="grid.display_name", read_only=True)
+    tags = serializers.SlugRelatedField(
+        many=True,
+        slug_field="code",
+        queryset=Tag.objects.filter(applies_to=Tag.AppliesTo.HOUSEHOLD),
+        required=False,
+    )
+
+    class Meta:
+        model = Household
+        fields = ["id", "number", "address", "grid", "grid_name", "tags", "is_active", "created_at"]
+
+    def validate_grid(self, grid):
+        # The model's own rule and message, before the FK check adds a vaguer "not a valid choice".
+        try:
+            Household(grid=grid).clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict.get("grid", exc.messages)) from None
+        return grid
+
+    def create(self, validated_data):
+        is_active = validated_data.pop("is_active", True)
+        household = run_write(household_create, **validated_data)
+        if not is_active:
+            household.is_active = False
+            household.save(update_fields=["is_active"])
+        return household
+
+    def update(self, instance, validated_data):
+        tags = validated_data.pop("tags", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return run_write(save_with_full_clean, instance, tags)
+
+
+class ResidentSerializer(serializers.ModelSerializer):
+    """A resident; ID number, phone and birth date are masked unless the caller's role allows them."""
+
+    household = ScopedRelatedField(model=Household, key_field="number", help_text=_("Household number (or id)."))
+    grid = serializers.CharField(source="household.grid.code", read_only=True)
+    id_number = serializers.CharField(
+        max_length=18, help_text=_("Masked (513424********1234) unless your role allows the full view.")
+    )
+    phone = serializers.CharField(
+        max_length=20, required=False, allow_blank=True, help_text=_("Masked unless your role allows the full view.")
+    )
+    birth_date = serializers.DateField(read_only=True, allow_null=True, help_text=_("Null when masked."))
+    tags = serializers.SlugRelatedField(
+        many=True,
+        slug_field="code",
+        queryset=Tag.objects.filter(applies_to=Tag.AppliesTo.RESIDENT),
+        required=False,
+    )
+
+    class Meta:
+        model = Resident
+        fields = [
+            "id",
+            "household",
+            "grid",
+            "name",
+            "id_number",
+            "birth_date",
+            "sex",
+            "phone",
+            "relation",
+            "tags",
+            "is_active",
+            "created_at",
+        ]
+
+    def _full_view(self) -> bool:
+        request = self.context.get("request")
+        return can_view_personal_data(getattr(request, "user", None))
+
+    def validate_id_number(self, value):
+        # A masked caller who sends back what he was shown keeps the stored number.
+        if self.instance is not None and value == mask_id_number(self.instance.id_number):
+            return self.instance.id_number
+        return normalize_id_number(value)
+
+    def validate_phone(self, value):
+        if self.instance is not None and value and value == mask_phone(self.instance.phone):
+            return self.instance.phone
+        return value.strip()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self._full_view():
+            data["id_number"] = mask_id_number(instance.id_number)
+            data["phone"] = mask_phone(instance.phone)
+            data["birth_date"] = None
+        return data
+
+    def create(self, validated_data):
+        is_active = validated_data.pop("is_active", True)
+        resident = run_write(resident_create, **validated_data)
+        if not is_active:
+            resident.is_active = False
+            resident.save(update_fields=["is_active"])
+        return resident
+
+    def update(self, instance, validated_data):
+        tags = validated_data.pop("tags", None)
+        for name, value in validated_data.items():
+            setattr(instance, name, value)
+        return run_write(save_with_full_clean, instance, tags)

@@ -1,0 +1,94 @@
+"""Viewsets and routes of the API. ``ScopedViewSetMixin`` is the only place scope is applied."""
+
+from django.db.models import F, Func, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from rest_framework import mixins, permissions, routers, viewsets
+
+from governance.api.serializers import HouseholdSerializer, OrgUnitSerializer, ResidentSerializer
+from governance.filters import HouseholdFilterSet, OrgUnitFilterSet, ResidentFilterSet
+from governance.models import Household, OrgUnit, Resident
+
+
+def _count(queryset):
+    """A correlated COUNT(*) subquery over ``queryset``: no GROUP BY, 0 when empty."""
+    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+class ScopedViewSetMixin:
+    """Every API queryset is the caller's org subtree; what lies outside answers 404."""
+
+    model = None
+
+    def get_queryset(self):
+        return self.optimise(self.model.objects.visible_to(self.request.user))
+
+    def optimise(self, queryset):
+        """Joins and prefetches that keep a list page at a constant number of queries."""
+        return queryset
+
+
+class ModelWritePermission(permissions.DjangoModelPermissions):
+    """Reading needs a login (scope limits what is read); writing needs the model permission."""
+
+
+class OrgUnitViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Org units of the caller's subtree, in tree order (county, township, village, grid ...)."""
+
+    model = OrgUnit
+    serializer_class = OrgUnitSerializer
+    filterset_class = OrgUnitFilterSet
+    search_fields = ["code", "name", "short_name"]
+    ordering_fields = ["code", "name"]
+
+    def optimise(self, queryset):
+        households = Household.objects.filter(
+            grid__tree_id=OuterRef("tree_id"), grid__lft__gte=OuterRef("lft"), grid__lft__lt=OuterRef("rght")
+        )
+        return queryset.select_related("parent").annotate(
+            children_count=_count(OrgUnit.objects.filter(parent=OuterRef("pk"))),
+            households_count=_count(households),
+        )
+
+
+class _ListCreateUpdateViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    permission_classes = [ModelWritePermission]
+
+
+class HouseholdViewSet(ScopedViewSetMixin, _ListCreateUpdateViewSet):
+    """Households of the caller's subtree. Search matches the household number or the address."""
+
+    model = Household
+    serializer_class = HouseholdSerializer
+    filterset_class = HouseholdFilterSet
+    search_fields = ["number", "address"]
+    ordering_fields = ["number", "created_at"]
+
+    def optimise(self, queryset):
+        return queryset.select_related("grid").prefetch_related("tags")
+
+
+class ResidentViewSet(ScopedViewSetMixin, _ListCreateUpdateViewSet):
+    """Residents of the caller's subtree. Search matches a name, a household number or a whole ID number."""
+
+    model = Resident
+    serializer_class = ResidentSerializer
+    filterset_class = ResidentFilterSet
+    # An ID number matches only whole: a partial match would reveal masked digits.
+    search_fields = ["name", "household__number", "=id_number"]
+    ordering_fields = ["name", "household__number", "created_at"]
+
+    def optimise(self, queryset):
+        return queryset.select_related("household__grid").prefetch_related("tags")
+
+
+router = routers.DefaultRouter()
+router.register("org-units", OrgUnitViewSet, basename="orgunit")
+router.register("households", HouseholdViewSet, basename="household")
+router.register("residents", ResidentViewSet, basename="resident")

@@ -1,0 +1,313 @@
+"""seed_demo: deterministic, valid demo data; the county and city shapes checked on the plan."""
+
+import json
+from collections import Counter, defaultdict
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.db.models import NOT_PROVIDED
+from django.test import RequestFactory
+from django.utils import translation
+
+from governance.demo import DEFAULT_PASSWORD, DEMO_USERNAMES, make_plan, seed_demo
+from governance.demo.people import HOUSEHOLD_COLUMNS, RESIDENT_COLUMNS
+from governance.models import (
+    KINDS_BY_LEVEL,
+    Household,
+    Kind,
+    Level,
+    OrgUnit,
+    Relation,
+    Resident,
+    Role,
+    Tag,
+    User,
+    division_code_error,
+    level_error,
+)
+from governance.validators import parse_id_number, validate_phone
+
+
+def _snapshot():
+    """What must not change between two seeds with the same seed number."""
+    return {
+        "units": sorted(OrgUnit.objects.values_list("code", "name", "short_name", "level", "kind")),
+        "households": sorted(Household.objects.values_list("number", "address", "grid__code")),
+        "residents": sorted(
+            Resident.objects.values_list("id_number", "name", "phone", "relation", "household__number")
+        ),
+        "tags": sorted(Household.tags.through.objects.values_list("household__number", "tag__code")),
+    }
+
+
+def _check_plan_tree(plan):
+    """Codes, levels and kinds follow the model's rules; MPTT numbers nest and cover 1..2n."""
+    for unit in plan.units:
+        parent = unit.parent
+        assert level_error(unit.level, parent.level if parent else None) is None, unit.code
+        assert division_code_error(unit.level, unit.code, parent.code if parent else None) is None, unit.code
+        assert unit.kind in KINDS_BY_LEVEL[unit.level], unit.code
+        assert unit.name and len(unit.name) <= 100
+        if parent:
+            assert parent.lft < unit.lft < unit.rght < parent.rght
+            assert unit.depth == parent.depth + 1
+    assert len({u.code for u in plan.units}) == len(plan.units)
+    numbers = sorted([u.lft for u in plan.units] + [u.rght for u in plan.units])
+    assert numbers == list(range(1, 2 * len(plan.units) + 1))
+
+
+# --- the plan (no database) -----------------------------------------------------------
+
+
+def test_county_plan_is_shaped_like_dechang():
+    plan = make_plan("county", seed=1)
+    counts = plan.count_by_level()
+    assert counts == {"city": 0, "county": 1, "township": 14, "village": 73, "grid": 138, "micro_grid": 2218}
+    assert plan.households == 70_000
+    assert plan.root.code == "513424000000"
+    _check_plan_tree(plan)
+
+    township_kinds = Counter(u.kind for u in plan.units if u.level == Level.TOWNSHIP)
+    assert set(township_kinds) == {Kind.TOWN, Kind.TOWNSHIP, Kind.SUBDISTRICT}
+    for unit in plan.units:
+        if unit.level == Level.TOWNSHIP:
+            assert unit.name.endswith({Kind.TOWN: "镇", Kind.TOWNSHIP: "乡", Kind.SUBDISTRICT: "街道"}[unit.kind])
+        if unit.level == Level.VILLAGE:
+            if unit.kind == Kind.VILLAGE:
+                assert unit.name == unit.short_name + "村民委员会" and unit.short_name.endswith("村")
+                assert unit.code[9] in "23"  # 村民委员会: 200-399
+            else:
+                assert unit.name == unit.short_name + "居民委员会" and unit.short_name.endswith("社区")
+                assert unit.code[9] in "01"  # 居民委员会: 001-199
+            if unit.parent.kind == Kind.TOWNSHIP:
+                assert unit.kind == Kind.VILLAGE  # a 乡 has villages only
+    grid_kinds = {u.kind for u in plan.units if u.level == Level.GRID}
+    assert grid_kinds == KINDS_BY_LEVEL[Level.GRID]  # the five grid types and the standard grid
+
+    # Every grid has micro-grids, which hold the households: 10-50 each, give or take.
+    assert all(leaf.level == Level.MICRO_GRID for leaf in plan.leaves)
+    per_micro_grid = [leaf.households for leaf in plan.leaves]
+    assert 20 <= sum(per_micro_grid) / len(per_micro_grid) <= 45
+    assert min(per_micro_grid) >= 5 and max(per_micro_grid) <= 80
+
+
+def test_city_plan_matches_its_spec():
+    plan = make_plan("city", seed=1)
+    counts = plan.count_by_level()
+    assert counts["city"] == 1 and counts["county"] == 6 and counts["township"] == 80
+    assert counts["village"] == 1700
+    assert counts["grid"] + counts["micro_grid"] == 15_000
+    assert plan.households == 1_000_000
+    assert plan.root.code == "140500000000" and plan.root.level == Level.CITY and plan.root.kind == Kind.CITY
+    _check_plan_tree(plan)
+    # Some counties stop at grids: their households hang directly under a grid.
+    assert {leaf.level for leaf in plan.leaves} == {Level.GRID, Level.MICRO_GRID}
+    assert len({u.short_name for u in plan.units if u.level == Level.VILLAGE}) == 1700
+    assert plan.users["admin"][1] is plan.root
+
+
+def test_plan_is_deterministic_and_seed_dependent():
+    def names(plan):
+        return [(u.code, u.name, u.kind, u.households) for u in plan.units]
+
+    assert names(make_plan("county", seed=5)) == names(make_plan("county", seed=5))
+    assert names(make_plan("county", seed=5)) != names(make_plan("county", seed=6))
+
+
+def test_demo_users_sit_where_the_story_needs_them():
+    plan = make_plan("county", seed=1)
+    assert tuple(plan.users) == DEMO_USERNAMES
+    role_of = {name: role for name, (role, _) in plan.users.items()}
+    assert role_of == {
+        "admin": Role.ADMIN, "county": Role.COUNTY, "township_a": Role.TOWNSHIP,
+        "township_b": Role.TOWNSHIP, "village_a": Role.VILLAGE, "grid_a": Role.GRID,
+    }
+    unit = {name: u for name, (_, u) in plan.users.items()}
+    assert unit["admin"] is unit["county"] is plan.root
+    assert unit["township_a"] is not unit["township_b"]
+    assert unit["township_a"].level == unit["township_b"].level == Level.TOWNSHIP
+    assert unit["village_a"].parent is unit["township_a"]
+    assert unit["village_a"] is min(
+        (u for u in unit["township_a"].children if u.kind == Kind.VILLAGE), key=lambda u: u.code
+    )
+    assert unit["grid_a"].parent is unit["village_a"]
+
+
+def test_raw_insert_columns_cover_every_not_null_column():
+    """The seed writes households and residents with raw INSERT/COPY: a new NOT NULL column
+    without a database default must be added to its column list (and rows) too."""
+    for model, columns in ((Household, HOUSEHOLD_COLUMNS), (Resident, RESIDENT_COLUMNS)):
+        not_null = {
+            f.column for f in model._meta.concrete_fields if not f.null and f.db_default is NOT_PROVIDED
+        }
+        assert not_null == set(columns), model
+
+
+# --- seeding the database ------------------------------------------------------------
+
+
+@pytest.fixture
+def seeded(db):
+    result = seed_demo(scale="small", seed=1)
+    assert not result.skipped
+    return result
+
+
+def test_small_seed_writes_what_the_plan_says(seeded):
+    plan = make_plan("small", seed=1)
+    db_counts = Counter(OrgUnit.objects.values_list("level", flat=True))
+    assert {level: db_counts.get(level, 0) for level in plan.count_by_level()} == plan.count_by_level()
+    assert Household.objects.count() == plan.households == seeded.households
+    assert Resident.objects.count() == seeded.residents
+    assert 2.3 <= seeded.residents / seeded.households <= 3.3
+    assert seeded.rows == (
+        OrgUnit.objects.count() + Household.objects.count() + Resident.objects.count()
+        + Household.tags.through.objects.count() + Resident.tags.through.objects.count()
+        + Tag.objects.count() + User.objects.count()
+    )
+
+
+def test_every_unit_passes_full_clean_and_the_tree_equals_a_rebuild(seeded):
+    units = list(OrgUnit.objects.select_related("parent"))
+    for unit in units:
+        unit.full_clean()
+    written = {u.pk: (u.lft, u.rght, u.tree_id, u.mptt_level) for u in units}
+    OrgUnit.objects.rebuild()
+    rebuilt = {u.pk: (u.lft, u.rght, u.tree_id, u.mptt_level) for u in OrgUnit.objects.all()}
+    assert rebuilt == written
+    county = OrgUnit.objects.get(level=Level.COUNTY)
+    assert county.get_descendant_count() == len(units) - 1
+    for unit in units:
+        if unit.parent:
+            assert unit.parent.lft < unit.lft < unit.rght < unit.parent.rght
+
+
+def test_people_are_valid_and_consistent(seeded):
+    residents = list(Resident.objects.all())
+    for resident in residents:
+        birth_date, sex = parse_id_number(resident.id_number)
+        assert (resident.birth_date, resident.sex) == (birth_date, sex)
+        assert resident.id_number.startswith("513424")
+        if resident.phone:
+            validate_phone(resident.phone)
+        assert 2 <= len(resident.name) <= 3
+    phones = [r.phone for r in residents if r.phone]
+    assert len(set(phones)) == len(phones)
+    assert len({r.id_number for r in residents}) == len(residents)
+
+    by_household = defaultdict(list)
+    for resident in residents:
+        by_household[resident.household_id].append(resident)
+    assert set(by_household) == set(Household.objects.values_list("pk", flat=True))
+    for members in by_household.values():
+        relations = Counter(r.relation for r in members)
+        assert 1 <= len(members) <= 6
+        assert relations[Relation.HEAD] == 1
+        assert relations[Relation.SPOUSE] <= 1 and relations[Relation.PARENT] <= 2
+        head = next(r for r in members if r.relation == Relation.HEAD)
+        for member in members:
+            if member.relation == Relation.SPOUSE:
+                assert member.sex != head.sex
+            if member.relation == Relation.CHILD:
+                assert member.birth_date > head.birth_date
+            if member.relation == Relation.PARENT:
+                assert member.birth_date < head.birth_date
+
+    for household in Household.objects.select_related("grid"):
+        assert household.grid.level in (Level.GRID, Level.MICRO_GRID)
+        assert household.number.startswith(household.grid.code)
+        assert household.address.startswith("德昌县")
+
+
+def test_tags_exist_with_low_frequencies(seeded):
+    household_tags = set(Tag.objects.filter(applies_to=Tag.AppliesTo.HOUSEHOLD).values_list("code", flat=True))
+    resident_tags = set(Tag.objects.filter(applies_to=Tag.AppliesTo.RESIDENT).values_list("code", flat=True))
+    assert household_tags == {"dibao", "elderly_alone", "left_behind_child", "disabled", "party_household", "rental"}
+    assert resident_tags == {"party_member", "veteran", "disabled_person", "dibao_member"}
+    assert Tag.objects.get(code="dibao").name == "低保户"
+    # Tags go on the matching kind of row only, and no code is on most households.
+    assert not Household.tags.through.objects.filter(tag__applies_to=Tag.AppliesTo.RESIDENT).exists()
+    assert not Resident.tags.through.objects.filter(tag__applies_to=Tag.AppliesTo.HOUSEHOLD).exists()
+    for code, count in Counter(Household.tags.through.objects.values_list("tag__code", flat=True)).items():
+        assert count < seeded.households / 3, code
+
+
+def test_demo_users_exist_and_can_log_in(seeded):
+    users = {u.username: u for u in User.objects.select_related("home_unit__parent")}
+    assert set(users) == {"admin", "county", "township_a", "township_b", "village_a", "grid_a"}
+    assert users["admin"].role == Role.ADMIN and users["admin"].is_superuser
+    assert users["admin"].home_unit.level == Level.COUNTY
+    assert users["county"].role == Role.COUNTY and users["county"].home_unit.level == Level.COUNTY
+    assert not users["county"].is_superuser
+    assert users["township_a"].role == users["township_b"].role == Role.TOWNSHIP
+    assert users["township_a"].home_unit != users["township_b"].home_unit
+    assert users["village_a"].role == Role.VILLAGE
+    assert users["village_a"].home_unit.parent == users["township_a"].home_unit
+    assert users["grid_a"].role == Role.GRID
+    assert users["grid_a"].home_unit.parent == users["village_a"].home_unit
+    assert users["grid_a"].home_unit.level == Level.GRID
+    for user in users.values():
+        assert user.is_staff and user.is_active
+        assert user.check_password(DEFAULT_PASSWORD)
+        user.full_clean()
+    request = RequestFactory().post("/login/")
+    assert authenticate(request, username="village_a", password=DEFAULT_PASSWORD) == users["village_a"]
+    assert authenticate(request, username="village_a", password="wrong") is None
+
+
+def test_same_seed_same_data_other_seed_other_data(db):
+    seed_demo(scale="small", seed=7)
+    first = _snapshot()
+    assert seed_demo(scale="small", seed=7, reset=True).households == 100
+    assert _snapshot() == first
+    seed_demo(scale="small", seed=8, reset=True)
+    other = _snapshot()
+    assert other["units"] != first["units"]
+    assert {r[1] for r in other["residents"]} != {r[1] for r in first["residents"]}
+    assert {r[0] for r in other["residents"]} != {r[0] for r in first["residents"]}
+
+
+def test_seed_skips_a_database_that_has_units(seeded):
+    again = seed_demo(scale="small", seed=2)
+    assert again.skipped
+    assert Household.objects.count() == seeded.households
+
+
+def test_reset_keeps_users_without_a_unit(seeded):
+    outsider = User.objects.create_user(username="root", password="x", is_superuser=True, is_staff=True)
+    seed_demo(scale="small", seed=3, reset=True)
+    assert User.objects.filter(pk=outsider.pk).exists()
+    assert User.objects.filter(home_unit__isnull=False).count() == 6
+
+
+def test_command_prints_summary_and_logins_then_skips(db, capsys, tmp_path):
+    stats = tmp_path / "stats.json"
+    call_command("seed_demo", "--scale", "small", "--password", "other-demo-pw", "--stats-file", str(stats))
+    out = capsys.readouterr().out
+    for username in ("admin", "county", "township_a", "township_b", "village_a", "grid_a"):
+        assert username in out
+    assert "other-demo-pw" in out
+    assert User.objects.get(username="grid_a").check_password("other-demo-pw")
+    data = json.loads(stats.read_text())
+    assert data["households"] == 100
+    assert data["units"] == make_plan("small").count_by_level()
+
+    with translation.override("en"):
+        call_command("seed_demo", "--scale", "small")
+    out = capsys.readouterr().out
+    assert "already exist" in out
+    assert "township_b" in out  # the logins are shown again for `make run`
+    assert Household.objects.count() == 100
+
+
+def test_demo_clerk_can_work_in_the_admin_on_his_township_only(seeded, client):
+    clerk = User.objects.get(username="township_a")
+    assert clerk.has_perm("governance.change_household")
+    assert not clerk.has_perm("governance.delete_orgunit")
+    client.force_login(clerk, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get("/admin/governance/household/")
+    assert response.status_code == 200
+    shown = response.context["cl"].result_count
+    assert shown == Household.objects.visible_to(clerk).count() > 0
+    assert shown < Household.objects.count()

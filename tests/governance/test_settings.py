@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def manage(*args, **env):
     # Start from the real environment less what the test settings relaxed for localhost.
     relaxed = {"DJANGO_SETTINGS_MODULE", "DEBUG", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE",
-               "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS"}
+               "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "DJANGO_ALLOW_ASYNC_UNSAFE"}
     full_env = {k: v for k, v in os.environ.items() if k not in relaxed}
     full_env.update(env)
     return subprocess.run(

@@ -6,9 +6,8 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
@@ -24,7 +23,7 @@ from governance.validators import (
 
 class Level(models.TextChoices):
     CITY = "city", _("City")
-    COUNTY = "county", _("County")
+    COUNTY = "county", pgettext_lazy("org unit level", "County")
     TOWNSHIP = "township", _("Township")
     VILLAGE = "village", _("Village/community")
     GRID = "grid", _("Grid")
@@ -301,7 +300,7 @@ class Resident(models.Model):
     household = models.ForeignKey(
         Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="residents"
     )
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
     id_number = models.CharField(_("ID number"), max_length=18, unique=True)
     birth_date = models.DateField(_("birth date"), editable=False)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)

@@ -105,9 +105,9 @@ def orgunit_delete(*, unit: OrgUnit) -> None:
         fresh.delete()
 
 
-def household_create(*, number: str, address: str, grid: OrgUnit, tags=()) -> Household:
+def household_create(*, number: str, address: str, grid: OrgUnit, tags=(), is_active: bool = True) -> Household:
     with transaction.atomic():
-        household = Household(number=number, address=address, grid=grid)
+        household = Household(number=number, address=address, grid=grid, is_active=is_active)
         household.full_clean()
         household.save()
         if tags:
@@ -115,13 +115,43 @@ def household_create(*, number: str, address: str, grid: OrgUnit, tags=()) -> Ho
         return household
 
 
+def household_update(*, household: Household, tags=None, **fields) -> Household:
+    """Change a household's fields (and tags when given), validated like a create."""
+    return _update_with_tags(household, tags, fields)
+
+
 def resident_create(
-    *, household: Household, name: str, id_number: str, phone: str = "", relation: str = "head", tags=()
+    *,
+    household: Household,
+    name: str,
+    id_number: str,
+    phone: str = "",
+    relation: str = "head",
+    tags=(),
+    is_active: bool = True,
 ) -> Resident:
     with transaction.atomic():
-        resident = Resident(household=household, name=name, id_number=id_number, phone=phone, relation=relation)
+        resident = Resident(
+            household=household, name=name, id_number=id_number, phone=phone, relation=relation, is_active=is_active
+        )
         resident.full_clean()
         resident.save()
         if tags:
             resident.tags.set(tags)
         return resident
+
+
+def resident_update(*, resident: Resident, tags=None, **fields) -> Resident:
+    """Change a resident's fields (and tags when given); birth date and sex follow the ID number."""
+    return _update_with_tags(resident, tags, fields)
+
+
+def _update_with_tags(instance, tags, fields):
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(instance, name, value)
+        instance.full_clean()
+        instance.save()
+        if tags is not None:
+            instance.tags.set(tags)
+        return instance

@@ -68,6 +68,16 @@ def _build_county(code6: str, name: str, tag: str) -> Chain:
     return c
 
 
+@pytest.fixture(autouse=True)
+def portal_language():
+    """Every test starts in the portal's language, whatever an earlier request activated."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
 @pytest.fixture
 def county(db):
     return _build_county("513424", "德昌县", "德")

@@ -1,7 +1,7 @@
 """Serializers of the API. Writes call governance.services; refusals become 400s by field."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -11,7 +11,7 @@ from rest_framework.settings import api_settings
 
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.models import Household, OrgUnit, Resident, Tag
-from governance.services import household_create, resident_create
+from governance.services import household_create, household_update, resident_create, resident_update
 from governance.validators import normalize_id_number
 
 
@@ -37,15 +37,6 @@ def run_write(write, *args, **kwargs):
         raise serializers.ValidationError(
             {api_settings.NON_FIELD_ERRORS_KEY: [gettext("This conflicts with an existing record; reload and retry.")]}
         ) from None
-
-
-def save_with_full_clean(instance, tags=None):
-    with transaction.atomic():
-        instance.full_clean()
-        instance.save()
-        if tags is not None:
-            instance.tags.set(tags)
-    return instance
 
 
 @extend_schema_field(OpenApiTypes.STR)
@@ -148,18 +139,10 @@ class HouseholdSerializer(serializers.ModelSerializer):
         return grid
 
     def create(self, validated_data):
-        is_active = validated_data.pop("is_active", True)
-        household = run_write(household_create, **validated_data)
-        if not is_active:
-            household.is_active = False
-            household.save(update_fields=["is_active"])
-        return household
+        return run_write(household_create, **validated_data)
 
     def update(self, instance, validated_data):
-        tags = validated_data.pop("tags", None)
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        return run_write(save_with_full_clean, instance, tags)
+        return run_write(household_update, household=instance, **validated_data)
 
 
 class ResidentSerializer(serializers.ModelSerializer):
@@ -222,15 +205,7 @@ class ResidentSerializer(serializers.ModelSerializer):
         return data
 
     def create(self, validated_data):
-        is_active = validated_data.pop("is_active", True)
-        resident = run_write(resident_create, **validated_data)
-        if not is_active:
-            resident.is_active = False
-            resident.save(update_fields=["is_active"])
-        return resident
+        return run_write(resident_create, **validated_data)
 
     def update(self, instance, validated_data):
-        tags = validated_data.pop("tags", None)
-        for name, value in validated_data.items():
-            setattr(instance, name, value)
-        return run_write(save_with_full_clean, instance, tags)
+        return run_write(resident_update, resident=instance, **validated_data)

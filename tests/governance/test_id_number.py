@@ -61,7 +61,7 @@ def test_a_bad_id_number_writes_nothing(county):
     before = Resident.objects.count()
     with pytest.raises(ValidationError) as exc:
         resident_create(household=county.households[0], name="李四", id_number="110105194912310021")
-    assert exc.value.message_dict["id_number"] == ["ID number check digit is wrong."]
+    assert exc.value.message_dict["id_number"] == ["身份证号校验位不正确。"]
     assert Resident.objects.count() == before
 
 

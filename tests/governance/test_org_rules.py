@@ -1,4 +1,4 @@
-"""Level and code rules of the org chain: each invalid combination gets its own message."""
+"""Level and code rules of the org chain: each invalid combination gets its own message, in Chinese."""
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -26,21 +26,21 @@ def test_a_valid_chain_is_accepted(county):
     "level,kind,code,parent_attr,field,fragment",
     [
         # wrong parent level
-        ("village", "village", "513424100301", "county", "parent", "belongs under a Township"),
-        ("grid", "grid_standard", "513424100000001", "township_a", "parent", "belongs under a Village"),
-        ("micro_grid", "micro_grid", "51342410020100101", "village", "parent", "belongs under a Grid"),
-        ("township", "town", "513424300000", None, "parent", "Only a city or a county"),
+        ("village", "village", "513424100301", "county", "parent", "应设在乡镇（街道）之下"),
+        ("grid", "grid_standard", "513424100000001", "township_a", "parent", "应设在村（社区）之下"),
+        ("micro_grid", "micro_grid", "51342410020100101", "village", "parent", "应设在网格之下"),
+        ("township", "town", "513424300000", None, "parent", "只有市或县（市、区）可以作为顶级单位"),
         # code shapes and prefixes
-        ("township", "town", "5134241010", "county", "code", "exactly 12 digits"),
-        ("township", "town", "513424101001", "county", "code", "9 digits followed by 3 zeros"),
-        ("township", "town", "513425101000", "county", "code", "must start with the parent's prefix 513424"),
-        ("village", "village", "513424100000", "township_a", "code", "must not end with 000"),
-        ("village", "village", "513424101201", "township_a", "code", "prefix 513424100"),
-        ("county", "county", "513424000001", None, "code", "6 digits followed by 6 zeros"),
-        ("grid", "grid_standard", "513424999201001", "village", "code", "followed by 1-6 letters or digits"),
-        ("grid", "grid_standard", "513424100201-01", "village", "code", "followed by 1-6 letters or digits"),
+        ("township", "town", "5134241010", "county", "code", "区划代码应为 12 位数字"),
+        ("township", "town", "513424101001", "county", "code", "9 位数字后接 3 个 0"),
+        ("township", "town", "513425101000", "county", "code", "应以上级单位的代码前缀 513424 开头"),
+        ("village", "village", "513424100000", "township_a", "code", "末 3 位不能为 000"),
+        ("village", "village", "513424101201", "township_a", "code", "前缀 513424100 开头"),
+        ("county", "county", "513424000001", None, "code", "6 位数字后接 6 个 0"),
+        ("grid", "grid_standard", "513424999201001", "village", "code", "后接 1 至 6 位字母或数字"),
+        ("grid", "grid_standard", "513424100201-01", "village", "code", "后接 1 至 6 位字母或数字"),
         # kind must fit the level
-        ("township", "village", "513424105000", "county", "kind", "does not fit level"),
+        ("township", "village", "513424105000", "county", "kind", "与层级“乡镇（街道）”不符"),
     ],
 )
 def test_invalid_combinations_are_refused_with_a_message(county, level, kind, code, parent_attr, field, fragment):
@@ -69,7 +69,7 @@ def test_a_household_cannot_hang_under_a_village(county):
 
     with pytest.raises(ValidationError) as exc:
         household_create(number="H-2", address="南街2号", grid=county.villages[0])
-    assert "grid or a micro-grid" in " ".join(exc.value.message_dict["grid"])
+    assert "住户必须归属于网格或微网格" in " ".join(exc.value.message_dict["grid"])
 
 
 def test_moving_a_grid_to_another_village_needs_a_matching_code(county):

@@ -69,7 +69,9 @@ def test_concurrent_creates_and_moves_leave_a_valid_tree(county):
             target = villages[(i + 1) % 2]
             grid = orgunit_move(unit=grid, new_parent=target, new_code=f"{target.code}9{i:02d}")
 
-    run_concurrently([create_counties(0), create_counties(1), create_grids(2), create_grids(3), move_grid_back_and_forth])
+    run_concurrently(
+        [create_counties(0), create_counties(1), create_grids(2), create_grids(3), move_grid_back_and_forth]
+    )
 
     assert tree_violations() == []
     call_command("check_tree")  # raises CommandError on any violation

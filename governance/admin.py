@@ -26,6 +26,10 @@ from governance.scope import scope_filter
 from governance.selectors import subtree_q
 from governance.services import orgunit_create, orgunit_delete, orgunit_update
 
+admin.site.site_header = _("Yiwang system administration")
+admin.site.site_title = _("Yiwang system administration")
+admin.site.index_title = _("Rosters and org chain")
+
 
 def sees_everything(user) -> bool:
     """A superuser without a home unit (the system operator) is not limited to a subtree."""

@@ -353,3 +353,14 @@ def test_list_query_count_is_constant(county, county_official, login, django_ass
     with django_assert_max_num_queries(bound):
         second = get(client, url)
     assert second["count"] > first["count"]
+
+
+def test_api_docs_load_everything_from_this_server(client, county_official, login):
+    """Government intranets have no internet: the Swagger UI must not come from a CDN."""
+    import re
+
+    login(county_official)
+    page = client.get("/api/docs/").content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert any("swagger-ui" in s for s in sources), sources
+    assert all(s.startswith("/") for s in sources), sources

@@ -124,6 +124,45 @@ def level_error(level: str, parent_level: str | None) -> str | None:
     return None
 
 
+class TreeNode(MPTTModel):
+    """Abstract base of the portal's trees (the org chain, party organisations).
+
+    Declares MPTT's bookkeeping itself so that tree_id gets no index of its own: the
+    (tree_id, lft) index MPTT adds serves every subtree query, and a second index on
+    tree_id alone tempts the planner into scanning a whole county to filter lft.
+
+    Every write is serialised by the tree's advisory lock, whatever path it takes
+    (service, admin, shell): MPTT renumbers lft/rght and picks tree_id with
+    read-then-write, which concurrent writers corrupt. The lock is re-entrant within one
+    transaction. Subclasses name their lock with ``tree_lock_key``.
+    """
+
+    tree_lock_key: int
+
+    lft = models.PositiveIntegerField(editable=False)
+    rght = models.PositiveIntegerField(editable=False)
+    tree_id = models.PositiveIntegerField(editable=False)
+    mptt_level = models.PositiveIntegerField(editable=False)
+
+    class Meta:
+        abstract = True
+
+    class MPTTMeta:
+        level_attr = "mptt_level"
+
+    def save(self, *args, **kwargs):
+        from governance.services import tree_write_lock
+
+        with tree_write_lock(self.tree_lock_key):
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        from governance.services import tree_write_lock
+
+        with tree_write_lock(self.tree_lock_key):
+            return super().delete(*args, **kwargs)
+
+
 class OrgUnitQuerySet(TreeQuerySet, ScopedQuerySet):
     pass
 
@@ -132,10 +171,11 @@ class OrgUnitManager(TreeManager.from_queryset(OrgUnitQuerySet)):
     pass
 
 
-class OrgUnit(MPTTModel):
+class OrgUnit(TreeNode):
     """A unit of the administrative chain (组织单元): city, county ... grid, micro-grid."""
 
     org_scope_field = ""
+    tree_lock_key = 7_254_001
 
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=100, help_text=_("The name as published."))
@@ -155,14 +195,6 @@ class OrgUnit(MPTTModel):
     is_active = models.BooleanField(_("active"), default=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
-
-    # MPTT's bookkeeping, declared here so that tree_id gets no index of its own: the
-    # (tree_id, lft) index MPTT adds serves every subtree query, and a second index on
-    # tree_id alone tempts the planner into scanning a whole county to filter lft.
-    lft = models.PositiveIntegerField(editable=False)
-    rght = models.PositiveIntegerField(editable=False)
-    tree_id = models.PositiveIntegerField(editable=False)
-    mptt_level = models.PositiveIntegerField(editable=False)
 
     history = HistoricalRecords(excluded_fields=["lft", "rght", "tree_id", "mptt_level"])
     objects = OrgUnitManager()
@@ -207,20 +239,6 @@ class OrgUnit(MPTTModel):
         if errors:
             raise ValidationError(errors)
 
-    def save(self, *args, **kwargs):
-        # Serialise every tree write, whatever path it takes (service, admin, shell): MPTT
-        # renumbers lft/rght and picks tree_id with read-then-write, which concurrent
-        # writers corrupt. The lock is re-entrant within one transaction.
-        from governance.services import tree_write_lock
-
-        with tree_write_lock():
-            super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        from governance.services import tree_write_lock
-
-        with tree_write_lock():
-            return super().delete(*args, **kwargs)
 
 
 class Tag(models.Model):

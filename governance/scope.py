@@ -45,10 +45,22 @@ def scope_filter(user, path: str) -> models.Q | None:
 
 class ScopedQuerySet(models.QuerySet):
     def visible_to(self, user):
-        condition = scope_filter(user, self.model.org_scope_field)
-        if condition is None:
+        """Rows inside the user's subtree.
+
+        ``org_scope_field`` is one path to an OrgUnit, or a tuple of paths when a row belongs
+        to two places at once (a volunteer service counts for the community where it was
+        done and for the member's workplace branch): then a row in either place is visible.
+        """
+        paths = self.model.org_scope_field
+        if isinstance(paths, str):
+            paths = (paths,)
+        conditions = [scope_filter(user, path) for path in paths]
+        if any(condition is None for condition in conditions):
             return self.all()
-        return self.filter(condition)
+        combined = conditions[0]
+        for condition in conditions[1:]:
+            combined |= condition
+        return self.filter(combined)
 
 
 def scoped_models():

@@ -17,18 +17,18 @@ from django.utils.translation import gettext
 from governance.models import Household, Level, OrgUnit, Resident
 
 # An arbitrary constant naming "the OrgUnit tree" among advisory locks.
-TREE_LOCK_KEY = 7_254_001
+TREE_LOCK_KEY = OrgUnit.tree_lock_key
 _local_lock = threading.RLock()
 
 
 @contextmanager
-def tree_write_lock():
-    """Hold the tree-writer lock for the current transaction (opens one if needed)."""
+def tree_write_lock(key: int = TREE_LOCK_KEY):
+    """Hold the writer lock of one tree (the OrgUnit tree by default) for the current transaction."""
     with _local_lock, transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 # Re-entrant within a session; released at commit or rollback.
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [TREE_LOCK_KEY])
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
         yield
 
 

@@ -218,6 +218,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Portal rules -------------------------------------------------------------------------
+# How many households one household liaison (联户长) looks after at most (Dechang: about 10).
+LIAISON_MAX_HOUSEHOLDS = env_int("LIAISON_MAX_HOUSEHOLDS", 15)
+
 # Roles that may see ID numbers and phones unmasked (they serve households face to face).
 PII_FULL_VIEW_ROLES = env_list("PII_FULL_VIEW_ROLES", ["admin", "village", "grid"])
 

@@ -65,7 +65,67 @@ def _build_county(code6: str, name: str, tag: str) -> Chain:
             )
         )
     c.township_a, c.township_b = c.townships
+    _add_rosters(c, code6)
     return c
+
+
+def _add_rosters(c: Chain, code6: str) -> None:
+    """Part 2's rosters: one row of each model in each township (the scope walk needs them)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from grid.models import GridWorker, LiaisonHousehold
+    from partybuild.models import (
+        CentralHousehold, MemberRegistration, PartyMember, PartyOrganization, PostClaim, ServiceRecord,
+        UnitOffer, UnitRegistration, Wish,
+    )
+
+    c.committees, c.branches, c.members, c.wishes, c.workers, c.liaisons = [], [], [], [], [], []
+    for t in range(2):
+        township, village, grid, micro = c.townships[t], c.villages[t], c.grids[t], c.micro_grids[t]
+        committee = PartyOrganization.objects.create(name=f"{township.name}党委", kind="committee", org_unit=township)
+        branch = PartyOrganization.objects.create(
+            name=f"{village.display_name}党支部", kind="branch", parent=committee, org_unit=village
+        )
+        PartyOrganization.objects.create(name=f"{grid.name}党支部", kind="grid_branch", parent=branch, org_unit=grid)
+        member = PartyMember.objects.create(
+            resident=c.residents[t], organization=branch, joined_on=datetime.date(2005, 7, 1),
+            in_service=True, work_unit="县财政局",
+        )
+        CentralHousehold.objects.create(household=c.households[t], member=member)
+        unit_reg = UnitRegistration.objects.create(
+            unit_name="县财政局", party_organization="县财政局机关党支部", community=village,
+            registered_on=datetime.date(2024, 3, 1),
+        )
+        UnitOffer.objects.create(registration=unit_reg, kind="resource", description="会议室一间")
+        registration = MemberRegistration.objects.create(
+            member=member, community=village, registered_on=datetime.date(2024, 3, 5)
+        )
+        PostClaim.objects.create(registration=registration, post="patrol", claimed_on=datetime.date(2024, 3, 5))
+        wish = Wish.objects.create(
+            community=village, household=c.households[t], title="修理屋顶漏水", category="housing",
+            posted_at=timezone.now(),
+        )
+        ServiceRecord.objects.create(
+            member=member, community=village, date=datetime.date(2024, 4, 1), start_time=datetime.time(9),
+            end_time=datetime.time(11), hours=2, kind="patrol",
+        )
+        worker = GridWorker.objects.create(
+            name=f"{c.residents[t].name}网格员", id_number=make_id_number(code6, "19850505", 100 + t), phone="13900000000",
+            worker_type="micro", unit=micro, start_date=datetime.date(2023, 1, 1),
+        )
+        liaison = GridWorker.objects.create(
+            name=f"{c.residents[t].name}联户长", id_number=make_id_number(code6, "19790303", 200 + t),
+            phone="13900000001", worker_type="liaison", unit=grid, start_date=datetime.date(2023, 1, 1),
+        )
+        LiaisonHousehold.objects.create(liaison=liaison, household=c.households[t])
+        c.committees.append(committee)
+        c.branches.append(branch)
+        c.members.append(member)
+        c.wishes.append(wish)
+        c.workers.append(worker)
+        c.liaisons.append(liaison)
 
 
 @pytest.fixture(autouse=True)

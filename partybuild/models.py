@@ -109,7 +109,9 @@ class PartyMember(models.Model):
     )
     status = models.CharField(_("status"), max_length=16, choices=MemberStatus.choices, default=MemberStatus.FULL)
     joined_on = models.DateField(_("joined on"))
-    in_service = models.BooleanField(_("in-service"), default=False, help_text=_("Works in a government or state unit."))
+    in_service = models.BooleanField(
+        _("in-service"), default=False, help_text=_("Works in a government or state unit.")
+    )
     work_unit = models.CharField(_("work unit"), max_length=100, blank=True)
     is_mobile = models.BooleanField(_("mobile member"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
@@ -264,7 +266,9 @@ class MemberRegistration(models.Model):
         ordering = ["-registered_on", "id"]
         constraints = [
             # One member, at most one active registration: also holds under concurrent writes.
-            models.UniqueConstraint(fields=["member"], condition=Q(status="active"), name="one_active_member_registration")
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(status="active"), name="one_active_member_registration"
+            )
         ]
 
     def __str__(self):
@@ -337,7 +341,9 @@ class Wish(models.Model):
     title = models.CharField(_("title"), max_length=100)
     content = models.TextField(_("content"), blank=True)
     category = models.CharField(_("category"), max_length=16, choices=WishCategory.choices, default=WishCategory.OTHER)
-    state = models.CharField(_("state"), max_length=12, choices=WishState.choices, default=WishState.POSTED, editable=False)
+    state = models.CharField(
+        _("state"), max_length=12, choices=WishState.choices, default=WishState.POSTED, editable=False
+    )
     dispatched_to = models.ForeignKey(
         PartyMember, verbose_name=_("dispatched to"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="wishes_dispatched", editable=False,

@@ -77,8 +77,15 @@ def _add_rosters(c: Chain, code6: str) -> None:
 
     from grid.models import GridWorker, LiaisonHousehold
     from partybuild.models import (
-        CentralHousehold, MemberRegistration, PartyMember, PartyOrganization, PostClaim, ServiceRecord,
-        UnitOffer, UnitRegistration, Wish,
+        CentralHousehold,
+        MemberRegistration,
+        PartyMember,
+        PartyOrganization,
+        PostClaim,
+        ServiceRecord,
+        UnitOffer,
+        UnitRegistration,
+        Wish,
     )
 
     c.committees, c.branches, c.members, c.wishes, c.workers, c.liaisons = [], [], [], [], [], []
@@ -112,7 +119,8 @@ def _add_rosters(c: Chain, code6: str) -> None:
             end_time=datetime.time(11), hours=2, kind="patrol",
         )
         worker = GridWorker.objects.create(
-            name=f"{c.residents[t].name}网格员", id_number=make_id_number(code6, "19850505", 100 + t), phone="13900000000",
+            name=f"{c.residents[t].name}网格员", id_number=make_id_number(code6, "19850505", 100 + t),
+            phone="13900000000",
             worker_type="micro", unit=micro, start_date=datetime.date(2023, 1, 1),
         )
         liaison = GridWorker.objects.create(

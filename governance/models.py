@@ -391,3 +391,27 @@ class User(AbstractUser):
         super().clean()
         if not self.is_superuser and self.home_unit_id is None:
             raise ValidationError({"home_unit": gettext("Every staff user needs a home unit.")})
+
+
+class ExportLog(models.Model):
+    """Who exported which roster, how many rows, and whether personal data was in it (every export is logged)."""
+
+    org_scope_field = "user__home_unit"
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="exports")
+    kind = models.CharField(_("roster"), max_length=40)
+    rows = models.PositiveIntegerField(_("rows"))
+    with_personal_data = models.BooleanField(_("with personal data"))
+    unmasked = models.BooleanField(_("unmasked"), default=False)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("exported at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("export log")
+        verbose_name_plural = _("export logs")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user} {self.kind} {self.rows}"

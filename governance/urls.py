@@ -7,13 +7,20 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from governance import views
+from django.utils.module_loading import autodiscover_modules
+
 from governance.api.views import router
+
+# Each app's api.py registers its viewsets on the shared router (as admin.py registers models).
+autodiscover_modules("api")
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/", include("governance.web_urls")),
+    path("grid/", include("grid.urls")),
+    path("party/", include("partybuild.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),

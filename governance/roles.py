@@ -7,6 +7,7 @@ role and are rewritten by ``user_sync_permissions``; extra rights are granted th
 
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.db.models import Q
 
 from governance.models import Role, User
 
@@ -14,27 +15,72 @@ _ALL = ("view", "add", "change", "delete")
 _EDIT = ("view", "add", "change")
 _VIEW = ("view",)
 
-# model name (app "governance") → actions, per role.
-ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
-    Role.ADMIN: {"orgunit": _ALL, "household": _ALL, "resident": _ALL, "tag": _ALL, "user": _ALL},
-    Role.COUNTY: {"orgunit": _ALL, "household": _ALL, "resident": _ALL, "tag": _VIEW, "user": _EDIT},
-    # A township keeps its own villages and grids, registers households, manages its staff.
-    Role.TOWNSHIP: {"orgunit": _EDIT, "household": _ALL, "resident": _ALL, "tag": _VIEW, "user": _EDIT},
-    Role.VILLAGE: {"orgunit": _VIEW, "household": _EDIT, "resident": _EDIT, "tag": _VIEW, "user": _VIEW},
-    Role.GRID: {"orgunit": _VIEW, "household": _EDIT, "resident": _EDIT, "tag": _VIEW},
-}
+# "app_label.model" → actions, per role. Apps above governance add theirs with
+# ``register_role_permissions`` from their AppConfig.ready(), so governance names none of them.
+ROLE_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {role: {} for role in Role.values}
+
+
+def register_role_permissions(mapping: dict[str, dict[str, tuple[str, ...]]]) -> None:
+    """Merge ``{role: {"app_label.model": actions}}`` into the role mapping."""
+    for role, models in mapping.items():
+        ROLE_PERMISSIONS[role].update(models)
+
+
+register_role_permissions(
+    {
+        Role.ADMIN: {f"governance.{m}": _ALL for m in ("orgunit", "household", "resident", "tag", "user")}
+        | {"governance.exportlog": _VIEW},
+        Role.COUNTY: {
+            "governance.orgunit": _ALL,
+            "governance.household": _ALL,
+            "governance.resident": _ALL,
+            "governance.tag": _VIEW,
+            "governance.user": _EDIT,
+            "governance.exportlog": _VIEW,
+        },
+        # A township keeps its own villages and grids, registers households, manages its staff.
+        Role.TOWNSHIP: {
+            "governance.orgunit": _EDIT,
+            "governance.household": _ALL,
+            "governance.resident": _ALL,
+            "governance.tag": _VIEW,
+            "governance.user": _EDIT,
+            "governance.exportlog": _VIEW,
+        },
+        Role.VILLAGE: {
+            "governance.orgunit": _VIEW,
+            "governance.household": _EDIT,
+            "governance.resident": _EDIT,
+            "governance.tag": _VIEW,
+            "governance.user": _VIEW,
+        },
+        Role.GRID: {
+            "governance.orgunit": _VIEW,
+            "governance.household": _EDIT,
+            "governance.resident": _EDIT,
+            "governance.tag": _VIEW,
+        },
+    }
+)
 
 # From the widest to the narrowest: a user may give others only his own role or a narrower one.
 ROLE_RANK = [Role.ADMIN, Role.COUNTY, Role.TOWNSHIP, Role.VILLAGE, Role.GRID]
 
 
-def role_permission_codenames(role: str) -> set[str]:
-    return {f"{action}_{model}" for model, actions in ROLE_PERMISSIONS.get(role, {}).items() for action in actions}
+def role_permission_keys(role: str) -> set[tuple[str, str]]:
+    """(app_label, codename) of every permission the role carries."""
+    keys = set()
+    for label, actions in ROLE_PERMISSIONS.get(role, {}).items():
+        app_label, model = label.split(".")
+        keys.update((app_label, f"{action}_{model}") for action in actions)
+    return keys
 
 
 def role_permissions(role: str):
-    codenames = role_permission_codenames(role)
-    return Permission.objects.filter(content_type__app_label="governance", codename__in=codenames or [""])
+    condition = Q(pk__in=[])
+    for app_label, codename in role_permission_keys(role):
+        condition |= Q(content_type__app_label=app_label, codename=codename)
+    return Permission.objects.filter(condition)
 
 
 def roles_grantable_by(user) -> list[str]:

@@ -197,6 +197,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Apps' choice enums that share a field name get distinct schema names.
+    "ENUM_NAME_OVERRIDES": {
+        "GridPostEnum": "grid.models.Post",
+        "ServicePostEnum": "partybuild.models.ServicePost",
+        "RegistrationStatusEnum": "partybuild.models.RegistrationStatus",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------

@@ -47,8 +47,8 @@ class ScopedRelatedField(serializers.RelatedField):
     """
 
     default_error_messages = {
-        "does_not_exist": _("%(value)s was not found or is outside your scope."),
-        "incorrect_type": _("Give a code, a number or an id, not %(data_type)s."),
+        "does_not_exist": _("{value} was not found or is outside your scope."),
+        "incorrect_type": _("Give a code, a number or an id, not {data_type}."),
     }
 
     def __init__(self, *, model, key_field, **kwargs):

@@ -230,7 +230,7 @@ def test_create_household_in_scope(county, writer_b):
 def test_create_household_in_a_grid_out_of_scope_is_400(county, writer_b):
     response = send(writer_b, "post", HOUSEHOLDS, {"number": "H-X", "address": "x", "grid": county.grids[0].code})
     assert response.status_code == 400
-    assert "outside your scope" in response.json()["grid"][0]
+    assert response.json()["grid"][0] == f"{county.grids[0].code} was not found or is outside your scope."
     assert not Household.objects.filter(number="H-X").exists()
 
 

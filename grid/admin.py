@@ -1,0 +1,242 @@
+"""Admin of the grid rosters: grid workers and the households their liaisons look after.
+
+Both are scoped like the org chain's admin (``ScopedAdminMixin``: lists, forms, choices,
+search) and write through ``grid.services``. The worker form runs the services' rules on its
+fields before saving (``gridworker_validate``), so a broken rule is shown where it belongs;
+the services check again under row locks, and a race lost there comes back as a message.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms import ModelForm
+from django.http import HttpResponseRedirect
+from django.utils.translation import gettext_lazy as _
+
+from governance.admin import GridFilter, PersonalDataMixin, ScopedAdminMixin, TownshipFilter, VillageFilter
+from governance.masking import can_view_personal_data
+from governance.models import Level
+from governance.roster_admin import RosterAdminMixin
+from governance.selectors import unit_for_level_display
+from grid.models import GridWorker, LiaisonHousehold, WorkerType
+from grid.selectors import current_q, worker_list_queryset
+from grid.services import (
+    HOUSEHOLD_HAS_LIAISON_MESSAGE,
+    WORKER_FIELDS,
+    gridworker_create,
+    gridworker_update,
+    gridworker_validate,
+    liaison_assign,
+    liaison_validate,
+)
+
+
+class CurrentFilter(admin.SimpleListFilter):
+    title = _("in post")
+    parameter_name = "current"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("In post")), ("no", _("Left"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(current_q())
+        if self.value() == "no":
+            return queryset.exclude(current_q())
+        return queryset
+
+
+class ChangeFormErrorsMixin:
+    """A rule a service refuses after the form validated (a concurrent change) becomes a message."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def add_rule_errors(form: ModelForm, exc: ValidationError) -> None:
+    """A service rule's errors on the form: on their field when it is shown, above the form if not."""
+    errors: dict = {}
+    for field, field_errors in exc.update_error_dict({}).items():
+        key = field if field in form.fields else NON_FIELD_ERRORS
+        errors.setdefault(key, []).extend(field_errors)
+    form._update_errors(ValidationError(errors))
+
+
+class GridWorkerForm(ModelForm):
+    def _post_clean(self):
+        super()._post_clean()
+        try:
+            gridworker_validate(worker=self.instance)
+        except ValidationError as exc:
+            add_rule_errors(self, exc)
+
+
+class LiaisonHouseholdForm(ModelForm):
+    def validate_unique(self):
+        """The service's rules say "already has a liaison: <name>" instead of the bare unique check."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        link = self.instance
+        if link.liaison_id and link.household_id and not self.errors:
+            try:
+                # Changing a link moves its household over; adding one must not steal a household.
+                existing = liaison_validate(liaison=link.liaison, household=link.household, replace=link.pk is not None)
+                if existing is not None and existing.pk != link.pk:
+                    # The same pair again: nothing to add.
+                    raise ValidationError(
+                        {
+                            "household": ValidationError(
+                                HOUSEHOLD_HAS_LIAISON_MESSAGE, params={"liaison": existing.liaison.name}
+                            )
+                        }
+                    )
+            except ValidationError as exc:
+                add_rule_errors(self, exc)
+
+
+class LiaisonHouseholdInline(admin.TabularInline):
+    """The households a liaison looks after (read here; assigned on the liaison household pages)."""
+
+    model = LiaisonHousehold
+    fields = ("household", "address", "since")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("households looked after")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user).select_related("household")
+
+    @admin.display(description=_("address"))
+    def address(self, obj):
+        return obj.household.address
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(GridWorker)
+class GridWorkerAdmin(ChangeFormErrorsMixin, ScopedAdminMixin, RosterAdminMixin, PersonalDataMixin, admin.ModelAdmin):
+    roster_kind = "grid_workers"
+    form = GridWorkerForm
+    # The default columns are the masked ones; get_list_display unmasks for those allowed.
+    list_display = (
+        "name",
+        "id_number_masked",
+        "phone_masked",
+        "worker_type",
+        "unit",
+        "village",
+        "post",
+        "backup",
+        "is_party_member",
+        "in_post",
+    )
+    list_filter = (
+        "worker_type",
+        "post",
+        "is_party_member",
+        CurrentFilter,
+        TownshipFilter,
+        VillageFilter,
+        GridFilter,
+    )
+    # An ID number matches only whole: a partial match would reveal masked digits.
+    search_fields = ("name", "=id_number", "^unit__code")
+    autocomplete_fields = ("unit", "resident", "backup")
+    # Party members have no admin page of their own to search in here; the id is checked in scope.
+    raw_id_fields = ("party_member",)
+    fields = (
+        "name",
+        "id_number",
+        "phone",
+        "resident",
+        "worker_type",
+        "unit",
+        "start_date",
+        "end_date",
+        "is_party_member",
+        "party_member",
+        "post",
+        "backup",
+    )
+    list_per_page = 100
+
+    def get_queryset(self, request):
+        return worker_list_queryset(super().get_queryset(request))
+
+    @admin.display(description=_("village/community"))
+    def village(self, obj):
+        unit = unit_for_level_display(obj.unit, Level.VILLAGE)
+        return unit.display_name if unit else ""
+
+    @admin.display(description=_("in post"), boolean=True)
+    def in_post(self, obj):
+        return obj.is_current
+
+    def get_list_display(self, request):
+        if can_view_personal_data(request.user):
+            return [{"id_number_masked": "id_number", "phone_masked": "phone"}.get(n, n) for n in self.list_display]
+        return self.list_display
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        # A new worker needs his ID number typed in; an existing one is shown masked.
+        return fields if obj is None else self._shown(request, fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not can_view_personal_data(request.user):
+            readonly += [name for name in self.personal_fields.values() if name]
+        return readonly
+
+    def get_inlines(self, request, obj):
+        return [LiaisonHouseholdInline] if obj is not None and obj.worker_type == WorkerType.LIAISON else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            changed = {name: getattr(obj, name) for name in form.changed_data if name in WORKER_FIELDS}
+            worker = gridworker_update(worker=obj, **changed)
+        else:
+            worker = gridworker_create(**{name: getattr(obj, name) for name in WORKER_FIELDS})
+        # The admin goes on with ``obj`` (log entry, redirect): make it the saved row.
+        obj.pk = worker.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+
+@admin.register(LiaisonHousehold)
+class LiaisonHouseholdAdmin(ChangeFormErrorsMixin, ScopedAdminMixin, RosterAdminMixin, admin.ModelAdmin):
+    roster_kind = "liaisons"
+    list_display = ("household", "address", "grid", "liaison", "since")
+    list_select_related = ("household__grid", "liaison")
+    list_filter = (TownshipFilter, VillageFilter, GridFilter)
+    search_fields = ("household__number", "household__address", "liaison__name")
+    autocomplete_fields = ("liaison", "household")
+    fields = ("liaison", "household", "since")
+    form = LiaisonHouseholdForm
+    list_per_page = 100
+
+    @admin.display(description=_("address"), ordering="household__address")
+    def address(self, obj):
+        return obj.household.address
+
+    @admin.display(description=_("grid"), ordering="household__grid__code")
+    def grid(self, obj):
+        return obj.household.grid
+
+    def get_readonly_fields(self, request, obj=None):
+        # A link moves a household to another liaison; another household is another link.
+        return ("household",) if obj is not None else ()
+
+    def save_model(self, request, obj, form, change):
+        link = liaison_assign(liaison=obj.liaison, household=obj.household, since=obj.since, replace=change)
+        obj.pk = link.pk
+        obj._state.adding = False

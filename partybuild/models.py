@@ -200,7 +200,10 @@ class UnitRegistration(models.Model):
         ordering = ["-registered_on", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["unit_name", "community"], condition=Q(status="active"), name="one_active_unit_registration"
+                fields=["unit_name", "community"],
+                condition=Q(status="active"),
+                name="one_active_unit_registration",
+                violation_error_message=_("This work unit is already registered with this community."),
             )
         ]
 
@@ -267,7 +270,10 @@ class MemberRegistration(models.Model):
         constraints = [
             # One member, at most one active registration: also holds under concurrent writes.
             models.UniqueConstraint(
-                fields=["member"], condition=Q(status="active"), name="one_active_member_registration"
+                fields=["member"],
+                condition=Q(status="active"),
+                name="one_active_member_registration",
+                violation_error_message=_("This member already has an active registration."),
             )
         ]
 

@@ -22,6 +22,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.models import Household, Level, OrgUnit, Resident, Role, Tag, User
 from governance.roles import role_outranks, roles_grantable_by, user_sync_permissions
+from governance.roster_admin import RosterAdminMixin
 from governance.scope import scope_filter
 from governance.selectors import subtree_q
 from governance.services import orgunit_create, orgunit_delete, orgunit_update
@@ -193,12 +194,15 @@ ORGUNIT_FIELDS = ("code", "name", "short_name", "level", "kind", "parent", "is_a
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(ScopedAdminMixin, SimpleHistoryAdmin, MPTTModelAdmin):
+class OrgUnitAdmin(RosterAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin, MPTTModelAdmin):
     """The org tree, indented. Units move by changing their parent (and code) in the form:
 
     a drag-and-drop move could not also change the code, which the rules tie to the parent.
+    Grids and micro-grids (which the official division list does not have) are also imported
+    and exported as a roster (``roster_kind``).
     """
 
+    roster_kind = "grids"
     change_list_template = "admin/governance/orgunit/change_list.html"
     list_display = ("name", "code", "short_name", "level", "kind", "is_active")
     list_display_links = ("name", "code")
@@ -346,7 +350,8 @@ class ResidentInline(ScopedAdminMixin, PersonalDataMixin, admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class HouseholdAdmin(RosterAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    roster_kind = "households"
     list_display = ("number", "address", "grid", "tag_names", "is_active")
     list_select_related = ("grid",)
     list_filter = (TownshipFilter, VillageFilter, GridFilter, HouseholdTagFilter, "is_active")
@@ -370,7 +375,8 @@ class HouseholdAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Resident)
-class ResidentAdmin(ScopedAdminMixin, PersonalDataMixin, SimpleHistoryAdmin):
+class ResidentAdmin(RosterAdminMixin, ScopedAdminMixin, PersonalDataMixin, SimpleHistoryAdmin):
+    roster_kind = "residents"
     # The default columns are the masked ones; get_list_display unmasks for those allowed.
     list_display = ("name", "id_number_masked", "sex", "phone_masked", "relation", "household", "grid")
     list_select_related = ("household__grid",)

@@ -21,7 +21,7 @@ def subtree_q(unit: OrgUnit, path: str = "", *, include_self: bool = True) -> Q:
     return Q(**{f"{prefix}tree_id": unit.tree_id, lower: unit.lft, f"{prefix}lft__lt": unit.rght})
 
 
-def _count(queryset: QuerySet):
+def count_subquery(queryset: QuerySet):
     """A scalar subquery counting ``queryset``'s rows, 0 when there are none.
 
     COUNT as a plain Func (not an aggregate) keeps Django from adding a GROUP BY, so the
@@ -59,7 +59,7 @@ def with_subtree_counts(units: QuerySet, keys: list[str]) -> QuerySet:
             qs = Resident.objects.filter(is_active=True, **_in_outer_subtree("household__grid"))
         else:
             qs = OrgUnit.objects.filter(level=key, is_active=True, **_in_outer_subtree(""))
-        annotations[f"n_{key}"] = _count(qs)
+        annotations[f"n_{key}"] = count_subquery(qs)
     return units.annotate(**annotations)
 
 
@@ -140,7 +140,7 @@ def household_list_queryset(queryset: QuerySet) -> QuerySet:
         .prefetch_related("tags")
         # A correlated subquery, not a JOIN + GROUP BY: the paginator's COUNT then drops it
         # and counts households alone, which matters at 10^5 rows.
-        .annotate(n_residents=_count(Resident.objects.filter(household=OuterRef("pk"), is_active=True)))
+        .annotate(n_residents=count_subquery(Resident.objects.filter(household=OuterRef("pk"), is_active=True)))
     )
 
 

@@ -3,12 +3,11 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from django.utils.module_loading import autodiscover_modules
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
 from governance import views
-from django.utils.module_loading import autodiscover_modules
-
 from governance.api.views import router
 
 # Each app's api.py registers its viewsets on the shared router (as admin.py registers models).

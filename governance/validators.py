@@ -6,6 +6,7 @@ division codes follow the National Bureau of Statistics' 12-digit 统计用区�
 
 import datetime
 import re
+from operator import mul
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
@@ -18,8 +19,8 @@ _PHONE_RE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 
 def id_check_char(first17: str) -> str:
     """The GB 11643 check character for the first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return _ID_CHECK_CHARS[total % 11]
+    # map/mul rather than a generator: this runs once per row of a 100,000-row import.
+    return _ID_CHECK_CHARS[sum(map(mul, map(int, first17), _ID_WEIGHTS)) % 11]
 
 
 def normalize_id_number(value: str) -> str:
@@ -44,7 +45,8 @@ def parse_id_number(value: str) -> tuple[datetime.date, str]:
             _("ID number contains an invalid birth date %(date)s.") % {"date": value[6:14]},
             code="id_birth_date",
         ) from None
-    if birth.year < 1900 or birth > datetime.date.today():
+    # Only a recent year can lie in the future: spare the clock call for everyone else.
+    if birth.year < 1900 or (birth.year >= 2000 and birth > datetime.date.today()):
         raise ValidationError(
             _("ID number contains an invalid birth date %(date)s.") % {"date": value[6:14]},
             code="id_birth_date",

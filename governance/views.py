@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
@@ -18,6 +19,7 @@ from governance import selectors
 from governance.forms import FILTER_LEVELS, HouseholdFilterForm, ResidentFilterForm
 from governance.masking import can_view_personal_data
 from governance.models import Household, Level, OrgUnit, Resident
+from governance.rosters import export_response
 
 COUNT_LABELS = {
     "township": _("Townships"),
@@ -214,5 +216,37 @@ class ResidentListView(ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["full_view"] = can_view_personal_data(self.request.user)
+        return context
+
+
+def require_perm(request, permission: str) -> None:
+    """Writes need the model permission of the user's role, as in the API (reads need a login)."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+class ExportMixin:
+    """``?export=xlsx`` on a list answers the filtered list as an Excel file (``governance.rosters``)."""
+
+    export_kind = ""
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") == "xlsx":
+            return export_response(request=request, kind=self.export_kind, queryset=self.export_queryset())
+        return super().get(request, *args, **kwargs)
+
+    def export_queryset(self):
+        return self.get_queryset()
+
+
+class RosterListMixin:
+    """What every roster list shows besides its rows: the township column above it, masking."""
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        home = self.request.user.home_unit
+        # Users above the township level need to see which township a row is in.
+        context["show_township"] = home is None or home.level in (Level.CITY, Level.COUNTY)
         context["full_view"] = can_view_personal_data(self.request.user)
         return context

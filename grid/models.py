@@ -3,7 +3,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import Household, Level, OrgUnit, Resident
@@ -76,22 +75,22 @@ class GridWorker(models.Model):
         self.id_number = normalize_id_number(self.id_number)
         if self.unit_id:
             if self.unit.level not in (Level.GRID, Level.MICRO_GRID):
-                errors["unit"] = gettext("A grid worker serves a grid or a micro-grid.")
+                errors["unit"] = _("A grid worker serves a grid or a micro-grid.")
             elif self.worker_type == WorkerType.MICRO and self.unit.level != Level.MICRO_GRID:
-                errors["unit"] = gettext("A micro-grid worker must serve a micro-grid.")
+                errors["unit"] = _("A micro-grid worker must serve a micro-grid.")
             elif self.worker_type in (WorkerType.FULL_TIME, WorkerType.PART_TIME) and self.unit.level != Level.GRID:
-                errors["unit"] = gettext("A full-time or part-time grid worker serves a grid.")
+                errors["unit"] = _("A full-time or part-time grid worker serves a grid.")
         if self.end_date and self.start_date and self.end_date < self.start_date:
-            errors["end_date"] = gettext("The end date is before the start date.")
+            errors["end_date"] = _("The end date is before the start date.")
         if self.party_member_id:
             self.is_party_member = True
         if self.backup_id:
             if self.pk and self.backup_id == self.pk:
-                errors["backup"] = gettext("A worker cannot be his own backup.")
+                errors["backup"] = _("A worker cannot be his own backup.")
             elif self.unit_id and _village_of(self.backup.unit) != _village_of(self.unit):
-                errors["backup"] = gettext("The backup must work in the same village or community.")
+                errors["backup"] = _("The backup must work in the same village or community.")
             if not self.post:
-                errors["post"] = gettext("A worker with a backup needs an A or B post.")
+                errors["post"] = _("A worker with a backup needs an A or B post.")
         if errors:
             raise ValidationError(errors)
 
@@ -102,7 +101,8 @@ def _village_of(unit: OrgUnit) -> int | None:
     if unit.level == Level.GRID:
         return unit.parent_id
     if unit.level == Level.MICRO_GRID:
-        return OrgUnit.objects.filter(pk=unit.parent_id).values_list("parent_id", flat=True).first()
+        # Through the FK cache: query-free when the caller loaded the parents (bulk imports do).
+        return unit.parent.parent_id
     return None
 
 

@@ -21,9 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTAdminForm, MPTTModelAdmin
 
 from governance.admin import GridFilter, ScopedAdminMixin, TownshipFilter, VillageFilter
-from governance.api.views import _count
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.roster_admin import RosterAdminMixin
+from governance.selectors import count_subquery
 from partybuild import services
 from partybuild.models import (
     CentralHousehold,
@@ -165,7 +165,7 @@ class PartyOrganizationAdmin(ServiceWriteAdminMixin, ScopedAdminMixin, RosterAdm
 
     def get_queryset(self, request):
         members = PartyMember.objects.filter(organization=OuterRef("pk"), is_active=True)
-        return super().get_queryset(request).annotate(n_members=_count(members))
+        return super().get_queryset(request).annotate(n_members=count_subquery(members))
 
     @admin.display(description=_("members"), ordering="n_members")
     def members_count(self, obj):

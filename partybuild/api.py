@@ -17,9 +17,10 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance.api.serializers import ScopedRelatedField, run_write
-from governance.api.views import ModelWritePermission, ScopedViewSetMixin, _count, router
+from governance.api.views import ModelWritePermission, ScopedViewSetMixin, router
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.models import Household, OrgUnit, Resident
+from governance.selectors import count_subquery
 from partybuild import services
 from partybuild.filters import (
     CentralHouseholdFilterSet,
@@ -393,7 +394,11 @@ class PartyOrganizationViewSet(mixins.UpdateModelMixin, _ViewSet):
 
     def optimise(self, queryset):
         members = PartyMember.objects.filter(organization=OuterRef("pk"), is_active=True)
-        return queryset.select_related("org_unit").annotate(members_count=_count(members)).order_by("tree_id", "lft")
+        return (
+            queryset.select_related("org_unit")
+            .annotate(members_count=count_subquery(members))
+            .order_by("tree_id", "lft")
+        )
 
 
 class PartyMemberViewSet(mixins.UpdateModelMixin, _ViewSet):

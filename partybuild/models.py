@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
 from mptt.models import TreeForeignKey
@@ -79,14 +78,16 @@ class PartyOrganization(TreeNode):
     def clean(self):
         if self.parent_id and self.kind and self.kind not in CHILD_KINDS[self.parent.kind]:
             raise ValidationError(
-                {"kind": gettext("A %(child)s cannot be placed under a %(parent)s.") % {
-                    "child": OrgKind(self.kind).label, "parent": OrgKind(self.parent.kind).label}}
+                {"kind": ValidationError(
+                    _("A %(child)s cannot be placed under a %(parent)s."),
+                    params={"child": OrgKind(self.kind).label, "parent": OrgKind(self.parent.kind).label},
+                )}
             )
         if self.parent_id and self.org_unit_id and not self.org_unit.is_descendant_of(
-            OrgUnit.objects.get(pk=self.parent.org_unit_id), include_self=True
+            self.parent.org_unit, include_self=True
         ) and not self.work_unit:
             raise ValidationError(
-                {"org_unit": gettext("The unit covered must lie inside the unit of the parent organisation.")}
+                {"org_unit": _("The unit covered must lie inside the unit of the parent organisation.")}
             )
 
 
@@ -128,7 +129,7 @@ class PartyMember(models.Model):
 
     def clean(self):
         if self.in_service and not self.work_unit:
-            raise ValidationError({"work_unit": gettext("An in-service member needs a work unit.")})
+            raise ValidationError({"work_unit": _("An in-service member needs a work unit.")})
 
 
 class CentralHousehold(models.Model):
@@ -212,7 +213,7 @@ class UnitRegistration(models.Model):
 
     def clean(self):
         if self.community_id and self.community.level != Level.VILLAGE:
-            raise ValidationError({"community": gettext("Register with a village or community.")})
+            raise ValidationError({"community": _("Register with a village or community.")})
 
 
 class OfferKind(models.TextChoices):
@@ -379,9 +380,9 @@ class Wish(models.Model):
 
     def clean(self):
         if not self.household_id and not self.resident_id:
-            raise ValidationError(gettext("A wish belongs to a household or a resident."))
+            raise ValidationError(_("A wish belongs to a household or a resident."))
         if self.resident_id and self.household_id and self.resident.household_id != self.household_id:
-            raise ValidationError({"resident": gettext("The resident does not live in this household.")})
+            raise ValidationError({"resident": _("The resident does not live in this household.")})
 
 
 class ServiceRecord(models.Model):

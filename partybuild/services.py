@@ -51,6 +51,7 @@ from partybuild.models import (
     PartyOrganization,
     PostClaim,
     RegistrationStatus,
+    ServicePost,
     ServiceRecord,
     UnitOffer,
     UnitRegistration,
@@ -482,7 +483,7 @@ def _claim(registration: MemberRegistration, post: str, claimed_on: datetime.dat
     claim = PostClaim(registration=registration, post=post, claimed_on=claimed_on)
     claim.full_clean(validate_unique=False, validate_constraints=False)
     if registration.claims.filter(post=post).exists():
-        raise _invalid("post", POST_ALREADY_CLAIMED, post=claim.get_post_display())
+        raise _invalid("post", POST_ALREADY_CLAIMED, post=ServicePost(post).label)
     claim.save()
     return claim
 

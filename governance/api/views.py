@@ -1,18 +1,12 @@
 """Viewsets and routes of the API. ``ScopedViewSetMixin`` is the only place scope is applied."""
 
-from django.db.models import F, Func, IntegerField, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import OuterRef
 from rest_framework import mixins, permissions, routers, viewsets
 
 from governance.api.serializers import HouseholdSerializer, OrgUnitSerializer, ResidentSerializer
 from governance.filters import HouseholdFilterSet, OrgUnitFilterSet, ResidentFilterSet
 from governance.models import Household, OrgUnit, Resident
-
-
-def _count(queryset):
-    """A correlated COUNT(*) subquery over ``queryset``: no GROUP BY, 0 when empty."""
-    counted = queryset.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
-    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+from governance.selectors import count_subquery
 
 
 class ScopedViewSetMixin:
@@ -46,8 +40,8 @@ class OrgUnitViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             grid__tree_id=OuterRef("tree_id"), grid__lft__gte=OuterRef("lft"), grid__lft__lt=OuterRef("rght")
         )
         return queryset.select_related("parent").annotate(
-            children_count=_count(OrgUnit.objects.filter(parent=OuterRef("pk"))),
-            households_count=_count(households),
+            children_count=count_subquery(OrgUnit.objects.filter(parent=OuterRef("pk"))),
+            households_count=count_subquery(households),
         )
 
 

@@ -2,7 +2,9 @@
 
 ``plan`` decides the tree and how many households each unit holds (no database);
 ``people`` makes the households and residents of one unit; ``writer`` puts it all in the
-database in bulk. ``manage.py seed_demo`` is the entry point.
+database in bulk; ``hooks`` lets the apps above governance add their demo rows (rosters)
+in the same transaction, each from its own ``demo.py``. ``manage.py seed_demo`` is the
+entry point.
 """
 
 from governance.demo.plan import DEMO_USERNAMES, SCALES, Plan, make_plan

@@ -98,6 +98,7 @@ class Unit:
     region: str = ""  # the county's 6-digit code: ID numbers of its people start with it
     address: "AddressStyle | None" = None
     pk: int | None = None  # set once written
+    first_household_id: int | None = None  # lowest units: their households have consecutive ids from here
 
     def add(self, child: "Unit") -> "Unit":
         child.parent = self

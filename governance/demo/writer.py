@@ -8,6 +8,10 @@ ids back) and go in by the fastest path each database has: ``COPY ... FROM STDIN
 PostgreSQL, ``executemany`` of one prepared INSERT on SQLite. Both paths take the same row
 tuples, generated and written in chunks so memory stays flat at city scale. Everything runs
 in one transaction under ``tree_write_lock()``: a failed seed leaves nothing behind.
+
+Then the apps above governance add their demo rows (rosters...) through ``hooks``: each
+app's ``demo`` module registers a seed and a reset; they get the plan, seeded randomness
+and the same bulk writer, and run in the same transaction.
 """
 
 import io
@@ -15,16 +19,18 @@ import queue
 import threading
 import time
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
+from django.apps import apps as django_apps
 from django.contrib.auth.hashers import make_password
 from django.core.management.color import no_style
-from django.db import connection
+from django.db import connection, models
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from governance.demo.hooks import DemoContext, contributors
 from governance.demo.people import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_TAGS,
@@ -52,7 +58,8 @@ class SeedResult:
     residents: int = 0
     household_tags: int = 0
     resident_tags: int = 0
-    rows: int = 0  # every row inserted (units, households, residents, tag links, tags, users)
+    rows: int = 0  # every row inserted (units, households, residents, tag links, tags, users, rosters)
+    rosters: dict[str, int] = field(default_factory=dict)  # rows the apps' demo modules wrote, by model label
     seconds: float = 0.0
     users: list[tuple[str, str, str]] = field(default_factory=list)  # (username, role, home unit)
     phases: dict[str, float] = field(default_factory=dict)  # seconds per step
@@ -90,9 +97,12 @@ class _CopySink:
     text format needs no escaping.
     """
 
-    def __init__(self):
+    exclusive = True  # nothing else may use the connection until close()
+
+    def __init__(self, null: str = r"\N"):
         connection.ensure_connection()
         self._raw = connection.connection
+        self._null = null
         self._queue: queue.Queue = queue.Queue(maxsize=2)  # bounded: memory stays flat
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="seed-demo-copy", daemon=True)
@@ -117,7 +127,10 @@ class _CopySink:
                 try:
                     line = "\t".join(["%s"] * len(columns)) + "\n"
                     buffer = io.StringIO("".join([line % row for row in rows]))
-                    cursor.copy_expert(f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN", buffer)
+                    cursor.copy_expert(
+                        f"COPY {qn(table)} ({', '.join(qn(c) for c in columns)}) FROM STDIN WITH (NULL '{self._null}')",
+                        buffer,
+                    )
                 except BaseException as exc:  # re-raised in the main thread by close()
                     self._error = exc
 
@@ -145,12 +158,13 @@ def seed_demo(*, scale: str, seed: int = 1, password: str = DEFAULT_PASSWORD, re
             tags = _ensure_tags()
             _write_units(plan)
         _write_people(plan, tags, result)
+        _write_app_data(plan, result)
         with _timed(result, "users"):
             result.users = _ensure_users(plan, password)
         result.units = plan.count_by_level()
         result.rows = (
             len(plan.units) + result.households + result.residents + result.household_tags
-            + result.resident_tags + len(tags) + len(result.users)
+            + result.resident_tags + len(tags) + len(result.users) + sum(result.rosters.values())
         )
         committing = time.monotonic()
     result.phases["commit"] = round(time.monotonic() - committing, 2)
@@ -163,29 +177,70 @@ class ResetRefused(Exception):
 
 
 def wipe_org_data() -> None:
-    """Delete every org unit, household, resident, their tag links and history, and the
-    users attached to a unit; children before parents, in bulk statements.
+    """Delete the apps' demo data (each app's demo ``reset()``, apps above first), then every
+    org unit, household, resident, their tag links and history, and the users attached to a
+    unit; children before parents, in bulk statements.
 
     Refuses (ResetRefused) while rows of other models still point at the org chain: the
     raw DELETEs would otherwise fail on a foreign key with a less helpful message.
     """
+    for contributor in reversed(contributors()):
+        contributor.reset()
     blocking = _rows_pointing_at_org_data()
     if blocking:
         raise ResetRefused(
-            gettext("Other data still refers to the org units, households or residents: %(models)s. Delete it first.")
+            gettext(
+                "Other data still refers to the org units, households, residents or their users: %(models)s. "
+                "Delete it first."
+            )
             % {"models": ", ".join(blocking)}
         )
-    household_tags = Household.tags.through._meta.db_table
-    resident_tags = Resident.tags.through._meta.db_table
-    with connection.cursor() as cursor:
-        for table in (resident_tags, Resident._meta.db_table, household_tags, Household._meta.db_table):
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+    people = [Resident.tags.through, Resident, Household.tags.through, Household]
+    if not _truncate(people):
+        with connection.cursor() as cursor:
+            for model in people:
+                cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
     User.objects.filter(home_unit__isnull=False).delete()
     for model in (Resident, Household, OrgUnit):
         model.history.model.objects.all().delete()
     with connection.cursor() as cursor:
         # One statement: the parent foreign key is checked at its end (or at commit).
         cursor.execute(f"DELETE FROM {connection.ops.quote_name(OrgUnit._meta.db_table)}")
+
+
+def _truncate(targets: list) -> bool:
+    """PostgreSQL: empty ``targets`` with one TRUNCATE, if every table that refers to them (the
+    apps' rosters, emptied by their resets) is empty too; False where that does not apply.
+
+    A DELETE checks each removed row against every referring table, and the rosters' tables,
+    just emptied, are full of dead rows: 200,000 residents take a quarter of a minute that
+    way. TRUNCATE must name every table with a foreign key to the ones it empties (and to
+    those, in turn); they are all empty, so naming them loses nothing.
+    """
+    if connection.vendor != "postgresql":
+        return False
+    tables = {model._meta.db_table: model for model in targets}
+    grew = True
+    while grew:
+        grew = False
+        for model in django_apps.get_models(include_auto_created=True):
+            if model._meta.db_table in tables or model._meta.proxy or not model._meta.managed:
+                continue
+            for f in model._meta.concrete_fields:
+                if f.is_relation and f.db_constraint and f.related_model._meta.db_table in tables:
+                    tables[model._meta.db_table] = model
+                    grew = True
+                    break
+    referring = [model for table, model in tables.items() if model not in targets]
+    if any(model._base_manager.exists() for model in referring):
+        return False
+    with connection.cursor() as cursor:
+        # Foreign-key checks queued by the resets' DELETEs must run first: PostgreSQL refuses to
+        # truncate a table with pending trigger events.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("TRUNCATE " + ", ".join(connection.ops.quote_name(table) for table in tables))
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    return True
 
 
 def _rows_pointing_at_org_data() -> list[str]:
@@ -206,6 +261,13 @@ def _rows_pointing_at_org_data() -> list[str]:
                 continue  # simple-history's tables keep ids without a constraint
             if related._base_manager.filter(**{f"{field.name}__isnull": False}).exists():
                 found.append(related._meta.label)
+    # The users attached to units are deleted too: rows that protect a user (an export log) block.
+    for relation in User._meta.related_objects:
+        if relation.many_to_many or getattr(relation, "on_delete", None) not in (models.PROTECT, models.RESTRICT):
+            continue
+        related, field = relation.related_model, relation.field
+        if related._base_manager.filter(**{f"{field.name}__home_unit__isnull": False}).exists():
+            found.append(related._meta.label)
     return sorted(set(found))
 
 
@@ -333,6 +395,7 @@ def _load_people(plan: Plan, tags: dict[str, int], result: SeedResult) -> None:
 
     try:
         for leaf in plan.leaves:
+            leaf.first_household_id = batch.next_household_id
             factory.fill(leaf, batch)
             if len(batch.households) >= CHUNK_HOUSEHOLDS:
                 flush()
@@ -343,6 +406,49 @@ def _load_people(plan: Plan, tags: dict[str, int], result: SeedResult) -> None:
     with connection.cursor() as cursor:
         for sql in connection.ops.sequence_reset_sql(no_style(), [Household, Resident]):
             cursor.execute(sql)
+
+
+def _write_app_data(plan: Plan, result: SeedResult) -> None:
+    """Every app's demo seed (rosters...), in INSTALLED_APPS order, loaded like the people."""
+    found = contributors()
+    if not found:
+        return
+    loaded = [model for contributor in found for model in contributor.models]
+    recreate = _drop_indexes_for_load([model._meta.db_table for model in loaded])
+
+    def on_rows(model, count):
+        if model is Household.tags.through:  # e.g. a household an app's demo tags
+            result.household_tags += count
+        elif model is Resident.tags.through:
+            result.resident_tags += count
+        else:
+            result.rosters[model._meta.label] = result.rosters.get(model._meta.label, 0) + count
+
+    def on_step(name, seconds):
+        result.phases[name] = round(result.phases.get(name, 0) + seconds, 2)
+
+    def sink():
+        # COPY's NULL marker is the text of None: the rows may hold None (no value is "None").
+        return _CopySink(null="None") if connection.vendor == "postgresql" else _InsertSink()
+
+    ctx = DemoContext(plan=plan, sink_factory=sink, on_rows=on_rows, on_step=on_step)
+    try:
+        with connection.execute_wrapper(ctx.guard):
+            for contributor in found:
+                contributor.seed(ctx)  # steps the contributor times show in result.phases
+                ctx.flush()
+    except BaseException:
+        with suppress(BaseException):  # stop the writer thread; the first error is the one to see
+            ctx.flush()
+        raise
+    indexing = time.monotonic()
+    with connection.cursor() as cursor:
+        for sql in recreate:
+            cursor.execute(sql)
+        for sql in connection.ops.sequence_reset_sql(no_style(), loaded):
+            cursor.execute(sql)
+    if recreate:
+        result.phases["roster indexes"] = round(time.monotonic() - indexing, 2)
 
 
 def _ensure_users(plan: Plan, password: str) -> list[tuple[str, str, str]]:

@@ -34,3 +34,32 @@
     }
   });
 })();
+
+/* Part 2: forms that ask once before a consequential action (data-confirm="question"). */
+(function () {
+  "use strict";
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) event.preventDefault();
+  });
+})();
+
+/* Part 2: a select refilled by a server search (partybuild SearchSelect) keeps the choice the
+   user already made when it is still among the new options, and takes the only match. */
+(function () {
+  "use strict";
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var target = event.detail.target;
+    if (target && target.tagName === "SELECT") target.setAttribute("data-kept", target.value);
+  });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || target.tagName !== "SELECT") return;
+    var kept = target.getAttribute("data-kept");
+    var values = Array.prototype.map.call(target.options, function (option) { return option.value; });
+    var real = values.filter(function (value) { return value !== ""; });
+    if (kept && values.indexOf(kept) >= 0) target.value = kept;
+    else if (real.length === 1) target.value = real[0];
+  });
+})();

@@ -164,7 +164,7 @@ def test_small_seed_writes_what_the_plan_says(seeded):
     assert seeded.rows == (
         OrgUnit.objects.count() + Household.objects.count() + Resident.objects.count()
         + Household.tags.through.objects.count() + Resident.tags.through.objects.count()
-        + Tag.objects.count() + User.objects.count()
+        + Tag.objects.count() + User.objects.count() + sum(seeded.rosters.values())
     )
 
 
@@ -311,3 +311,52 @@ def test_demo_clerk_can_work_in_the_admin_on_his_township_only(seeded, client):
     shown = response.context["cl"].result_count
     assert shown == Household.objects.visible_to(clerk).count() > 0
     assert shown < Household.objects.count()
+
+
+# --- the apps' demo hooks (rosters) ---------------------------------------------------
+
+
+def test_apps_contribute_in_installed_apps_order():
+    from governance.demo.hooks import contributors
+
+    labels = [c.app_label for c in contributors()]
+    # partybuild's members exist before grid links its workers to them; resets run in reverse.
+    assert labels.index("partybuild") < labels.index("grid")
+    assert "governance" not in labels
+
+
+def test_rosters_are_counted_in_the_result_and_the_stats(db, capsys, tmp_path):
+    stats = tmp_path / "stats.json"
+    with translation.override("en"):
+        call_command("seed_demo", "--scale", "small", "--stats-file", str(stats))
+    out = capsys.readouterr().out
+    data = json.loads(stats.read_text())
+    from grid.models import GridWorker
+    from partybuild.models import PartyMember
+
+    assert data["rosters"]["partybuild.PartyMember"] == PartyMember.objects.count() > 0
+    assert data["rosters"]["grid.GridWorker"] == GridWorker.objects.count() > 0
+    assert "Party members" in out and "Grid workers" in out
+
+
+def test_reset_clears_the_rosters_too(seeded):
+    from grid.models import GridWorker, LiaisonHousehold
+    from partybuild.models import PartyMember, ServiceRecord, Wish
+
+    before = {m: m.objects.count() for m in (GridWorker, LiaisonHousehold, PartyMember, Wish, ServiceRecord)}
+    assert all(before.values())
+    result = seed_demo(scale="small", seed=2, reset=True)
+    assert not result.skipped
+    for model in before:  # replaced by the new seed's rows, not added to
+        assert model.objects.count() == result.rosters[model._meta.label]
+    assert not GridWorker.objects.exclude(unit__in=OrgUnit.objects.all()).exists()
+
+
+def test_reset_refuses_while_a_unit_user_is_protected_by_other_rows(seeded):
+    from governance.demo import ResetRefused
+    from governance.models import ExportLog
+
+    ExportLog.objects.create(user=User.objects.get(username="county"), kind="residents", rows=1,
+                             with_personal_data=False)
+    with pytest.raises(ResetRefused, match="ExportLog"):
+        seed_demo(scale="small", seed=2, reset=True)

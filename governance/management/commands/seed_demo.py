@@ -1,7 +1,9 @@
 import json
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from governance.demo import DEFAULT_PASSWORD, DEMO_USERNAMES, SCALES, ResetRefused, seed_demo
@@ -27,7 +29,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--reset",
             action="store_true",
-            help=_("First delete all org units, households, residents and the users attached to units."),
+            help=_(
+                "First delete all org units, households, residents, the apps' demo rosters and the users "
+                "attached to units."
+            ),
         )
         parser.add_argument("--stats-file", help=_("Also write the summary as JSON to this file (for benchmarks)."))
 
@@ -79,6 +84,7 @@ class Command(BaseCommand):
                         "residents": result.residents,
                         "household_tags": result.household_tags,
                         "resident_tags": result.resident_tags,
+                        "rosters": result.rosters,
                         "rows": result.rows,
                         "seconds": round(result.seconds, 3),
                         "phases": result.phases,
@@ -95,6 +101,13 @@ class Command(BaseCommand):
             (_("Households"), f"{result.households:,}"),
             (_("Residents"), f"{result.residents:,}"),
             (_("Tag links"), f"{result.household_tags + result.resident_tags:,}"),
+        ]
+        # What the apps' demo modules wrote (rosters...), by model.
+        lines += [
+            (capfirst(apps.get_model(label)._meta.verbose_name_plural), f"{count:,}")
+            for label, count in result.rosters.items()
+        ]
+        lines += [
             (_("Rows inserted"), f"{result.rows:,}"),
             (_("Seconds"), f"{result.seconds:.1f}"),
         ]

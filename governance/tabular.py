@@ -1,0 +1,701 @@
+"""Spreadsheets in and out: .xlsx and .csv files read into numbered rows, .xlsx files written.
+
+Reading
+    ``read_table(file)`` takes a path, bytes or a binary file object (an upload) and returns
+    the header row and an iterator of ``(row number, cells)``, numbered as the user sees them
+    in Excel (the header is row 1; empty rows are skipped but keep their numbers). The format
+    is told from the bytes: a ZIP archive is an .xlsx workbook (its first sheet is read), an
+    old binary .xls is refused with a message, anything else is CSV text in UTF-8 (with or
+    without a byte-order mark) or GB18030, comma- or tab-separated.
+
+    xlsx cells come back as Python values: str, int, float, bool, datetime/date/time for
+    cells with a date or time number format. A leading ``'`` that neutralised a formula on
+    export (see below) is taken off again, so an exported file imports unchanged.
+
+    Why not openpyxl for reading: its read-only mode costs about 20 µs per cell here
+    (100,000 rows of 7 columns take 11-16 s, more than the whole import may take), nearly
+    all of it Python work per cell. An .xlsx sheet is a ZIP member of simple XML, so cells
+    are read with one regular expression over decompressed blocks, and the match count is
+    checked against the number of ``<c`` elements in the block: a workbook written in an
+    unusual way (namespace prefixes, other attribute orders) falls back to an expat parser
+    for that sheet, which reads every well-formed sheet, at about half the speed.
+
+Writing
+    ``XlsxWriter`` streams rows into an .xlsx package: one or more sheets with a bold,
+    frozen header row and column widths, strings inline, numbers, booleans, and dates and
+    times as real date cells (yyyy-mm-dd, hh:mm). It never writes a formula: there is no
+    formula element in its output at all, and every string that a spreadsheet would take
+    for one (starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is
+    prefixed with ``'`` (``neutralise``), so that even after a copy-paste into another
+    sheet nothing runs. openpyxl's write-only mode takes about 15 s for 100,000 rows of 7
+    columns here (without lxml); this writer takes under 2 s.
+"""
+
+import codecs
+import csv
+import datetime
+import io
+import os
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from xml.parsers import expat
+from xml.sax.saxutils import escape, unescape
+
+from django.utils.translation import gettext
+from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
+from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+
+# Strings a spreadsheet would read as a formula (or a DDE command) when typed in a cell.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_BLOCK = 4 << 20
+
+
+class TableError(Exception):
+    """The file cannot be read as a table at all (the message says why, for the user)."""
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: Iterator[tuple[int, list]]
+    format: str  # "xlsx" or "csv"
+
+
+def neutralise(value: str) -> str:
+    """``'=1+1`` for ``=1+1``: a cell that shows the text instead of computing it."""
+    if value and value[0] in FORMULA_STARTS:
+        return "'" + value
+    return value
+
+
+def restore(value: str) -> str:
+    """Undo ``neutralise`` (on import)."""
+    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_STARTS:
+        return value[1:]
+    return value
+
+
+def read_bytes(file) -> bytes:
+    if isinstance(file, bytes | bytearray):
+        return bytes(file)
+    if isinstance(file, str | os.PathLike):
+        with open(file, "rb") as handle:
+            return handle.read()
+    if hasattr(file, "seek"):
+        file.seek(0)
+    data = file.read()
+    return data.encode("utf-8") if isinstance(data, str) else data
+
+
+def read_table(file) -> Table:
+    """The header and the numbered non-empty rows of an .xlsx or .csv file (see the module doc)."""
+    data = read_bytes(file)
+    if data[:4] == b"PK\x03\x04":
+        return _read_xlsx(data)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise TableError(gettext("Old .xls files cannot be read: save the file as .xlsx or .csv."))
+    return _read_csv(data)
+
+
+def _first_row(rows: Iterator[tuple[int, list]]) -> tuple[list[str], Iterator[tuple[int, list]]]:
+    for number, cells in rows:
+        if number != 1:
+            raise TableError(gettext("Row 1 must be the header row."))
+        headers = ["" if cell is None else str(cell).strip().lstrip("\ufeff") for cell in cells]
+        return headers, rows
+    raise TableError(gettext("The file is empty: row 1 must be the header."))
+
+
+def _non_empty(rows: Iterable[tuple[int, list]]) -> Iterator[tuple[int, list]]:
+    for number, cells in rows:
+        for cell in cells:
+            if cell is not None and (not isinstance(cell, str) or cell.strip()):
+                yield number, cells
+                break
+
+
+# --- CSV ----------------------------------------------------------------------------------
+
+
+def _decode(data: bytes) -> str:
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError:
+        raise TableError(gettext("The file is neither an Excel workbook (.xlsx) nor UTF-8 or GB18030 text.")) from None
+
+
+def _read_csv(data: bytes) -> Table:
+    text = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    def rows():
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                raise TableError(
+                    gettext("Line %(line)d cannot be read as CSV: %(error)s") % {"line": reader.line_num, "error": exc}
+                ) from None
+            yield reader.line_num, [restore(cell) for cell in cells]
+
+    headers, body = _first_row(_non_empty(rows()))
+    return Table(headers, body, "csv")
+
+
+# --- xlsx ---------------------------------------------------------------------------------
+
+_NS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_CELL_RE = re.compile(
+    r'<c r="([A-Z]{1,3})(\d+)"(?: s="(\d+)")?(?: t="(\w+)")?(?: [a-z]+="[^"]*")*\s*'
+    r"(?:/>|>(?:<f\b[^>]*?(?:/>|>[^<]*</f>))?(?:<v>([^<]*)</v>|<is><t>([^<]*)</t></is>|<is>(.*?)</is>)?</c>)",
+    re.S,
+)
+_TEXT_RE = re.compile(r"<t\b[^>]*>([^<]*)</t>")
+_PHONETIC_RE = re.compile(r"<rPh\b.*?</rPh>", re.S)
+_SI_RE = re.compile(r"<si>(.*?)</si>|<si/>", re.S)
+_ATTR_RE = re.compile(r'([\w:]+)="([^"]*)"')
+
+
+def _column_index(letters: str, cache: dict[str, int]) -> int:
+    index = cache.get(letters)
+    if index is None:
+        index = 0
+        for char in letters:
+            index = index * 26 + ord(char) - 64
+        index -= 1
+        cache[letters] = index
+    return index
+
+
+@dataclass
+class _Book:
+    zip: zipfile.ZipFile
+    sheet: str
+    strings: list[str]
+    date_styles: set[int]
+    time_styles: set[int]
+    epoch: datetime.datetime
+
+
+def _read_xlsx(data: bytes) -> Table:
+    try:
+        book = _open_book(data)
+        rows = _sheet_rows(book)
+        headers, body = _first_row(_non_empty(rows))
+    except (zipfile.BadZipFile, KeyError, ValueError, IndexError, expat.ExpatError):
+        raise TableError(gettext("The file is not a readable Excel workbook (.xlsx).")) from None
+    return Table(headers, _guarded(body), "xlsx")
+
+
+def _guarded(rows):
+    try:
+        yield from rows
+    except (zipfile.BadZipFile, KeyError, ValueError, IndexError, expat.ExpatError):
+        raise TableError(gettext("The file is not a readable Excel workbook (.xlsx).")) from None
+
+
+def _attrs(tag_text: str) -> dict[str, str]:
+    return {name.rpartition(":")[2]: value for name, value in _ATTR_RE.findall(tag_text)}
+
+
+def _open_book(data: bytes) -> _Book:
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    names = set(archive.namelist())
+    workbook = archive.read("xl/workbook.xml").decode("utf-8")
+    first_sheet = re.search(r"<(?:\w+:)?sheet\b([^>]*)/?>", workbook)
+    if first_sheet is None:
+        raise KeyError("no sheet")
+    rel_id = next(
+        (value for name, value in _ATTR_RE.findall(first_sheet.group(1)) if name.endswith(":id")), None
+    )
+    target = "worksheets/sheet1.xml"
+    if rel_id and "xl/_rels/workbook.xml.rels" in names:
+        rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+        for tag in re.findall(r"<(?:\w+:)?Relationship\b([^>]*)/?>", rels):
+            attrs = _attrs(tag)
+            if attrs.get("Id") == rel_id:
+                target = attrs["Target"]
+    sheet = target.lstrip("/") if target.startswith("/") else "xl/" + target
+    pr = re.search(r"<(?:\w+:)?workbookPr\b([^>]*)>", workbook)
+    date1904 = pr is not None and _attrs(pr.group(1)).get("date1904") in ("1", "true")
+    strings = _shared_strings(archive.read("xl/sharedStrings.xml").decode("utf-8")) if (
+        "xl/sharedStrings.xml" in names
+    ) else []
+    date_styles, time_styles = _date_styles(archive.read("xl/styles.xml").decode("utf-8")) if (
+        "xl/styles.xml" in names
+    ) else (set(), set())
+    return _Book(
+        archive, sheet, strings, date_styles, time_styles, CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
+    )
+
+
+def _shared_strings(text: str) -> list[str]:
+    found = _SI_RE.findall(text)
+    if len(found) != len(re.findall(r"<(?:\w+:)?si[ >/]", text)):
+        return _shared_strings_expat(text)
+    strings = []
+    for body in found:
+        if "<rPh" in body:
+            body = _PHONETIC_RE.sub("", body)
+        parts = _TEXT_RE.findall(body)
+        value = parts[0] if len(parts) == 1 else "".join(parts)
+        strings.append(unescape(value) if "&" in value else value)
+    return strings
+
+
+def _shared_strings_expat(text: str) -> list[str]:
+    strings: list[str] = []
+    parts: list[str] = []
+    state = {"text": False, "phonetic": 0}
+
+    def start(name, attrs):
+        local = name.rpartition(" ")[2]
+        if local == "t":
+            state["text"] = True
+        elif local == "rPh":
+            state["phonetic"] += 1
+
+    def end(name):
+        local = name.rpartition(" ")[2]
+        if local == "t":
+            state["text"] = False
+        elif local == "rPh":
+            state["phonetic"] -= 1
+        elif local == "si":
+            strings.append("".join(parts))
+            parts.clear()
+
+    def chars(data):
+        if state["text"] and not state["phonetic"]:
+            parts.append(data)
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
+    parser.Parse(text, True)
+    return strings
+
+
+def _date_styles(text: str) -> tuple[set[int], set[int]]:
+    """Indexes of the cell styles (cellXfs) whose number format shows a date, and a time only."""
+    formats = dict(BUILTIN_FORMATS)
+    for tag in re.findall(r"<(?:\w+:)?numFmt\b([^>]*)/?>", text):
+        attrs = _attrs(tag)
+        if "numFmtId" in attrs:
+            formats[int(attrs["numFmtId"])] = unescape(attrs.get("formatCode", ""))
+    dates, times = set(), set()
+    xfs = re.search(r"<(?:\w+:)?cellXfs\b[^>]*>(.*?)</(?:\w+:)?cellXfs>", text, re.S)
+    if xfs:
+        for index, tag in enumerate(re.findall(r"<(?:\w+:)?xf\b([^>]*?)/?>", xfs.group(1))):
+            code = formats.get(int(_attrs(tag).get("numFmtId", 0)), "")
+            if code and is_date_format(code):
+                dates.add(index)
+                if not re.search(r"[dmy]", re.sub(r'"[^"]*"|\[[^\]]*\]', "", code.lower()).replace("mm:", "")):
+                    times.add(index)
+    return dates, times
+
+
+def _convert(book: _Book, style: str, kind: str, value: str):
+    """A cell's Python value from its type attribute, style and text."""
+    if kind == "s":
+        return restore(book.strings[int(value)])
+    if not kind or kind == "n":
+        number = float(value) if ("." in value or "E" in value or "e" in value) else int(value)
+        if style and int(style) in book.date_styles:
+            converted = from_excel(number, book.epoch)
+            if int(style) in book.time_styles and isinstance(converted, datetime.datetime):
+                return converted.time()
+            if isinstance(converted, datetime.datetime) and converted.time() == datetime.time(0):
+                return converted.date()
+            return converted
+        return number
+    if kind == "b":
+        return value.strip() in ("1", "true")
+    if kind == "d":
+        return datetime.datetime.fromisoformat(value)
+    value = unescape(value) if "&" in value else value
+    return restore(value)
+
+
+def _sheet_rows(book: _Book) -> Iterator[tuple[int, list]]:
+    """Every row of the sheet as (number, cells); fast path with a verified fallback."""
+    with book.zip.open(book.sheet) as stream:
+        head = stream.read(_BLOCK)
+    prefixed = re.search(rb"<\w+:worksheet\b", head[:2000]) is not None
+    if prefixed:
+        return _sheet_rows_expat(book)
+    return _sheet_rows_regex(book)
+
+
+class _Unusual(Exception):
+    """The sheet's XML is not shaped as the fast reader expects."""
+
+
+def _sheet_rows_regex(book: _Book) -> Iterator[tuple[int, list]]:
+    produced = 0
+    try:
+        for item in _sheet_rows_regex_raw(book):
+            produced += 1
+            yield item
+    except _Unusual:
+        if produced:
+            raise ValueError("unusual sheet after rows were read") from None
+        yield from _sheet_rows_expat(book)
+
+
+def _sheet_rows_regex_raw(book: _Book) -> Iterator[tuple[int, list]]:
+    cache: dict[str, int] = {}
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    current, row = None, None
+    rest = ""
+    strings = book.strings
+    with book.zip.open(book.sheet) as stream:
+        while True:
+            block = stream.read(_BLOCK)
+            text = rest + decoder.decode(block, final=not block)
+            if block:
+                cut = text.rfind("</row>")
+                if cut < 0:
+                    rest = text
+                    continue
+                cut += len("</row>")
+                text, rest = text[:cut], text[cut:]
+            cells = _CELL_RE.findall(text)
+            if len(cells) != text.count("<c ") + text.count("<c>") + text.count("<c/>"):
+                raise _Unusual
+            for letters, number, style, kind, value, simple, inline in cells:
+                if number != current:
+                    if row is not None:
+                        yield int(current), row
+                    current, row = number, []
+                if kind == "s":
+                    value = strings[int(value)]
+                    if value[:1] == "'":
+                        value = restore(value)
+                elif kind == "inlineStr":
+                    if simple:
+                        value = unescape(simple) if "&" in simple else simple
+                    elif inline:
+                        if "<rPh" in inline:
+                            inline = _PHONETIC_RE.sub("", inline)
+                        value = "".join(_TEXT_RE.findall(inline))
+                        value = unescape(value) if "&" in value else value
+                    else:
+                        continue
+                    if value[:1] == "'":
+                        value = restore(value)
+                elif not value:
+                    continue
+                else:
+                    value = _convert(book, style, kind, value)
+                index = _column_index(letters, cache)
+                size = len(row)
+                if size < index:
+                    row.extend([None] * (index - size))
+                    size = index
+                if size == index:
+                    row.append(value)
+                else:
+                    row[index] = value
+            if not block:
+                break
+    if row is not None:
+        yield int(current), row
+
+
+def _sheet_rows_expat(book: _Book) -> Iterator[tuple[int, list]]:
+    """Any well-formed sheet (prefixes, attribute orders, cells without references)."""
+    cache: dict[str, int] = {}
+    done: list[tuple[int, list]] = []
+    state = {"row": None, "number": 0, "col": 0, "style": None, "kind": None, "collect": False, "phonetic": 0}
+    text: list[str] = []
+
+    def start(name, attrs):
+        local = name.rpartition(" ")[2]
+        if local == "c":
+            ref = attrs.get("r")
+            if ref:
+                letters = ref.rstrip("0123456789")
+                state["col"] = _column_index(letters, cache)
+            else:
+                state["col"] = len(state["row"])
+            state["style"], state["kind"] = attrs.get("s"), attrs.get("t")
+            text.clear()
+        elif local in ("v", "t"):
+            state["collect"] = not state["phonetic"]
+        elif local == "rPh":
+            state["phonetic"] += 1
+        elif local == "row":
+            state["number"] = int(attrs.get("r") or state["number"] + 1)
+            state["row"] = []
+
+    def end(name):
+        local = name.rpartition(" ")[2]
+        if local in ("v", "t"):
+            state["collect"] = False
+        elif local == "rPh":
+            state["phonetic"] -= 1
+        elif local == "c":
+            if not text:
+                return
+            raw = "".join(text)
+            kind = state["kind"]
+            value = restore(raw) if kind in ("inlineStr", "str", "e") else _convert(book, state["style"], kind, raw)
+            row, index = state["row"], state["col"]
+            if len(row) < index:
+                row.extend([None] * (index - len(row)))
+            if len(row) == index:
+                row.append(value)
+            else:
+                row[index] = value
+        elif local == "row":
+            done.append((state["number"], state["row"]))
+
+    def chars(data):
+        if state["collect"]:
+            text.append(data)
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+    parser.buffer_text = True
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
+    with book.zip.open(book.sheet) as stream:
+        while True:
+            block = stream.read(_BLOCK)
+            parser.Parse(block, not block)
+            yield from done
+            done.clear()
+            if not block:
+                break
+
+
+# --- Writing ------------------------------------------------------------------------------
+
+_ILLEGAL_XML_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_EPOCH = datetime.date(1899, 12, 30)
+# Cell styles of the package's styles.xml: 0 plain, 1 bold header, 2 date, 3 date and time, 4 time.
+_STYLE_HEADER, _STYLE_DATE, _STYLE_DATETIME, _STYLE_TIME = 1, 2, 3, 4
+
+_STYLES_XML = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    '<numFmts count="3"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/><numFmt numFmtId="166" formatCode="hh:mm"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
+    "</fills>"
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+
+
+def _letters(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _text_cell(ref: str, value: str, style: int = 0) -> str:
+    value = neutralise(value)
+    if _ILLEGAL_XML_RE.search(value):
+        value = _ILLEGAL_XML_RE.sub("", value)
+    space = ' xml:space="preserve"' if value[:1].isspace() or value[-1:].isspace() or "\n" in value else ""
+    style_attr = f' s="{style}"' if style else ""
+    return f'<c r="{ref}"{style_attr} t="inlineStr"><is><t{space}>{escape(value)}</t></is></c>'
+
+
+def _cell(ref: str, value) -> str:
+    if value is None or value == "":
+        return ""
+    if isinstance(value, str):
+        return _text_cell(ref, value)
+    if isinstance(value, bool):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, int | float):
+        return f'<c r="{ref}"><v>{value!r}</v></c>'
+    if isinstance(value, Decimal):
+        return f'<c r="{ref}"><v>{value:f}</v></c>'
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is not None:
+            from django.utils import timezone
+
+            value = timezone.localtime(value).replace(tzinfo=None)
+        serial = (value.date() - _EPOCH).days + (
+            value.hour * 3600 + value.minute * 60 + value.second
+        ) / 86400
+        return f'<c r="{ref}" s="{_STYLE_DATETIME}"><v>{serial!r}</v></c>'
+    if isinstance(value, datetime.date):
+        return f'<c r="{ref}" s="{_STYLE_DATE}"><v>{(value - _EPOCH).days}</v></c>'
+    if isinstance(value, datetime.time):
+        serial = (value.hour * 3600 + value.minute * 60 + value.second) / 86400
+        return f'<c r="{ref}" s="{_STYLE_TIME}"><v>{serial!r}</v></c>'
+    return _text_cell(ref, str(value))
+
+
+class XlsxWriter:
+    """Streams sheets of rows into an .xlsx package written to ``target`` (a binary file).
+
+        writer = XlsxWriter(buffer)
+        with writer.sheet("居民", headers, widths=[12, 20]) as sheet:
+            for row in rows:
+                sheet.append(row)
+        writer.close()
+    """
+
+    def __init__(self, target):
+        self._zip = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1)
+        self._sheets: list[str] = []
+
+    def sheet(self, name: str, headers: list[str], widths: Iterable[int] = ()) -> "_SheetWriter":
+        self._sheets.append(name)
+        return _SheetWriter(self._zip, len(self._sheets), headers, list(widths))
+
+    def close(self) -> None:
+        sheets = "".join(
+            f'<sheet name="{escape(_sheet_name(name), {chr(34): "&quot;"})}" sheetId="{i}" r:id="rId{i}"/>'
+            for i, name in enumerate(self._sheets, start=1)
+        )
+        count = len(self._sheets)
+        self._zip.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            '<Override PartName="/xl/workbook.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+            '<Override PartName="/xl/styles.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+            + "".join(
+                f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
+                'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+                for i in range(1, count + 1)
+            )
+            + "</Types>",
+        )
+        self._zip.writestr(
+            "_rels/.rels",
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            '<Relationship Id="rId1" '
+            'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>',
+        )
+        self._zip.writestr(
+            "xl/workbook.xml",
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+            f'xmlns:r="{_NS_REL}"><sheets>{sheets}</sheets></workbook>',
+        )
+        self._zip.writestr(
+            "xl/_rels/workbook.xml.rels",
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            + "".join(
+                f'<Relationship Id="rId{i}" Type="{_NS_REL}/worksheet" Target="worksheets/sheet{i}.xml"/>'
+                for i in range(1, count + 1)
+            )
+            + f'<Relationship Id="rId{count + 1}" Type="{_NS_REL}/styles" Target="styles.xml"/>'
+            "</Relationships>",
+        )
+        self._zip.writestr("xl/styles.xml", _STYLES_XML)
+        self._zip.close()
+
+
+def _sheet_name(name: str) -> str:
+    # Excel refuses these characters and names over 31 characters.
+    return re.sub(r"[\[\]:*?/\\]", " ", name)[:31] or "Sheet"
+
+
+class _SheetWriter:
+    def __init__(self, archive: zipfile.ZipFile, number: int, headers: list[str], widths: list[int]):
+        self._stream = archive.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True)
+        self._refs = [_letters(i) for i in range(max(len(headers), len(widths), 1))]
+        self._number = 1
+        self._buffer: list[str] = []
+        self.rows = 0
+        cols = "".join(
+            f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>' for i, width in enumerate(widths, 1) if width
+        )
+        self._write(
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<sheetViews><sheetView workbookViewId="0">'
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            "</sheetView></sheetViews>"
+            '<sheetFormatPr defaultRowHeight="15"/>'
+            + (f"<cols>{cols}</cols>" if cols else "")
+            + "<sheetData>"
+        )
+        header_cells = "".join(
+            _text_cell(f"{self._ref(i)}1", str(title), _STYLE_HEADER) for i, title in enumerate(headers) if title
+        )
+        self._buffer.append(f'<row r="1">{header_cells}</row>')
+
+    def _ref(self, index: int) -> str:
+        while index >= len(self._refs):
+            self._refs.append(_letters(len(self._refs)))
+        return self._refs[index]
+
+    def _write(self, text: str) -> None:
+        self._stream.write(text.encode("utf-8"))
+
+    def append(self, values: Iterable) -> None:
+        self._number += 1
+        self.rows += 1
+        number = self._number
+        refs = self._refs
+        cells = []
+        for index, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            ref = (refs[index] if index < len(refs) else self._ref(index)) + str(number)
+            if type(value) is str:
+                if value[0] in FORMULA_STARTS or _ILLEGAL_XML_RE.search(value) or value[-1:].isspace() or (
+                    value[0].isspace() or "\n" in value
+                ):
+                    cells.append(_text_cell(ref, value))
+                else:
+                    cells.append(f'<c r="{ref}" t="inlineStr"><is><t>{escape(value)}</t></is></c>')
+            else:
+                cells.append(_cell(ref, value))
+        self._buffer.append(f'<row r="{number}">{"".join(cells)}</row>')
+        if len(self._buffer) >= 2000:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self._write("".join(self._buffer))
+            self._buffer.clear()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._flush()
+        self._write("</sheetData></worksheet>")
+        self._stream.close()
+        return False

@@ -1,0 +1,132 @@
+"""Forms of the grid pages: the filter bars of the worker and liaison lists, the liaison's household form."""
+
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from governance.filters import NaturalKeyChoiceField
+from governance.forms import ScopedFilterForm
+from governance.models import Household, Level
+from grid import selectors
+from grid.models import Post, WorkerType
+
+_PHONE_RE = re.compile(r"^\+?\d{7,15}$")
+
+YES_NO = [("", _("All")), ("yes", _("Yes")), ("no", _("No"))]
+
+
+class WorkerFilterForm(ScopedFilterForm):
+    """The grid worker list's filters: units, type, party member, post, current or ended, search."""
+
+    unit_path = "unit"
+
+    worker_type = forms.ChoiceField(
+        label=_("Type"), required=False, choices=[("", _("All types")), *WorkerType.choices]
+    )
+    party = forms.ChoiceField(label=_("Party member"), required=False, choices=YES_NO)
+    post = forms.ChoiceField(
+        label=_("Post"), required=False, choices=[("", _("All")), *Post.choices, ("none", _("No post"))]
+    )
+    # Current workers unless asked otherwise: ended ones are history.
+    status = forms.ChoiceField(
+        label=_("Status"), required=False,
+        choices=[("", _("Serving")), ("ended", _("Ended")), ("all", _("All"))],
+    )
+
+    filter_fields = ["worker_type", "party", "post", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Grid workers carry no tags.
+        del self.fields["tag"]
+        self.fields["q"].widget.attrs["placeholder"] = _("Name, full ID number or phone")
+        self.order_fields([*self.unit_fields, *self.filter_fields, "q"])
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        data = self.cleaned_data if self.is_bound else {}
+        status = data.get("status", "")
+        return selectors.filter_workers(
+            queryset,
+            worker_type=data.get("worker_type") or None,
+            post=data.get("post") or None,
+            is_party_member={"yes": True, "no": False}.get(data.get("party", "")),
+            current={"": True, "ended": False}.get(status),
+        )
+
+    def search(self, queryset, text):
+        # A phone only whole, like an ID number: a partial match would let a masked user guess digits.
+        if _PHONE_RE.match(text):
+            return queryset.filter(phone=text)
+        return selectors.search_workers(queryset, text)
+
+
+class LiaisonFilterForm(WorkerFilterForm):
+    """The liaison list: the worker filters without the type (they are all 联户长)."""
+
+    filter_fields = ["party", "status"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["worker_type"]
+        del self.fields["post"]
+
+
+class VacancyFilterForm(ScopedFilterForm):
+    """The vacancy list: units, grids or micro-grids, a name or code."""
+
+    unit_path = ""
+
+    level = forms.ChoiceField(
+        label=_("Level"), required=False,
+        choices=[("", _("Grids and micro-grids")), (Level.GRID, _("Grids")), (Level.MICRO_GRID, _("Micro-grids"))],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["tag"]
+        self.fields["q"].widget.attrs["placeholder"] = _("Name or code")
+        self.order_fields([*self.unit_fields, "level", "q"])
+
+    @property
+    def picked_level(self) -> str | None:
+        return (self.cleaned_data.get("level") or None) if self.is_bound and self.is_valid() else None
+
+    def search(self, queryset, text):
+        return queryset.filter(Q(name__icontains=text) | Q(short_name__icontains=text) | Q(code__startswith=text))
+
+
+class ServiceErrorsMixin:
+    """Show a service's ValidationError on the form: on its field when the form has one, else on top."""
+
+    def add_service_error(self, error: ValidationError) -> None:
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for field, errors in error.error_dict.items():
+            self.add_error(field if field in self.fields else None, errors)
+
+
+class LiaisonAssignForm(ServiceErrorsMixin, forms.Form):
+    """Give a liaison one more household, picked by its number among the households the user sees."""
+
+    household = NaturalKeyChoiceField(queryset=Household.objects.none(), key_field="number", label=_("Household"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["household"].queryset = Household.objects.visible_to(user).filter(is_active=True)
+        self.fields["household"].widget.attrs.update(
+            {"placeholder": _("Household number"), "list": "household-options", "autocomplete": "off"}
+        )
+
+
+class LiaisonUnassignForm(forms.Form):
+    household = forms.ModelChoiceField(queryset=Household.objects.none(), widget=forms.HiddenInput)
+
+    def __init__(self, *args, liaison, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["household"].queryset = Household.objects.filter(liaison_link__liaison=liaison)
+

@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -328,7 +329,8 @@ def bench(db: str, residents: int, members: int, seed: int, server) -> list[dict
                   f"(wall {wall:.1f} s; {results[-1]['steps']})", flush=True)
         out = workdir / "export.xlsx"
         wall, data = run(manage, env, "export_roster", "residents", str(out))
-        seconds = float(data["out"].rsplit(" in ", 1)[1].split(" ")[0])
+        # The command reports its own time in the portal's language: take the last decimal number.
+        seconds = float(re.findall(r"\d+\.\d+", data["out"])[-1])
         rows = len(files.people)
         results.append({
             "db": db, "db_version": version, "step": "export residents", "rows": rows, "new": "", "changed": "",

@@ -55,7 +55,7 @@ Validation and writing
     Writing happens inside ``tree_write_lock()`` and one transaction: updates with
     ``bulk_update``, new units with ``bulk_create`` level by level (django-mptt cannot
     insert in bulk, so their lft/rght/tree_id/mptt_level are written as 0) and a single
-    renumbering of the tree at the end (``renumber_tree``: the numbering of
+    renumbering of the tree at the end (``tree_renumber``: the numbering of
     ``OrgUnit.objects.rebuild()``, written faster). No query per row of the file, and the
     history records are written in bulk as well.
 """
@@ -64,20 +64,18 @@ import codecs
 import csv
 import io
 import os
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import connection
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import Kind, Level, OrgUnit, Role, division_code_error, level_error
-from governance.services import tree_write_lock
+from governance.services import tree_renumber, tree_write_lock
 
 CODE_HEADERS = ("code", "统计用区划代码", "区划代码", "代码")
 NAME_HEADERS = ("name", "名称")
@@ -544,7 +542,7 @@ def _apply(plan: _Plan, user) -> None:
                 kind=row.kind,
                 parent_id=ids.get(row.parent_code),
                 is_active=True,
-                # django-mptt cannot insert in bulk: renumber_tree() below numbers the tree once.
+                # django-mptt cannot insert in bulk: tree_renumber(OrgUnit) below numbers the tree once.
                 lft=0,
                 rght=0,
                 tree_id=0,
@@ -562,59 +560,7 @@ def _apply(plan: _Plan, user) -> None:
         history.bulk_history_create(created, batch_size=BATCH_SIZE, default_user=user, default_change_reason=reason)
         created_any = True
     if created_any:
-        renumber_tree()
-
-
-def renumber_tree() -> int:
-    """Number the whole OrgUnit tree from the parent links; returns the rows it changed.
-
-    The same numbering as ``OrgUnit.objects.rebuild()`` (roots and siblings in code order,
-    tree ids from 1): django-mptt's rebuild writes every node with ``bulk_update``, whose
-    CASE expressions take over a minute for a province; this writes only the rows whose
-    numbers change, with plain UPDATEs sent by ``executemany``. Call it inside
-    ``tree_write_lock()``.
-    """
-    children: dict[int, list[int]] = defaultdict(list)
-    roots: list[int] = []
-    current: dict[int, tuple[int, int, int, int]] = {}
-    rows = OrgUnit.objects.order_by("code").values_list("pk", "parent_id", "lft", "rght", "tree_id", "mptt_level")
-    for pk, parent_id, lft, rght, tree_id, depth in rows.iterator(chunk_size=5000):
-        current[pk] = (lft, rght, tree_id, depth)
-        (children[parent_id] if parent_id is not None else roots).append(pk)
-
-    changed: list[tuple[int, int, int, int, int]] = []
-
-    def number(pk: int, left: int, tree_id: int, depth: int) -> int:
-        right = left + 1
-        for child in children.get(pk, ()):
-            right = number(child, right, tree_id, depth + 1) + 1
-        if current[pk] != (left, right, tree_id, depth):
-            changed.append((left, right, tree_id, depth, pk))
-        return right
-
-    for tree_id, root in enumerate(roots, start=1):
-        number(root, 1, tree_id, 0)
-
-    meta = OrgUnit._meta
-    quote = connection.ops.quote_name
-    table, pk = quote(meta.db_table), quote(meta.pk.column)
-    columns = [quote(meta.get_field(name).column) for name in ("lft", "rght", "tree_id", "mptt_level")]
-    with connection.cursor() as cursor:
-        for start in range(0, len(changed), BATCH_SIZE):
-            batch = changed[start : start + BATCH_SIZE]
-            if connection.vendor == "postgresql":
-                # executemany costs a round trip per row there; one UPDATE joins a VALUES list.
-                values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
-                sets = ", ".join(f"{column} = v.c{i}" for i, column in enumerate(columns))
-                cursor.execute(
-                    f"UPDATE {table} SET {sets} FROM (VALUES {values}) AS v(c0, c1, c2, c3, id) "
-                    f"WHERE {table}.{pk} = v.id",
-                    [value for row in batch for value in row],
-                )
-            else:
-                sets = ", ".join(f"{column} = %s" for column in columns)
-                cursor.executemany(f"UPDATE {table} SET {sets} WHERE {pk} = %s", batch)
-    return len(changed)
+        tree_renumber(OrgUnit)
 
 
 def divisions_import(

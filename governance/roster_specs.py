@@ -10,7 +10,6 @@ A micro-grid may hang under a grid that is new in the same file.
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from governance.divisions import renumber_tree
 from governance.models import KINDS_BY_LEVEL, Household, Kind, Level, OrgUnit, Relation, Resident, Sex, Tag
 from governance.rosters import (
     PERSONAL_DATE,
@@ -30,7 +29,7 @@ from governance.rosters import (
     register,
     update_instances,
 )
-from governance.services import tree_write_lock
+from governance.services import tree_renumber, tree_write_lock
 
 GRID_LEVELS = (Level.GRID, Level.MICRO_GRID)
 
@@ -161,7 +160,7 @@ class GridRoster(RosterSpec):
             return
         kwargs["level"] = Level.MICRO_GRID if kwargs.get("kind") == Kind.MICRO_GRID else Level.GRID
         if not existing:
-            # django-mptt cannot insert in bulk: renumber_tree() numbers the tree once after the insert.
+            # django-mptt cannot insert in bulk: tree_renumber() numbers the tree once after the insert.
             kwargs.update(lft=0, rght=0, tree_id=0, mptt_level=0)
 
     def write(self, job):
@@ -172,7 +171,7 @@ class GridRoster(RosterSpec):
         update_instances(OrgUnit, [row.instance for row in changed], job.written_attnames())
         job.write_history(created, changed)
         if created or any("parent_id" in row.changed for row in changed):
-            renumber_tree()
+            tree_renumber(OrgUnit)
 
 
 register(HouseholdRoster())

@@ -56,7 +56,7 @@ from governance.rosters import (
     register,
     update_instances,
 )
-from governance.services import tree_write_lock
+from governance.services import tree_renumber, tree_write_lock
 from governance.validators import validate_phone
 from partybuild.models import (
     CHILD_KINDS,
@@ -252,7 +252,7 @@ class PartyOrganizationRoster(RosterSpec):
             if row.instance.parent is not None:
                 row.instance.parent_id = row.instance.parent.pk
         update_instances(PartyOrganization, [row.instance for row in changed], job.written_attnames())
-        PartyOrganization.objects.rebuild()
+        tree_renumber(PartyOrganization)
 
 
 # --- Party members ------------------------------------------------------------------------

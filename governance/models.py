@@ -279,7 +279,9 @@ class Household(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    history = HistoricalRecords(m2m_fields=[tags])
+    # The history is looked up by record (id) and date only: no copies of the other indexes,
+    # which would slow every bulk import's history records.
+    history = HistoricalRecords(m2m_fields=[tags], no_db_index=["number", "grid"])
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
@@ -330,7 +332,7 @@ class Resident(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    history = HistoricalRecords(m2m_fields=[tags])
+    history = HistoricalRecords(m2m_fields=[tags], no_db_index=["id_number", "household"])
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

@@ -269,7 +269,7 @@ def run(manage, env, *args, stats=None) -> tuple[float, dict]:
     return wall, data
 
 
-def bench(db: str, residents: int, members: int, seed: int, server) -> list[dict]:
+def bench(db: str, residents: int, members: int, seed: int, server, keep: bool = False) -> list[dict]:
     workdir = Path(tempfile.mkdtemp(prefix="yiwang-roster-bench-"))
     try:
         if db == "sqlite":
@@ -341,9 +341,12 @@ def bench(db: str, residents: int, members: int, seed: int, server) -> list[dict
         print(f"    export residents: {rows:,} rows in {seconds:.2f} s (wall {wall:.1f} s)", flush=True)
         return results
     finally:
-        if db == "postgres" and server:
-            server.drop_database("bench_roster")
-        shutil.rmtree(workdir, ignore_errors=True)
+        if keep:
+            print(f"    kept: DATABASE_URL={url} files in {workdir}", flush=True)
+        else:
+            if db == "postgres" and server:
+                server.drop_database("bench_roster")
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 COLUMNS = [
@@ -407,25 +410,32 @@ How it is fast (details in `governance/rosters.py` and `governance/tabular.py`):
 - The workbook is read without openpyxl: its read-only mode spends about 20 µs per cell
   here (11-16 s for 100,000 rows of 7 columns, more than the whole budget); a regular
   expression over the sheet's XML, verified against the number of cells (with an expat
-  fallback for unusual files), reads the same rows in about 2 s.
-- References (household numbers, codes, ID numbers) are resolved with one query per
-  50,000 keys (`= ANY('{{...}}')`), existing rows loaded by key the same way: no query per
-  row. Each row is still built as a model instance and checked by the model's
-  `clean_fields()` and `clean()` (a choice or yes/no field once per distinct value).
-- New rows get their ids from the sequence in one query and go in with `COPY`, from a
-  second thread while the next rows are still being checked (same connection, same
-  transaction: an error anywhere rolls everything back); changed rows are `COPY`-ed into a
-  temporary table and written by one `UPDATE ... FROM`; the history records are copied by
-  the database itself (`INSERT ... SELECT`).
+  fallback for unusual files), reads the same rows in about 2 s. `import_roster` reads a
+  workbook over 1 MiB in a forked child process that sends the rows back in pickled
+  batches, so the XML is parsed on the second core while the rows already read are checked.
+- References (household numbers, codes, ID numbers) are resolved with one query per chunk
+  of keys (`= ANY('{{...}}')`), existing rows loaded by key the same way: no query per
+  row. Each row is still built as a model instance and checked field by field as
+  `clean_fields()` would (a shortcut for valid text, Django's own `Field.clean()` for
+  everything else, a choice or yes/no field once per distinct value) and by the model's
+  `clean()`.
+- The big rosters (households, residents, party members) are read, resolved and checked in
+  chunks of 10,000 rows, and each checked chunk is written from a second thread while the
+  next is read and checked (same connection and transaction, taking turns statement by
+  statement: an error anywhere rolls everything back). New rows get their ids from the
+  sequence and go in with `COPY`; changed rows are `COPY`-ed into a temporary table and
+  written by one `UPDATE ... FROM` per chunk; foreign keys are checked as each chunk goes
+  in rather than all at the commit; the history records are copied by the database itself
+  (`INSERT ... SELECT`), into history tables indexed only by record and date.
 
-Where the time goes (residents): reading and parsing the workbook about 3 s; checking
-about 3.5 s, of which the GB 11643 check digit and birth date of `Resident.clean()` take
-about a third; for new rows the server's work (COPY into a table with three indexes and a
-foreign key, 100,000 history records) runs beside the checking and adds about 4 s; for
-changed rows the set-based UPDATE and the history about 5 s. On this two-core machine,
-shared with other work while measured (load average in the table), unchanged files ran at
-10,000-12,500 rows/s and new or changed files at 6,000-9,000 rows/s from run to run: the
-10,000 rows/s goal is met for re-imports, not yet for fresh inserts and updates.
+Where the time goes (residents): with the reading moved to the child, Python spends about
+5 s checking 100,000 rows (instances, field checks, the GB 11643 check digit and birth
+date of `Resident.clean()`, comparisons with the stored rows). For new and changed rows the
+server's own work (indexes, foreign-key checks, 100,000 history records; for changed rows
+a non-HOT update of every row) is about as long again and is now the limit: the checking is
+done first and waits for the writer (the *check* step includes that wait). Unchanged files
+write nothing and are bound by Python alone. Run to run, on this shared two-core machine,
+the figures move by about 10% (load average in the table).
 - The export streams `values_list` rows in chunks of 2,000 into an .xlsx writer that
   writes the sheet XML directly (openpyxl's write-only mode takes about 15 s for 100,000
   rows here).
@@ -468,6 +478,8 @@ def main() -> int:
     parser.add_argument("--members", type=int, default=10_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-doc", action="store_true", help="print only; leave docs/benchmarks.md alone")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the files and the database (to profile a step); implies --no-doc")
     args = parser.parse_args()
     results = []
     server = None
@@ -478,13 +490,13 @@ def main() -> int:
             if db == "postgres" and server is None:
                 server = PostgresServer.from_env_or_start()
             print(f"--- roster import on {db} ...", flush=True)
-            results += bench(db, args.residents, args.members, args.seed, server)
+            results += bench(db, args.residents, args.members, args.seed, server, keep=args.keep)
     finally:
         if server:
             server.stop()
     print()
     print(render_table(results))
-    if not args.no_doc:
+    if not (args.no_doc or args.keep):
         update_doc(results)
         print(f"\nwritten to {DOC.relative_to(ROOT)}")
     return 0

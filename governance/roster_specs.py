@@ -36,7 +36,7 @@ GRID_LEVELS = (Level.GRID, Level.MICRO_GRID)
 
 class HouseholdRoster(RosterSpec):
     kind = "households"
-    stream_inserts = True
+    stream_writes = True
     label = Household._meta.verbose_name_plural
     model = Household
     key = ("number",)
@@ -68,7 +68,7 @@ class HouseholdRoster(RosterSpec):
 
 class ResidentRoster(RosterSpec):
     kind = "residents"
-    stream_inserts = True
+    stream_writes = True
     label = Resident._meta.verbose_name_plural
     model = Resident
     key = ("id_number",)

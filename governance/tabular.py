@@ -36,7 +36,11 @@ import csv
 import datetime
 import io
 import os
+import pickle
+import queue
 import re
+import signal
+import threading
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -51,6 +55,8 @@ from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, fr
 # Strings a spreadsheet would read as a formula (or a DDE command) when typed in a cell.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _BLOCK = 4 << 20
+PARALLEL_MIN_BYTES = 1 << 20  # smaller workbooks are read in-process (a fork costs more than it saves)
+_CHILD_BATCH = 2000
 
 
 class TableError(Exception):
@@ -90,10 +96,16 @@ def read_bytes(file) -> bytes:
     return data.encode("utf-8") if isinstance(data, str) else data
 
 
-def read_table(file) -> Table:
-    """The header and the numbered non-empty rows of an .xlsx or .csv file (see the module doc)."""
+def read_table(file, *, parallel: bool = False) -> Table:
+    """The header and the numbered non-empty rows of an .xlsx or .csv file (see the module doc).
+
+    ``parallel``: a big workbook is read by a forked child process while the caller works on
+    the rows already read (for the command line; see ``_read_xlsx_in_child``).
+    """
     data = read_bytes(file)
     if data[:4] == b"PK\x03\x04":
+        if parallel and len(data) >= PARALLEL_MIN_BYTES and hasattr(os, "fork"):
+            return _read_xlsx_in_child(data)
         return _read_xlsx(data)
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise TableError(gettext("Old .xls files cannot be read: save the file as .xlsx or .csv."))
@@ -165,7 +177,8 @@ _CELL_RE = re.compile(
 )
 _TEXT_RE = re.compile(r"<t\b[^>]*>([^<]*)</t>")
 _PHONETIC_RE = re.compile(r"<rPh\b.*?</rPh>", re.S)
-_SI_RE = re.compile(r"<si>(.*?)</si>|<si/>", re.S)
+# A plain entry (<si><t>text</t></si>) in the first group, any other in the second.
+_SI_RE = re.compile(r"<si><t(?: [^>]*)?>([^<]*)</t></si>|<si>(.*?)</si>|<si/>", re.S)
 _ATTR_RE = re.compile(r'([\w:]+)="([^"]*)"')
 
 
@@ -190,14 +203,98 @@ class _Book:
     epoch: datetime.datetime
 
 
+_UNREADABLE = (zipfile.BadZipFile, KeyError, ValueError, IndexError, expat.ExpatError)
+
+
 def _read_xlsx(data: bytes) -> Table:
+    return _xlsx_table(lambda: _sheet_rows(_open_book(data)))
+
+
+def _xlsx_table(rows) -> Table:
     try:
-        book = _open_book(data)
-        rows = _sheet_rows(book)
-        headers, body = _first_row(_non_empty(rows))
-    except (zipfile.BadZipFile, KeyError, ValueError, IndexError, expat.ExpatError):
+        headers, body = _first_row(_non_empty(rows()))
+    except _UNREADABLE:
         raise TableError(gettext("The file is not a readable Excel workbook (.xlsx).")) from None
     return Table(headers, _guarded(body), "xlsx")
+
+
+def _read_xlsx_in_child(data: bytes) -> Table:
+    """Read the workbook in a forked child that sends the rows back in pickled batches.
+
+    Parsing the sheet's XML is about a third of a big import's Python work; in a child it
+    runs on the other core while this process checks the rows already received. A thread
+    here drains the pipe as the batches come (it only waits on the pipe, which leaves the
+    interpreter to the checking), so the child never waits for the checker. The child only
+    reads and pickles, and leaves with ``os._exit`` (no cleanup that could touch the
+    parent's database connection). An error in the child reaches the caller as it would
+    have without the child.
+    """
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        status = 1
+        try:
+            os.close(read_end)
+            with os.fdopen(write_end, "wb") as out:
+
+                def send(item):
+                    payload = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+                    out.write(len(payload).to_bytes(8, "little"))
+                    out.write(payload)
+
+                try:
+                    batch: list = []
+                    for item in _sheet_rows(_open_book(data)):
+                        batch.append(item)
+                        if len(batch) >= _CHILD_BATCH:
+                            send(batch)
+                            batch = []
+                    send(batch)
+                    send(None)
+                except Exception as exc:  # noqa: BLE001 - handed to the parent
+                    try:
+                        send(_Failure(exc))
+                    except Exception:  # noqa: BLE001 - an exception that does not pickle
+                        send(_Failure(ValueError(str(exc))))
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    frames: queue.SimpleQueue = queue.SimpleQueue()
+    drain = threading.Thread(target=_drain, args=(read_end, frames), name="xlsx-reader", daemon=True)
+    drain.start()
+    return _xlsx_table(lambda: _rows_from_child(pid, frames))
+
+
+class _Failure:
+    def __init__(self, exc: Exception):
+        self.exc = exc
+
+
+def _drain(fd: int, frames: queue.SimpleQueue) -> None:
+    """Move the child's frames from the pipe into ``frames`` (None at the end of the pipe)."""
+    with os.fdopen(fd, "rb") as stream:
+        while len(head := stream.read(8)) == 8:
+            frames.put(stream.read(int.from_bytes(head, "little")))
+    frames.put(None)
+
+
+def _rows_from_child(pid: int, frames: queue.SimpleQueue) -> Iterator[tuple[int, list]]:
+    try:
+        while (frame := frames.get()) is not None:
+            batch = pickle.loads(frame)
+            if batch is None:
+                return
+            if isinstance(batch, _Failure):
+                raise batch.exc
+            yield from batch
+        raise ValueError("the reading process stopped")
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)  # still writing if the caller stopped early; a no-op otherwise
+        except ProcessLookupError:
+            pass
+        os.waitpid(pid, 0)
 
 
 def _guarded(rows):
@@ -247,11 +344,14 @@ def _shared_strings(text: str) -> list[str]:
     if len(found) != len(re.findall(r"<(?:\w+:)?si[ >/]", text)):
         return _shared_strings_expat(text)
     strings = []
-    for body in found:
-        if "<rPh" in body:
-            body = _PHONETIC_RE.sub("", body)
-        parts = _TEXT_RE.findall(body)
-        value = parts[0] if len(parts) == 1 else "".join(parts)
+    for plain, body in found:
+        if plain or not body:
+            value = plain
+        else:
+            if "<rPh" in body:
+                body = _PHONETIC_RE.sub("", body)
+            parts = _TEXT_RE.findall(body)
+            value = parts[0] if len(parts) == 1 else "".join(parts)
         strings.append(unescape(value) if "&" in value else value)
     return strings
 
@@ -401,7 +501,9 @@ def _sheet_rows_regex_raw(book: _Book) -> Iterator[tuple[int, list]]:
                     continue
                 else:
                     value = _convert(book, style, kind, value)
-                index = _column_index(letters, cache)
+                index = cache.get(letters)
+                if index is None:
+                    index = _column_index(letters, cache)
                 size = len(row)
                 if size < index:
                     row.extend([None] * (index - size))

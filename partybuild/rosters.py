@@ -260,7 +260,7 @@ class PartyOrganizationRoster(RosterSpec):
 
 class PartyMemberRoster(RosterSpec):
     kind = "party_members"
-    stream_inserts = True
+    stream_writes = True
     label = PartyMember._meta.verbose_name_plural
     model = PartyMember
     key = ("resident",)
@@ -291,7 +291,6 @@ class PartyMemberRoster(RosterSpec):
             member = row.instance
             if member is None or row.failed:
                 continue
-            member.work_unit = member.work_unit.strip()
             moved = not row.existing or row.existing["organization_id"] != member.organization_id
             if moved and not member.organization.is_active:
                 job.error(row, job.header_of("organization"), ORG_INACTIVE % {"organization": member.organization})

@@ -105,6 +105,36 @@ def test_the_fixed_file_imports_every_row_then_a_second_import_changes_nothing(c
     assert Resident.history.filter(id=resident.pk).count() == 1
 
 
+def test_rows_written_while_the_file_is_checked_are_rolled_back_by_a_later_bad_row(county, admin_user,
+                                                                                 monkeypatch):
+    # On PostgreSQL checked rows are written in batches while later rows are still checked
+    # (StreamWriter); small batches here so that many are written before the bad row.
+    from governance.rosters import StreamWriter
+
+    monkeypatch.setattr(StreamWriter, "BATCH", 100)
+    content = residents_file(county)
+    assert roster_import(kind="residents", file=content, user=admin_user).written
+    rows = resident_rows(county, 1000)
+    for row in rows:
+        row[3] = row[3][:-1] + ("7" if row[3][-1] != "7" else "8")  # every phone number changed
+    rows[900][1] = rows[900][1][:-1] + ("0" if rows[900][1][-1] != "0" else "1")
+    header = headers("residents", RESIDENT_COLUMNS)
+    failed = roster_import(kind="residents", file=xlsx(header, rows), user=admin_user)
+    assert not failed.written and [e.row for e in failed.errors] == [902]
+    first = Resident.objects.get(id_number=_id(0))
+    assert first.phone == "13900000000"
+    assert Resident.history.filter(id=first.pk).count() == 1
+
+    rows[900][1] = _id(900)
+    fixed = roster_import(kind="residents", file=xlsx(header, rows), user=admin_user)
+    assert fixed.written and (fixed.new, fixed.changed, fixed.unchanged) == (0, 1000, 0), str(fixed)
+    first.refresh_from_db()
+    assert first.phone == "13900000007"
+    assert [h.history_type for h in Resident.history.filter(id=first.pk)] == ["~", "+"]
+    assert Resident.objects.filter(id_number__in=[_id(i) for i in range(1000)], phone__startswith="139").exclude(
+        phone__in=[row[3] for row in rows]).count() == 0
+
+
 def test_duplicates_by_id_number_update_instead_of_duplicating(county):
     resident = county.residents[0]
     content = xlsx(headers("residents", RESIDENT_COLUMNS),

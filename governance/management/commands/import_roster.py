@@ -39,7 +39,9 @@ class Command(BaseCommand):
                 raise CommandError(_("There is no active user %(user)s.") % {"user": user})
         try:
             with open(file, "rb") as handle:
-                report = roster_import(kind=kind, file=handle, user=importer, dry_run=dry_run, filename=file)
+                report = roster_import(
+                    kind=kind, file=handle, user=importer, dry_run=dry_run, filename=file, parallel_read=True
+                )
         except OSError as exc:
             raise CommandError(_("Cannot read %(file)s: %(error)s") % {"file": file, "error": exc.strerror}) from None
         except ValidationError as exc:

@@ -11,10 +11,19 @@ def _home_chain(user) -> list:
     return list(unit.get_ancestors(include_self=True).order_by("lft"))
 
 
+def _unread(user) -> int:
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    from governance.models import Notification
+
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
 def portal(request):
     user = getattr(request, "user", None)
     return {
         "PORTAL_NAME": settings.PORTAL_NAME,
         # Lazy: pages that do not show the top bar (the admin, the API) pay no query.
         "home_chain": SimpleLazyObject(lambda: _home_chain(user)),
+        "unread_notifications": SimpleLazyObject(lambda: _unread(user)),
     }

@@ -13,9 +13,10 @@ from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 
-from governance.models import Household, Level, OrgUnit, Resident
+from governance.models import Household, Level, Notification, OrgUnit, Resident
 
 # An arbitrary constant naming "the OrgUnit tree" among advisory locks.
 TREE_LOCK_KEY = OrgUnit.tree_lock_key
@@ -211,3 +212,25 @@ def _update_with_tags(instance, tags, fields):
         if tags is not None:
             instance.tags.set(tags)
         return instance
+
+
+# --- Notifications ------------------------------------------------------------------------
+
+
+def notification_send(*, users, text: str, url: str = "", key: str = "") -> int:
+    """One notification per user (each user once per ``key``, however often this is called)."""
+    text = str(text)[:300]
+    rows = [Notification(user=user, text=text, url=url, key=key) for user in {user.pk: user for user in users}.values()]
+    if not rows:
+        return 0
+    before = Notification.objects.filter(key=key).count() if key else 0
+    Notification.objects.bulk_create(rows, ignore_conflicts=bool(key))
+    return (Notification.objects.filter(key=key).count() - before) if key else len(rows)
+
+
+def notification_mark_read(*, user, ids=None) -> int:
+    """Mark the user's notifications read (``ids`` of them, or all); returns how many changed."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())

@@ -16,3 +16,11 @@ def check_tree() -> int:
     for violation in violations:
         logger.error("org tree violation %s", violation)
     return len(violations)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def flush_outbox() -> int:
+    """Send the follow-up work left pending while the broker was down (every minute, from beat)."""
+    from governance.outbox import flush
+
+    return flush()

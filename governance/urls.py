@@ -25,4 +25,6 @@ urlpatterns = [
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # Open311 GeoReport v2, for civic-reporting clients (cases filed from outside).
+    path("open311/v2/", include("grid.open311")),
 ]

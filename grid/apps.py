@@ -26,3 +26,19 @@ class GridConfig(AppConfig):
                 Role.GRID: {"grid.gridworker": _VIEW, "grid.liaisonhousehold": _VIEW},
             }
         )
+        # Cases: everyone who works cases reports them ("add") and records their steps
+        # ("change"; which step whom is ruled by grid.services.cases, not by permissions);
+        # nobody deletes a case, numbers are never reused. Townships and above keep the
+        # mediation records; the administrator keeps the taxonomy, deadlines and Open311 clients.
+        case_work = {"grid.case": _EDIT, "grid.caseevent": _VIEW, "grid.caseattachment": ("view", "add"),
+                     "grid.mediation": _VIEW}
+        register_role_permissions(
+            {
+                Role.ADMIN: case_work | {"grid.mediation": _ALL, "grid.casecategory": _ALL,
+                                         "grid.colourdeadline": _EDIT, "grid.open311client": _ALL},
+                Role.COUNTY: case_work | {"grid.mediation": _ALL, "grid.casecategory": _VIEW},
+                Role.TOWNSHIP: case_work | {"grid.mediation": _ALL, "grid.casecategory": _VIEW},
+                Role.VILLAGE: case_work | {"grid.mediation": _EDIT, "grid.casecategory": _VIEW},
+                Role.GRID: case_work | {"grid.casecategory": _VIEW},
+            }
+        )

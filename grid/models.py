@@ -1,8 +1,15 @@
-"""Grid workers with their A/B posts, and the household liaisons (联户长)."""
+"""Grid workers with their A/B posts, the household liaisons (联户长), and cases with their closed loop."""
 
+import uuid
+from pathlib import Path
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import Household, Level, OrgUnit, Resident
@@ -128,3 +135,360 @@ class LiaisonHousehold(models.Model):
 
     def __str__(self):
         return f"{self.liaison} – {self.household}"
+
+
+# --- Cases (事件/诉求) and their closed loop ---------------------------------------------------
+
+
+class CaseCategory(models.Model):
+    """The case taxonomy: categories and their sub-categories (two levels), managed in the admin.
+
+    The code is also the Open311 ``service_code``.
+    """
+
+    parent = models.ForeignKey(
+        "self", verbose_name=_("category"), on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+    )
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=40)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("case category")
+        verbose_name_plural = _("case categories")
+        ordering = ["sort_order", "code"]
+        constraints = [models.UniqueConstraint(fields=["parent", "name"], name="case_category_unique_name")]
+
+    def __str__(self):
+        return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+    @property
+    def is_dispute(self) -> bool:
+        return DISPUTE_CATEGORY in (self.code, self.parent.code if self.parent_id else None)
+
+    def clean(self):
+        if self.parent_id and self.parent.parent_id:
+            raise ValidationError({"parent": _("Categories have two levels: a sub-category cannot have its own.")})
+        if self.parent_id and self.pk and self.parent_id == self.pk:
+            raise ValidationError({"parent": _("A category cannot be its own parent.")})
+
+
+DISPUTE_CATEGORY = "dispute"  # 矛盾纠纷 (seeded by migration 0003): cases with mediation records
+
+
+class CaseSource(models.TextChoices):
+    GRID_WORKER = "grid_worker", _("Reported by a grid worker")
+    VISIT = "visit", _("Walk-in visit")
+    HOTLINE = "hotline", _("12345 hotline")
+    ASSIGNED = "assigned", _("Assigned by a higher level")
+    PATROL = "patrol", _("Grid patrol")
+    ONLINE = "online", _("WeChat / mini program")
+    OTHER = "other", _("Other")
+
+
+class Triage(models.TextChoices):
+    """三事分流: who should act."""
+
+    MAJOR = "major", _("Major matter (township)")
+    MINOR = "minor", _("Minor matter (village)")
+    PRIVATE = "private", _("Private matter (guidance)")
+
+
+class Colour(models.TextChoices):
+    RED = "red", _("Red")
+    YELLOW = "yellow", _("Yellow")
+    GREEN = "green", _("Green")
+
+
+class CaseState(models.TextChoices):
+    REPORTED = "reported", _("Reported")
+    ACCEPTED = "accepted", _("Accepted")
+    REJECTED = "rejected", _("Rejected")
+    DISPATCHED = "dispatched", _("Dispatched")
+    TAKEN = "taken", _("Taken")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RESOLVED = "resolved", _("Resolved")
+    VERIFIED = "verified", _("Verified")
+    RATED = "rated", _("Rated")
+    CLOSED = "closed", _("Closed")
+
+
+FINAL_STATES = (CaseState.REJECTED, CaseState.CLOSED)
+OPEN_STATES = tuple(state for state in CaseState.values if state not in FINAL_STATES)
+
+
+class Rating(models.TextChoices):
+    SATISFIED = "satisfied", _("Satisfied")
+    BASIC = "basic", _("Basically satisfied")
+    DISSATISFIED = "dissatisfied", _("Dissatisfied")
+
+
+class ColourDeadline(models.Model):
+    """How long a case of each colour may take from dispatch (defaults: red 24 h, yellow 3 days, green 7 days)."""
+
+    colour = models.CharField(_("colour"), max_length=8, choices=Colour.choices, unique=True)
+    hours = models.PositiveIntegerField(_("hours"), validators=[MinValueValidator(1), MaxValueValidator(24 * 365)])
+
+    class Meta:
+        verbose_name = _("deadline by colour")
+        verbose_name_plural = _("deadlines by colour")
+        ordering = ["hours"]
+
+    def __str__(self):
+        return f"{self.get_colour_display()}: {self.hours}"
+
+
+class CaseCounter(models.Model):
+    """The last sequence number given to a case of a township in a month (numbers are never reused)."""
+
+    org_scope_field = "township"
+
+    township = models.ForeignKey(OrgUnit, verbose_name=_("township"), on_delete=models.PROTECT, related_name="+")
+    month = models.CharField(_("month"), max_length=6)
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case counter")
+        verbose_name_plural = _("case counters")
+        constraints = [models.UniqueConstraint(fields=["township", "month"], name="case_counter_unique_month")]
+
+    def __str__(self):
+        return f"{self.township_id} {self.month}: {self.last}"
+
+
+class Case(models.Model):
+    """A case (事件/诉求), moved from report to close only by the services in ``grid.cases``."""
+
+    org_scope_field = "grid"
+
+    number = models.CharField(_("case number"), max_length=24, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"))
+    category = models.ForeignKey(CaseCategory, verbose_name=_("category"), on_delete=models.PROTECT,
+                                 related_name="cases")
+    source = models.CharField(_("source"), max_length=16, choices=CaseSource.choices, default=CaseSource.GRID_WORKER)
+    triage = models.CharField(_("triage"), max_length=8, choices=Triage.choices, blank=True)
+    colour = models.CharField(_("colour"), max_length=8, choices=Colour.choices, default=Colour.GREEN)
+    grid = models.ForeignKey(
+        OrgUnit, verbose_name=_("grid / micro-grid"), on_delete=models.PROTECT, related_name="cases",
+        limit_choices_to={"level__in": [Level.GRID, Level.MICRO_GRID]},
+    )
+    household = models.ForeignKey(Household, verbose_name=_("household"), on_delete=models.SET_NULL, null=True,
+                                  blank=True, related_name="cases")
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+                                   validators=[MinValueValidator(-90), MaxValueValidator(90)])
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+                                    validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    reporter = models.ForeignKey(Resident, verbose_name=_("reporter (resident)"), on_delete=models.SET_NULL,
+                                 null=True, blank=True, related_name="cases_raised")
+    reporter_name = models.CharField(_("reporter"), max_length=50, blank=True)
+    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True, validators=[validate_phone])
+
+    state = models.CharField(_("state"), max_length=16, choices=CaseState.choices, default=CaseState.REPORTED)
+    handling_unit = models.ForeignKey(OrgUnit, verbose_name=_("handling unit"), on_delete=models.PROTECT,
+                                      related_name="cases_handled")
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("assignee"), on_delete=models.SET_NULL,
+                                 null=True, blank=True, related_name="cases_assigned")
+    dispatcher = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("dispatched by"),
+                                   on_delete=models.SET_NULL, null=True, blank=True, related_name="cases_dispatched")
+    dispatcher_unit = models.ForeignKey(OrgUnit, verbose_name=_("dispatching unit"), on_delete=models.PROTECT,
+                                        null=True, blank=True, related_name="+")
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    is_overdue = models.BooleanField(_("overdue"), default=False)
+    result = models.TextField(_("result"), blank=True)
+    rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices, blank=True)
+
+    reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("entered by"),
+                                   on_delete=models.SET_NULL, null=True, blank=True, related_name="cases_created")
+    token = models.UUIDField(_("form token"), null=True, blank=True, unique=True, editable=False)
+    migrated = models.BooleanField(_("migrated"), default=False)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-reported_at", "-id"]
+        indexes = [
+            models.Index(fields=["-reported_at", "-id"], name="case_newest"),
+            models.Index(fields=["state", "due_at"], name="case_state_due"),
+            models.Index(fields=["handling_unit", "state"], name="case_handling_state"),
+            models.Index(fields=["grid", "-reported_at"], name="case_grid_newest"),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state not in FINAL_STATES
+
+    def clean(self):
+        errors = {}
+        if self.grid_id and self.grid.level not in (Level.GRID, Level.MICRO_GRID):
+            errors["grid"] = _("A case is located in a grid or a micro-grid.")
+        if self.household_id and self.grid_id and self.household.grid_id != self.grid_id:
+            errors["household"] = _("The household is not in this grid.")
+        if self.category_id and not self.category.parent_id and self.category.children.exists():
+            errors["category"] = _("Choose a sub-category.")
+        if (self.latitude is None) != (self.longitude is None):
+            errors["longitude" if self.longitude is None else "latitude"] = _("Give both latitude and longitude.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class CaseAction(models.TextChoices):
+    CREATE = "create", _("Reported")
+    ACCEPT = "accept", _("Accepted")
+    REJECT = "reject", _("Rejected")
+    DISPATCH = "dispatch", _("Dispatched")
+    TAKE = "take", _("Taken")
+    START = "start", _("Work started")
+    RESOLVE = "resolve", _("Resolved")
+    VERIFY = "verify", _("Verified")
+    RETURN = "return", _("Returned")
+    RATE = "rate", _("Rated")
+    CLOSE = "close", _("Closed")
+    ESCALATE = "escalate", _("Escalated")
+    OVERDUE = "overdue", _("Overdue")
+
+
+class CaseEvent(models.Model):
+    """One step of a case: who did what, when, from which state to which, with a comment."""
+
+    org_scope_field = "case__grid"
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=16, choices=CaseAction.choices)
+    from_state = models.CharField(_("from"), max_length=16, choices=CaseState.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=16, choices=CaseState.choices, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True,
+                              blank=True, related_name="+")
+    unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+", help_text=_("Where the case went (dispatch, escalation)."))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    comment = models.TextField(_("comment"), blank=True)
+    migrated = models.BooleanField(_("migrated"), default=False)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.case_id} {self.action}"
+
+
+def _attachment_path(instance, filename: str) -> str:
+    suffix = Path(filename).suffix.lower()[:10]
+    return f"cases/{timezone.now():%Y/%m}/{uuid.uuid4().hex}{suffix}"
+
+
+def _private_storage():
+    return storages["private"]
+
+
+class CaseAttachment(models.Model):
+    """An image or PDF attached to a case (stored outside the web root, served only to users in scope)."""
+
+    org_scope_field = "case__grid"
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="attachments")
+    event = models.ForeignKey(CaseEvent, verbose_name=_("step"), on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="attachments")
+    file = models.FileField(_("file"), upload_to=_attachment_path, storage=_private_storage, max_length=200)
+    name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=60)
+    size = models.PositiveIntegerField(_("size"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"),
+                                    on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class MediationOutcome(models.TextChoices):
+    AGREED = "agreed", _("Agreement reached")
+    PARTIAL = "partial", _("Partly agreed")
+    FAILED = "failed", _("No agreement")
+    REFERRED = "referred", _("Referred to court or arbitration")
+
+
+class Mediation(models.Model):
+    """A mediation session of a dispute (矛盾纠纷) case."""
+
+    org_scope_field = "case__grid"
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="mediations")
+    held_on = models.DateField(_("date"))
+    mediator = models.CharField(_("mediator"), max_length=100)
+    room = models.CharField(_("mediation room"), max_length=100)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=MediationOutcome.choices)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
+                                    on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("mediation")
+        verbose_name_plural = _("mediations")
+        ordering = ["-held_on", "-id"]
+
+    def __str__(self):
+        return f"{self.case_id} {self.held_on}"
+
+    def clean(self):
+        if self.case_id and not self.case.category.is_dispute:
+            raise ValidationError({"case": _("Only dispute cases are mediated.")})
+
+
+class Open311Client(models.Model):
+    """A civic-reporting client allowed to file cases through the Open311 API (its key is shown once)."""
+
+    org_scope_field = "user__home_unit"
+
+    name = models.CharField(_("name"), max_length=100)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("files cases as"), on_delete=models.PROTECT,
+                             related_name="open311_clients",
+                             help_text=_("The account whose area limits the grids this client may file cases in."))
+    key_hash = models.CharField(_("key (SHA-256)"), max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(_("key starts with"), max_length=8, editable=False)
+    per_minute = models.PositiveIntegerField(_("requests per minute"), default=30,
+                                             validators=[MinValueValidator(1), MaxValueValidator(6000)])
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("Open311 client")
+        verbose_name_plural = _("Open311 clients")
+
+    def __str__(self):
+        return self.name

@@ -66,7 +66,46 @@ def _build_county(code6: str, name: str, tag: str) -> Chain:
         )
     c.township_a, c.township_b = c.townships
     _add_rosters(c, code6)
+    _add_cases(c)
     return c
+
+
+# The smallest valid PNG (1×1 pixel): an attachment the content check accepts.
+PNG_1PX = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
+    b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\xff\xff?\x00\x05\xfe\x02\xfe\xa7\x35\x81\x84\x00\x00\x00\x00IEND"
+    b"\xaeB`\x82"
+)
+
+
+def _add_cases(c: Chain) -> None:
+    """Part 3: a dispute case in each township's micro-grid, with an event, an attachment, a mediation."""
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from grid.models import Case, CaseAttachment, CaseCategory, CaseCounter, CaseEvent, Mediation
+
+    c.cases = []
+    category = CaseCategory.objects.get(code="dispute-neighbour")
+    month = timezone.localtime().strftime("%Y%m")
+    for t in range(2):
+        township = c.townships[t]
+        CaseCounter.objects.create(township=township, month=month, last=1)
+        case = Case.objects.create(
+            number=f"{township.code[:9]}{month}00001", title="邻里宅基地界线纠纷", description="两户因院墙界线发生争执",
+            category=category, grid=c.micro_grids[t], household=c.households[t], handling_unit=township,
+            reporter=c.residents[t], reporter_name=c.residents[t].name, reporter_phone=c.residents[t].phone,
+        )
+        event = CaseEvent.objects.create(case=case, action="create", to_state="reported", unit=township)
+        attachment = CaseAttachment(case=case, event=event, name="现场.png", content_type="image/png",
+                                    size=len(PNG_1PX))
+        attachment.file.save("upload.png", ContentFile(PNG_1PX), save=False)
+        attachment.save()
+        Mediation.objects.create(case=case, held_on=datetime.date(2024, 5, 6), mediator="李法官、王律师",
+                                 room=f"{township.name}矛盾纠纷调解室", outcome="agreed")
+        c.cases.append(case)
 
 
 def _add_rosters(c: Chain, code6: str) -> None:

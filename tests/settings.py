@@ -1,6 +1,8 @@
 """Test settings: the real settings module, with what an HTTP test server on localhost needs."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
@@ -12,9 +14,13 @@ from governance.settings import *  # noqa: E402,F403
 
 # Hashing demo passwords with PBKDF2 dominates a suite that creates many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Attachments of the tests go to a throwaway folder, not the portal's var/private.
+PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="yiwang-test-private-"))
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "private": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                "OPTIONS": {"location": str(PRIVATE_MEDIA_ROOT), "base_url": None}},
 }
 # Serve static files from the finders: the suite never runs collectstatic.
 WHITENOISE_USE_FINDERS = True

@@ -13,11 +13,14 @@ from governance.scope import scoped_models
 
 @pytest.fixture
 def everyone(county, other_county, admin_user, county_official, clerk_a, clerk_b, village_a, grid_worker_a):
-    from governance.models import ExportLog
+    from governance.models import ExportLog, Notification
+    from grid.models import Open311Client
 
-    for user in (clerk_a, clerk_b, village_a, grid_worker_a):
+    for n, user in enumerate((clerk_a, clerk_b, village_a, grid_worker_a)):
         ExportLog.objects.create(user=user, kind="residents", rows=1, with_personal_data=True)
-    return {k: v for k, v in locals().items() if k not in {"ExportLog", "user"}}
+        Notification.objects.create(user=user, text="新事件")
+        Open311Client.objects.create(name=f"client {n}", user=user, key_hash=f"{n:064d}", key_prefix=f"{n:08d}")
+    return {k: v for k, v in locals().items() if k not in {"ExportLog", "Notification", "Open311Client", "user", "n"}}
 
 
 def ids(model, user):
@@ -41,7 +44,8 @@ def test_county_official_sees_both_townships_but_not_the_other_county(model, eve
     assert both <= seen
     # Rows of the other county: everything an all-seeing operator sees minus this county's.
     other_rows = set(model.objects.values_list("pk", flat=True)) - seen
-    if model.__name__ not in {"User", "ExportLog"}:  # the other county has no staff in the cast
+    # The other county has no staff in the cast, so nothing that belongs to a user.
+    if model.__name__ not in {"User", "ExportLog", "Notification", "Open311Client"}:
         assert other_rows, f"the cast has no {model.__name__} in the other county"
     assert not other_rows & seen
 

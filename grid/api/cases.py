@@ -1,0 +1,1 @@
+"""Cases (事件/诉求): see grid.services.cases."""

@@ -85,8 +85,11 @@ def _add_cases(c: Chain) -> None:
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
-    from grid.models import Case, CaseAttachment, CaseCategory, CaseCounter, CaseEvent, Mediation
+    from grid.models import Case, CaseAttachment, CaseCategory, CaseCounter, CaseEvent, ColourDeadline, Mediation
+    from grid.taxonomy import seed_taxonomy
 
+    # Seeded by a migration, but a transactional test (live server, threads) empties every table.
+    seed_taxonomy(CaseCategory, ColourDeadline)
     c.cases = []
     category = CaseCategory.objects.get(code="dispute-neighbour")
     month = timezone.localtime().strftime("%Y%m")
@@ -173,6 +176,18 @@ def _add_rosters(c: Chain, code6: str) -> None:
         c.wishes.append(wish)
         c.workers.append(worker)
         c.liaisons.append(liaison)
+
+
+@pytest.fixture
+def eager_celery():
+    """Follow-up tasks run in this process right after the commit, even when a broker is configured."""
+    from governance.celery import app
+
+    # The app reads Django's settings with the CELERY_ namespace: its keys carry the prefix.
+    before = app.conf.task_always_eager
+    app.conf.CELERY_TASK_ALWAYS_EAGER = True
+    yield app
+    app.conf.CELERY_TASK_ALWAYS_EAGER = before
 
 
 @pytest.fixture(autouse=True)

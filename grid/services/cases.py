@@ -150,7 +150,7 @@ def case_allowed_actions(*, case: Case, user: User) -> list[str]:
 def _locked(case: Case, user: User, action: str) -> Case:
     """The case's row, locked and re-read; refused unless ``user`` may take step ``action`` now."""
     rule = RULES[action]
-    fresh = Case.objects.select_for_update().select_related(
+    fresh = Case.objects.select_for_update(of=("self",)).select_related(
         "handling_unit", "dispatcher_unit", "grid"
     ).get(pk=case.pk)
     if fresh.state not in rule.states:

@@ -71,62 +71,85 @@ NO_PARENT = _("%(unit)s has no higher level to escalate to.")
 # --- Who may do what -----------------------------------------------------------------------
 
 
-def _in_subtree(unit: OrgUnit | None, root: OrgUnit | None) -> bool:
-    """Whether ``unit`` lies in ``root``'s subtree (fresh ranges from the database, see scope.py)."""
-    if unit is None or root is None:
-        return False
-    return OrgUnit.objects.filter(pk=root.pk).filter(
-        tree_id__in=OrgUnit.objects.filter(pk=unit.pk).values("tree_id"),
-        lft__lte=OrgUnit.objects.filter(pk=unit.pk).values("lft"),
-        rght__gte=OrgUnit.objects.filter(pk=unit.pk).values("rght"),
-    ).exists()
+class _Ranges:
+    """The nested-set ranges of the units one decision looks at, read fresh from the database
+    (a unit held by a long request may be stale after the tree was renumbered, see scope.py),
+    each unit once: deciding every step of a case takes one query."""
+
+    def __init__(self, *units):
+        self._known: dict[int, tuple[int, int, int]] = {}
+        self.load(*units)
+
+    def load(self, *units) -> None:
+        ids = {getattr(unit, "pk", unit) for unit in units} - {None} - set(self._known)
+        if ids:
+            for pk, tree_id, lft, rght in OrgUnit.objects.filter(pk__in=ids).values_list("pk", "tree_id", "lft",
+                                                                                          "rght"):
+                self._known[pk] = (tree_id, lft, rght)
+
+    def within(self, unit, root) -> bool:
+        """Whether ``unit`` lies in ``root``'s subtree (units or ids; None is in nothing)."""
+        unit, root = getattr(unit, "pk", unit), getattr(root, "pk", root)
+        if unit is None or root is None:
+            return False
+        self.load(unit, root)
+        inner, outer = self._known.get(unit), self._known.get(root)
+        return bool(inner and outer and inner[0] == outer[0] and outer[1] <= inner[1] and inner[2] <= outer[2])
 
 
-def _manages(user: User, unit: OrgUnit | None) -> bool:
-    """A manager whose home unit contains ``unit`` (the system operator manages everything)."""
-    if user.is_superuser and user.home_unit_id is None:
-        return True
-    return user.role in MANAGER_ROLES and _in_subtree(unit, user.home_unit)
+def _operator(user: User) -> bool:
+    """The system operator (a superuser without a home unit) manages everything."""
+    return user.is_superuser and user.home_unit_id is None
 
 
-def _works_on(user: User, case: Case) -> bool:
+def _manages(user: User, unit, ranges: _Ranges) -> bool:
+    """A manager whose home unit contains ``unit``."""
+    return _operator(user) or (user.role in MANAGER_ROLES and ranges.within(unit, user.home_unit_id))
+
+
+def _works_on(user: User, case: Case, ranges: _Ranges) -> bool:
     """The assignee, or staff of the unit the case was dispatched to when it has no assignee."""
     if case.assignee_id is not None:
         return case.assignee_id == user.pk
-    return _in_subtree(user.home_unit, case.handling_unit)
+    return ranges.within(user.home_unit_id, case.handling_unit_id)
 
 
-def _checks(user: User, case: Case) -> bool:
+def _handles(user: User, case: Case, ranges: _Ranges) -> bool:
+    return _manages(user, case.handling_unit_id, ranges)
+
+
+def _checks(user: User, case: Case, ranges: _Ranges) -> bool:
     """Managers of the dispatching unit or above (of the handling unit for a private matter)."""
-    return _manages(user, case.dispatcher_unit or case.handling_unit)
+    return _manages(user, case.dispatcher_unit_id or case.handling_unit_id, ranges)
 
 
-def _may_escalate(user: User, case: Case) -> bool:
+def _may_dispatch(user: User, case: Case, ranges: _Ranges) -> bool:
+    return case.triage != Triage.PRIVATE and _handles(user, case, ranges)
+
+
+def _may_escalate(user: User, case: Case, ranges: _Ranges) -> bool:
     if case.state in (CaseState.REPORTED, CaseState.ACCEPTED):
-        return _manages(user, case.handling_unit)
-    return _works_on(user, case)
+        return _handles(user, case, ranges)
+    return _works_on(user, case, ranges)
 
 
-def _may_resolve(user: User, case: Case) -> bool:
+def _may_resolve(user: User, case: Case, ranges: _Ranges) -> bool:
     if case.state == CaseState.ACCEPTED:
-        return case.triage == Triage.PRIVATE and _manages(user, case.handling_unit)
-    return _works_on(user, case)
+        return case.triage == Triage.PRIVATE and _handles(user, case, ranges)
+    return _works_on(user, case, ranges)
 
 
 @dataclass(frozen=True)
 class Rule:
     states: tuple[str, ...]
-    allowed: Callable[[User, Case], bool]
+    allowed: Callable[[User, Case, _Ranges], bool]
     verb: str  # for "cannot be %(action)s"
 
 
 RULES: dict[str, Rule] = {
-    CaseAction.ACCEPT: Rule((CaseState.REPORTED,), lambda u, c: _manages(u, c.handling_unit), _("accepted")),
-    CaseAction.REJECT: Rule((CaseState.REPORTED,), lambda u, c: _manages(u, c.handling_unit), _("rejected")),
-    CaseAction.DISPATCH: Rule(
-        (CaseState.ACCEPTED,), lambda u, c: c.triage != Triage.PRIVATE and _manages(u, c.handling_unit),
-        _("dispatched"),
-    ),
+    CaseAction.ACCEPT: Rule((CaseState.REPORTED,), _handles, _("accepted")),
+    CaseAction.REJECT: Rule((CaseState.REPORTED,), _handles, _("rejected")),
+    CaseAction.DISPATCH: Rule((CaseState.ACCEPTED,), _may_dispatch, _("dispatched")),
     CaseAction.TAKE: Rule((CaseState.DISPATCHED,), _works_on, _("taken")),
     CaseAction.START: Rule((CaseState.TAKEN,), _works_on, _("started")),
     CaseAction.RESOLVE: Rule((CaseState.IN_PROGRESS, CaseState.ACCEPTED), _may_resolve, _("resolved")),
@@ -142,9 +165,14 @@ RULES: dict[str, Rule] = {
 }
 
 
+def _ranges_for(case: Case, user: User) -> _Ranges:
+    return _Ranges(user.home_unit_id, case.handling_unit_id, case.dispatcher_unit_id)
+
+
 def case_allowed_actions(*, case: Case, user: User) -> list[str]:
     """The steps ``user`` may take on ``case`` now, in the order of the loop."""
-    return [action for action, rule in RULES.items() if case.state in rule.states and rule.allowed(user, case)]
+    ranges = _ranges_for(case, user)
+    return [action for action, rule in RULES.items() if case.state in rule.states and rule.allowed(user, case, ranges)]
 
 
 def _locked(case: Case, user: User, action: str) -> Case:
@@ -158,7 +186,7 @@ def _locked(case: Case, user: User, action: str) -> Case:
             WRONG_STATE, code="wrong_state",
             params={"current": CaseState(fresh.state).label, "action": rule.verb},
         )
-    if not rule.allowed(user, fresh):
+    if not rule.allowed(user, fresh, _ranges_for(fresh, user)):
         raise ValidationError(NOT_ALLOWED, code="not_allowed", params={"action": CaseAction(action).label})
     return fresh
 
@@ -309,7 +337,8 @@ def case_dispatch(*, case: Case, user: User, unit: OrgUnit, assignee: User | Non
         fresh = _locked(case, user, CaseAction.DISPATCH)
         if not fresh.triage:
             raise ValidationError({"unit": TRIAGE_REQUIRED})
-        if not _manages(user, unit) and not (user.is_superuser and user.home_unit_id is None):
+        ranges = _Ranges(user.home_unit_id, unit, getattr(assignee, "home_unit_id", None))
+        if not _manages(user, unit, ranges):
             raise ValidationError({"unit": UNIT_OUT_OF_SCOPE})
         levels = DISPATCH_LEVELS.get(fresh.triage)
         if levels is None:
@@ -317,7 +346,7 @@ def case_dispatch(*, case: Case, user: User, unit: OrgUnit, assignee: User | Non
         if unit.level not in levels:
             raise _invalid("unit", WRONG_LEVEL, triage=Triage(fresh.triage).label,
                            levels="、".join(str(Level(v).label) for v in levels))
-        if assignee is not None and (not assignee.is_active or not _in_subtree(assignee.home_unit, unit)):
+        if assignee is not None and (not assignee.is_active or not ranges.within(assignee.home_unit_id, unit)):
             raise _invalid("assignee", ASSIGNEE_ELSEWHERE, user=assignee, unit=unit)
         now = timezone.now()
         _step(fresh, user, CaseAction.DISPATCH, CaseState.DISPATCHED, comment=comment.strip(), unit=unit,

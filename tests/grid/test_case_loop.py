@@ -279,3 +279,9 @@ def test_each_step_notifies_who_must_act_next(county, clerk_a, village_a, new_ca
     # Sending a step's follow-up again notifies nobody twice.
     event = CaseEvent.objects.get(case=case, action="dispatch")
     assert svc.case_event_notify(event_id=event.pk) == 0
+
+
+def test_deciding_every_step_for_a_page_takes_one_query(county, clerk_a, new_case, django_assert_num_queries):
+    case = new_case()
+    with django_assert_num_queries(1):
+        assert svc.case_allowed_actions(case=case, user=clerk_a) == ["accept", "reject", "escalate"]

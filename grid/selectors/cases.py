@@ -1,1 +1,154 @@
-"""Cases (事件/诉求): see grid.services.cases."""
+"""Reads of the case pages: the filtered list, its counts by state, possible duplicates, pickers.
+
+Every selector takes the user (``fetched_by``) and starts from ``visible_to``: a case, grid or
+person outside his subtree is never returned. The list costs the same queries whatever its
+length: the joins a row shows are ``select_related``, the overdue flag is an annotation, and
+the counts by state are one grouped query.
+"""
+
+import datetime
+
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.utils import timezone
+
+from governance.models import Level, OrgUnit, User
+from governance.selectors import subtree_q
+from grid.models import OPEN_STATES, Case, CaseState
+
+__all__ = [
+    "CASE_GRID_LEVELS",
+    "DUPLICATE_DAYS",
+    "case_duplicates",
+    "case_list",
+    "case_list_queryset",
+    "case_overdue_q",
+    "dispatch_units",
+    "filter_cases",
+    "grid_choices",
+    "state_counts",
+    "unit_staff",
+]
+
+CASE_GRID_LEVELS = (Level.GRID, Level.MICRO_GRID)
+# A similar open case reported this recently in the same grid is shown as a possible duplicate.
+DUPLICATE_DAYS = 7
+# The states in which a case is being worked on (and so can run late); as in grid.services.cases.
+_WORKING_STATES = (CaseState.DISPATCHED, CaseState.TAKEN, CaseState.IN_PROGRESS)
+# The joins a row of the list shows.
+CASE_ROW_JOINS = ("category", "category__parent", "grid", "grid__parent", "handling_unit", "assignee")
+
+
+def case_overdue_q(now: datetime.datetime | None = None) -> Q:
+    """Flagged overdue by the periodic scan, or still being worked on past its deadline."""
+    now = now or timezone.now()
+    return Q(is_overdue=True) | Q(state__in=_WORKING_STATES, due_at__lt=now)
+
+
+def case_list_queryset(queryset: QuerySet) -> QuerySet:
+    """Decorate a case queryset with what a list row shows (no query per row)."""
+    return queryset.select_related(*CASE_ROW_JOINS).annotate(
+        overdue_now=ExpressionWrapper(case_overdue_q(), output_field=BooleanField())
+    )
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def filter_cases(queryset: QuerySet, *, user=None, filters: dict | None = None) -> QuerySet:
+    """Narrow cases by the list's filters (absent or empty values do not filter).
+
+    ``filters`` keys: state, open, colour, category (a CaseCategory: a top category matches its
+    sub-categories), triage, source, unit (an OrgUnit: cases located in its subtree), overdue,
+    mine (assigned to ``user``), reported_from / reported_to (dates, inclusive), q (number,
+    title or description).
+    """
+    filters = filters or {}
+    if filters.get("state"):
+        queryset = queryset.filter(state=filters["state"])
+    if filters.get("open"):
+        queryset = queryset.filter(state__in=OPEN_STATES)
+    for name in ("colour", "triage", "source"):
+        if filters.get(name):
+            queryset = queryset.filter(**{name: filters[name]})
+    category = filters.get("category")
+    if category is not None:
+        queryset = queryset.filter(Q(category=category) | Q(category__parent=category))
+    unit = filters.get("unit")
+    if unit is not None:
+        queryset = queryset.filter(subtree_q(unit, "grid"))
+    if filters.get("overdue"):
+        queryset = queryset.filter(case_overdue_q())
+    if filters.get("mine"):
+        queryset = queryset.filter(assignee_id=getattr(user, "pk", None))
+    if filters.get("reported_from"):
+        queryset = queryset.filter(reported_at__gte=_day_start(filters["reported_from"]))
+    if filters.get("reported_to"):
+        queryset = queryset.filter(reported_at__lt=_day_start(filters["reported_to"] + datetime.timedelta(days=1)))
+    text = (filters.get("q") or "").strip()
+    if text:
+        queryset = queryset.filter(
+            Q(number__startswith=text) | Q(title__icontains=text) | Q(description__icontains=text)
+        )
+    return queryset
+
+
+def case_list(*, fetched_by, filters: dict | None = None) -> QuerySet:
+    """The cases ``fetched_by`` sees, narrowed by ``filters``, with the joins a list row needs."""
+    queryset = Case.objects.visible_to(fetched_by)
+    return case_list_queryset(filter_cases(queryset, user=fetched_by, filters=filters))
+
+
+def state_counts(*, fetched_by, filters: dict | None = None) -> dict[str, int]:
+    """How many cases of each state match ``filters`` (the state filter itself ignored): one query."""
+    filters = {key: value for key, value in (filters or {}).items() if key != "state"}
+    queryset = filter_cases(Case.objects.visible_to(fetched_by), user=fetched_by, filters=filters)
+    rows = queryset.order_by().values_list("state").annotate(n=Count("pk"))
+    counts = {state: 0 for state in CaseState.values}
+    counts.update(dict(rows))
+    return counts
+
+
+def case_duplicates(*, fetched_by, grid, category, exclude_token=None, exclude_pk=None,
+                    now: datetime.datetime | None = None, limit: int = 5) -> list[Case]:
+    """Open cases of the same category in the same grid reported in the last 7 days (newest first)."""
+    if grid is None or category is None:
+        return []
+    since = (now or timezone.now()) - datetime.timedelta(days=DUPLICATE_DAYS)
+    queryset = Case.objects.visible_to(fetched_by).filter(
+        grid=grid, category=category, state__in=OPEN_STATES, reported_at__gte=since
+    )
+    if exclude_token is not None:
+        queryset = queryset.exclude(token=exclude_token)
+    if exclude_pk is not None:
+        queryset = queryset.exclude(pk=exclude_pk)
+    return list(queryset.select_related("grid").order_by("-reported_at", "-pk")[:limit])
+
+
+def grid_choices(*, fetched_by, text: str = "", limit: int = 30) -> list[OrgUnit]:
+    """Grids and micro-grids of the user's area matching ``text`` (name, short name or code start)."""
+    units = OrgUnit.objects.visible_to(fetched_by).filter(level__in=CASE_GRID_LEVELS, is_active=True)
+    text = text.strip()[:50]
+    if text:
+        units = units.filter(Q(name__icontains=text) | Q(short_name__icontains=text) | Q(code__startswith=text))
+    return list(units.select_related("parent").order_by("code")[:limit])
+
+
+def dispatch_units(*, fetched_by, case: Case, levels) -> list[OrgUnit]:
+    """Units a case may be dispatched to by ``fetched_by``: in his area, under the unit handling
+    the case, of ``levels`` (micro-grids left out: too many for a select; their grid stands for them)."""
+    levels = [level for level in levels if level != Level.MICRO_GRID]
+    units = OrgUnit.objects.visible_to(fetched_by).filter(level__in=levels, is_active=True)
+    units = units.filter(subtree_q(case.handling_unit))
+    return list(units.select_related("parent").order_by("tree_id", "lft"))
+
+
+def unit_staff(*, fetched_by, unit: OrgUnit) -> QuerySet:
+    """Active users whose home unit lies in ``unit`` (and in the user's area): who a case may go to."""
+    return (
+        User.objects.visible_to(fetched_by)
+        .filter(is_active=True)
+        .filter(subtree_q(unit, "home_unit"))
+        .select_related("home_unit")
+        .order_by("home_unit__code", "username")
+    )

@@ -210,6 +210,7 @@ SPECTACULAR_SETTINGS = {
         "GridPostEnum": "grid.models.Post",
         "ServicePostEnum": "partybuild.models.ServicePost",
         "RegistrationStatusEnum": "partybuild.models.RegistrationStatus",
+        "CaseStateEnum": "grid.models.CaseState",
     },
 }
 

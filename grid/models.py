@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from governance.models import Household, Level, OrgUnit, Resident
 from governance.scope import ScopedQuerySet
@@ -185,6 +186,7 @@ class CaseSource(models.TextChoices):
     ASSIGNED = "assigned", _("Assigned by a higher level")
     PATROL = "patrol", _("Grid patrol")
     ONLINE = "online", _("WeChat / mini program")
+    OPEN311 = "open311", _("Open311 client")
     OTHER = "other", _("Other")
 
 
@@ -210,7 +212,7 @@ class CaseState(models.TextChoices):
     TAKEN = "taken", _("Taken")
     IN_PROGRESS = "in_progress", _("In progress")
     RESOLVED = "resolved", _("Resolved")
-    VERIFIED = "verified", _("Verified")
+    VERIFIED = "verified", pgettext_lazy("case", "Verified")
     RATED = "rated", _("Rated")
     CLOSED = "closed", _("Closed")
 
@@ -308,7 +310,7 @@ class Case(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
-    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
+    verified_at = models.DateTimeField(pgettext_lazy("case", "verified at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -359,7 +361,7 @@ class CaseAction(models.TextChoices):
     TAKE = "take", _("Taken")
     START = "start", _("Work started")
     RESOLVE = "resolve", _("Resolved")
-    VERIFY = "verify", _("Verified")
+    VERIFY = "verify", pgettext_lazy("case", "Verified")
     RETURN = "return", _("Returned")
     RATE = "rate", _("Rated")
     CLOSE = "close", _("Closed")

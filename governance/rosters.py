@@ -64,7 +64,7 @@ from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.module_loading import autodiscover_modules
 from django.utils.text import capfirst
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from openpyxl.utils.datetime import from_excel
 
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
@@ -723,6 +723,10 @@ class RosterSpec:
     key_paths: tuple[str, ...] = ()  # the key columns' lookup paths in the database
     existing_filter: dict = {}
     importable = True
+    # The template's sentence on rows whose key is already in the system (%(key)s: the key columns).
+    matching_note = gettext_lazy(
+        "Rows are matched by %(key)s: a row already in the system is updated, never duplicated."
+    )
     export_order: tuple[str, ...] = ()
     history = None  # None: record history when the model keeps it
     # Rows may be written while later rows are still being checked (StreamWriter): only for
@@ -2063,8 +2067,7 @@ def roster_template(kind: str) -> bytes:
         for line in (
             gettext("Row 1 is the header: keep the column names; columns may be in any order, "
                     "optional columns may be left out. Replace the example row with your data."),
-            gettext("Rows are matched by %(key)s: a row already in the system is updated, never duplicated.")
-            % {"key": "、".join(str(spec.column(name).header) for name in spec.key)},
+            str(spec.matching_note) % {"key": "、".join(str(spec.column(name).header) for name in spec.key)},
             gettext("If any row has an error, nothing is imported: the preview lists every error "
                     "with its row and column."),
         ):

@@ -10,9 +10,24 @@ from django.db.models import Count
 from governance.demo import make_plan, seed_demo
 from governance.models import Level, OrgUnit, User
 from grid import demo
-from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType
+from grid.models import (
+    DISPUTE_CATEGORY,
+    FINAL_STATES,
+    Case,
+    CaseAction,
+    CaseCounter,
+    CaseEvent,
+    CaseState,
+    GridWorker,
+    LiaisonHousehold,
+    Mediation,
+    Post,
+    Triage,
+    WorkerType,
+)
 from grid.selectors import vacancies
 from grid.services import gridworker_validate
+from grid.services.cases import township_of
 
 # --- the plan (no database) -----------------------------------------------------------
 
@@ -52,6 +67,49 @@ def test_plan_is_deterministic():
 
     assert shape(demo.plan_rosters(make_plan("county", 3), 15)) == shape(demo.plan_rosters(make_plan("county", 3), 15))
     assert shape(demo.plan_rosters(make_plan("county", 3), 15)) != shape(demo.plan_rosters(make_plan("county", 4), 15))
+
+
+def test_county_cases_plan_has_realistic_proportions():
+    summary = demo.summarize_cases(make_plan("county", seed=1))
+    # About one case a year per two households (Yangquan's mining district: 18,925 in half a year).
+    assert 25_000 <= summary.total <= 40_000
+    share = {colour: count / summary.total for colour, count in summary.colours.items()}
+    assert 0.65 <= share["green"] <= 0.75 and 0.18 <= share["yellow"] <= 0.26 and 0.05 <= share["red"] <= 0.11
+    assert summary.triage[Triage.MINOR] / summary.total >= 0.6
+    assert {code for code, _n in summary.parents.most_common(3)} == {"livelihood", "dispute", "sanitation"}
+    # Past months: over 99% closed (Yangquan: 18,807 of 18,925), a few still open.
+    past = sum(summary.states_past.values())
+    done = sum(summary.states_past[state] for state in FINAL_STATES)
+    assert 0.99 <= done / past < 1
+    # The current month has cases in every state, some overdue; ~95% resolved within the deadline.
+    assert set(summary.states_current) == set(CaseState.values)
+    assert summary.overdue > 14
+    assert 0.92 <= summary.on_time / summary.resolved_dispatched <= 0.98
+    assert 0.25 <= summary.mediated_disputes / summary.disputes <= 0.5
+    assert len(summary.by_township) == 14
+
+
+def test_city_scale_has_about_two_million_cases():
+    plan = make_plan("city", seed=1)
+    expected = plan.households * demo.CASES_PER_HOUSEHOLD_YEAR * demo.CASE_YEARS["city"]
+    assert 1_800_000 <= expected <= 2_200_000
+
+
+def test_case_plan_is_deterministic_and_numbered_in_sequence():
+    def shape(seed):
+        return [(c.number, c.reported, c.category, c.colour, c.state, tuple(c.steps[-1][:3]))
+                for _t, cases in demo.plan_cases(make_plan("small", seed)) for c in cases]
+
+    assert shape(1) == shape(1) and shape(1) != shape(2)
+    for township, cases in demo.plan_cases(make_plan("small", 1)):
+        by_month = defaultdict(list)
+        for case in cases:
+            assert case.number.startswith(township.code[:9])
+            by_month[case.number[9:15]].append(int(case.number[15:]))
+            times = [step[2] for step in case.steps]
+            assert times == sorted(times) and times[0] == case.reported
+        for numbers in by_month.values():
+            assert numbers == list(range(1, len(numbers) + 1))
 
 
 # --- a small seed ---------------------------------------------------------------------
@@ -135,9 +193,64 @@ def test_same_seed_same_workers(db):
             GridWorker.objects.values_list(
                 "id_number", "worker_type", "unit__code", "start_date", "end_date", "post", "backup__id_number"
             )
-        ), sorted(LiaisonHousehold.objects.values_list("liaison__id_number", "household__number"))
+        ), sorted(LiaisonHousehold.objects.values_list("liaison__id_number", "household__number")), sorted(
+            Case.objects.values_list("number", "title", "state", "reported_at", "grid__code")
+        ), CaseEvent.objects.count()
 
     seed_demo(scale="small", seed=6)
     first = snapshot()
     seed_demo(scale="small", seed=6, reset=True)
     assert snapshot() == first
+
+
+def test_seeded_cases_follow_the_plan_and_the_loop(seeded):
+    planned = [case for _t, cases in demo.plan_cases(make_plan("small", seed=1)) for case in cases]
+    assert Case.objects.count() == len(planned) == seeded.rosters["grid.Case"]
+    assert set(Case.objects.values_list("state", flat=True)) == set(CaseState.values)
+    cases = list(Case.objects.select_related("grid", "category__parent", "handling_unit"))
+    events = defaultdict(list)
+    for event in CaseEvent.objects.order_by("at", "id"):
+        events[event.case_id].append(event)
+    for case in cases:
+        case.full_clean()
+        assert case.number.startswith(township_of(case.grid).code[:9]) and not case.migrated
+        steps = events[case.pk]
+        assert steps[0].action == CaseAction.CREATE and steps[0].at == case.reported_at
+        state = ""
+        for event in steps:  # each event starts where the last one ended
+            assert event.from_state == state
+            state = event.to_state
+        assert state == case.state
+        if case.state == CaseState.CLOSED:
+            assert steps[-1].action == CaseAction.CLOSE and steps[-1].at == case.closed_at and case.rating
+        if case.dispatched_at:
+            assert case.due_at > case.dispatched_at
+        if case.is_overdue:
+            assert case.state not in FINAL_STATES and any(e.action == CaseAction.OVERDUE for e in steps)
+    assert not Mediation.objects.exclude(case__category__parent__code=DISPUTE_CATEGORY).exists()
+    # Counters end at the last number of each township and month: a new case takes the next one.
+    for counter in CaseCounter.objects.select_related("township"):
+        numbers = Case.objects.filter(number__startswith=f"{counter.township.code[:9]}{counter.month}")
+        assert numbers.count() == counter.last
+        assert max(numbers.values_list("number", flat=True)).endswith(f"{counter.last:05d}")
+
+
+def test_seeded_cases_are_scoped(seeded):
+    clerk = User.objects.get(username="township_a")
+    visible = Case.objects.visible_to(clerk)
+    mine = [case for case in Case.objects.select_related("grid") if township_of(case.grid) == clerk.home_unit]
+    assert visible.count() == len(mine) > 0
+    assert visible.count() < Case.objects.count()
+    assert not CaseEvent.objects.visible_to(clerk).exclude(case__in=visible).exists()
+
+
+def test_a_seeded_case_goes_on_through_the_loop(seeded):
+    from grid.services.cases import case_accept, case_allowed_actions
+
+    clerk = User.objects.get(username="township_a")
+    case = Case.objects.visible_to(clerk).filter(state=CaseState.REPORTED).first()
+    assert case is not None  # every township has one of each open state this month
+    assert CaseAction.ACCEPT in case_allowed_actions(case=case, user=clerk)
+    case_accept(case=case, user=clerk, triage=Triage.MINOR)
+    case.refresh_from_db()
+    assert case.state == CaseState.ACCEPTED and case.events.last().action == CaseAction.ACCEPT

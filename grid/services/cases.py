@@ -29,6 +29,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +45,7 @@ from grid.models import (
     CaseState,
     Colour,
     ColourDeadline,
+    Mediation,
     Rating,
     Triage,
 )
@@ -55,7 +58,7 @@ DISPATCH_LEVELS = {
 }
 
 WRONG_STATE = _("This case is now “%(current)s”: it cannot be %(action)s. Reload the page to see what changed.")
-NOT_ALLOWED = _("You cannot %(action)s this case.")
+NOT_ALLOWED = _("This case cannot be %(action)s by you.")
 GRID_OUT_OF_SCOPE = _("This grid is outside your area.")
 UNIT_OUT_OF_SCOPE = _("This unit is outside your area.")
 TRIAGE_REQUIRED = _("Sort the case first (major, minor or private matter).")
@@ -143,7 +146,7 @@ def _may_resolve(user: User, case: Case, ranges: _Ranges) -> bool:
 class Rule:
     states: tuple[str, ...]
     allowed: Callable[[User, Case, _Ranges], bool]
-    verb: str  # for "cannot be %(action)s"
+    verb: str  # for "cannot be %(action)s" (past participle)
 
 
 RULES: dict[str, Rule] = {
@@ -187,7 +190,7 @@ def _locked(case: Case, user: User, action: str) -> Case:
             params={"current": CaseState(fresh.state).label, "action": rule.verb},
         )
     if not rule.allowed(user, fresh, _ranges_for(fresh, user)):
-        raise ValidationError(NOT_ALLOWED, code="not_allowed", params={"action": CaseAction(action).label})
+        raise ValidationError(NOT_ALLOWED, code="not_allowed", params={"action": rule.verb})
     return fresh
 
 
@@ -223,9 +226,20 @@ def _required(value: str, field: str, message) -> str:
 
 
 def township_of(unit: OrgUnit) -> OrgUnit:
+    """The township ``unit`` lies in, read from the tree as it is now.
+
+    The instance's own tree values may be stale (the tree was edited since it was loaded), so
+    they are read in the same query rather than trusted.
+    """
     if unit.level == Level.TOWNSHIP:
         return unit
-    township = unit.get_ancestors().filter(level=Level.TOWNSHIP).first()
+    here = OrgUnit.objects.filter(pk=unit.pk)
+    township = OrgUnit.objects.filter(
+        level=Level.TOWNSHIP,
+        tree_id=Subquery(here.values("tree_id")),
+        lft__lt=Subquery(here.values("lft")),
+        rght__gt=Subquery(here.values("rght")),
+    ).first()
     if township is None:
         raise ValidationError({"grid": _("This grid is not inside a township.")})
     return township
@@ -490,6 +504,33 @@ def case_attach(*, case: Case, user: User, upload, event: CaseEvent | None = Non
     return attachment
 
 
+# --- Dispute mediation -------------------------------------------------------------------------
+
+MEDIATION_FUTURE = _("A mediation cannot be recorded before it is held.")
+MEDIATION_BEFORE_CASE = _("The case was reported on %(day)s: the mediation cannot be earlier.")
+
+
+def mediation_record(*, case: Case, user: User, held_on: datetime.date, mediator: str, room: str, outcome: str,
+                     notes: str = "") -> Mediation:
+    """Record a mediation session (调解) of a dispute case (矛盾纠纷).
+
+    Not held in the future, nor before the case was reported; the model refuses a case that is
+    not a dispute and an unknown outcome.
+    """
+    if held_on > timezone.localdate():
+        raise ValidationError({"held_on": MEDIATION_FUTURE})
+    reported = timezone.localdate(case.reported_at)
+    if held_on < reported:
+        error = ValidationError(MEDIATION_BEFORE_CASE, params={"day": f"{reported:%Y-%m-%d}"})
+        raise ValidationError({"held_on": error})
+    mediation = Mediation(case=case, held_on=held_on, mediator=(mediator or "").strip(), room=(room or "").strip(),
+                          outcome=outcome, notes=(notes or "").strip(), recorded_by=user)
+    mediation.full_clean()
+    with transaction.atomic():
+        mediation.save()
+    return mediation
+
+
 # --- Follow-up: notifications and the overdue scan ---------------------------------------------
 
 WORKING_STATES = (CaseState.DISPATCHED, CaseState.TAKEN, CaseState.IN_PROGRESS)
@@ -502,12 +543,7 @@ NOTE_OVERDUE = _("Case %(number)s is overdue (was due %(due)s): %(title)s")
 
 
 def case_url(case: Case) -> str:
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        return reverse("grid:case_detail", args=[case.pk])
-    except NoReverseMatch:
-        return ""
+    return reverse("grid:case-detail", args=[case.pk])
 
 
 def _unit_staff(unit: OrgUnit | None, managers_only: bool = False):

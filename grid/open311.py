@@ -322,12 +322,16 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 def nearest_grid(*, user, latitude, longitude) -> OrgUnit | None:
     """The active grid or micro-grid of ``user``'s area whose centroid is nearest to the point (within reach)."""
+    lat, lon = float(latitude), float(longitude)
+    # Only the centroids in the box around the point that holds the reach (a city has 10,000+ grids).
+    dlat = MAX_DISTANCE_KM / 111.0
+    dlon = MAX_DISTANCE_KM / (111.0 * max(math.cos(math.radians(lat)), 0.01))
     candidates = (
         OrgUnit.objects.visible_to(user)
-        .filter(level__in=HOUSEHOLD_LEVELS, is_active=True, latitude__isnull=False, longitude__isnull=False)
+        .filter(level__in=HOUSEHOLD_LEVELS, is_active=True, latitude__range=(lat - dlat, lat + dlat),
+                longitude__range=(lon - dlon, lon + dlon))
         .values_list("pk", "latitude", "longitude")
     )
-    lat, lon = float(latitude), float(longitude)
     best = min(
         ((distance_km(lat, lon, float(c_lat), float(c_lon)), pk) for pk, c_lat, c_lon in candidates.iterator()),
         default=None,

@@ -46,6 +46,7 @@ from grid.models import (
     Rating,
     Triage,
 )
+from grid.selectors.cases import case_search_q
 from grid.services import cases as services
 
 # --- Serializers --------------------------------------------------------------------------
@@ -246,11 +247,16 @@ class CaseFilterSet(filters.FilterSet):
     mine = filters.BooleanFilter(method="filter_mine", help_text=_("true: cases assigned to you."))
     reported_from = filters.DateFilter(method="filter_reported_from", help_text=_("Reported on or after this day."))
     reported_to = filters.DateFilter(method="filter_reported_to", help_text=_("Reported on or before this day."))
+    search = filters.CharFilter(method="filter_search",
+                                help_text=_("The start of a case number, or text in the title or description."))
 
     class Meta:
         model = Case
         fields = ["state", "open", "colour", "triage", "source", "category", "org", "handling_unit", "overdue",
-                  "mine", "reported_from", "reported_to"]
+                  "mine", "reported_from", "reported_to", "search"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(case_search_q(value)) if value.strip() else queryset
 
     def filter_open(self, queryset, name, value):
         condition = Q(state__in=OPEN_STATES)
@@ -330,7 +336,7 @@ class CaseViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     lookup_value_regex = r"\d{1,18}"  # ids are bigints: anything else is simply not found
     filterset_class = CaseFilterSet
     permission_classes = [ModelWritePermission]
-    search_fields = ["number", "title", "description"]
+    search_fields = []  # "search" is a filter of CaseFilterSet: the same rule as the case list's search box
     ordering_fields = ["reported_at", "due_at", "updated_at", "number", "state", "colour"]
 
     def get_serializer_class(self):

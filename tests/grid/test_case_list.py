@@ -79,6 +79,24 @@ def test_filters_and_state_tabs(client, login, county, clerk, hazard, sanitation
     assert client.get(url, {"reported_from": "yesterday", "category": "x", "page": "999"}).status_code == 200
 
 
+def test_search_finds_a_number_by_its_start_and_words_in_title_or_description(client, login, county, clerk, hazard):
+    wall, = make_cases(county, clerk, hazard, 1)
+    wall.title, wall.description = "外墙开裂 A12345", "雨天渗水"
+    wall.save()
+    login(clerk)
+    url = reverse("grid:case-list")
+    assert numbers(client.get(url, {"q": "渗水"})) == {wall.number}  # in the description
+    assert numbers(client.get(url, {"q": "开裂"})) == {wall.number}  # in the title
+    assert numbers(client.get(url, {"q": wall.number[:12]})) >= {wall.number}  # a number's start
+    # What can only be a case number is looked up by number: a title holding it is not a match.
+    assert numbers(client.get(url, {"q": "A12345"})) == set()
+    assert numbers(client.get(url, {"q": "A12"})) == {wall.number}  # too short to be a number
+    # The API searches by the same rule.
+    api = client.get("/api/v1/cases/", {"search": "渗水"}, HTTP_ACCEPT="application/json").json()
+    assert [row["number"] for row in api["results"]] == [wall.number]
+    assert client.get("/api/v1/cases/", {"search": "A12345"}).json()["results"] == []
+
+
 def test_date_range_overdue_and_mine(client, login, county, clerk, village_a, hazard):
     cases = make_cases(county, clerk, hazard, 3)
     Case.objects.filter(pk=cases[0].pk).update(reported_at=timezone.now() - datetime.timedelta(days=40))

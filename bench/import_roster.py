@@ -429,13 +429,14 @@ How it is fast (details in `governance/rosters.py` and `governance/tabular.py`):
   (`INSERT ... SELECT`), into history tables indexed only by record and date.
 
 Where the time goes (residents): with the reading moved to the child, Python spends about
-5 s checking 100,000 rows (instances, field checks, the GB 11643 check digit and birth
+3-5 s checking 100,000 rows (instances, field checks, the GB 11643 check digit and birth
 date of `Resident.clean()`, comparisons with the stored rows). For new and changed rows the
 server's own work (indexes, foreign-key checks, 100,000 history records; for changed rows
 a non-HOT update of every row) is about as long again and is now the limit: the checking is
 done first and waits for the writer (the *check* step includes that wait). Unchanged files
-write nothing and are bound by Python alone. Run to run, on this shared two-core machine,
-the figures move by about 10% (load average in the table).
+write nothing and are bound by Python alone. On this shared two-core VM the figures move
+by about 10% between runs, and by more between days: the run of 2026-11-23 gave 9,600-11,000
+rows/s for new and changed residents where the table's run gives 14,800-16,000.
 - The export streams `values_list` rows in chunks of 2,000 into an .xlsx writer that
   writes the sheet XML directly (openpyxl's write-only mode takes about 15 s for 100,000
   rows here).

@@ -469,3 +469,75 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.task} {self.kwargs}"
+
+
+class IndicatorValue(models.Model):
+    """One monthly indicator of one org unit (月度指标值), as the rollup computed it.
+
+    Counts keep their number in ``numerator``; ratios keep numerator and denominator (summed
+    up the tree, never averaged) and their quotient in ``value``; a median keeps the median in
+    ``value`` and the number of rows it is taken over in ``numerator``. A unit with no row for
+    a key had nothing to count.
+    """
+
+    org_scope_field = "org_unit"
+
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="indicator_values"
+    )
+    period = models.DateField(_("month"), help_text=_("The first day of the month."))
+    key = models.CharField(_("indicator"), max_length=64)
+    numerator = models.DecimalField(_("numerator"), max_digits=20, decimal_places=4, default=0)
+    denominator = models.DecimalField(_("denominator"), max_digits=20, decimal_places=4, null=True, blank=True)
+    value = models.DecimalField(_("value"), max_digits=24, decimal_places=6, null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("indicator value")
+        verbose_name_plural = _("indicator values")
+        ordering = ["period", "key", "org_unit_id"]
+        indexes = [models.Index(fields=["period", "key"], name="indicator_period_key")]
+        constraints = [
+            models.UniqueConstraint(fields=["org_unit", "period", "key"], name="indicator_value_once")
+        ]
+
+    def __str__(self):
+        return f"{self.org_unit_id} {self.period:%Y-%m} {self.key} = {self.value}"
+
+
+class RollupStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    COMPLETE = "complete", _("Complete")
+    PARTIAL = "partial", _("Partial")
+    FAILED = "failed", _("Failed")
+
+
+class RollupRun(models.Model):
+    """One run of the monthly indicator rollup (指标汇总), for a month and a subtree."""
+
+    org_scope_field = "org_unit"
+
+    period = models.DateField(_("month"))
+    org_unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("scope"), on_delete=models.CASCADE, null=True, blank=True,
+        related_name="rollup_runs", help_text=_("Empty: every unit."),
+    )
+    status = models.CharField(_("status"), max_length=10, choices=RollupStatus.choices, default=RollupStatus.RUNNING)
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    duration_s = models.FloatField(_("duration (s)"), null=True, blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    parts = models.JSONField(_("parts"), default=dict, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rollup run")
+        verbose_name_plural = _("rollup runs")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["period", "-started_at"], name="rollup_run_period")]
+
+    def __str__(self):
+        return f"{self.period:%Y-%m} {self.status}"

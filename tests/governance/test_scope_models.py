@@ -6,6 +6,8 @@ The cast must give each scoped model at least one row in each township: the test
 when a new model has no sample, so nobody can add a model without covering it here.
 """
 
+import datetime
+
 import pytest
 
 from governance.scope import scoped_models
@@ -20,7 +22,12 @@ def everyone(county, other_county, admin_user, county_official, clerk_a, clerk_b
         ExportLog.objects.create(user=user, kind="residents", rows=1, with_personal_data=True)
         Notification.objects.create(user=user, text="新事件")
         Open311Client.objects.create(name=f"client {n}", user=user, key_hash=f"{n:064d}", key_prefix=f"{n:08d}")
-    return {k: v for k, v in locals().items() if k not in {"ExportLog", "Notification", "Open311Client", "user", "n"}}
+    from governance.indicators import month_start, rollup_month
+
+    for township in (*county.townships, *other_county.townships):
+        rollup_month(month_start(datetime.date.today()), org=township)
+    names = {"ExportLog", "Notification", "Open311Client", "user", "n", "township", "month_start", "rollup_month"}
+    return {k: v for k, v in locals().items() if k not in names}
 
 
 def ids(model, user):

@@ -1,0 +1,91 @@
+import datetime
+
+from django.core.management.base import BaseCommand, CommandError
+
+from governance.indicators import all_indicators, month_bounds, rollup_month
+from governance.models import Household, IndicatorValue, Level, OrgUnit, Resident
+
+
+def _verify_counts(start, end):
+    """Straightforward ORM counts per unit subtree, for the indicators --verify checks."""
+    from grid.models import Case
+    from partybuild.models import PartyMember, Wish
+
+    return {
+        "households": lambda sub: Household.objects.filter(is_active=True, created_at__lt=end, grid__in=sub).count(),
+        "residents": lambda sub: Resident.objects.filter(
+            is_active=True, created_at__lt=end, household__grid__in=sub).count(),
+        "grid.cases_raised": lambda sub: Case.objects.filter(
+            grid__in=sub, reported_at__gte=start, reported_at__lt=end).count(),
+        "grid.cases_closed": lambda sub: Case.objects.filter(
+            grid__in=sub, closed_at__gte=start, closed_at__lt=end).count(),
+        "partybuild.members": lambda sub: PartyMember.objects.filter(
+            is_active=True, organization__org_unit__in=sub).count(),
+        "partybuild.wishes_posted": lambda sub: Wish.objects.filter(
+            community__in=sub, posted_at__gte=start, posted_at__lt=end).count(),
+    }
+
+
+class Command(BaseCommand):
+    help = "Compute the monthly indicators of one month (for one unit's subtree with --org)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--month", required=True, help="YYYY-MM")
+        parser.add_argument("--org", help="Code of the unit whose subtree to compute (default: all).")
+        parser.add_argument("--verify", action="store_true",
+                            help="Recompute one township with plain ORM counts and compare.")
+
+    def handle(self, *args, month, org=None, verify=False, **options):
+        try:
+            period = datetime.datetime.strptime(month, "%Y-%m").date()
+        except ValueError:
+            raise CommandError(f"--month must be YYYY-MM, not {month!r}") from None
+        unit = None
+        if org:
+            unit = OrgUnit.objects.filter(code=org).first()
+            if unit is None:
+                raise CommandError(f"No org unit with code {org}")
+        run = rollup_month(period, org=unit)
+        self.stdout.write(f"{period:%Y-%m} {run.status} in {run.duration_s:.2f} s")
+        tops = [unit] if unit else list(OrgUnit.objects.filter(parent__isnull=True).order_by("code"))
+        values = {(v.org_unit_id, v.key): v for v in IndicatorValue.objects.filter(
+            period=period, org_unit__in=tops)}
+        for indicator in all_indicators():
+            shown = ", ".join(
+                f"{top.code} {values[top.pk, indicator.key].value if (top.pk, indicator.key) in values else '-'}"
+                for top in tops
+            )
+            self.stdout.write(f"  {indicator.key:<36} {shown}")
+        for error in run.errors:
+            self.stderr.write(f"{error['part']}: {error['error']}")
+        if verify:
+            self._verify(period, unit)
+        if run.errors:
+            raise CommandError(f"rollup {run.status}: {len(run.errors)} part(s) failed")
+
+    def _verify(self, period, unit):
+        townships = OrgUnit.objects.filter(level=Level.TOWNSHIP).order_by("tree_id", "lft")
+        if unit is not None and unit.level != Level.TOWNSHIP:
+            townships = townships.filter(tree_id=unit.tree_id, lft__gt=unit.lft, lft__lt=unit.rght)
+        township = unit if unit is not None and unit.level == Level.TOWNSHIP else townships.first()
+        if township is None:
+            raise CommandError("No township to verify")
+        start, end = month_bounds(period)
+        checks = _verify_counts(start, end)
+        stored = {
+            (v.org_unit_id, v.key): v.numerator
+            for v in IndicatorValue.objects.filter(period=period, key__in=checks, org_unit__in=township
+                                                   .get_descendants(include_self=True))
+        }
+        mismatches = compared = 0
+        for node in township.get_descendants(include_self=True):
+            subtree = node.get_descendants(include_self=True)
+            for key, count in checks.items():
+                expected, got = count(subtree), stored.get((node.pk, key), 0)
+                compared += 1
+                if expected != got:
+                    mismatches += 1
+                    self.stderr.write(f"MISMATCH {node.code} {key}: ORM {expected}, stored {got}")
+        self.stdout.write(f"verify {township.code}: {compared} values compared, {mismatches} mismatches")
+        if mismatches:
+            raise CommandError(f"{mismatches} mismatches")

@@ -1,0 +1,84 @@
+"""The grid's monthly indicators: cases through their loop, and grid workers."""
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from governance.indicators import MEDIAN, RATIO, Indicator, register
+from grid.models import Case, CaseState, Colour, GridWorker
+
+
+def case_counts(start, end, units):
+    """Cases of the month, one scan: raised, accepted, resolved, closed in it; overdue at its end.
+
+    Open at month end: reported before it and not closed by then. Overdue: of those, past
+    the deadline and not resolved by the end (or by now, for the month in progress), as the
+    dispute summary counts them.
+    """
+    cutoff = min(end, timezone.now())
+    raised = Q(reported_at__gte=start, reported_at__lt=end)
+    still_open = Q(closed_at__isnull=True) | Q(closed_at__gte=end)
+    late = (still_open & Q(due_at__lt=cutoff) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=cutoff))
+            & ~Q(state=CaseState.REJECTED))
+    # A case closed before the month began counts for nothing in it.
+    relevant = Case.objects.filter(grid__in=units, reported_at__lt=end).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=start)
+    )
+    return relevant.values(node=F("grid")).annotate(
+        raised=Count("pk", filter=raised),
+        accepted=Count("pk", filter=Q(accepted_at__gte=start, accepted_at__lt=end)),
+        resolved=Count("pk", filter=Q(resolved_at__gte=start, resolved_at__lt=end)),
+        closed=Count("pk", filter=Q(closed_at__gte=start, closed_at__lt=end)),
+        raised_closed=Count("pk", filter=raised & Q(closed_at__lt=end)),
+        overdue=Count("pk", filter=late),
+        red=Count("pk", filter=raised & Q(colour=Colour.RED)),
+        yellow=Count("pk", filter=raised & Q(colour=Colour.YELLOW)),
+        green=Count("pk", filter=raised & Q(colour=Colour.GREEN)),
+    )
+
+
+def hours_to_resolve(start, end, units):
+    """(tree_id, lft, hours) of each case resolved in the month: report to resolution."""
+    rows = (
+        Case.objects.filter(grid__in=units, resolved_at__gte=start, resolved_at__lt=end)
+        .annotate(taken=ExpressionWrapper(F("resolved_at") - F("reported_at"), output_field=DurationField()))
+        .values_list("grid__tree_id", "grid__lft", "taken")
+        .order_by()
+    )
+    return ((tree_id, lft, taken.total_seconds() / 3600) for tree_id, lft, taken in rows.iterator())
+
+
+def worker_counts(start, end, units):
+    """Grid workers serving at the month's end (started before it, not ended by it)."""
+    serving = GridWorker.objects.filter(unit__in=units, start_date__lt=end.date()).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=end.date())
+    )
+    return serving.values(node=F("unit")).annotate(
+        members=Count("pk", filter=Q(is_party_member=True)), workers=Count("pk")
+    )
+
+
+CASES = _("cases")
+
+register(Indicator(key="grid.cases_raised", label=_("Cases raised"), unit=CASES, leaf=case_counts,
+                   numerator="raised"))
+register(Indicator(key="grid.cases_accepted", label=_("Cases accepted"), unit=CASES, leaf=case_counts,
+                   numerator="accepted"))
+register(Indicator(key="grid.cases_resolved", label=_("Cases resolved"), unit=CASES, leaf=case_counts,
+                   numerator="resolved"))
+register(Indicator(key="grid.cases_closed", label=_("Cases closed"), unit=CASES, leaf=case_counts,
+                   numerator="closed"))
+register(Indicator(key="grid.closure_rate", label=_("Closure rate"), unit="%", kind=RATIO, leaf=case_counts,
+                   numerator="raised_closed", denominator="raised"))
+register(Indicator(key="grid.cases_overdue", label=_("Overdue open cases at month end"), unit=CASES,
+                   leaf=case_counts, numerator="overdue"))
+register(Indicator(key="grid.cases_red", label=_("Red cases raised"), unit=CASES, leaf=case_counts,
+                   numerator="red"))
+register(Indicator(key="grid.cases_yellow", label=_("Yellow cases raised"), unit=CASES, leaf=case_counts,
+                   numerator="yellow"))
+register(Indicator(key="grid.cases_green", label=_("Green cases raised"), unit=CASES, leaf=case_counts,
+                   numerator="green"))
+register(Indicator(key="grid.median_hours_to_resolve", label=_("Median hours to resolve"), unit=_("hours"),
+                   kind=MEDIAN, samples=hours_to_resolve))
+register(Indicator(key="grid.worker_party_share", label=_("Grid workers who are party members"), unit="%",
+                   kind=RATIO, leaf=worker_counts, numerator="members", denominator="workers"))

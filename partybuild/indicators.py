@@ -1,0 +1,39 @@
+"""Party building's monthly indicators: members, micro-wishes, volunteer service."""
+
+from django.db.models import Count, F, Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from governance.indicators import Indicator, register
+from partybuild.models import PartyMember, ServiceRecord, Wish
+
+
+def member_counts(start, end, units):
+    """Active members at the unit of their party organisation (the workplace for in-service members)."""
+    return (PartyMember.objects.filter(is_active=True, organization__org_unit__in=units)
+            .values(node=F("organization__org_unit")).annotate(n=Count("pk")))
+
+
+def wish_counts(start, end, units):
+    """Wishes posted in the month, and wishes done (消单) in the month, at their community."""
+    done = Q(done_at__gte=start, done_at__lt=end)
+    return (Wish.objects.filter(community__in=units, posted_at__lt=end)
+            .filter(Q(posted_at__gte=start) | Q(done_at__gte=start, done_at__lt=end))
+            .values(node=F("community"))
+            .annotate(posted=Count("pk", filter=Q(posted_at__gte=start)), completed=Count("pk", filter=done)))
+
+
+def service_hours(start, end, units):
+    """Volunteer hours served in the month, at the community where they were served."""
+    return (ServiceRecord.objects.filter(community__in=units, date__gte=start.date(), date__lt=end.date())
+            .values(node=F("community")).annotate(hours=Sum("hours"), services=Count("pk")))
+
+
+register(Indicator(key="partybuild.members", label=_("Party members"), unit=_("persons"), leaf=member_counts))
+register(Indicator(key="partybuild.wishes_posted", label=_("Micro-wishes posted"), unit=_("wishes"),
+                   leaf=wish_counts, numerator="posted"))
+register(Indicator(key="partybuild.wishes_completed", label=_("Micro-wishes completed"), unit=_("wishes"),
+                   leaf=wish_counts, numerator="completed"))
+register(Indicator(key="partybuild.volunteer_services", label=_("Volunteer services"), unit=_("services"),
+                   leaf=service_hours, numerator="services"))
+register(Indicator(key="partybuild.volunteer_hours", label=_("Volunteer hours"), unit=_("hours"),
+                   leaf=service_hours, numerator="hours"))

@@ -1,0 +1,243 @@
+"""The monthly indicator rollup: hand-checked numbers on the cast's county, sum/sum ratios,
+idempotency, partial failure, and a query count that does not grow with the tree."""
+
+import datetime
+from decimal import Decimal
+from itertools import count
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from governance.indicators import Indicator, register, rollup_month, unregister
+from governance.models import IndicatorValue, Level, OrgUnit, RollupRun
+from governance.services import orgunit_create
+
+MAY = datetime.date(2024, 5, 1)
+_numbers = count(1)
+
+
+def at(day, hour=10):
+    return timezone.make_aware(datetime.datetime(2024, 5, day, hour))
+
+
+def values(period, key):
+    """{unit code: (numerator, denominator, value)} of one indicator."""
+    return {
+        v.org_unit.code: (v.numerator, v.denominator, v.value)
+        for v in IndicatorValue.objects.filter(period=period, key=key).select_related("org_unit")
+    }
+
+
+def number(period, key, unit):
+    row = IndicatorValue.objects.filter(period=period, key=key, org_unit=unit).first()
+    return row.numerator if row else 0
+
+
+def add_case(grid, *, reported_at, colour="green", **fields):
+    from grid.models import Case, CaseCategory
+
+    township = grid.get_ancestors().get(level=Level.TOWNSHIP)
+    return Case.objects.create(
+        number=f"T{next(_numbers):010d}", title="测试事件", category=CaseCategory.objects.get(code="dispute-neighbour"),
+        grid=grid, handling_unit=township, reported_at=reported_at, colour=colour, **fields,
+    )
+
+
+def add_village_with_grid(township, suffix: str):
+    village = orgunit_create(code=f"{township.code[:9]}{suffix}", name=f"测试{suffix}村", level=Level.VILLAGE,
+                             kind="village", parent=township)
+    grid = orgunit_create(code=f"{village.code}001", name=f"测试{suffix}村第一网格", level=Level.GRID,
+                          kind="grid_standard", parent=village)
+    return village, grid
+
+
+def snapshot(period):
+    return sorted(
+        IndicatorValue.objects.filter(period=period).values_list("org_unit_id", "key", "numerator", "denominator",
+                                                                 "value")
+    )
+
+
+def test_stock_counts_add_up_from_micro_grid_to_county(county):
+    period = timezone.localdate().replace(day=1)
+    run = rollup_month(period)
+    assert run.status == "complete", run.errors
+    micro, grid, village, township = county.micro_grids[0], county.grids[0], county.villages[0], county.township_a
+    for key in ("households", "residents", "grid.cases_raised", "grid.cases_green"):
+        # One of each in each township's micro-grid (tests/conftest.py), counted at every level above it.
+        assert [number(period, key, unit) for unit in (micro, grid, village, township, county.county)] == [
+            1, 1, 1, 1, 2
+        ], key
+    # Members and wishes hang on the village (the branch's unit, the wish's community): none below it.
+    assert [number(period, "partybuild.members", unit) for unit in (grid, village, township, county.county)] == [
+        0, 1, 1, 2
+    ]
+    assert number(period, "partybuild.wishes_posted", county.county) == 2
+    # Two workers per township (a micro-grid worker and a liaison), none a party member.
+    assert values(period, "grid.worker_party_share")[county.county.code] == (Decimal(0), Decimal(4), Decimal(0))
+    assert values(period, "grid.worker_party_share")[grid.code] == (Decimal(0), Decimal(2), Decimal(0))
+
+
+def test_case_indicators_of_a_past_month(county):
+    grid_a, micro_a, grid_b = county.grids[0], county.micro_grids[0], county.grids[1]
+    # Resolved 10 h after report and closed in May; red.
+    add_case(grid_a, reported_at=at(3), colour="red", accepted_at=at(3, 11), resolved_at=at(3, 20),
+             closed_at=at(4), state="closed")
+    # Resolved 30 h after report in May, not closed; yellow.
+    add_case(micro_a, reported_at=at(10), colour="yellow", accepted_at=at(10, 12),
+             resolved_at=at(11, 16), state="resolved")
+    # Overdue: dispatched with a deadline in May, still open.
+    add_case(grid_b, reported_at=at(20), accepted_at=at(20, 12), state="dispatched", due_at=at(21))
+    # April's case closed in May: closed in May, not raised in it.
+    add_case(grid_b, reported_at=timezone.make_aware(datetime.datetime(2024, 4, 28)), closed_at=at(2),
+             state="closed")
+    run = rollup_month(MAY)
+    assert run.status == "complete", run.errors
+
+    def at_levels(key):
+        return [number(MAY, key, unit) for unit in (micro_a, grid_a, county.township_a, county.township_b,
+                                                   county.county)]
+
+    assert at_levels("grid.cases_raised") == [1, 2, 2, 1, 3]
+    assert at_levels("grid.cases_accepted") == [1, 2, 2, 1, 3]
+    assert at_levels("grid.cases_resolved") == [1, 2, 2, 0, 2]
+    assert at_levels("grid.cases_closed") == [0, 1, 1, 1, 2]
+    assert at_levels("grid.cases_overdue") == [0, 0, 0, 1, 1]
+    assert at_levels("grid.cases_red") == [0, 1, 1, 0, 1]
+    assert at_levels("grid.cases_yellow") == [1, 1, 1, 0, 1]
+    assert at_levels("grid.cases_green") == [0, 0, 0, 1, 1]
+    # Closure rate: of May's cases, those closed by the month's end.
+    assert values(MAY, "grid.closure_rate")[county.county.code] == (Decimal(1), Decimal(3), Decimal("0.333333"))
+    # Medians are taken per unit over its own subtree's cases, not summed.
+    medians = values(MAY, "grid.median_hours_to_resolve")
+    assert medians[micro_a.code] == (Decimal(1), None, Decimal(30))
+    assert medians[grid_a.code] == (Decimal(2), None, Decimal(20))
+    assert medians[county.county.code] == (Decimal(2), None, Decimal(20))
+    assert grid_b.code not in medians
+    # The fixture's cases are reported today: nothing of this month leaks into May.
+    assert IndicatorValue.objects.filter(period=MAY, key="households", numerator__gt=0).count() == 0
+
+
+def test_volunteer_hours_are_summed(county):
+    april = datetime.date(2024, 4, 1)
+    assert rollup_month(april).status == "complete"
+    # One 2-hour service per township on 1 April 2024 (tests/conftest.py).
+    assert number(april, "partybuild.volunteer_hours", county.county) == Decimal(4)
+    assert number(april, "partybuild.volunteer_hours", county.township_a) == Decimal(2)
+    assert number(MAY, "partybuild.volunteer_hours", county.county) == 0
+
+
+def test_a_ratio_is_rolled_up_as_sum_over_sum(county):
+    township = county.township_a
+    _village, small = add_village_with_grid(township, "202")
+    _village, large = add_village_with_grid(township, "203")
+    add_case(small, reported_at=at(5), closed_at=at(6), state="closed")
+    for i in range(100):
+        closed = {"closed_at": at(6), "state": "closed"} if i < 99 else {}
+        add_case(large, reported_at=at(5), **closed)
+    rollup_month(MAY, org=township)
+    rates = values(MAY, "grid.closure_rate")
+    assert rates[small.code] == (Decimal(1), Decimal(1), Decimal(1))
+    assert rates[large.code] == (Decimal(99), Decimal(100), Decimal("0.99"))
+    # 100/101 = 0.990099, not the mean of the two rates (0.995).
+    assert rates[township.code] == (Decimal(100), Decimal(101), Decimal("0.990099"))
+    # A run for township A writes nothing outside its subtree.
+    assert county.township_b.code not in rates and county.county.code not in rates
+
+
+def test_running_twice_leaves_identical_rows(county):
+    add_case(county.grids[0], reported_at=at(3), resolved_at=at(4), closed_at=at(5), state="closed")
+    rollup_month(MAY)
+    first = snapshot(MAY)
+    assert first
+    rollup_month(MAY)
+    assert snapshot(MAY) == first
+    # A change in the data replaces the old rows, without duplicates.
+    add_case(county.grids[1], reported_at=at(3))
+    rollup_month(MAY)
+    assert number(MAY, "grid.cases_raised", county.county) == 2
+    assert len(snapshot(MAY)) >= len(first)
+
+
+def test_a_failing_indicator_marks_the_run_partial(county):
+    def broken(start, end, units):
+        raise RuntimeError("the source table is missing")
+
+    rollup_month(MAY)
+    before = number(MAY, "households", county.county), snapshot(MAY)
+    register(Indicator(key="test.broken", label="broken", unit="", leaf=broken))
+    try:
+        run = rollup_month(MAY)
+    finally:
+        unregister("test.broken")
+    run.refresh_from_db()
+    assert run.status == "partial"
+    assert run.finished_at is not None and run.duration_s is not None
+    [error] = run.errors
+    assert error["keys"] == ["test.broken"] and "the source table is missing" in error["error"]
+    assert run.parts[error["part"]]["status"] == "failed"
+    assert sum(part["status"] == "ok" for part in run.parts.values()) >= 5
+    # The other indicators were written as usual.
+    assert (number(MAY, "households", county.county), snapshot(MAY)) == before
+
+
+def test_query_count_does_not_grow_with_the_tree(county):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            run = rollup_month(MAY)
+        assert run.status == "complete", run.errors
+        return len(captured)
+
+    add_case(county.grids[0], reported_at=at(3), resolved_at=at(4))
+    small = queries()
+    for township in county.townships:
+        for v in range(4):
+            _village, grid = add_village_with_grid(township, f"{300 + v}")
+            add_case(grid, reported_at=at(3 + v), resolved_at=at(10 + v), closed_at=at(12 + v), state="closed")
+    assert OrgUnit.objects.count() == 9 + 16
+    assert queries() == small
+    assert small <= 40
+
+
+def test_command_runs_and_verifies_a_township(county, capsys):
+    period = timezone.localdate().replace(day=1)
+    call_command("rollup_indicators", month=f"{period:%Y-%m}", verify=True)
+    out = capsys.readouterr().out
+    assert "complete" in out and "0 mismatches" in out
+    call_command("rollup_indicators", month=f"{period:%Y-%m}", org=county.township_b.code, verify=True)
+    assert f"verify {county.township_b.code}" in capsys.readouterr().out
+
+
+def test_verify_reports_a_mismatch(county):
+    from governance import indicators
+
+    wrong = indicators.get_indicator("households")
+
+    def doubled(start, end, units):
+        from django.db.models import Count, F
+
+        from governance.models import Household
+
+        return Household.objects.filter(grid__in=units).values(node=F("grid")).annotate(n=Count("pk") * 2)
+
+    register(Indicator(key="households", label="households", unit="", leaf=doubled))
+    try:
+        with pytest.raises(CommandError, match="mismatches"):
+            call_command("rollup_indicators", month=f"{timezone.localdate():%Y-%m}", verify=True)
+    finally:
+        register(wrong)
+
+
+def test_indicator_rows_and_runs_are_scoped(county, clerk_a, clerk_b, county_official):
+    period = timezone.localdate().replace(day=1)
+    for township in county.townships:
+        rollup_month(period, org=township)
+    for model in (IndicatorValue, RollupRun):
+        seen_a = set(model.objects.visible_to(clerk_a).values_list("pk", flat=True))
+        seen_b = set(model.objects.visible_to(clerk_b).values_list("pk", flat=True))
+        assert seen_a and seen_b and not seen_a & seen_b
+        assert seen_a | seen_b <= set(model.objects.visible_to(county_official).values_list("pk", flat=True))

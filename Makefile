@@ -39,6 +39,10 @@ test-servers: $(VENV)/.installed-dev
 	@echo "=== Test suite on PostgreSQL + Redis (+ Celery worker) ==="
 	scripts/with-servers.sh $(PY) -m pytest -q
 
+## Real multi-process mode: PostgreSQL + Redis, gunicorn, a Celery worker and beat (Ctrl-C stops all)
+serve: $(VENV)/.installed
+	HOST=$(HOST) PORT=$(PORT) DEMO_PASSWORD="$(DEMO_PASSWORD)" scripts/serve.sh
+
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .
 

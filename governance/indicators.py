@@ -11,6 +11,9 @@ that sums its columns over every ancestor by a range join on the tree (MPTT tree
 and inserts the IndicatorValue rows. No row travels through Python, and the number of
 statements does not grow with the tree.
 
+An indicator with ``cumulative=False`` counts something about the unit itself (the units
+one level below it): its leaf rows are joined to the unit by id, not summed over the subtree.
+
 A median cannot be summed up the tree: its ``samples`` function returns
 ``(tree_id, lft, value)`` rows of the month, and each unit's median is taken over the
 samples inside its own range.
@@ -27,7 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
@@ -50,6 +53,8 @@ class Indicator:
     denominator: str | None = None
     # MEDIAN only: (start, end, units) -> iterable of (tree_id, lft, value) rows.
     samples: Callable | None = None
+    # False: the leaf row of a unit is its value (not summed over its subtree).
+    cumulative: bool = True
 
     def __post_init__(self):
         if self.kind not in (COUNT, RATIO, MEDIAN):
@@ -118,6 +123,10 @@ def month_bounds(period: datetime.date) -> tuple[datetime.datetime, datetime.dat
 
 # --- The rollup ---------------------------------------------------------------------------
 
+# The levels above the townships: a run split per township computes them last, from the
+# townships' stored rows (see ``compute_upper``).
+UPPER_LEVELS = ("city", "county")
+
 
 def _scope(org):
     """The units the run writes (``org``'s subtree, or all) and the SQL condition on alias ``a``."""
@@ -149,13 +158,29 @@ def _delete(period, keys, units):
     IndicatorValue.objects.filter(period=period, key__in=keys, org_unit__in=units.values("pk")).delete()
 
 
+def _case_by_key(members, expression_of) -> tuple[str, list]:
+    whens, params = [], []
+    for member in members:
+        expression = expression_of(member)
+        if expression is not None:
+            whens.append(f"WHEN %s THEN {expression}")
+            params.append(member.key)
+    if not whens:
+        return "NULL", []
+    return f"CASE k.ikey {' '.join(whens)} ELSE NULL END", params
+
+
+def _ratio_sql(n: str, d: str) -> str:
+    return f"CASE WHEN {d} IS NULL OR {d} = 0 THEN NULL ELSE {n} * 1.0 / {d} END"
+
+
 def _rollup_family(leaf, members, period, start, end, units, where, where_params, now) -> None:
     """Delete the family's rows in scope, then one INSERT ... SELECT computes and writes them all.
 
     The inner SELECT sums the leaf columns over each ancestor ``a``: for every unit in scope,
     the units ``u`` of its subtree are one index range on (tree_id, lft), joined to the leaf
     rows by id. A cross join with the family's keys then fans each unit's sums out to one row
-    per indicator.
+    per indicator. A non-cumulative family joins the leaf rows to ``a`` itself.
     """
     from governance.models import IndicatorValue, OrgUnit
 
@@ -166,35 +191,27 @@ def _rollup_family(leaf, members, period, start, end, units, where, where_params
     alias = {column: f"c{i}" for i, column in enumerate(columns)}
     sums = ", ".join(f"SUM(l.{quote(column)}) AS {alias[column]}" for column in columns)
 
-    def case(expression_of) -> tuple[str, list]:
-        whens, params = [], []
-        for member in members:
-            expression = expression_of(member)
-            if expression is not None:
-                whens.append(f"WHEN %s THEN {expression}")
-                params.append(member.key)
-        if not whens:
-            return "NULL", []
-        return f"CASE k.ikey {' '.join(whens)} ELSE NULL END", params
-
     def value(member):
         n = f"r.{alias[member.numerator]}"
         if member.kind == RATIO:
-            d = f"r.{alias[member.denominator]}"
-            return f"CASE WHEN {d} IS NULL OR {d} = 0 THEN NULL ELSE {n} * 1.0 / {d} END"
+            return _ratio_sql(n, f"r.{alias[member.denominator]}")
         return n
 
-    numerator_sql, numerator_params = case(lambda m: f"r.{alias[m.numerator]}")
-    denominator_sql, denominator_params = case(lambda m: f"r.{alias[m.denominator]}" if m.denominator else None)
-    value_sql, value_params = case(value)
+    numerator_sql, numerator_params = _case_by_key(members, lambda m: f"r.{alias[m.numerator]}")
+    denominator_sql, denominator_params = _case_by_key(
+        members, lambda m: f"r.{alias[m.denominator]}" if m.denominator else None)
+    value_sql, value_params = _case_by_key(members, value)
     keys_sql = " UNION ALL ".join("SELECT %s AS ikey" for _member in members)
     table, tree = quote(IndicatorValue._meta.db_table), quote(OrgUnit._meta.db_table)
+    if all(m.cumulative for m in members):
+        join = (f"INNER JOIN {tree} u ON u.tree_id = a.tree_id AND u.lft >= a.lft AND u.lft <= a.rght "
+                f"INNER JOIN ({leaf_sql}) l ON l.node = u.id ")
+    else:
+        join = f"INNER JOIN ({leaf_sql}) l ON l.node = a.id "
     sql = (
         f"INSERT INTO {table} (org_unit_id, period, {quote('key')}, numerator, denominator, value, computed_at) "
         f"SELECT r.node, %s, k.ikey, {numerator_sql}, {denominator_sql}, {value_sql}, %s "
-        f"FROM (SELECT a.id AS node, {sums} FROM {tree} a "
-        f"INNER JOIN {tree} u ON u.tree_id = a.tree_id AND u.lft >= a.lft AND u.lft <= a.rght "
-        f"INNER JOIN ({leaf_sql}) l ON l.node = u.id "
+        f"FROM (SELECT a.id AS node, {sums} FROM {tree} a {join}"
         f"WHERE {where} GROUP BY a.id) r "
         f"CROSS JOIN ({keys_sql}) k"
     )
@@ -214,8 +231,74 @@ def _rollup_family(leaf, members, period, start, end, units, where, where_params
             cursor.execute(sql, params)
 
 
-def _rollup_median(indicator, period, start, end, units, scope_ranges, now) -> None:
-    """Each unit's median over the samples inside its range (one query for the samples)."""
+def _upper_family(leaf, members, period, start, end, upper, where, where_params, now) -> None:
+    """A family's values above the townships, from the townships' stored rows: one INSERT ... SELECT.
+
+    Each upper unit ``a`` sums, over its range, the family's stored township rows and the
+    leaf rows hanging on upper units themselves (a county party committee's members), so
+    nothing below a township is read again.
+    """
+    from governance.models import IndicatorValue, Level, OrgUnit
+
+    if not all(m.cumulative for m in members):
+        # About the unit itself (its children), not its subtree: cheap to compute directly.
+        _rollup_family(leaf, members, period, start, end, upper, where, where_params, now)
+        return
+    quote = connection.ops.quote_name
+    leaf_qs = leaf(start, end, upper).order_by()
+    leaf_sql, leaf_params = leaf_qs.query.get_compiler(using=leaf_qs.db).as_sql()
+    numerator_sql, numerator_params = _case_by_key(members, lambda m: f"l.{quote(m.numerator)}")
+    denominator_sql, denominator_params = _case_by_key(
+        members, lambda m: f"l.{quote(m.denominator)}" if m.denominator else None)
+    ratios = [m.key for m in members if m.kind == RATIO]
+    if ratios:
+        value_sql = (f"CASE WHEN r.ikey IN ({', '.join('%s' for _k in ratios)}) "
+                     f"THEN {_ratio_sql('r.num', 'r.den')} ELSE r.num END")
+    else:
+        value_sql = "r.num"
+    keys = [m.key for m in members]
+    keys_sql = " UNION ALL ".join("SELECT %s AS ikey" for _member in members)
+    in_keys = ", ".join("%s" for _k in keys)
+    table, tree, key = quote(IndicatorValue._meta.db_table), quote(OrgUnit._meta.db_table), quote("key")
+    sql = (
+        f"INSERT INTO {table} (org_unit_id, period, {key}, numerator, denominator, value, computed_at) "
+        f"SELECT r.node, %s, r.ikey, r.num, r.den, {value_sql}, %s "
+        f"FROM (SELECT a.id AS node, s.ikey AS ikey, SUM(s.num) AS num, SUM(s.den) AS den FROM {tree} a "
+        f"INNER JOIN ("
+        f"SELECT t.tree_id AS tree_id, t.lft AS lft, v.{key} AS ikey, v.numerator AS num, v.denominator AS den "
+        f"FROM {table} v INNER JOIN {tree} t ON t.id = v.org_unit_id "
+        f"WHERE v.period = %s AND v.{key} IN ({in_keys}) AND t.level = %s "
+        f"UNION ALL "
+        f"SELECT u.tree_id, u.lft, k.ikey, {numerator_sql}, {denominator_sql} "
+        f"FROM {tree} u INNER JOIN ({leaf_sql}) l ON l.node = u.id CROSS JOIN ({keys_sql}) k"
+        f") s ON s.tree_id = a.tree_id AND s.lft >= a.lft AND s.lft <= a.rght "
+        f"WHERE {where} GROUP BY a.id, s.ikey) r"
+    )
+    params = [
+        connection.ops.adapt_datefield_value(period),
+        *(ratios if ratios else []),
+        connection.ops.adapt_datetimefield_value(now),
+        connection.ops.adapt_datefield_value(period),
+        *keys,
+        Level.TOWNSHIP,
+        *numerator_params,
+        *denominator_params,
+        *leaf_params,
+        *keys,
+        *where_params,
+    ]
+    with transaction.atomic():
+        _delete(period, keys, upper)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+def _rollup_median(indicator, period, start, end, units, scope_ranges, now, write_units=None) -> None:
+    """Each unit's median over the samples inside its range (one query for the samples).
+
+    ``units`` bounds the samples, ``scope_ranges`` and ``write_units`` (default ``units``)
+    the units written.
+    """
     from governance.models import IndicatorValue
 
     samples = sorted((tree_id, lft, float(v)) for tree_id, lft, v in indicator.samples(start, end, units)
@@ -233,63 +316,172 @@ def _rollup_median(indicator, period, start, end, units, scope_ranges, now) -> N
             value=Decimal(str(round(median, 6))), computed_at=now,
         ))
     with transaction.atomic():
-        _delete(period, [indicator.key], units)
+        _delete(period, [indicator.key], units if write_units is None else write_units)
         IndicatorValue.objects.bulk_create(rows)
 
 
-def rollup_month(period: datetime.date, org=None, indicators: list[Indicator] | None = None):
+class Outcome:
+    """What one computation did, family by family: ``parts`` by name and ``errors``, as RollupRun keeps them."""
+
+    def __init__(self, label: str = "", progress: Callable | None = None):
+        self.label, self.progress = label, progress
+        self.parts: dict = {}
+        self.errors: list = []
+        self.total = 0
+
+    def attempt(self, name, keys, work) -> None:
+        began = time.monotonic()
+        try:
+            work()
+        except Exception as exc:  # one broken indicator must not stop the others
+            self.errors.append({"part": f"{self.label} {name}".strip(), "keys": keys,
+                                "error": f"{type(exc).__name__}: {exc}",
+                                "traceback": traceback.format_exc(limit=5)})
+            status = "failed"
+        else:
+            status = "ok"
+        self.parts[name] = {"keys": keys, "status": status, "seconds": round(time.monotonic() - began, 3)}
+        if self.progress is not None:
+            self.progress(self.label, name, len(self.parts), self.total, status)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for part in self.parts.values() if part["status"] == "failed")
+
+
+def compute_month(period: datetime.date, org=None, indicators=None, *, label="", progress=None) -> Outcome:
+    """Compute and store every indicator of ``period`` for ``org``'s subtree (or every unit), without a RollupRun.
+
+    ``progress(label, family, done, total, status)`` is called after each family.
+    """
+    period = month_start(period)
+    start, end = month_bounds(period)
+    indicators = all_indicators() if indicators is None else indicators
+    units, where, where_params = _scope(org)
+    now = timezone.now()
+    families = _families(indicators)
+    medians = [indicator for indicator in indicators if indicator.kind == MEDIAN]
+    outcome = Outcome(label, progress)
+    outcome.total = len(families) + len(medians)
+    for leaf, members in families.items():
+        outcome.attempt(_family_name(leaf), [m.key for m in members],
+                        lambda leaf=leaf, members=members: _rollup_family(
+                            leaf, members, period, start, end, units, where, where_params, now))
+    if medians:
+        scope_ranges = list(units.order_by().values_list("pk", "tree_id", "lft", "rght"))
+        for indicator in medians:
+            outcome.attempt(indicator.key, [indicator.key],
+                            lambda indicator=indicator: _rollup_median(
+                                indicator, period, start, end, units, scope_ranges, now))
+    return outcome
+
+
+def compute_upper(period: datetime.date, org=None, indicators=None, *, label="upper", progress=None) -> Outcome:
+    """The values of the units above the townships in ``org``'s subtree (or everywhere).
+
+    Run after every township of the scope was computed (``compute_month(org=township)``):
+    counts and ratios are summed from the townships' stored rows, one statement per family;
+    medians are taken afresh from the samples, since a median of medians is wrong.
+    """
+    from governance.models import OrgUnit
+
+    period = month_start(period)
+    start, end = month_bounds(period)
+    indicators = all_indicators() if indicators is None else indicators
+    units, where, where_params = _scope(org)
+    levels = ", ".join("%s" for _level in UPPER_LEVELS)
+    upper = units.filter(level__in=UPPER_LEVELS)
+    where, where_params = f"{where} AND a.level IN ({levels})", [*where_params, *UPPER_LEVELS]
+    now = timezone.now()
+    families = _families(indicators)
+    medians = [indicator for indicator in indicators if indicator.kind == MEDIAN]
+    outcome = Outcome(label, progress)
+    outcome.total = len(families) + len(medians)
+    for leaf, members in families.items():
+        outcome.attempt(_family_name(leaf), [m.key for m in members],
+                        lambda leaf=leaf, members=members: _upper_family(
+                            leaf, members, period, start, end, upper, where, where_params, now))
+    if medians:
+        scope_ranges = list(OrgUnit.objects.filter(pk__in=upper.values("pk")).order_by()
+                            .values_list("pk", "tree_id", "lft", "rght"))
+        for indicator in medians:
+            outcome.attempt(indicator.key, [indicator.key],
+                            lambda indicator=indicator: _rollup_median(
+                                indicator, period, start, end, units, scope_ranges, now, write_units=upper))
+    return outcome
+
+
+def run_status(parts: dict) -> str:
+    """complete when every part succeeded, failed when none did, else partial."""
+    from governance.models import RollupStatus
+
+    failed = sum(1 for part in parts.values() if part.get("status") != "ok")
+    if not failed:
+        return RollupStatus.COMPLETE
+    if failed == len(parts):
+        return RollupStatus.FAILED
+    return RollupStatus.PARTIAL
+
+
+def rollup_month(period: datetime.date, org=None, indicators: list[Indicator] | None = None, *, progress=None):
     """Compute and store every indicator of ``period`` for ``org``'s subtree (or every unit).
 
     Idempotent: each family's rows in scope are replaced in one transaction. A family that
     raises keeps its old rows, and the run is marked partial with the error, never complete.
     Returns the RollupRun.
     """
-    from governance.models import RollupRun, RollupStatus
+    from governance.models import RollupRun
 
     period = month_start(period)
-    start, end = month_bounds(period)
-    indicators = all_indicators() if indicators is None else indicators
     run = RollupRun.objects.create(period=period, org_unit=org, started_at=timezone.now())
     clock = time.monotonic()
-    units, where, where_params = _scope(org)
-    now = timezone.now()
-    parts, errors = {}, []
-
-    def attempt(name, keys, work):
-        began = time.monotonic()
-        try:
-            work()
-        except Exception as exc:  # one broken indicator must not stop the others
-            errors.append({"part": name, "keys": keys, "error": f"{type(exc).__name__}: {exc}",
-                           "traceback": traceback.format_exc(limit=5)})
-            parts[name] = {"keys": keys, "status": "failed", "seconds": round(time.monotonic() - began, 3)}
-        else:
-            parts[name] = {"keys": keys, "status": "ok", "seconds": round(time.monotonic() - began, 3)}
-
-    for leaf, members in _families(indicators).items():
-        attempt(_family_name(leaf), [m.key for m in members],
-                lambda leaf=leaf, members=members: _rollup_family(
-                    leaf, members, period, start, end, units, where, where_params, now))
-    medians = [indicator for indicator in indicators if indicator.kind == MEDIAN]
-    if medians:
-        scope_ranges = list(units.order_by().values_list("pk", "tree_id", "lft", "rght"))
-        for indicator in medians:
-            attempt(indicator.key, [indicator.key],
-                    lambda indicator=indicator: _rollup_median(
-                        indicator, period, start, end, units, scope_ranges, now))
-
-    failed = sum(1 for part in parts.values() if part["status"] == "failed")
-    if not failed:
-        run.status = RollupStatus.COMPLETE
-    elif failed == len(parts):
-        run.status = RollupStatus.FAILED
-    else:
-        run.status = RollupStatus.PARTIAL
+    outcome = compute_month(period, org, indicators, progress=progress)
+    run.status = run_status(outcome.parts)
     run.finished_at = timezone.now()
     run.duration_s = round(time.monotonic() - clock, 3)
-    run.errors, run.parts = errors, parts
+    run.errors, run.parts = outcome.errors, outcome.parts
     run.save(update_fields=["status", "finished_at", "duration_s", "errors", "parts"])
     return run
+
+
+def period_is_locked(period: datetime.date) -> bool:
+    """Whether the month is approved and locked against recomputation (see ``MonthApproval``)."""
+    from governance.models import MonthApproval
+
+    return MonthApproval.objects.filter(period=month_start(period), locked=True).exists()
+
+
+def approval_changes(period: datetime.date) -> bool:
+    """Whether recomputing the month now would change any stored value; writes nothing.
+
+    The month is recomputed inside a transaction that is rolled back; before that, its rows
+    are copied to a temporary table, and one EXCEPT each way compares them in the database.
+    """
+    from governance.models import IndicatorValue
+
+    period = month_start(period)
+    quote = connection.ops.quote_name
+    table = quote(IndicatorValue._meta.db_table)
+    columns = f"org_unit_id, {quote('key')}, numerator, denominator, value"
+    day = connection.ops.adapt_datefield_value(period)
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS indicator_before")
+            cursor.execute(f"CREATE TEMPORARY TABLE indicator_before AS SELECT {columns} FROM {table} "
+                           f"WHERE period = %s", [day])
+        compute_month(period)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT 1 FROM (SELECT {columns} FROM {table} WHERE period = %s "
+                f"EXCEPT SELECT {columns} FROM indicator_before) x "
+                f"UNION ALL SELECT 1 FROM (SELECT {columns} FROM indicator_before "
+                f"EXCEPT SELECT {columns} FROM {table} WHERE period = %s) y",
+                [day, day],
+            )
+            changed = cursor.fetchone() is not None
+            cursor.execute("DROP TABLE indicator_before")
+        transaction.set_rollback(True)
+    return changed
 
 
 # --- governance's indicators --------------------------------------------------------------
@@ -309,6 +501,33 @@ def resident_counts(start, end, units):
             .values(node=F("household__grid")).annotate(n=Count("pk")))
 
 
+def child_unit_counts(start, end, units):
+    """Active units one level below each unit: its own children, hence a non-cumulative family."""
+    from governance.models import OrgUnit
+
+    return (OrgUnit.objects.filter(is_active=True, parent__in=units)
+            .values(node=F("parent")).annotate(n=Count("pk")))
+
+
+def grid_household_counts(start, end, units):
+    """Per grid or micro-grid: its households (as ``households`` counts them), and 1 if it is an active grid.
+
+    Micro-grids carry households but are not grids: summed up the tree, the ratio is the
+    households of the subtree over its active grids.
+    """
+    from governance.models import Level, OrgUnit
+
+    return (OrgUnit.objects.filter(pk__in=units.values("pk"), level__in=[Level.GRID, Level.MICRO_GRID])
+            .values(node=F("pk"))
+            .annotate(households=Count("households", filter=Q(households__is_active=True,
+                                                                households__created_at__lt=end)),
+                      grids=Count("pk", filter=Q(level=Level.GRID, is_active=True), distinct=True)))
+
+
 register(Indicator(key="households", label=_("Households"), unit=_("households"), leaf=household_counts))
 register(Indicator(key="residents", label=_("Residents"), unit=_("persons"), leaf=resident_counts))
+register(Indicator(key="child_units", label=_("Units of the level below"), unit=_("units"),
+                   leaf=child_unit_counts, cumulative=False))
+register(Indicator(key="households_per_grid", label=_("Households per grid"), unit=_("households"), kind=RATIO,
+                   leaf=grid_household_counts, numerator="households", denominator="grids"))
 

@@ -541,3 +541,36 @@ class RollupRun(models.Model):
 
     def __str__(self):
         return f"{self.period:%Y-%m} {self.status}"
+
+
+class MonthApproval(models.Model):
+    """The county's approval of one month's indicators (月度数据审核锁定), as DHIS2 approves data.
+
+    While ``locked``, no scheduled or on-demand run recomputes the month; the nightly check
+    sets ``changed_at`` when recomputing it would change a stored value (a late correction),
+    until an administrator re-opens the month and runs it again.
+    """
+
+    period = models.DateField(_("month"), unique=True, help_text=_("The first day of the month."))
+    locked = models.BooleanField(_("locked"), default=True)
+    approved_by = models.ForeignKey(
+        User, verbose_name=_("approved by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        User, verbose_name=_("re-opened by"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reopened_at = models.DateTimeField(_("re-opened at"), null=True, blank=True)
+    checked_at = models.DateTimeField(_("last checked at"), null=True, blank=True)
+    changed_at = models.DateTimeField(
+        _("changed since approval"), null=True, blank=True,
+        help_text=_("When a check first found values that differ from the approved ones."),
+    )
+
+    class Meta:
+        verbose_name = _("month approval")
+        verbose_name_plural = _("month approvals")
+        ordering = ["-period"]
+
+    def __str__(self):
+        return f"{self.period:%Y-%m} {'locked' if self.locked else 'open'}"

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -242,9 +243,16 @@ CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
 CELERY_REDIS_SOCKET_TIMEOUT = 5
+# Crontab times are CELERY_TIMEZONE's (Asia/Shanghai). Each rollup skips locked (approved) months.
 CELERY_BEAT_SCHEDULE = {
     "flush-outbox": {"task": "governance.tasks.flush_outbox", "schedule": 60.0},
     "mark-overdue-cases": {"task": "grid.tasks.cases_mark_overdue", "schedule": 300.0},
+    "rollup-previous-month": {"task": "governance.tasks.rollup_scheduled", "kwargs": {"which": "previous"},
+                              "schedule": crontab(minute=0, hour=1, day_of_month=1)},
+    "rollup-current-month": {"task": "governance.tasks.rollup_scheduled", "kwargs": {"which": "current"},
+                             "schedule": crontab(minute=0, hour=2)},
+    "check-approved-months": {"task": "governance.tasks.check_approved_months",
+                              "schedule": crontab(minute=30, hour=3)},
 }
 
 REDIS_URL = env_str("REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")

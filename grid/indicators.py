@@ -1,11 +1,12 @@
 """The grid's monthly indicators: cases through their loop, and grid workers."""
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from governance.indicators import MEDIAN, RATIO, Indicator, register
-from grid.models import Case, CaseState, Colour, GridWorker
+from governance.models import Level, OrgUnit
+from grid.models import Case, CaseAction, CaseEvent, CaseState, Colour, GridWorker, Rating, Triage
 
 
 def case_counts(start, end, units):
@@ -34,6 +35,24 @@ def case_counts(start, end, units):
         red=Count("pk", filter=raised & Q(colour=Colour.RED)),
         yellow=Count("pk", filter=raised & Q(colour=Colour.YELLOW)),
         green=Count("pk", filter=raised & Q(colour=Colour.GREEN)),
+        major=Count("pk", filter=raised & Q(triage=Triage.MAJOR)),
+        minor=Count("pk", filter=raised & Q(triage=Triage.MINOR)),
+        private=Count("pk", filter=raised & Q(triage=Triage.PRIVATE)),
+        # A case without a deadline (never dispatched) cannot be late.
+        resolved_on_time=Count("pk", filter=Q(resolved_at__gte=start, resolved_at__lt=end)
+                               & (Q(due_at__isnull=True) | Q(resolved_at__lte=F("due_at")))),
+    )
+
+
+def rating_counts(start, end, units):
+    """Cases rated in the month (a "rate" step in it), and those rated satisfied or basically satisfied.
+
+    The case keeps only its last rating: a case rated twice in the month counts once, with it.
+    """
+    rated = CaseEvent.objects.filter(action=CaseAction.RATE, at__gte=start, at__lt=end, case__grid__in=units)
+    return rated.values(node=F("case__grid")).annotate(
+        rated=Count("case", distinct=True),
+        satisfied=Count("case", distinct=True, filter=Q(case__rating__in=[Rating.SATISFIED, Rating.BASIC])),
     )
 
 
@@ -56,6 +75,19 @@ def worker_counts(start, end, units):
     return serving.values(node=F("unit")).annotate(
         members=Count("pk", filter=Q(is_party_member=True)), workers=Count("pk")
     )
+
+
+def uncovered_units(start, end, units):
+    """Per active grid and micro-grid: 1 if no grid worker serves it at the month's end, and 1 (of all)."""
+    day = end.date()
+    serving = GridWorker.objects.filter(unit=OuterRef("pk"), start_date__lt=day).filter(
+        Q(end_date__isnull=True) | Q(end_date__gte=day)
+    )
+    return (OrgUnit.objects.filter(pk__in=units.values("pk"), is_active=True,
+                                   level__in=[Level.GRID, Level.MICRO_GRID])
+            .annotate(covered=Exists(serving))
+            .values(node=F("pk"))
+            .annotate(uncovered=Count("pk", filter=Q(covered=False)), units=Count("pk")))
 
 
 CASES = _("cases")
@@ -82,3 +114,16 @@ register(Indicator(key="grid.median_hours_to_resolve", label=_("Median hours to 
                    kind=MEDIAN, samples=hours_to_resolve))
 register(Indicator(key="grid.worker_party_share", label=_("Grid workers who are party members"), unit="%",
                    kind=RATIO, leaf=worker_counts, numerator="members", denominator="workers"))
+register(Indicator(key="grid.cases_major", label=_("Major matters raised"), unit=CASES, leaf=case_counts,
+                   numerator="major"))
+register(Indicator(key="grid.cases_minor", label=_("Minor matters raised"), unit=CASES, leaf=case_counts,
+                   numerator="minor"))
+register(Indicator(key="grid.cases_private", label=_("Private matters raised"), unit=CASES, leaf=case_counts,
+                   numerator="private"))
+register(Indicator(key="grid.on_time_rate", label=_("On-time rate"), unit="%", kind=RATIO, leaf=case_counts,
+                   numerator="resolved_on_time", denominator="resolved"))
+register(Indicator(key="grid.satisfaction_rate", label=_("Satisfaction rate"), unit="%", kind=RATIO,
+                   leaf=rating_counts, numerator="satisfied", denominator="rated"))
+# A count that keeps its denominator: "3 of 40 grids and micro-grids have no worker".
+register(Indicator(key="grid.units_without_worker", label=_("Grids and micro-grids without a worker"),
+                   unit=_("units"), leaf=uncovered_units, numerator="uncovered", denominator="units"))

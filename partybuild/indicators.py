@@ -4,7 +4,14 @@ from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from governance.indicators import Indicator, register
-from partybuild.models import PartyMember, ServiceRecord, Wish
+from partybuild.models import (
+    MemberRegistration,
+    PartyMember,
+    RegistrationStatus,
+    ServiceRecord,
+    UnitRegistration,
+    Wish,
+)
 
 
 def member_counts(start, end, units):
@@ -25,7 +32,22 @@ def wish_counts(start, end, units):
 def service_hours(start, end, units):
     """Volunteer hours served in the month, at the community where they were served."""
     return (ServiceRecord.objects.filter(community__in=units, date__gte=start.date(), date__lt=end.date())
-            .values(node=F("community")).annotate(hours=Sum("hours"), services=Count("pk")))
+            .values(node=F("community")).annotate(hours=Sum("hours"), services=Count("pk"), points=Sum("points")))
+
+
+def member_registrations(start, end, units):
+    """In-service members registered (在职党员报到) with a community at the month's end."""
+    day = end.date()
+    active = Q(ended_on__isnull=True, status=RegistrationStatus.ACTIVE) | Q(ended_on__gte=day)
+    return (MemberRegistration.objects.filter(active, community__in=units, registered_on__lt=day)
+            .values(node=F("community")).annotate(n=Count("pk")))
+
+
+def unit_registrations(start, end, units):
+    """Work units registered (单位报到) with a community at the month's end."""
+    return (UnitRegistration.objects.filter(status=RegistrationStatus.ACTIVE, community__in=units,
+                                            registered_on__lt=end.date())
+            .values(node=F("community")).annotate(n=Count("pk")))
 
 
 register(Indicator(key="partybuild.members", label=_("Party members"), unit=_("persons"), leaf=member_counts))
@@ -37,3 +59,9 @@ register(Indicator(key="partybuild.volunteer_services", label=_("Volunteer servi
                    leaf=service_hours, numerator="services"))
 register(Indicator(key="partybuild.volunteer_hours", label=_("Volunteer hours"), unit=_("hours"),
                    leaf=service_hours, numerator="hours"))
+register(Indicator(key="partybuild.points", label=_("Service points awarded"), unit=_("points"),
+                   leaf=service_hours, numerator="points"))
+register(Indicator(key="partybuild.members_registered", label=_("In-service members registered"),
+                   unit=_("persons"), leaf=member_registrations))
+register(Indicator(key="partybuild.units_registered", label=_("Work units registered"), unit=_("units"),
+                   leaf=unit_registrations))

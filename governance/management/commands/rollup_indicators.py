@@ -2,7 +2,7 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.indicators import all_indicators, month_bounds, rollup_month
+from governance.indicators import all_indicators, month_bounds, period_is_locked, rollup_month
 from governance.models import Household, IndicatorValue, Level, OrgUnit, Resident
 
 
@@ -34,8 +34,20 @@ class Command(BaseCommand):
         parser.add_argument("--org", help="Code of the unit whose subtree to compute (default: all).")
         parser.add_argument("--verify", action="store_true",
                             help="Recompute one township with plain ORM counts and compare.")
+        parser.add_argument("--force", action="store_true",
+                            help="Compute the month even if it is approved and locked.")
+        parser.add_argument("--no-progress", action="store_true", help="Do not draw the progress bar.")
 
-    def handle(self, *args, month, org=None, verify=False, **options):
+    def _progress(self, label, family, done, total, status):
+        """A text bar on stderr, redrawn after each indicator family."""
+        width = 30
+        filled = width * done // max(total, 1)
+        mark = "" if status == "ok" else f" {status.upper()}"
+        self.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {family[-40:]:<40}{mark}",
+                          ending="\n" if done == total or mark else "")
+        self.stderr.flush()
+
+    def handle(self, *args, month, org=None, verify=False, force=False, no_progress=False, **options):
         try:
             period = datetime.datetime.strptime(month, "%Y-%m").date()
         except ValueError:
@@ -45,7 +57,9 @@ class Command(BaseCommand):
             unit = OrgUnit.objects.filter(code=org).first()
             if unit is None:
                 raise CommandError(f"No org unit with code {org}")
-        run = rollup_month(period, org=unit)
+        if period_is_locked(period) and not force:
+            raise CommandError(f"{period:%Y-%m} is approved and locked: re-open it first (or use --force)")
+        run = rollup_month(period, org=unit, progress=None if no_progress else self._progress)
         self.stdout.write(f"{period:%Y-%m} {run.status} in {run.duration_s:.2f} s")
         tops = [unit] if unit else list(OrgUnit.objects.filter(parent__isnull=True).order_by("code"))
         values = {(v.org_unit_id, v.key): v for v in IndicatorValue.objects.filter(

@@ -7,7 +7,7 @@ from django.utils.module_loading import autodiscover_modules
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from governance import views
+from governance import dashboard_views, views
 from governance.api.views import router
 
 # Each app's api.py registers its viewsets on the shared router (as admin.py registers models).
@@ -18,6 +18,8 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/", include("governance.web_urls")),
+    path("dashboard/", dashboard_views.dashboard_page, name="dashboard"),
+    path("dashboard/<str:code>/", dashboard_views.dashboard_page, name="dashboard-unit"),
     path("grid/", include("grid.urls")),
     path("party/", include("partybuild.urls")),
     path("admin/", admin.site.urls),

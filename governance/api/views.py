@@ -86,3 +86,6 @@ router = routers.DefaultRouter()
 router.register("org-units", OrgUnitViewSet, basename="orgunit")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("residents", ResidentViewSet, basename="resident")
+
+# The monthly indicators' endpoints live in their own module; importing it registers them.
+from governance.api import indicators  # noqa: E402, F401

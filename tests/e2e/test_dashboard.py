@@ -1,0 +1,76 @@
+"""The county dashboard in a browser: it opens, drills down twice (county → township →
+village) by clicking league rows, and every number on screen equals the API's."""
+
+import re
+
+import pytest
+
+from governance import dashboard
+from governance.indicators import rollup_month
+from tests.e2e.conftest import log_in
+from tests.governance.test_dashboard import this_month
+
+pytestmark = pytest.mark.e2e
+expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect
+
+
+def check_numbers_equal_the_api(page, unit, period):
+    """Every KPI card and league cell shows the API's value, formatted as the page formats it."""
+    indicators = dashboard.indicator_map()
+    response = page.request.get(f"/api/v1/indicators/?org={unit.code}&period={period:%Y-%m}")
+    assert response.ok, response.text()
+    values = {row["key"]: row["value"] for row in response.json()}
+    cards = page.locator("#dashboard-kpis [data-key]")
+    assert cards.count() > 0
+    for i in range(cards.count()):
+        card = cards.nth(i)
+        key = card.get_attribute("data-key")
+        shown = card.locator("[data-value]").inner_text().strip()
+        assert shown == dashboard.format_number(indicators[key], values.get(key)), key
+    children = page.request.get(f"/api/v1/indicators/?org={unit.code}&period={period:%Y-%m}&children=1").json()
+    by_child = {(row["org"], row["key"]): row["value"] for row in children}
+    rows = page.locator("#league-table tbody tr")
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        code = row.get_attribute("data-code")
+        cells = row.locator("td[data-key]")
+        for j in range(cells.count()):
+            cell = cells.nth(j)
+            key = cell.get_attribute("data-key")
+            shown = cell.locator("[data-value]").inner_text().strip()
+            assert shown == dashboard.format_number(indicators[key], by_child.get((code, key))), (code, key)
+    return rows.count()
+
+
+def test_county_dashboard_drills_down_twice(page, shoot, county, county_official):
+    period = this_month()
+    for month in (dashboard.shift_month(period, -1), period):
+        assert rollup_month(month).status == "complete"
+
+    log_in(page, "county")
+    page.wait_for_url(re.compile(r"/$"))
+    page.click("a.portal-nav-link[href='/dashboard/']")
+    page.wait_for_url(re.compile(r"/dashboard/$"))
+    expect(page.locator("h1")).to_contain_text(county.county.display_name)
+    expect(page.locator("#league-table")).to_be_visible()
+    assert check_numbers_equal_the_api(page, county.county, period) == 2
+    page.wait_for_timeout(400)  # let the charts (if ECharts is there) finish drawing
+    shoot("50-dashboard-county")
+
+    page.click(f"#league-table tr[data-code='{county.township_a.code}'] th a")
+    page.wait_for_url(re.compile(rf"/dashboard/{county.township_a.code}/"))
+    expect(page.locator("#dashboard-breadcrumb")).to_contain_text(county.county.display_name)
+    assert check_numbers_equal_the_api(page, county.township_a, period) == 1
+    page.wait_for_timeout(400)
+    shoot("51-dashboard-township")
+
+    page.click(f"#league-table tr[data-code='{county.villages[0].code}'] th a")
+    page.wait_for_url(re.compile(rf"/dashboard/{county.villages[0].code}/"))
+    check_numbers_equal_the_api(page, county.villages[0], period)
+    page.wait_for_timeout(400)
+    shoot("52-dashboard-village")
+
+    # The breadcrumb leads back up to the county.
+    page.click(f"#dashboard-breadcrumb a[href^='/dashboard/{county.county.code}/']")
+    page.wait_for_url(re.compile(rf"/dashboard/{county.county.code}/"))
+    expect(page.locator("h1")).to_contain_text(county.county.display_name)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from governance.indicators import MEDIAN, RATIO, Indicator, register
 from governance.models import Level, OrgUnit
 from grid.models import Case, CaseAction, CaseEvent, CaseState, Colour, GridWorker, Rating, Triage
+from grid.taxonomy import TAXONOMY
 
 
 def case_counts(start, end, units):
@@ -127,3 +128,22 @@ register(Indicator(key="grid.satisfaction_rate", label=_("Satisfaction rate"), u
 # A count that keeps its denominator: "3 of 40 grids and micro-grids have no worker".
 register(Indicator(key="grid.units_without_worker", label=_("Grids and micro-grids without a worker"),
                    unit=_("units"), leaf=uncovered_units, numerator="uncovered", denominator="units"))
+
+
+def category_counts(start, end, units):
+    """Cases raised in the month by top category (a sub-category counts for its parent): one scan."""
+    raised = Case.objects.filter(grid__in=units, reported_at__gte=start, reported_at__lt=end)
+    return raised.values(node=F("grid")).annotate(**{
+        _column(code): Count("pk", filter=Q(category__code=code) | Q(category__parent__code=code))
+        for code, _name, _children in TAXONOMY
+    })
+
+
+def _column(code: str) -> str:
+    return "c_" + code.replace("-", "_")
+
+
+# One indicator per seeded top category (the dashboard's "cases by category" reads them).
+for _code, _name, _children in TAXONOMY:
+    register(Indicator(key=f"grid.cases_category.{_code}", label=_name, unit=CASES, leaf=category_counts,
+                       numerator=_column(_code)))

@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from governance.indicators import Indicator, all_indicators, register, rollup_month, unregister
+from governance.indicators import Indicator, all_indicators, month_start, register, rollup_month, unregister
 from governance.models import IndicatorValue, Level, OrgUnit, RollupRun
 from governance.services import orgunit_create
 
@@ -359,3 +359,26 @@ def test_command_draws_a_progress_bar_and_refuses_a_locked_month(county, capsys)
         call_command("rollup_indicators", month="2024-05", no_progress=True)
     call_command("rollup_indicators", month="2024-05", force=True, no_progress=True)
     assert "complete" in capsys.readouterr().out
+
+
+def test_cases_by_top_category_count_their_sub_categories(county, clerk_a):
+    """The dashboard's category chart: a case under 邻里纠纷 counts for 矛盾纠纷."""
+    from governance.models import IndicatorValue
+    from grid.models import CaseCategory
+    from grid.services.cases import case_create
+
+    period = month_start(datetime.date.today())
+    rollup_month(period)
+
+    def counts():
+        return {row.key: int(row.numerator) for row in IndicatorValue.objects.filter(
+            org_unit=county.county, period=period, key__startswith="grid.cases_category.")}
+
+    base = counts()
+    for code in ("dispute-neighbour", "dispute-neighbour", "hazard-building"):
+        case_create(user=clerk_a, title="事件", description="描述", category=CaseCategory.objects.get(code=code),
+                    grid=county.micro_grids[0])
+    rollup_month(period)
+    value = counts()
+    assert value["grid.cases_category.dispute"] == base.get("grid.cases_category.dispute", 0) + 2
+    assert value["grid.cases_category.hazard"] == base.get("grid.cases_category.hazard", 0) + 1

@@ -6,7 +6,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from governance import indicators, tasks
 from governance.indicators import Indicator, approval_changes, register, rollup_month, unregister
@@ -185,23 +185,25 @@ def test_the_beat_schedule_and_retry_delays():
 
 
 def test_approval_is_for_administrators_and_county_officials(county, county_official, clerk_a, admin_user):
-    with pytest.raises(ValidationError, match="not over yet"):
-        month_approve(period=timezone.localdate(), user=county_official)
-    with pytest.raises(ValidationError, match="Compute 2024-05 completely"):
-        month_approve(period=MAY, user=county_official)
-    rollup_month(MAY)
-    with pytest.raises(ValidationError, match="Only an administrator or a county official") as refused:
-        month_approve(period=MAY, user=clerk_a)
-    assert refused.value.code == "not_allowed"
-    approval = month_approve(period=MAY, user=county_official)
-    assert approval.locked and approval.approved_by == county_official
-    with pytest.raises(ValidationError, match="already approved"):
-        month_approve(period=MAY, user=admin_user)
-    with pytest.raises(ValidationError, match="Only an administrator"):
-        month_reopen(period=MAY, user=clerk_a)
-    assert not month_reopen(period=MAY, user=admin_user).locked
-    with pytest.raises(ValidationError, match="nothing to re-open"):
-        month_reopen(period=MAY, user=admin_user)
+    """The messages are checked in English (the portal language is Chinese)."""
+    with translation.override("en"):
+        with pytest.raises(ValidationError, match="not over yet"):
+            month_approve(period=timezone.localdate(), user=county_official)
+        with pytest.raises(ValidationError, match="Compute 2024-05 completely"):
+            month_approve(period=MAY, user=county_official)
+        rollup_month(MAY)
+        with pytest.raises(ValidationError, match="Only an administrator or a county official") as refused:
+            month_approve(period=MAY, user=clerk_a)
+        assert refused.value.code == "not_allowed"
+        approval = month_approve(period=MAY, user=county_official)
+        assert approval.locked and approval.approved_by == county_official
+        with pytest.raises(ValidationError, match="already approved"):
+            month_approve(period=MAY, user=admin_user)
+        with pytest.raises(ValidationError, match="Only an administrator"):
+            month_reopen(period=MAY, user=clerk_a)
+        assert not month_reopen(period=MAY, user=admin_user).locked
+        with pytest.raises(ValidationError, match="nothing to re-open"):
+            month_reopen(period=MAY, user=admin_user)
 
 
 def test_a_late_correction_shows_as_changed_since_approval(county, county_official, admin_user):

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance import dashboard
-from governance.models import OrgUnit, Role
+from governance.models import MonthApproval, OrgUnit, Role
 from governance.rosters import XLSX_CONTENT_TYPE
 from governance.tabular import XlsxWriter
 
@@ -137,5 +137,7 @@ def dashboard_page(request, code: str | None = None):
         },
         "export_href": f"?{export_query.urlencode()}",
         "can_run_rollup": user.is_superuser or user.role == Role.ADMIN,
+        # Approved months are marked, and so is a late correction found since (one query).
+        "approval": MonthApproval.objects.filter(period=period, locked=True).first(),
     }
     return render(request, "governance/dashboard.html", context)

@@ -186,6 +186,25 @@ def test_default_month_without_any_values_is_last_calendar_month(login, county_o
     assert response.context["has_values"] is False
 
 
+def test_an_approved_month_is_marked_and_so_is_a_late_correction(login, county_official, county, rolled):
+    from governance.models import MonthApproval
+
+    last_month = dashboard.shift_month(rolled, -1)
+    client = login(county_official)
+    url = f"/dashboard/?period={last_month:%Y-%m}"
+    page = client.get(url).content.decode()
+    assert 'id="dashboard-approved"' not in page
+    approval = MonthApproval.objects.create(period=last_month, approved_by=county_official,
+                                            approved_at=timezone.now())
+    page = client.get(url).content.decode()
+    assert 'id="dashboard-approved"' in page and 'id="dashboard-changed"' not in page
+    approval.changed_at = timezone.now()
+    approval.save()
+    assert 'id="dashboard-changed"' in client.get(url).content.decode()
+    # This month is not approved: no mark.
+    assert 'id="dashboard-approved"' not in client.get(f"/dashboard/?period={rolled:%Y-%m}").content.decode()
+
+
 def test_anonymous_is_sent_to_log_in(client):
     response = client.get("/dashboard/")
     assert response.status_code == 302 and "/login/" in response["Location"]

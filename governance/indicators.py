@@ -22,7 +22,6 @@ samples inside its own range.
 import bisect
 import datetime
 import statistics
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -32,8 +31,9 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
-from django.utils.module_loading import autodiscover_modules
 from django.utils.translation import gettext_lazy as _
+
+from governance.registry import Registry
 
 COUNT = "count"
 RATIO = "ratio"
@@ -67,38 +67,23 @@ class Indicator:
             raise ValueError(f"ratio indicator {self.key} needs a denominator column")
 
 
-_registry: dict[str, Indicator] = {}
-_discovered = False
-_discover_lock = threading.Lock()
+_registry = Registry("indicators")  # each app's indicators.py
 
 
 def register(indicator: Indicator) -> Indicator:
-    _registry[indicator.key] = indicator
-    return indicator
+    return _registry.add(indicator.key, indicator)
 
 
 def unregister(key: str) -> None:
-    _registry.pop(key, None)
-
-
-def _discover() -> None:
-    global _discovered
-    if _discovered:
-        return
-    with _discover_lock:
-        if not _discovered:
-            autodiscover_modules("indicators")
-            _discovered = True
+    _registry.remove(key)
 
 
 def all_indicators() -> list[Indicator]:
-    _discover()
-    return list(_registry.values())
+    return _registry.all()
 
 
 def get_indicator(key: str) -> Indicator:
-    _discover()
-    return _registry[key]
+    return _registry.get(key)
 
 
 # --- Months -------------------------------------------------------------------------------

@@ -62,12 +62,12 @@ from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 from django.http import HttpResponse
 from django.utils import timezone, translation
-from django.utils.module_loading import autodiscover_modules
 from django.utils.text import capfirst
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from openpyxl.utils.datetime import from_excel
 
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
+from governance.registry import Registry
 from governance.tabular import Table, TableError, XlsxWriter, read_table
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -784,39 +784,22 @@ class RosterSpec:
         return f"{self.kind}-template.xlsx"
 
 
-_registry: dict[str, RosterSpec] = {}
-_discovered = False
-_discover_lock = threading.Lock()
+_registry = Registry("rosters", core="governance.roster_specs")  # the core rosters, then each app's rosters.py
 
 
 def register(spec: RosterSpec) -> RosterSpec:
-    _registry[spec.kind] = spec
-    return spec
-
-
-def _discover() -> None:
-    global _discovered
-    if _discovered:
-        return
-    with _discover_lock:
-        if not _discovered:
-            import governance.roster_specs  # noqa: F401  (the core rosters)
-
-            autodiscover_modules("rosters")
-            _discovered = True
+    return _registry.add(spec.kind, spec)
 
 
 def get_spec(kind: str) -> RosterSpec:
-    _discover()
     try:
-        return _registry[kind]
+        return _registry.get(kind)
     except KeyError:
         raise ValidationError(gettext('There is no roster "%(kind)s".') % {"kind": kind}) from None
 
 
 def all_specs() -> list[RosterSpec]:
-    _discover()
-    return list(_registry.values())
+    return _registry.all()
 
 
 def specs_for_model(model) -> list[RosterSpec]:

@@ -55,6 +55,9 @@ class Indicator:
     samples: Callable | None = None
     # False: the leaf row of a unit is its value (not summed over its subtree).
     cumulative: bool = True
+    # For ``rollup_indicators --verify``: (start, end, units of a subtree) -> the count by a plain
+    # ORM query, written independently of the leaf query it checks.
+    check: Callable[[datetime.datetime, datetime.datetime, QuerySet], int] | None = None
 
     def __post_init__(self):
         if self.kind not in (COUNT, RATIO, MEDIAN):
@@ -509,8 +512,22 @@ def grid_household_counts(start, end, units):
                       grids=Count("pk", filter=Q(level=Level.GRID, is_active=True), distinct=True)))
 
 
-register(Indicator(key="households", label=_("Households"), unit=_("households"), leaf=household_counts))
-register(Indicator(key="residents", label=_("Residents"), unit=_("persons"), leaf=resident_counts))
+def _check_households(start, end, units) -> int:
+    from governance.models import Household
+
+    return Household.objects.filter(is_active=True, created_at__lt=end, grid__in=units).count()
+
+
+def _check_residents(start, end, units) -> int:
+    from governance.models import Resident
+
+    return Resident.objects.filter(is_active=True, created_at__lt=end, household__grid__in=units).count()
+
+
+register(Indicator(key="households", label=_("Households"), unit=_("households"), leaf=household_counts,
+                   check=_check_households))
+register(Indicator(key="residents", label=_("Residents"), unit=_("persons"), leaf=resident_counts,
+                   check=_check_residents))
 register(Indicator(key="child_units", label=_("Units of the level below"), unit=_("units"),
                    leaf=child_unit_counts, cumulative=False))
 register(Indicator(key="households_per_grid", label=_("Households per grid"), unit=_("households"), kind=RATIO,

@@ -94,13 +94,15 @@ def uncovered_units(start, end, units):
 CASES = _("cases")
 
 register(Indicator(key="grid.cases_raised", label=_("Cases raised"), unit=CASES, leaf=case_counts,
-                   numerator="raised"))
+                   numerator="raised", check=lambda start, end, units: Case.objects.filter(
+                       grid__in=units, reported_at__gte=start, reported_at__lt=end).count()))
 register(Indicator(key="grid.cases_accepted", label=_("Cases accepted"), unit=CASES, leaf=case_counts,
                    numerator="accepted"))
 register(Indicator(key="grid.cases_resolved", label=_("Cases resolved"), unit=CASES, leaf=case_counts,
                    numerator="resolved"))
 register(Indicator(key="grid.cases_closed", label=_("Cases closed"), unit=CASES, leaf=case_counts,
-                   numerator="closed"))
+                   numerator="closed", check=lambda start, end, units: Case.objects.filter(
+                       grid__in=units, closed_at__gte=start, closed_at__lt=end).count()))
 register(Indicator(key="grid.closure_rate", label=_("Closure rate"), unit="%", kind=RATIO, leaf=case_counts,
                    numerator="raised_closed", denominator="raised"))
 register(Indicator(key="grid.cases_overdue", label=_("Overdue open cases at month end"), unit=CASES,

@@ -50,9 +50,12 @@ def unit_registrations(start, end, units):
             .values(node=F("community")).annotate(n=Count("pk")))
 
 
-register(Indicator(key="partybuild.members", label=_("Party members"), unit=_("persons"), leaf=member_counts))
+register(Indicator(key="partybuild.members", label=_("Party members"), unit=_("persons"), leaf=member_counts,
+                   check=lambda start, end, units: PartyMember.objects.filter(
+                       is_active=True, organization__org_unit__in=units).count()))
 register(Indicator(key="partybuild.wishes_posted", label=_("Micro-wishes posted"), unit=_("wishes"),
-                   leaf=wish_counts, numerator="posted"))
+                   leaf=wish_counts, numerator="posted", check=lambda start, end, units: Wish.objects.filter(
+                       community__in=units, posted_at__gte=start, posted_at__lt=end).count()))
 register(Indicator(key="partybuild.wishes_completed", label=_("Micro-wishes completed"), unit=_("wishes"),
                    leaf=wish_counts, numerator="completed"))
 register(Indicator(key="partybuild.volunteer_services", label=_("Volunteer services"), unit=_("services"),

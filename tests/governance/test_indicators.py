@@ -226,7 +226,7 @@ def test_verify_reports_a_mismatch(county):
 
         return Household.objects.filter(grid__in=units).values(node=F("grid")).annotate(n=Count("pk") * 2)
 
-    register(Indicator(key="households", label="households", unit="", leaf=doubled))
+    register(Indicator(key="households", label="households", unit="", leaf=doubled, check=wrong.check))
     try:
         with pytest.raises(CommandError, match="mismatches"):
             call_command("rollup_indicators", month=f"{timezone.localdate():%Y-%m}", verify=True)

@@ -3,26 +3,15 @@ import datetime
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.indicators import all_indicators, month_bounds, period_is_locked, rollup_month
-from governance.models import Household, IndicatorValue, Level, OrgUnit, Resident
+from governance.models import IndicatorValue, Level, OrgUnit
 
 
 def _verify_counts(start, end):
-    """Straightforward ORM counts per unit subtree, for the indicators --verify checks."""
-    from grid.models import Case
-    from partybuild.models import PartyMember, Wish
-
+    """The plain ORM count of every indicator that declares one (``Indicator.check``), per subtree."""
     return {
-        "households": lambda sub: Household.objects.filter(is_active=True, created_at__lt=end, grid__in=sub).count(),
-        "residents": lambda sub: Resident.objects.filter(
-            is_active=True, created_at__lt=end, household__grid__in=sub).count(),
-        "grid.cases_raised": lambda sub: Case.objects.filter(
-            grid__in=sub, reported_at__gte=start, reported_at__lt=end).count(),
-        "grid.cases_closed": lambda sub: Case.objects.filter(
-            grid__in=sub, closed_at__gte=start, closed_at__lt=end).count(),
-        "partybuild.members": lambda sub: PartyMember.objects.filter(
-            is_active=True, organization__org_unit__in=sub).count(),
-        "partybuild.wishes_posted": lambda sub: Wish.objects.filter(
-            community__in=sub, posted_at__gte=start, posted_at__lt=end).count(),
+        indicator.key: (lambda check: lambda sub: check(start, end, sub))(indicator.check)
+        for indicator in all_indicators()
+        if indicator.check is not None
     }
 
 

@@ -13,18 +13,21 @@ and may be overridden per key by ``settings.DASHBOARD_TARGETS``.
 """
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import FilteredRelation, Max, Q
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from governance.indicators import MEDIAN, RATIO, Indicator, all_indicators, month_start
 from governance.models import LEVEL_ORDER, IndicatorValue, Level, OrgUnit
+from governance.registry import Registry
 
 # Headline cards, trend lines and league columns, in the order the page shows them.
 KPI_KEYS = [
@@ -453,3 +456,40 @@ def record_link(key: str, unit: OrgUnit, chain: list[OrgUnit], period: datetime.
     except NoReverseMatch:
         return ""
 
+
+# --- Panels that apps add ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A card an app adds to every dashboard, declared in its ``indicators.py`` with ``register_panel``.
+
+    ``context(unit, period, values)`` gets the unit's IndicatorValue rows of the month by key (already
+    read: a panel adds no query) and returns the context of ``template``.
+    """
+
+    key: str
+    title: str
+    template: str
+    context: Callable[[OrgUnit, datetime.date, dict], dict]
+    order: int = 100
+
+
+_panels = Registry("indicators")  # panels are declared next to the apps' indicators
+
+
+def register_panel(panel: Panel) -> Panel:
+    return _panels.add(panel.key, panel)
+
+
+def unregister_panel(key: str) -> None:
+    _panels.remove(key)
+
+
+def panels(unit: OrgUnit, period: datetime.date, values: dict) -> list[dict]:
+    """Every registered panel, rendered for the unit and month."""
+    return [
+        {"key": panel.key, "title": panel.title,
+         "html": render_to_string(panel.template, panel.context(unit, period, values))}
+        for panel in sorted(_panels.all(), key=lambda panel: (panel.order, panel.key))
+    ]

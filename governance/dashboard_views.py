@@ -139,5 +139,6 @@ def dashboard_page(request, code: str | None = None):
         "can_run_rollup": user.is_superuser or user.role == Role.ADMIN,
         # Approved months are marked, and so is a late correction found since (one query).
         "approval": MonthApproval.objects.filter(period=period, locked=True).first(),
+        "panels": dashboard.panels(unit, period, values),
     }
     return render(request, "governance/dashboard.html", context)

@@ -4,6 +4,7 @@ from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F,
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from governance.dashboard import Panel, register_panel
 from governance.indicators import MEDIAN, RATIO, Indicator, register
 from governance.models import Level, OrgUnit
 from grid.models import Case, CaseAction, CaseEvent, CaseState, Colour, GridWorker, Rating, Triage
@@ -149,3 +150,25 @@ def _column(code: str) -> str:
 for _code, _name, _children in TAXONOMY:
     register(Indicator(key=f"grid.cases_category.{_code}", label=_name, unit=CASES, leaf=category_counts,
                        numerator=_column(_code)))
+
+
+def _share(part, whole) -> str | None:
+    return f"{100 * part / whole:.1f}" if whole else None
+
+
+def coverage_context(unit, period, values) -> dict:
+    """The dashboard's grid-worker coverage: from the month's values already read (no query)."""
+    vacant, party = values.get("grid.units_without_worker"), values.get("grid.worker_party_share")
+    units = int(vacant.denominator) if vacant is not None and vacant.denominator is not None else None
+    without = int(vacant.numerator) if vacant is not None else 0
+    members = int(party.numerator) if party is not None else 0
+    workers = int(party.denominator or 0) if party is not None else 0
+    return {
+        "units": units, "without": without,
+        "covered_share": _share(units - without, units) if units else None,
+        "party_members": members, "workers": workers, "party_share": _share(members, workers),
+    }
+
+
+register_panel(Panel(key="grid-coverage", title=_("Grid-worker coverage"), template="grid/_dashboard_coverage.html",
+                     context=coverage_context, order=10))

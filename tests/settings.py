@@ -12,6 +12,9 @@ os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 
 from governance.settings import *  # noqa: E402,F403
 
+# An app of the tests only: it registers an indicator and a dashboard panel from outside governance.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.indicator_app"]  # noqa: F405
+
 # Hashing demo passwords with PBKDF2 dominates a suite that creates many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Attachments of the tests go to a throwaway folder, not the portal's var/private.

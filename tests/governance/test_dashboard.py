@@ -223,3 +223,30 @@ def test_a_dashboard_page_costs_at_most_12_queries(login, county_official, count
     url = path.format(code=county.township_a.code, period=f"{rolled:%Y-%m}")
     with django_assert_max_num_queries(12):
         assert client.get(url).status_code == 200
+
+
+def test_an_app_adds_an_indicator_and_a_panel_without_changing_governance(login, county_official, county, rolled):
+    """tests/indicator_app registers both in its own indicators.py; governance never names it."""
+    import pathlib
+
+    from governance.models import IndicatorValue
+
+    grids = IndicatorValue.objects.get(org_unit=county.county, period=rolled, key="indicator_app.grids")
+    assert grids.numerator == len(county.grids)
+    page = login(county_official).get("/dashboard/").content.decode()
+    assert 'id="panel-indicator-app"' in page and "测试应用面板" in page
+    assert f"{county.county.display_name}：{len(county.grids)}" in page
+    # The grid app's own panel is there too, and comes first (order 10).
+    assert page.index('id="panel-grid-coverage"') < page.index('id="panel-indicator-app"')
+    governance = pathlib.Path(__file__).resolve().parents[2] / "governance"
+    assert not any("indicator_app" in path.read_text(encoding="utf-8") for path in governance.rglob("*.py"))
+
+
+def test_the_coverage_panel_counts_grids_without_a_worker(login, county_official, county, rolled):
+    from governance.models import IndicatorValue
+
+    vacant = IndicatorValue.objects.get(org_unit=county.county, period=rolled, key="grid.units_without_worker")
+    page = login(county_official).get("/dashboard/").content.decode()
+    panel = page[page.index('id="panel-grid-coverage"'):]
+    assert f'data-value="units">{int(vacant.denominator)}<' in panel
+    assert f">{int(vacant.numerator)}<" in panel[panel.index('data-value="without"'):]

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class IndicatorAppConfig(AppConfig):
+    name = "tests.indicator_app"
+    label = "indicator_app"

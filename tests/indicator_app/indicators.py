@@ -1,0 +1,22 @@
+"""Registered by autodiscovery, like every app's indicators.py."""
+
+from django.db.models import Count, F
+
+from governance.dashboard import Panel, register_panel
+from governance.indicators import Indicator, register
+from governance.models import Level
+
+
+def grid_counts(start, end, units):
+    """One per grid (not micro-grid): a count anybody can check by hand."""
+    return units.filter(level=Level.GRID).values(node=F("id")).annotate(n=Count("pk"))
+
+
+def panel_context(unit, period, values):
+    row = values.get("indicator_app.grids")
+    return {"grids": int(row.numerator) if row is not None else None, "unit": unit}
+
+
+register(Indicator(key="indicator_app.grids", label="测试应用：网格数", unit="个", leaf=grid_counts))
+register_panel(Panel(key="indicator-app", title="测试应用面板", template="indicator_app/panel.html",
+                     context=panel_context))

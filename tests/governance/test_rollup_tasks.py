@@ -236,10 +236,17 @@ def test_a_late_correction_shows_as_changed_since_approval(county, county_offici
 
 @requires_redis
 @requires_postgres
-def test_a_rollup_enqueued_through_redis_completes_in_a_worker(busy_may, celery_worker_process):  # noqa: F811
+def test_a_rollup_enqueued_through_redis_completes_in_a_worker(busy_may, county_official,
+                                                                celery_worker_process):  # noqa: F811
     import time
 
+    from rest_framework.test import APIClient
+
     county = busy_may
+    api = APIClient()
+    api.force_authenticate(county_official)
+    url = f"/api/v1/indicators/?org={county.county.code}&period={MAY:%Y-%m}"
+    assert api.get(url).json() == []  # nothing computed yet
     run_id = rollup_month_task.delay(MAY.isoformat()).get(timeout=60)
     deadline = time.monotonic() + 60
     while run_of(run_id).status == "running" and time.monotonic() < deadline:
@@ -249,6 +256,9 @@ def test_a_rollup_enqueued_through_redis_completes_in_a_worker(busy_may, celery_
     assert set(run.parts) == {county.township_a.code, county.township_b.code, "upper"}
     assert number(MAY, "grid.cases_raised", county.county) == 3
     assert number(MAY, "partybuild.members", county.county) == 3
+    # The worker's numbers are what the dashboard API serves.
+    served = {row["key"]: row["numerator"] for row in api.get(url).json()}
+    assert served["grid.cases_raised"] == 3 and served["partybuild.members"] == 3
     worker_rows = snapshot(MAY)
     rollup_month(MAY)
     assert snapshot(MAY) == worker_rows

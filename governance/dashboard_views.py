@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from governance import dashboard
 from governance.models import MonthApproval, OrgUnit, Role
-from governance.rosters import XLSX_CONTENT_TYPE
+from governance.rosters import xlsx_response
 from governance.tabular import XlsxWriter
 
 
@@ -51,9 +51,7 @@ def _export(unit, period, rows, trend, league, categories) -> HttpResponse:
         for label, value in zip(categories["labels"], categories["values"], strict=True):
             sheet.append([label, value])
     writer.close()
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="dashboard-{unit.code}-{period:%Y%m}.xlsx"'
-    return response
+    return xlsx_response(buffer.getvalue(), f"dashboard-{unit.code}-{period:%Y%m}.xlsx")
 
 
 @login_required

@@ -158,6 +158,20 @@ def _case_by_key(members, expression_of) -> tuple[str, list]:
     return f"CASE k.ikey {' '.join(whens)} ELSE NULL END", params
 
 
+def _leaf_sql(leaf, start, end, units) -> tuple[str, list]:
+    """The leaf queryset of a family as SQL and parameters, to be joined in a statement."""
+    queryset = leaf(start, end, units).order_by()
+    return queryset.query.get_compiler(using=queryset.db).as_sql()
+
+
+def _replace(period, keys, units, sql, params) -> None:
+    """Delete the keys' rows of ``units`` for the month, then insert them anew: one transaction."""
+    with transaction.atomic():
+        _delete(period, keys, units)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
 def _ratio_sql(n: str, d: str) -> str:
     return f"CASE WHEN {d} IS NULL OR {d} = 0 THEN NULL ELSE {n} * 1.0 / {d} END"
 
@@ -173,8 +187,7 @@ def _rollup_family(leaf, members, period, start, end, units, where, where_params
     from governance.models import IndicatorValue, OrgUnit
 
     quote = connection.ops.quote_name
-    leaf_qs = leaf(start, end, units).order_by()
-    leaf_sql, leaf_params = leaf_qs.query.get_compiler(using=leaf_qs.db).as_sql()
+    leaf_sql, leaf_params = _leaf_sql(leaf, start, end, units)
     columns = sorted({m.numerator for m in members} | {m.denominator for m in members if m.denominator})
     alias = {column: f"c{i}" for i, column in enumerate(columns)}
     sums = ", ".join(f"SUM(l.{quote(column)}) AS {alias[column]}" for column in columns)
@@ -213,10 +226,7 @@ def _rollup_family(leaf, members, period, start, end, units, where, where_params
         *where_params,
         *[m.key for m in members],
     ]
-    with transaction.atomic():
-        _delete(period, [m.key for m in members], units)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    _replace(period, [m.key for m in members], units, sql, params)
 
 
 def _upper_family(leaf, members, period, start, end, upper, where, where_params, now) -> None:
@@ -233,8 +243,7 @@ def _upper_family(leaf, members, period, start, end, upper, where, where_params,
         _rollup_family(leaf, members, period, start, end, upper, where, where_params, now)
         return
     quote = connection.ops.quote_name
-    leaf_qs = leaf(start, end, upper).order_by()
-    leaf_sql, leaf_params = leaf_qs.query.get_compiler(using=leaf_qs.db).as_sql()
+    leaf_sql, leaf_params = _leaf_sql(leaf, start, end, upper)
     numerator_sql, numerator_params = _case_by_key(members, lambda m: f"l.{quote(m.numerator)}")
     denominator_sql, denominator_params = _case_by_key(
         members, lambda m: f"l.{quote(m.denominator)}" if m.denominator else None)
@@ -275,10 +284,7 @@ def _upper_family(leaf, members, period, start, end, upper, where, where_params,
         *keys,
         *where_params,
     ]
-    with transaction.atomic():
-        _delete(period, keys, upper)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    _replace(period, keys, upper, sql, params)
 
 
 def _rollup_median(indicator, period, start, end, units, scope_ranges, now, write_units=None) -> None:

@@ -2005,7 +2005,8 @@ def roster_export(*, kind: str, queryset, user, filters: dict | None = None) -> 
     return buffer.getvalue()
 
 
-def _download(content: bytes, filename: str) -> HttpResponse:
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    """An .xlsx file as a download."""
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
@@ -2022,7 +2023,7 @@ def export_response(*, request, kind: str, queryset, filters: dict | None = None
     content = roster_export(
         kind=kind, queryset=queryset, user=request.user, filters=export_filters(request) if filters is None else filters
     )
-    return _download(content, f"{spec.kind}-{timezone.localdate():%Y%m%d}.xlsx")
+    return xlsx_response(content, f"{spec.kind}-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 # --- Template -----------------------------------------------------------------------------
@@ -2070,4 +2071,4 @@ def _example(column: Column):
 
 def template_response(kind: str) -> HttpResponse:
     spec = get_spec(kind)
-    return _download(roster_template(kind), spec.template_filename())
+    return xlsx_response(roster_template(kind), spec.template_filename())

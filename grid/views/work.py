@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
 
 from governance.models import ExportLog, Level
-from governance.rosters import XLSX_CONTENT_TYPE, export_filters
+from governance.rosters import export_filters, xlsx_response
 from governance.selectors import unit_for_level_display
 from governance.tabular import XlsxWriter
 from governance.views import ScopedListView
@@ -135,12 +135,6 @@ class MediationCreateView(PermissionRequiredMixin, FormView):
 # --- Excel --------------------------------------------------------------------------------------
 
 
-def _download(content: bytes, name: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
 def _case_headers() -> list[str]:
     return [_("Case number"), _("Title"), _("Category"), _("Township"), _("Village/community"), _("Grid"),
             _("State"), _("Reported at"), _("Sessions"), _("Last mediation"), _("Mediator"), _("Mediation room"),
@@ -196,7 +190,7 @@ class MediationListView(ScopedListView):
                 sheet.append(_case_row(case))
         writer.close()
         _log_export(self.request, self.export_kind, sheet.rows)
-        return _download(buffer.getvalue(), f"{self.export_kind}-{timezone.localdate():%Y%m%d}.xlsx")
+        return xlsx_response(buffer.getvalue(), f"{self.export_kind}-{timezone.localdate():%Y%m%d}.xlsx")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -328,4 +322,4 @@ class MediationSummaryView(LoginRequiredMixin, TemplateView):
                 cases_sheet.append(_case_row(case))
         writer.close()
         _log_export(self.request, f"dispute_summary_{period.kind}", cases_sheet.rows)
-        return _download(buffer.getvalue(), f"disputes-{period.kind}-{period.start:%Y%m%d}.xlsx")
+        return xlsx_response(buffer.getvalue(), f"disputes-{period.kind}-{period.start:%Y%m%d}.xlsx")

@@ -442,7 +442,9 @@ def record_link(key: str, unit: OrgUnit, chain: list[OrgUnit], period: datetime.
     if unit.pk != home_id:
         if unit.level not in FILTER_LEVELS:
             return ""
-        home_depth = LEVEL_ORDER.index(user.home_unit.level) if home_id else -1
+        # The chain starts at the home unit when there is one: no need to load it again.
+        home = next((u for u in chain if u.pk == home_id), None) or (user.home_unit if home_id else None)
+        home_depth = LEVEL_ORDER.index(home.level) if home else -1
         for ancestor in chain:
             if ancestor.level in FILTER_LEVELS and LEVEL_ORDER.index(ancestor.level) > home_depth:
                 query[ancestor.level] = ancestor.code

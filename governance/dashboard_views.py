@@ -6,15 +6,21 @@ starts at his township and cannot go up or sideways.
 """
 
 import io
+from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
 
-from governance import dashboard
-from governance.models import MonthApproval, OrgUnit, Role
+from governance import dashboard, services
+from governance.http import safe_next
+from governance.models import MonthApproval, OrgUnit, Role, RollupRun
 from governance.rosters import xlsx_response
 from governance.tabular import XlsxWriter
 
@@ -52,6 +58,86 @@ def _export(unit, period, rows, trend, league, categories) -> HttpResponse:
             sheet.append([label, value])
     writer.close()
     return xlsx_response(buffer.getvalue(), f"dashboard-{unit.code}-{period:%Y%m}.xlsx")
+
+
+def can_run_rollup(user) -> bool:
+    return user.is_superuser or user.role == Role.ADMIN
+
+
+def can_approve(user) -> bool:
+    return user.is_superuser or user.role in (Role.ADMIN, Role.COUNTY)
+
+
+def _posted_period(request):
+    period = dashboard.parse_period(request.POST.get("period"))
+    if period is None:
+        messages.error(request, _("Choose a month as YYYY-MM."))
+    return period
+
+
+@login_required
+@require_POST
+def rollup_start(request):
+    """Start computing a month's indicators (admins), then follow the run's progress."""
+    back = safe_next(request, reverse("dashboard"))
+    period = _posted_period(request)
+    if period is None:
+        return redirect(back)
+    try:
+        run = services.rollup_start(period=period, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(back)
+    return redirect(f"{reverse('dashboard-run', args=[run.pk])}?{urlencode({'next': back})}")
+
+
+def _run_progress(run: RollupRun) -> dict:
+    """The run's parts in tree order with their units' names, and how far it has come (one query)."""
+    names = dict(OrgUnit.objects.filter(code__in=run.parts).values_list("code", "name"))
+    parts = [{"name": names.get(code) or (_("County and city levels") if code == "upper" else code),
+              "code": "" if code == "upper" else code, **part}
+             for code, part in run.parts.items()]
+    done = sum(1 for part in parts if part["status"] != "pending")
+    total = len(parts) or 1
+    return {"parts": parts, "done": done, "total": len(parts), "percent": round(100 * done / total)}
+
+
+@login_required
+@require_GET
+def rollup_run(request, pk: int):
+    """A run's progress, part by part; the page asks again every two seconds until the run ends."""
+    if not can_run_rollup(request.user):
+        raise PermissionDenied
+    run = get_object_or_404(RollupRun.objects.visible_to(request.user).select_related("org_unit"), pk=pk)
+    context = {"run": run, "next": safe_next(request, f"{reverse('dashboard')}?period={run.period:%Y-%m}"),
+               **_run_progress(run)}
+    template = "governance/_rollup_progress.html" if request.headers.get("HX-Request") else "governance/rollup_run.html"
+    return render(request, template, context)
+
+
+@login_required
+@require_POST
+def month_approval(request):
+    """Approve (lock) a month after review, or re-open it for a correction."""
+    back = safe_next(request, reverse("dashboard"))
+    period = _posted_period(request)
+    if period is None:
+        return redirect(back)
+    action = request.POST.get("action")
+    if action not in ("approve", "reopen"):
+        messages.error(request, _("Unknown action."))
+        return redirect(back)
+    change = services.month_approve if action == "approve" else services.month_reopen
+    try:
+        change(period=period, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        month = _month_label(period)
+        messages.success(request, _("%(month)s is approved and locked.") % {"month": month} if action == "approve"
+                         else _("%(month)s is re-opened: compute it again to take in the corrections.")
+                         % {"month": month})
+    return redirect(back)
 
 
 @login_required
@@ -134,7 +220,12 @@ def dashboard_page(request, code: str | None = None):
             },
         },
         "export_href": f"?{export_query.urlencode()}",
-        "can_run_rollup": user.is_superuser or user.role == Role.ADMIN,
+        "can_run_rollup": can_run_rollup(user),
+        "can_approve": can_approve(user),
+        # The month's last run in the user's area, for those who can start one (one query).
+        "last_run": (RollupRun.objects.visible_to(user).filter(period=period).select_related("org_unit").first()
+                     if can_run_rollup(user) else None),
+        "month_is_over": period < timezone.localdate().replace(day=1),
         # Approved months are marked, and so is a late correction found since (one query).
         "approval": MonthApproval.objects.filter(period=period, locked=True).first(),
         "panels": dashboard.panels(unit, period, values),

@@ -9,19 +9,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from governance.http import is_portal_url
 from governance.models import Notification
 from governance.services import notification_mark_read
 
 PAGE_SIZE = 30
-
-
-def _safe(request, url: str) -> bool:
-    return bool(url) and url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()},
-                                                         require_https=request.is_secure())
 
 
 @login_required
@@ -48,7 +43,7 @@ def notification_list(request):
 def notification_read(request, pk: int | None = None):
     """Mark one notification read and go where it points (a link of ours only), or mark all read."""
     back = request.POST.get("next", "")
-    back = back if _safe(request, back) else reverse("org:notifications")
+    back = back if is_portal_url(request, back) else reverse("org:notifications")
     if pk is None:
         count = notification_mark_read(user=request.user)
         if count:
@@ -56,6 +51,6 @@ def notification_read(request, pk: int | None = None):
         return redirect(back)
     notification = get_object_or_404(Notification, pk=pk, user=request.user)
     notification_mark_read(user=request.user, ids=[notification.pk])
-    if request.POST.get("stay") != "1" and _safe(request, notification.url):
+    if request.POST.get("stay") != "1" and is_portal_url(request, notification.url):
         return redirect(notification.url)
     return redirect(back)

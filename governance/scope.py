@@ -10,6 +10,13 @@ choices and exports all call ``visible_to(user)`` and nothing else.
 from django.db import models
 
 
+def unit_field(unit_id: int, field: str) -> models.Subquery:
+    """One field of the OrgUnit ``unit_id`` as a scalar subquery, read by the statement that uses it."""
+    from governance.models import OrgUnit
+
+    return models.Subquery(OrgUnit.objects.filter(pk=unit_id).order_by().values(field)[:1])
+
+
 def scope_filter(user, path: str) -> models.Q | None:
     """The Q that limits rows whose OrgUnit sits at ``path`` to the user's subtree.
 
@@ -27,10 +34,8 @@ def scope_filter(user, path: str) -> models.Q | None:
     unit_id = getattr(user, "home_unit_id", None)
     if unit_id is None:
         return None if user.is_superuser else models.Q(pk__in=[])
-    from governance.models import OrgUnit
-
     def home(field):
-        return models.Subquery(OrgUnit.objects.filter(pk=unit_id).order_by().values(field)[:1])
+        return unit_field(unit_id, field)
 
     prefix = f"{path}__" if path else ""
     # lft alone bounds the subtree: a descendant's lft lies in [lft, rght).

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -263,7 +264,9 @@ def month_approve(*, period, user):
     month = f"{period:%Y-%m}"
     if period >= month_start(timezone.localdate()):
         raise ValidationError(APPROVAL_MONTH_NOT_OVER, code="month_not_over", params={"month": month})
-    last = RollupRun.objects.filter(period=period, org_unit__isnull=True).order_by("-started_at", "-id").first()
+    # The month's last run of the whole tree: every unit, or the top unit an administrator starts from.
+    whole = Q(org_unit__isnull=True) | Q(org_unit__parent__isnull=True)
+    last = RollupRun.objects.filter(whole, period=period).order_by("-started_at", "-id").first()
     if last is None or last.status != RollupStatus.COMPLETE:
         status = last.get_status_display() if last else gettext("missing")
         raise ValidationError(APPROVAL_NOT_COMPUTED, code="not_computed", params={"month": month, "status": status})
@@ -312,3 +315,39 @@ def month_check_approval(*, period):
             approval.changed_at = now
         approval.save(update_fields=["checked_at", "changed_at"])
         return approval
+
+
+# --- Rollup runs started by hand ------------------------------------------------------------
+
+ROLLUP_NOT_ALLOWED = _("Only an administrator may start a computation of the indicators.")
+ROLLUP_NOT_BEGUN = _("%(month)s has not begun: there is nothing to compute yet.")
+ROLLUP_LOCKED = _("%(month)s is approved and locked: re-open it before computing it again.")
+ROLLUP_NOT_QUEUED = _("The task queue did not answer, so the computation of %(month)s did not start. "
+                      "Try again in a few minutes; if it keeps failing, tell the system administrator.")
+
+
+def rollup_start(*, period, user):
+    """Start a run of the month's indicators for the user's area; the RollupRun (maybe one already running).
+
+    An administrator who sees every unit computes them all, county and city levels included;
+    one with a home unit computes that unit's subtree.
+    """
+    from governance.indicators import month_start, period_is_locked
+    from governance.models import Role, RollupRun
+    from governance.tasks import RollupNotQueued, start_rollup
+
+    if not (user.is_superuser or user.role == Role.ADMIN):
+        raise ValidationError(ROLLUP_NOT_ALLOWED, code="not_allowed")
+    period = month_start(period)
+    params = {"month": f"{period:%Y-%m}"}
+    if period > month_start(timezone.localdate()):
+        raise ValidationError(ROLLUP_NOT_BEGUN, code="not_begun", params=params)
+    if period_is_locked(period):
+        raise ValidationError(ROLLUP_LOCKED, code="locked", params=params)
+    try:
+        run_id = start_rollup(period, user.home_unit)
+    except RollupNotQueued as exc:
+        raise ValidationError(ROLLUP_NOT_QUEUED, code="not_queued", params=params) from exc
+    if run_id is None:  # approved between the check and the start
+        raise ValidationError(ROLLUP_LOCKED, code="locked", params=params)
+    return RollupRun.objects.select_related("org_unit").get(pk=run_id)

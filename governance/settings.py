@@ -242,6 +242,11 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 CELERY_BROKER_CONNECTION_TIMEOUT = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1
+# The result store too: a chord (the indicator rollup) subscribes to it when it is sent, and by
+# default retries a lost Redis twenty times a second apart; one quick retry, then the error.
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2},
+}
 CELERY_REDIS_SOCKET_TIMEOUT = 5
 # Crontab times are CELERY_TIMEZONE's (Asia/Shanghai). Each rollup skips locked (approved) months.
 CELERY_BEAT_SCHEDULE = {

@@ -8,6 +8,8 @@ import traceback
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
@@ -66,6 +68,10 @@ class RollupPartFailed(Exception):
     """Some indicator families of a part failed: retried like any other error."""
 
 
+class RollupNotQueued(Exception):
+    """The broker did not take a run's tasks; the run (``args[0]``, its id) is marked failed."""
+
+
 def _parse_period(period_iso: str) -> datetime.date:
     from governance.indicators import month_start
 
@@ -105,10 +111,20 @@ def start_rollup(period: datetime.date, org=None) -> int | None:
     run = RollupRun.objects.create(period=period, org_unit=org, started_at=timezone.now(), parts=parts)
     period_iso = period.isoformat()
     finish = rollup_finish.s(run.pk, period_iso)
-    if codes:
-        chord(group(rollup_part.s(run.pk, period_iso, code) for code in codes), finish).apply_async()
-    else:
-        finish.apply_async(args=([],))
+    try:
+        # retry=False, and the result store's short retry policy (settings): a Redis that is down
+        # fails the publish at once instead of holding the caller.
+        if codes:
+            chord(group(rollup_part.s(run.pk, period_iso, code) for code in codes), finish).apply_async(retry=False)
+        else:
+            finish.apply_async(args=([],), retry=False)
+    except (OperationalError, RedisError) as exc:
+        # Nothing was queued: the run is over, failed, rather than "running" until it goes stale.
+        now = timezone.now()
+        RollupRun.objects.filter(pk=run.pk).update(
+            status=RollupStatus.FAILED, finished_at=now, duration_s=round((now - run.started_at).total_seconds(), 3),
+            errors=[{"part": "queue", "keys": [], "error": f"{type(exc).__name__}: {exc}"}])
+        raise RollupNotQueued(run.pk) from exc
     return run.pk
 
 

@@ -17,11 +17,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import FormView, TemplateView
 
+from governance.http import safe_next
 from governance.masking import can_view_personal_data
 from governance.models import Household, OrgUnit, Relation, Resident
 from governance.selectors import subtree_q
@@ -451,13 +451,6 @@ def _step_message(step: str, wish: Wish) -> str:
     return _("“%(title)s” is published.") % values
 
 
-def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return target
-    return default
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def wish_step(request, pk: int, step: str):
@@ -473,7 +466,7 @@ def wish_step(request, pk: int, step: str):
     wish = get_object_or_404(
         Wish.objects.visible_to(user).select_related("community", "dispatched_to__resident"), pk=pk
     )
-    back = _safe_next(request, reverse("partybuild:wish-board"))
+    back = safe_next(request, reverse("partybuild:wish-board"))
     if request.method == "GET":
         if not is_htmx(request):
             return redirect("partybuild:wish-detail", pk=wish.pk)

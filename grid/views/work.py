@@ -14,11 +14,11 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
 
+from governance.http import safe_next
 from governance.models import ExportLog, Level
 from governance.rosters import export_filters, xlsx_response
 from governance.selectors import unit_for_level_display
@@ -79,14 +79,6 @@ class MyWorkView(LoginRequiredMixin, TemplateView):
         return context
 
 
-def _safe_next(request, default: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return default
-
-
 class MediationCreateView(PermissionRequiredMixin, FormView):
     """新增调解记录 of one dispute case in the user's area (another case, or not a dispute: 404)."""
 
@@ -108,7 +100,7 @@ class MediationCreateView(PermissionRequiredMixin, FormView):
         return {**super().get_form_kwargs(), "rooms": selectors.mediation_rooms(fetched_by=self.request.user)}
 
     def back_url(self) -> str:
-        return _safe_next(self.request, reverse("grid:case-detail", args=[self.case.pk]))
+        return safe_next(self.request, reverse("grid:case-detail", args=[self.case.pk]))
 
     def form_valid(self, form):
         data = form.cleaned_data
@@ -127,7 +119,7 @@ class MediationCreateView(PermissionRequiredMixin, FormView):
         context = super().get_context_data(**kwargs)
         context["case"] = self.case
         context["back_url"] = self.back_url()
-        context["next"] = _safe_next(self.request, "")
+        context["next"] = safe_next(self.request, "")
         context["mediations"] = list(self.case.mediations.order_by("-held_on", "-id"))
         return context
 

@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from seed_demo import PostgresServer, _machine  # noqa: E402
+from seed_demo import PostgresServer, _machine, seeded_database  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- case_list:begin -->", "<!-- case_list:end -->"
@@ -192,17 +192,7 @@ def main() -> None:
         url = args.reuse
         if url is None:
             name = f"bench_cases_{args.scale}"
-            url = server.fresh_database(name)
-            env = {**os.environ, "DATABASE_URL": url}
-            env.pop("CELERY_BROKER_URL", None)
-            subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
-            start = time.perf_counter()
-            subprocess.run([python, "manage.py", "seed_demo", "--scale", args.scale, "--password", "bench"],
-                           cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-            print(f"seeded {args.scale} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-            subprocess.run([python, "manage.py", "shell", "-c",
-                            "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')"],
-                           cwd=ROOT, env=env, check=True)
+            url = seeded_database(server, name, args.scale)
         child = subprocess.run([python, __file__, "--measure", url, "--runs", str(args.runs)],
                                cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
         result = json.loads(child.stdout)

@@ -165,11 +165,13 @@ def _leaf_sql(leaf, start, end, units) -> tuple[str, list]:
 
 
 def _replace(period, keys, units, sql, params) -> None:
-    """Delete the keys' rows of ``units`` for the month, then insert them anew: one transaction."""
-    with transaction.atomic():
-        _delete(period, keys, units)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+    """Delete the keys' rows of ``units`` for the month, then insert them anew.
+
+    Run inside the family's savepoint (``Outcome.attempt``): both or neither.
+    """
+    _delete(period, keys, units)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _ratio_sql(n: str, d: str) -> str:
@@ -205,16 +207,33 @@ def _rollup_family(leaf, members, period, start, end, units, where, where_params
     keys_sql = " UNION ALL ".join("SELECT %s AS ikey" for _member in members)
     table, tree = quote(IndicatorValue._meta.db_table), quote(OrgUnit._meta.db_table)
     if all(m.cumulative for m in members):
-        join = (f"INNER JOIN {tree} u ON u.tree_id = a.tree_id AND u.lft >= a.lft AND u.lft <= a.rght "
-                f"INNER JOIN ({leaf_sql}) l ON l.node = u.id ")
+        # The pairs (ancestor ``a`` in scope, unit ``d`` of its subtree): each ancestor finds
+        # its subtree by one range on the (tree_id, lft) index, about as many pairs as units
+        # times depth. The other way round, finding the ancestors of each leaf row, an index
+        # gives every unit left of the row (half the tree, per row) and a filter drops all but
+        # a few; a merge join on tree_id pairs every unit with every other. PostgreSQL cannot
+        # estimate nested ranges and picked those plans at city scale (5 to 35 s a family
+        # instead of a fraction of a second), so there the subtree is a LATERAL subquery and
+        # both it and the pairs are fenced by OFFSET 0: the pairs are made first, then joined
+        # to the leaf rows once. SQLite's CROSS JOIN keeps ``a`` the outer loop the same way.
+        if connection.vendor == "postgresql":
+            pairs = (f"SELECT a.id AS node, d.id AS member FROM {tree} a CROSS JOIN LATERAL "
+                     f"(SELECT s.id FROM {tree} s WHERE s.tree_id = a.tree_id AND s.lft >= a.lft "
+                     f"AND s.lft <= a.rght OFFSET 0) d WHERE {where} OFFSET 0")
+        else:
+            pairs = (f"SELECT a.id AS node, d.id AS member FROM {tree} a CROSS JOIN {tree} d "
+                     f"WHERE d.tree_id = a.tree_id AND d.lft >= a.lft AND d.lft <= a.rght AND {where}")
+        source = f"({pairs}) p INNER JOIN ({leaf_sql}) l ON l.node = p.member"
+        inner, inner_params = f"SELECT p.node AS node, {sums} FROM {source} GROUP BY p.node", [
+            *where_params, *leaf_params]
     else:
-        join = f"INNER JOIN ({leaf_sql}) l ON l.node = a.id "
+        inner = (f"SELECT a.id AS node, {sums} FROM {tree} a INNER JOIN ({leaf_sql}) l ON l.node = a.id "
+                 f"WHERE {where} GROUP BY a.id")
+        inner_params = [*leaf_params, *where_params]
     sql = (
         f"INSERT INTO {table} (org_unit_id, period, {quote('key')}, numerator, denominator, value, computed_at) "
         f"SELECT r.node, %s, k.ikey, {numerator_sql}, {denominator_sql}, {value_sql}, %s "
-        f"FROM (SELECT a.id AS node, {sums} FROM {tree} a {join}"
-        f"WHERE {where} GROUP BY a.id) r "
-        f"CROSS JOIN ({keys_sql}) k"
+        f"FROM ({inner}) r CROSS JOIN ({keys_sql}) k"
     )
     params = [
         connection.ops.adapt_datefield_value(period),
@@ -222,8 +241,7 @@ def _rollup_family(leaf, members, period, start, end, units, where, where_params
         *denominator_params,
         *value_params,
         connection.ops.adapt_datetimefield_value(now),
-        *leaf_params,
-        *where_params,
+        *inner_params,
         *[m.key for m in members],
     ]
     _replace(period, [m.key for m in members], units, sql, params)
@@ -309,9 +327,8 @@ def _rollup_median(indicator, period, start, end, units, scope_ranges, now, writ
             org_unit_id=unit_id, period=period, key=indicator.key, numerator=last - first,
             value=Decimal(str(round(median, 6))), computed_at=now,
         ))
-    with transaction.atomic():
-        _delete(period, [indicator.key], units if write_units is None else write_units)
-        IndicatorValue.objects.bulk_create(rows)
+    _delete(period, [indicator.key], units if write_units is None else write_units)  # in the family's savepoint
+    IndicatorValue.objects.bulk_create(rows)
 
 
 class Outcome:
@@ -326,7 +343,8 @@ class Outcome:
     def attempt(self, name, keys, work) -> None:
         began = time.monotonic()
         try:
-            work()
+            with transaction.atomic():  # a savepoint: a failed family leaves the transaction usable
+                work()
         except Exception as exc:  # one broken indicator must not stop the others
             self.errors.append({"part": f"{self.label} {name}".strip(), "keys": keys,
                                 "error": f"{type(exc).__name__}: {exc}",
@@ -357,16 +375,17 @@ def compute_month(period: datetime.date, org=None, indicators=None, *, label="",
     medians = [indicator for indicator in indicators if indicator.kind == MEDIAN]
     outcome = Outcome(label, progress)
     outcome.total = len(families) + len(medians)
-    for leaf, members in families.items():
-        outcome.attempt(_family_name(leaf), [m.key for m in members],
-                        lambda leaf=leaf, members=members: _rollup_family(
-                            leaf, members, period, start, end, units, where, where_params, now))
-    if medians:
-        scope_ranges = list(units.order_by().values_list("pk", "tree_id", "lft", "rght"))
-        for indicator in medians:
-            outcome.attempt(indicator.key, [indicator.key],
-                            lambda indicator=indicator: _rollup_median(
-                                indicator, period, start, end, units, scope_ranges, now))
+    with transaction.atomic():  # one commit; each family is a savepoint that a failure rolls back alone
+        for leaf, members in families.items():
+            outcome.attempt(_family_name(leaf), [m.key for m in members],
+                            lambda leaf=leaf, members=members: _rollup_family(
+                                leaf, members, period, start, end, units, where, where_params, now))
+        if medians:
+            scope_ranges = list(units.order_by().values_list("pk", "tree_id", "lft", "rght"))
+            for indicator in medians:
+                outcome.attempt(indicator.key, [indicator.key],
+                                lambda indicator=indicator: _rollup_median(
+                                    indicator, period, start, end, units, scope_ranges, now))
     return outcome
 
 
@@ -391,17 +410,18 @@ def compute_upper(period: datetime.date, org=None, indicators=None, *, label="up
     medians = [indicator for indicator in indicators if indicator.kind == MEDIAN]
     outcome = Outcome(label, progress)
     outcome.total = len(families) + len(medians)
-    for leaf, members in families.items():
-        outcome.attempt(_family_name(leaf), [m.key for m in members],
-                        lambda leaf=leaf, members=members: _upper_family(
-                            leaf, members, period, start, end, upper, where, where_params, now))
-    if medians:
-        scope_ranges = list(OrgUnit.objects.filter(pk__in=upper.values("pk")).order_by()
-                            .values_list("pk", "tree_id", "lft", "rght"))
-        for indicator in medians:
-            outcome.attempt(indicator.key, [indicator.key],
-                            lambda indicator=indicator: _rollup_median(
-                                indicator, period, start, end, units, scope_ranges, now, write_units=upper))
+    with transaction.atomic():  # one commit, a savepoint per family (see compute_month)
+        for leaf, members in families.items():
+            outcome.attempt(_family_name(leaf), [m.key for m in members],
+                            lambda leaf=leaf, members=members: _upper_family(
+                                leaf, members, period, start, end, upper, where, where_params, now))
+        if medians:
+            scope_ranges = list(OrgUnit.objects.filter(pk__in=upper.values("pk")).order_by()
+                                .values_list("pk", "tree_id", "lft", "rght"))
+            for indicator in medians:
+                outcome.attempt(indicator.key, [indicator.key],
+                                lambda indicator=indicator: _rollup_median(
+                                    indicator, period, start, end, units, scope_ranges, now, write_units=upper))
     return outcome
 
 

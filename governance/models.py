@@ -483,7 +483,8 @@ class IndicatorValue(models.Model):
     org_scope_field = "org_unit"
 
     org_unit = models.ForeignKey(
-        OrgUnit, verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="indicator_values"
+        OrgUnit, verbose_name=_("org unit"), on_delete=models.CASCADE, related_name="indicator_values",
+        db_index=False,  # the unique (org_unit, period, key) index leads with it
     )
     period = models.DateField(_("month"), help_text=_("The first day of the month."))
     key = models.CharField(_("indicator"), max_length=64)

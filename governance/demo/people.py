@@ -24,6 +24,9 @@ from governance.validators import _ID_CHECK_CHARS, _ID_WEIGHTS
 # Ages are counted back from a fixed day, never from "today": the same seed must give the
 # same birth dates whenever it runs, and every birth date must lie in the past.
 REFERENCE_DATE = datetime.date(2025, 6, 30)
+# The people were entered before the demo's history (four years of cases at most) begins, so
+# every month the demo covers counts them (households and residents count "as entered by").
+REGISTERED_ON = datetime.date(2021, 1, 1)
 
 HOUSEHOLD_TAGS = (
     ("dibao", "低保户"),

@@ -14,6 +14,7 @@ app's ``demo`` module registers a seed and a reset; they get the plan, seeded ra
 and the same bulk writer, and run in the same transaction.
 """
 
+import datetime
 import io
 import queue
 import threading
@@ -34,6 +35,7 @@ from governance.demo.hooks import DemoContext, contributors
 from governance.demo.people import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_TAGS,
+    REGISTERED_ON,
     RESIDENT_COLUMNS,
     RESIDENT_TAGS,
     Batch,
@@ -377,7 +379,8 @@ def _write_people(plan: Plan, tags: dict[str, int], result: SeedResult) -> None:
 
 def _load_people(plan: Plan, tags: dict[str, int], result: SeedResult) -> None:
     sink = _CopySink() if connection.vendor == "postgresql" else _InsertSink()
-    factory = PeopleFactory(plan.seed, tags, sink.datetime(timezone.now()))
+    registered = timezone.make_aware(datetime.datetime.combine(REGISTERED_ON, datetime.time(9)))
+    factory = PeopleFactory(plan.seed, tags, sink.datetime(registered))
     batch = Batch(next_household_id=_next_id(Household), next_resident_id=_next_id(Resident))
     household_tags = Household.tags.through._meta.db_table
     resident_tags = Resident.tags.through._meta.db_table

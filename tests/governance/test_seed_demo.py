@@ -298,6 +298,32 @@ def test_command_prints_summary_and_logins_then_skips(db, capsys, tmp_path):
     out = capsys.readouterr().out
     assert "already exist" in out
     assert "township_b" in out  # the logins are shown again for `make run`
+
+
+def test_the_demo_opens_on_dashboards_with_figures(db, client):
+    """seed_demo computes the indicators of its last thirteen months: the county's dashboard
+    shows them at once, households included (the demo's people were entered before its history)."""
+    from governance.demo.people import REFERENCE_DATE
+    from governance.models import IndicatorValue, RollupRun
+
+    call_command("seed_demo", "--scale", "small")
+    assert RollupRun.objects.filter(status="complete").count() == 13
+    county = User.objects.get(username="county")
+    client.force_login(county, backend="django.contrib.auth.backends.ModelBackend")
+    response = client.get("/dashboard/")
+    assert response.context["period"] == REFERENCE_DATE.replace(day=1)
+    households = next(row for row in response.context["kpis"] if row.key == "households")
+    assert households.current.value == 100
+    first = REFERENCE_DATE.replace(year=REFERENCE_DATE.year - 1, day=1)
+    assert IndicatorValue.objects.filter(period=first, org_unit=county.home_unit, key="households",
+                                         value=100).exists()
+
+
+def test_seed_without_rollup_leaves_the_indicators_to_compute(db):
+    from governance.models import IndicatorValue
+
+    call_command("seed_demo", "--scale", "small", "--no-rollup")
+    assert not IndicatorValue.objects.exists()
     assert Household.objects.count() == 100
 
 

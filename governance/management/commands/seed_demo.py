@@ -1,4 +1,5 @@
 import json
+import time
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
@@ -6,8 +7,14 @@ from django.db import DatabaseError
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from governance.dashboard import shift_month
 from governance.demo import DEFAULT_PASSWORD, DEMO_USERNAMES, SCALES, ResetRefused, seed_demo
-from governance.models import Level, Role, User
+from governance.demo.people import REFERENCE_DATE
+from governance.indicators import month_start, rollup_month
+from governance.models import Level, Role, RollupStatus, User
+
+# A year of trend lines and the same month a year before: thirteen months up to the demo's "today".
+DEMO_ROLLUP_MONTHS = 13
 
 
 class Command(BaseCommand):
@@ -35,8 +42,13 @@ class Command(BaseCommand):
             ),
         )
         parser.add_argument("--stats-file", help=_("Also write the summary as JSON to this file (for benchmarks)."))
+        parser.add_argument(
+            "--no-rollup", action="store_true",
+            help=_("Do not compute the monthly indicators of the demo's last %(months)d months.")
+            % {"months": DEMO_ROLLUP_MONTHS},
+        )
 
-    def handle(self, *args, scale, seed, password, reset, stats_file, **options):
+    def handle(self, *args, scale, seed, password, reset, stats_file, no_rollup=False, **options):
         if not password:
             raise CommandError(_("The demo password must not be empty."))
         try:
@@ -72,6 +84,8 @@ class Command(BaseCommand):
                 _("Seconds per step: %(steps)s")
                 % {"steps": ", ".join(f"{name} {seconds:.1f}" for name, seconds in result.phases.items())}
             )
+        if not no_rollup:
+            self._rollup()
         self._logins(result, password)
         if stats_file:
             with open(stats_file, "w", encoding="utf-8") as fh:
@@ -119,6 +133,22 @@ class Command(BaseCommand):
         width = max(_display_width(label) for label, _value in lines)
         for label, value in lines:
             self.stdout.write(f"  {label}{' ' * (width - _display_width(label))}  {value:>12}")
+
+    def _rollup(self):
+        """The dashboards' figures: the last months of the demo's history, computed in this process."""
+        last = month_start(REFERENCE_DATE)
+        months = [shift_month(last, -i) for i in reversed(range(DEMO_ROLLUP_MONTHS))]
+        self.stdout.write("")
+        self.stdout.write(_("Computing the monthly indicators of %(first)s to %(last)s...")
+                          % {"first": f"{months[0]:%Y-%m}", "last": f"{last:%Y-%m}"})
+        began = time.monotonic()
+        for period in months:
+            run = rollup_month(period)
+            if run.status != RollupStatus.COMPLETE:
+                raise CommandError(_("The indicators of %(month)s could not be computed: %(errors)s")
+                                   % {"month": f"{period:%Y-%m}", "errors": run.errors})
+        self.stdout.write(_("  %(count)d months in %(seconds).1f s") % {"count": len(months),
+                                                                       "seconds": time.monotonic() - began})
 
     def _logins(self, result, password):
         self.stdout.write("")

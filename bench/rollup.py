@@ -1,0 +1,524 @@
+#!/usr/bin/env python3
+"""Benchmark the monthly indicator rollup and the dashboards at ``city`` scale on PostgreSQL.
+
+    .venv/bin/python bench/rollup.py --keep            # throwaway PostgreSQL, seeds small, county, city; measures
+    .venv/bin/python bench/rollup.py --reuse URL       # measure an already seeded city database again
+    .venv/bin/python bench/rollup.py --reuse URL --skip-workers --no-doc
+
+What it measures, for the last full month:
+
+1. *Floors*: one plain ``SELECT <unit>, count(*) ... GROUP BY <unit>`` per source table over the
+   rows the indicators read (the month's rows for monthly tables, the stock for the others).
+2. *The rollup*: ``compute_month`` of every unit in this process (the work of all the parts of
+   a run, one after the other), family by family: time and number of queries.
+3. *Queries per family* on the ``small``, ``county`` and ``city`` trees (each seeded fresh,
+   unless ``--reuse``): the count must not grow with the tree.
+4. *Workers*: a real Celery worker (``--concurrency`` 1, then 2) on a throwaway Redis; the run
+   enqueued through Redis, timed until its RollupRun is marked.
+5. *Dashboard pages*: server time through Django's test client with ``DEBUG`` off as the
+   demo users (median and 95th percentile of ``--runs``), and query counts.
+
+The results are printed and written to the rollup section of docs/benchmarks.md.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from seed_demo import PostgresServer, _machine, seeded_database  # noqa: E402
+
+DOC = ROOT / "docs" / "benchmarks.md"
+BEGIN, END = "<!-- rollup:begin -->", "<!-- rollup:end -->"
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+
+# (source, families that read it, plain GROUP BY): %(start)s/%(end)s are the month's bounds.
+FLOORS = [
+    ("cases raised in the month", ["case_counts", "category_counts", "grid.median_hours_to_resolve"],
+     "SELECT grid_id, count(*) FROM grid_case WHERE reported_at >= %(start)s AND reported_at < %(end)s "
+     "GROUP BY grid_id"),
+    ("case steps of the month", ["rating_counts"],
+     "SELECT case_id, count(*) FROM grid_caseevent WHERE at >= %(start)s AND at < %(end)s GROUP BY case_id"),
+    ("households", ["household_counts", "grid_household_counts"],
+     "SELECT grid_id, count(*) FROM governance_household GROUP BY grid_id"),
+    ("residents (by their household's grid)", ["resident_counts"],
+     "SELECT h.grid_id, count(*) FROM governance_resident r JOIN governance_household h ON h.id = r.household_id "
+     "GROUP BY h.grid_id"),
+    ("org units", ["child_unit_counts", "uncovered_units"],
+     "SELECT parent_id, count(*) FROM governance_orgunit GROUP BY parent_id"),
+    ("grid workers", ["worker_counts"],
+     "SELECT unit_id, count(*) FROM grid_gridworker GROUP BY unit_id"),
+    ("party members", ["member_counts"],
+     "SELECT organization_id, count(*) FROM partybuild_partymember GROUP BY organization_id"),
+    ("micro-wishes of the month", ["wish_counts"],
+     "SELECT community_id, count(*) FROM partybuild_wish WHERE posted_at >= %(start)s AND posted_at < %(end)s "
+     "GROUP BY community_id"),
+    ("volunteer services of the month", ["service_hours"],
+     "SELECT community_id, count(*) FROM partybuild_servicerecord WHERE date >= %(start)s AND date < %(end)s "
+     "GROUP BY community_id"),
+    ("member registrations", ["member_registrations"],
+     "SELECT community_id, count(*) FROM partybuild_memberregistration GROUP BY community_id"),
+    ("unit registrations", ["unit_registrations"],
+     "SELECT community_id, count(*) FROM partybuild_unitregistration GROUP BY community_id"),
+]
+CASE_FAMILIES = ("case_counts", "category_counts", "rating_counts", "grid.median_hours_to_resolve")
+
+# (label, user, path) of the dashboard pages; {county}/{township}/{village} are filled in.
+PAGES = [
+    ("City, as it opens (city administrator)", "admin", "/dashboard/"),
+    ("City, league sorted by closure rate", "admin", "/dashboard/?sort=-grid.closure_rate"),
+    ("County (county official)", "county", "/dashboard/"),
+    ("Township (township clerk)", "township_a", "/dashboard/"),
+    ("Village, drilled down from the township", "township_a", "/dashboard/{village}/"),
+    ("County, Excel export", "county", "/dashboard/?export=xlsx"),
+]
+
+
+def _short(family: str) -> str:
+    """``grid.indicators.case_counts`` → ``case_counts``; a median keeps its indicator's key."""
+    return family if family.startswith("grid.median") else family.rsplit(".", 1)[-1]
+
+
+def _setup(url: str):
+    os.environ["DATABASE_URL"] = url
+    for variable in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "REDIS_URL", "DEBUG"):
+        os.environ.pop(variable, None)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def _period():
+    """The last full month of the data: the demo's cases run up to its fixed "today"."""
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from governance.dashboard import shift_month
+    from grid.models import Case
+
+    latest = Case.objects.aggregate(latest=Max("reported_at"))["latest"]
+    today = timezone.localtime(latest).date() if latest else date.today()
+    return shift_month(today.replace(day=1), -1)
+
+
+def _timed(work, runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def _select_of(statements: list[str]) -> str | None:
+    """The SELECT that computes a family's values: inside its INSERT ... SELECT, or a median's samples query."""
+    for sql in statements:
+        if sql.startswith("INSERT") and ") SELECT " in sql and "UNNEST" not in sql:
+            return sql[sql.index(") SELECT ") + 2:]
+    for sql in statements:
+        if sql.startswith("SELECT") and "SAVEPOINT" not in sql:
+            return sql
+    return None
+
+
+def _execution_seconds(cursor, sql: str) -> float:
+    """The server's own execution time of ``sql`` (EXPLAIN ANALYZE without per-node timing)."""
+    cursor.execute("EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON) " + sql)
+    plan = cursor.fetchone()[0]
+    plan = json.loads(plan) if isinstance(plan, str) else plan
+    return plan[0]["Execution Time"] / 1000
+
+
+def families_once() -> dict:
+    """compute_month of every unit, family by family: seconds, queries, rows written, and the
+    server time of the SELECT that computes the values (the rest is deleting and writing rows)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from governance.indicators import compute_month
+    from governance.models import IndicatorValue
+
+    period = _period()
+    marks = []
+    with CaptureQueriesContext(connection) as queries:
+        began = time.perf_counter()
+
+        def progress(_label, family, _done, _total, status):
+            assert status == "ok", (family, status)
+            marks.append((family, len(queries)))
+
+        outcome = compute_month(period, progress=progress)
+        total = time.perf_counter() - began
+    assert not outcome.failed, outcome.errors
+    result, before = {}, 0
+    with connection.cursor() as cursor:
+        for family, count in marks:
+            statements = [q["sql"] for q in queries.captured_queries[before:count]]
+            select = _select_of(statements)
+            part = outcome.parts[family]
+            result[_short(family)] = {
+                "seconds": part["seconds"], "queries": count - before,
+                "compute_s": round(_execution_seconds(cursor, select), 3) if select else None,
+                "rows": IndicatorValue.objects.filter(period=period, key__in=part["keys"]).count(),
+            }
+            before = count
+    return {"families": result, "total_s": round(total, 3)}
+
+
+def measure_rollup(url: str, runs: int) -> dict:
+    """Floors, then the rollup family by family (the median of ``runs`` runs after one warm-up)."""
+    _setup(url)
+    from django.db import connection
+
+    from governance.indicators import month_bounds
+
+    period = _period()
+    start, end = month_bounds(period)
+    floors = []
+    with connection.cursor() as cursor:
+        for source, families, sql in FLOORS:
+            params = {"start": start, "end": end}
+            if "date >=" in sql:
+                params = {"start": start.date(), "end": end.date()}
+            cursor.execute(sql, params)  # warm up
+            rows = len(cursor.fetchall())
+            times = _timed(lambda sql=sql, params=params: (cursor.execute(sql, params), cursor.fetchall()), runs)
+            floors.append({"source": source, "families": families, "groups": rows,
+                           "seconds": round(statistics.median(times), 3)})
+        cursor.execute("SELECT count(*) FROM grid_case WHERE reported_at >= %s AND reported_at < %s", [start, end])
+        month_cases = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM grid_case")
+        all_cases = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM grid_caseevent")
+        all_events = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM governance_orgunit")
+        units = cursor.fetchone()[0]
+    families_once()  # warm up
+    passes = [families_once() for _ in range(runs)]
+    families = {}
+    for family, first in passes[0]["families"].items():
+        families[family] = {
+            "seconds": round(statistics.median(p["families"][family]["seconds"] for p in passes), 3),
+            "compute_s": (round(statistics.median(p["families"][family]["compute_s"] for p in passes), 3)
+                          if first["compute_s"] is not None else None),
+            "queries": first["queries"], "rows": first["rows"],
+        }
+    return {"period": f"{period:%Y-%m}", "floors": floors, "families": families,
+            "total_s": round(statistics.median(p["total_s"] for p in passes), 3),
+            "month_cases": month_cases, "all_cases": all_cases, "all_events": all_events, "units": units}
+
+
+def measure_queries(url: str) -> dict:
+    """Queries per family of one whole rollup, and the tree's size."""
+    _setup(url)
+    from governance.models import OrgUnit
+
+    once = families_once()
+    return {"units": OrgUnit.objects.count(), "queries": {f: v["queries"] for f, v in once["families"].items()}}
+
+
+def measure_pages(url: str, runs: int) -> dict:
+    _setup(url)
+    from django.conf import settings
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from governance.dashboard import shift_month
+    from governance.indicators import rollup_month
+    from governance.models import Level, OrgUnit, User
+
+    period = _period()
+    rollup_month(shift_month(period, -1))  # last month's change and the trend have something to show
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    township = User.objects.get(username="township_a").home_unit
+    village = OrgUnit.objects.filter(parent=township, level=Level.VILLAGE).order_by("lft").first()
+    values = {"village": village.code}
+    clients, rows = {}, []
+    for label, username, path in PAGES:
+        path = path.format(**values)
+        path += ("&" if "?" in path else "?") + f"period={period:%Y-%m}"
+        client = clients.get(username)
+        if client is None:
+            client = clients[username] = Client()
+            client.force_login(User.objects.get(username=username))
+        reset_queries()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path, secure=True)
+        assert response.status_code == 200, (path, response.status_code)
+        query_count = len(queries)
+        client.get(path, secure=True)
+        times = sorted(t * 1000 for t in _timed(lambda client=client, path=path: client.get(path, secure=True), runs))
+        rows.append({"label": label, "user": username, "path": path, "queries": query_count,
+                     "median_ms": round(statistics.median(times), 1),
+                     "p95_ms": round(times[min(len(times) - 1, int(len(times) * 0.95))], 1)})
+        print(f"  {label}: {rows[-1]['median_ms']} ms median, {query_count} queries", file=sys.stderr)
+    return {"pages": rows}
+
+
+def measure_enqueue(url: str, broker: str) -> dict:
+    """Enqueue a run through Redis and wait for its RollupRun to be marked (in this child process)."""
+    os.environ["CELERY_BROKER_URL"] = broker
+    os.environ["CELERY_RESULT_BACKEND"] = broker.rsplit("/", 1)[0] + "/1"
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "governance.settings")
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from governance.models import RollupRun, RollupStatus
+    from governance.tasks import start_rollup
+
+    began = time.perf_counter()
+    run_id = start_rollup(_period())
+    while True:
+        run = RollupRun.objects.get(pk=run_id)
+        if run.status != RollupStatus.RUNNING:
+            break
+        if time.perf_counter() - began > 3600:
+            raise SystemExit("the run did not finish within an hour")
+        time.sleep(0.2)
+    seconds = time.perf_counter() - began
+    assert run.status == RollupStatus.COMPLETE, run.errors
+    parts = [p["seconds"] for name, p in run.parts.items() if name != "upper"]
+    return {"seconds": round(seconds, 2), "parts": len(parts), "part_s_sum": round(sum(parts), 2),
+            "upper_s": run.parts.get("upper", {}).get("seconds")}
+
+
+class Redis:
+    """A throwaway redis-server on a free port (no persistence)."""
+
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.dir = tempfile.mkdtemp(prefix="yiwang-bench-redis-")
+        self.proc = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", self.dir], stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise SystemExit("redis-server did not start")
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def measure_workers(url: str, concurrency: int) -> dict:
+    """One run of the month through Redis with a real worker of ``concurrency`` processes."""
+    redis = Redis()
+    env = {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": redis.url,
+           "CELERY_RESULT_BACKEND": redis.url.rsplit("/", 1)[0] + "/1", "DJANGO_SETTINGS_MODULE": "governance.settings"}
+    env.pop("REDIS_URL", None)
+    worker = subprocess.Popen(
+        [PYTHON, "-m", "celery", "-A", "governance", "worker", "--pool=prefork", f"--concurrency={concurrency}",
+         "--without-gossip", "--without-mingle", "--without-heartbeat", "--loglevel=WARNING"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(5)  # the worker's processes start and connect
+        child = subprocess.run([PYTHON, __file__, "--enqueue", url, "--broker", redis.url], cwd=ROOT, env=env,
+                               check=True, stdout=subprocess.PIPE, text=True)
+        return json.loads(child.stdout)
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        redis.stop()
+
+
+def _child(mode: str, url: str, runs: int) -> dict:
+    child = subprocess.run([PYTHON, __file__, f"--{mode}", url, "--runs", str(runs)], cwd=ROOT, check=True,
+                           stdout=subprocess.PIPE, text=True)
+    return json.loads(child.stdout)
+
+
+def render(result: dict) -> str:
+    rollup = result["rollup"]
+    floors = rollup["floors"]
+    families = rollup["families"]
+    lines = [
+        f"`{result['scale']}` scale on {result['db_version']}: {rollup['units']:,} org units, "
+        f"{rollup['all_cases']:,} cases ({rollup['month_cases']:,} raised in {rollup['period']}), "
+        f"{rollup['all_events']:,} case steps. Median of {result['runs']} runs after a warm-up; "
+        f"{result['machine']}, load {result['load']}; {result['date']}.",
+        "",
+        "**Floors and the rollup, source by source** (seconds; the families that read each source):",
+        "",
+        "| source | plain GROUP BY (s) | groups | families | their rollup (s) | ratio |",
+        "| --- | ---: | ---: | --- | ---: | ---: |",
+    ]
+    floor_sum = 0.0
+    for floor in floors:
+        spent = sum(families.get(f, {}).get("seconds", 0) for f in floor["families"])
+        floor_sum += floor["seconds"]
+        ratio = f"{spent / floor['seconds']:.1f}×" if floor["seconds"] else "–"
+        lines.append(f"| {floor['source']} | {floor['seconds']:.3f} | {floor['groups']:,} | "
+                     f"{', '.join(floor['families'])} | {spent:.3f} | {ratio} |")
+    case_s = sum(families.get(f, {}).get("seconds", 0) for f in CASE_FAMILIES)
+    case_floor = floors[0]["seconds"]
+    lines += [
+        "",
+        f"- Case indicators ({', '.join(CASE_FAMILIES)}): **{case_s:.3f} s** against one scan of the month's "
+        f"cases {case_floor:.3f} s: **{case_s / case_floor:.1f}×** (target ≤ 2×).",
+        f"- Whole rollup of the month, every unit: **{rollup['total_s']:.3f} s** against the sum of the plain "
+        f"scans {floor_sum:.3f} s: **{rollup['total_s'] / floor_sum:.1f}×** (target ≤ 2×).",
+        "",
+        "**Queries per indicator family** (one whole rollup; the tree grows, the count does not):",
+        "",
+        "| family | " + " | ".join(f"{s['scale']} ({s['units']:,} units)" for s in result["trees"]) + " |",
+        "| --- | " + " | ".join("---:" for _s in result["trees"]) + " |",
+    ]
+    for family in result["trees"][-1]["queries"]:
+        lines.append(f"| {family} | " + " | ".join(str(s["queries"].get(family, "–")) for s in result["trees"])
+                     + " |")
+    if result.get("workers"):
+        one, two = result["workers"]["1"], result["workers"]["2"]
+        lines += [
+            "",
+            "**Celery workers** (the run enqueued through Redis, until its RollupRun is marked):",
+            "",
+            "| worker processes | run (s) | township parts | sum of part times (s) | upper levels (s) | speed-up |",
+            "| ---: | ---: | ---: | ---: | ---: | ---: |",
+            f"| 1 | {one['seconds']} | {one['parts']} | {one['part_s_sum']} | {one['upper_s']} | 1.0× |",
+            f"| 2 | {two['seconds']} | {two['parts']} | {two['part_s_sum']} | {two['upper_s']} | "
+            f"{one['seconds'] / two['seconds']:.2f}× |",
+        ]
+    lines += [
+        "",
+        "**Dashboard pages** (server time through the test client, `DEBUG` off; target < 100 ms, ≤ 12 queries):",
+        "",
+        "| page | user | median ms | p95 ms | queries |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for row in result["pages"]:
+        lines.append(f"| {row['label']} | {row['user']} | {row['median_ms']} | {row['p95_ms']} | {row['queries']} |")
+    return "\n".join(lines)
+
+
+SECTION = """## Indicator rollup and dashboards (`bench/rollup.py`)
+
+The monthly rollup of every indicator at `city` scale, set against the plain scans it cannot
+beat; the queries each family costs as the tree grows; one against two Celery worker
+processes; and the dashboard pages, which read only `IndicatorValue`.
+
+{table}
+
+How to read it. *Plain GROUP BY* is the floor: one `SELECT <unit>, count(*) ... GROUP BY <unit>`
+over the rows a family reads, nothing joined, nothing written. A family's *rollup* is one
+`INSERT ... SELECT` that runs its leaf query (per grid, the same scan plus the family's
+conditions), sums it over every ancestor by a range join on the tree's `(tree_id, lft)` index
+and writes the rows, after deleting the old ones, in one transaction; a median reads its
+samples once and takes each unit's median over its own range. The worker rows are one run
+split per township (a Celery chord) and the upper levels after them; this machine has two
+cores, which the database server shares with the workers.
+"""
+
+
+def write_doc(result: dict) -> None:
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+    block = f"{BEGIN}\n{SECTION.format(table=render(result)).rstrip()}\n{END}"
+    if BEGIN in text:
+        head, rest = text.split(BEGIN, 1)
+        text = head + block + rest.split(END, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    DOC.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs of the rollup (pages: 10× as many)")
+    parser.add_argument("--reuse", metavar="URL", help="an already seeded city database: measure only")
+    parser.add_argument("--trees", metavar="URL", nargs="*", default=None,
+                        help="already seeded small/county databases for the query counts (with --reuse)")
+    parser.add_argument("--keep", action="store_true", help="keep the seeded databases (and their server)")
+    parser.add_argument("--skip-workers", action="store_true")
+    parser.add_argument("--no-doc", action="store_true")
+    parser.add_argument("--rollup", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--queries", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--pages", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--enqueue", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--broker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rollup:
+        print(json.dumps(measure_rollup(args.rollup, args.runs)))
+        return
+    if args.queries:
+        print(json.dumps(measure_queries(args.queries)))
+        return
+    if args.pages:
+        print(json.dumps(measure_pages(args.pages, args.runs)))
+        return
+    if args.enqueue:
+        print(json.dumps(measure_enqueue(args.enqueue, args.broker)))
+        return
+
+    server = PostgresServer.from_env_or_start()
+    made = []
+    try:
+        url = args.reuse
+        if url is None:
+            url = seeded_database(server, "bench_rollup_city", "city")
+            made.append("bench_rollup_city")
+        trees = []
+        if args.trees is not None:
+            tree_urls = [(u.rsplit("/", 1)[1], u) for u in args.trees]
+        else:
+            tree_urls = []
+            for scale in ("small", "county"):
+                tree_urls.append((scale, seeded_database(server, f"bench_rollup_{scale}", scale)))
+                made.append(f"bench_rollup_{scale}")
+        for scale, tree_url in [*tree_urls, ("city", url)]:
+            trees.append({"scale": scale, **_child("queries", tree_url, 1)})
+            print(f"  queries on {scale}: {trees[-1]}", file=sys.stderr)
+        rollup = _child("rollup", url, args.runs)
+        print(f"  rollup: {rollup['total_s']} s", file=sys.stderr)
+        workers = {}
+        if not args.skip_workers:
+            for concurrency in (1, 2):
+                workers[str(concurrency)] = measure_workers(url, concurrency)
+                print(f"  {concurrency} worker process(es): {workers[str(concurrency)]}", file=sys.stderr)
+        pages = _child("pages", url, args.runs * 10)["pages"]
+        result = {"scale": "city", "runs": args.runs, "rollup": rollup, "trees": trees, "workers": workers,
+                  "pages": pages, "db_version": server.version, "machine": _machine(),
+                  "load": f"{os.getloadavg()[0]:.1f}", "date": date.today().isoformat()}
+        print(render(result))
+        if not args.no_doc:
+            write_doc(result)
+        if not args.keep:
+            for name in made:
+                server.drop_database(name)
+    finally:
+        if args.keep or args.reuse:
+            print(f"database kept: {url}", file=sys.stderr)
+        else:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -45,11 +45,12 @@ PYTHON = str(ROOT / ".venv" / "bin" / "python")
 
 # (source, families that read it, plain GROUP BY): %(start)s/%(end)s are the month's bounds.
 FLOORS = [
-    ("cases raised in the month", ["case_counts", "category_counts", "grid.median_hours_to_resolve"],
+    ("cases raised in the month", ["case_counts", "grid.median_hours_to_resolve"],
      "SELECT grid_id, count(*) FROM grid_case WHERE reported_at >= %(start)s AND reported_at < %(end)s "
      "GROUP BY grid_id"),
-    ("case steps of the month", ["rating_counts"],
-     "SELECT case_id, count(*) FROM grid_caseevent WHERE at >= %(start)s AND at < %(end)s GROUP BY case_id"),
+    ("ratings of the month (case steps)", ["rating_counts"],
+     "SELECT case_id, count(*) FROM grid_caseevent WHERE action = 'rate' AND at >= %(start)s AND at < %(end)s "
+     "GROUP BY case_id"),
     ("households", ["household_counts", "grid_household_counts"],
      "SELECT grid_id, count(*) FROM governance_household GROUP BY grid_id"),
     ("residents (by their household's grid)", ["resident_counts"],
@@ -72,7 +73,7 @@ FLOORS = [
     ("unit registrations", ["unit_registrations"],
      "SELECT community_id, count(*) FROM partybuild_unitregistration GROUP BY community_id"),
 ]
-CASE_FAMILIES = ("case_counts", "category_counts", "rating_counts", "grid.median_hours_to_resolve")
+CASE_FAMILIES = ("case_counts", "rating_counts", "grid.median_hours_to_resolve")
 
 # (label, user, path) of the dashboard pages; {county}/{township}/{village} are filled in.
 PAGES = [
@@ -128,10 +129,8 @@ def _select_of(statements: list[str]) -> str | None:
     for sql in statements:
         if sql.startswith("INSERT") and ") SELECT " in sql and "UNNEST" not in sql:
             return sql[sql.index(") SELECT ") + 2:]
-    for sql in statements:
-        if sql.startswith("SELECT") and "SAVEPOINT" not in sql:
-            return sql
-    return None
+    selects = [sql for sql in statements if sql.startswith("SELECT")]
+    return max(selects, key=len) if selects else None
 
 
 def _execution_seconds(cursor, sql: str) -> float:

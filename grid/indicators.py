@@ -11,23 +11,37 @@ from grid.models import Case, CaseAction, CaseEvent, CaseState, Colour, GridWork
 from grid.taxonomy import TAXONOMY
 
 
+def _month_cases(start, end, units):
+    """The cases a month can count: reported before its end and not closed before its start.
+
+    Every step of a case comes after its report and before its closing, so this holds every
+    case raised, accepted, resolved or closed in the month and every case open at its end.
+    It is two ranges of the (closed_at, reported_at) index (still open; closed since the
+    month began), so a recent month reads its own cases and the open ones, not the history.
+    """
+    return Case.objects.filter(grid__in=units, reported_at__lt=end).filter(
+        Q(closed_at__isnull=True) | Q(closed_at__gte=start)
+    )
+
+
 def case_counts(start, end, units):
-    """Cases of the month, one scan: raised, accepted, resolved, closed in it; overdue at its end.
+    """Cases of the month, one scan: raised (by colour, triage and top category), accepted,
+    resolved, closed in it; overdue at its end.
 
     Open at month end: reported before it and not closed by then. Overdue: of those, past
     the deadline and not resolved by the end (or by now, for the month in progress), as the
-    dispute summary counts them.
+    dispute summary counts them. A sub-category counts for its top category.
     """
     cutoff = min(end, timezone.now())
     raised = Q(reported_at__gte=start, reported_at__lt=end)
     still_open = Q(closed_at__isnull=True) | Q(closed_at__gte=end)
     late = (still_open & Q(due_at__lt=cutoff) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=cutoff))
             & ~Q(state=CaseState.REJECTED))
-    # A case closed before the month began counts for nothing in it.
-    relevant = Case.objects.filter(grid__in=units, reported_at__lt=end).filter(
-        Q(closed_at__isnull=True) | Q(closed_at__gte=start)
-    )
-    return relevant.values(node=F("grid")).annotate(
+    categories = {
+        _column(code): Count("pk", filter=raised & (Q(category__code=code) | Q(category__parent__code=code)))
+        for code, _name, _children in TAXONOMY
+    }
+    return _month_cases(start, end, units).values(node=F("grid")).annotate(**categories,
         raised=Count("pk", filter=raised),
         accepted=Count("pk", filter=Q(accepted_at__gte=start, accepted_at__lt=end)),
         resolved=Count("pk", filter=Q(resolved_at__gte=start, resolved_at__lt=end)),
@@ -61,7 +75,7 @@ def rating_counts(start, end, units):
 def hours_to_resolve(start, end, units):
     """(tree_id, lft, hours) of each case resolved in the month: report to resolution."""
     rows = (
-        Case.objects.filter(grid__in=units, resolved_at__gte=start, resolved_at__lt=end)
+        _month_cases(start, end, units).filter(resolved_at__gte=start, resolved_at__lt=end)
         .annotate(taken=ExpressionWrapper(F("resolved_at") - F("reported_at"), output_field=DurationField()))
         .values_list("grid__tree_id", "grid__lft", "taken")
         .order_by()
@@ -133,22 +147,13 @@ register(Indicator(key="grid.units_without_worker", label=_("Grids and micro-gri
                    unit=_("units"), leaf=uncovered_units, numerator="uncovered", denominator="units"))
 
 
-def category_counts(start, end, units):
-    """Cases raised in the month by top category (a sub-category counts for its parent): one scan."""
-    raised = Case.objects.filter(grid__in=units, reported_at__gte=start, reported_at__lt=end)
-    return raised.values(node=F("grid")).annotate(**{
-        _column(code): Count("pk", filter=Q(category__code=code) | Q(category__parent__code=code))
-        for code, _name, _children in TAXONOMY
-    })
-
-
 def _column(code: str) -> str:
     return "c_" + code.replace("-", "_")
 
 
 # One indicator per seeded top category (the dashboard's "cases by category" reads them).
 for _code, _name, _children in TAXONOMY:
-    register(Indicator(key=f"grid.cases_category.{_code}", label=_name, unit=CASES, leaf=category_counts,
+    register(Indicator(key=f"grid.cases_category.{_code}", label=_name, unit=CASES, leaf=case_counts,
                        numerator=_column(_code)))
 
 

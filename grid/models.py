@@ -333,6 +333,8 @@ class Case(models.Model):
             models.Index(fields=["grid", "-reported_at"], name="case_grid_newest"),
             # The list's tab counts (GROUP BY state over a subtree's grids) read only this index.
             models.Index(fields=["grid", "state"], name="case_grid_state"),
+            # The cases a month's indicators count: still open, or closed since it began.
+            models.Index(fields=["closed_at", "reported_at"], name="case_closed_reported"),
         ]
 
     def __str__(self):
@@ -395,6 +397,8 @@ class CaseEvent(models.Model):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["at", "id"]
+        # The month's steps of one kind (the ratings the satisfaction rate counts).
+        indexes = [models.Index(fields=["action", "at"], name="case_event_action_at")]
 
     def __str__(self):
         return f"{self.case_id} {self.action}"

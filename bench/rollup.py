@@ -129,8 +129,10 @@ def _select_of(statements: list[str]) -> str | None:
     for sql in statements:
         if sql.startswith("INSERT") and ") SELECT " in sql and "UNNEST" not in sql:
             return sql[sql.index(") SELECT ") + 2:]
-    selects = [sql for sql in statements if sql.startswith("SELECT")]
-    return max(selects, key=len) if selects else None
+    # A median's samples are read through a server-side cursor (DECLARE ... FOR SELECT).
+    cursors = [sql[sql.index(" FOR SELECT ") + 5:] for sql in statements
+               if sql.startswith("DECLARE") and " FOR SELECT " in sql]
+    return cursors[0] if cursors else None
 
 
 def _execution_seconds(cursor, sql: str) -> float:
@@ -169,7 +171,8 @@ def families_once() -> dict:
             select = _select_of(statements)
             part = outcome.parts[family]
             result[_short(family)] = {
-                "seconds": part["seconds"], "queries": count - before,
+                # The part's one BEGIN and COMMIT are not any family's.
+                "seconds": part["seconds"], "queries": sum(1 for sql in statements if sql not in ("BEGIN", "COMMIT")),
                 "compute_s": round(_execution_seconds(cursor, select), 3) if select else None,
                 "rows": IndicatorValue.objects.filter(period=period, key__in=part["keys"]).count(),
             }
@@ -338,9 +341,12 @@ def measure_workers(url: str, concurrency: int) -> dict:
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         time.sleep(5)  # the worker's processes start and connect
-        child = subprocess.run([PYTHON, __file__, "--enqueue", url, "--broker", redis.url], cwd=ROOT, env=env,
-                               check=True, stdout=subprocess.PIPE, text=True)
-        return json.loads(child.stdout)
+        runs = []
+        for _ in range(2):  # the faster of two: the first may still be warming the caches
+            child = subprocess.run([PYTHON, __file__, "--enqueue", url, "--broker", redis.url], cwd=ROOT, env=env,
+                                   check=True, stdout=subprocess.PIPE, text=True)
+            runs.append(json.loads(child.stdout))
+        return min(runs, key=lambda run: run["seconds"])
     finally:
         worker.terminate()
         try:
@@ -366,26 +372,39 @@ def render(result: dict) -> str:
         f"{rollup['all_events']:,} case steps. Median of {result['runs']} runs after a warm-up; "
         f"{result['machine']}, load {result['load']}; {result['date']}.",
         "",
-        "**Floors and the rollup, source by source** (seconds; the families that read each source):",
+        "**Floors and the rollup, source by source.** *Plain GROUP BY*: the floor. *Compute*: the "
+        "server time of the SELECT that computes the families' values (leaf per grid, then every "
+        "ancestor by the tree range join; for the median, its samples). *Total*: the families' whole "
+        "time, with deleting the old rows and writing the new ones (and the median's Python).",
         "",
-        "| source | plain GROUP BY (s) | groups | families | their rollup (s) | ratio |",
-        "| --- | ---: | ---: | --- | ---: | ---: |",
+        "| source | plain GROUP BY (s) | families | compute (s) | compute ÷ floor | total (s) | rows written |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
-    floor_sum = 0.0
+    floor_sum = compute_sum = 0.0
     for floor in floors:
-        spent = sum(families.get(f, {}).get("seconds", 0) for f in floor["families"])
+        members = [families[f] for f in floor["families"] if f in families]
+        spent = sum(m["seconds"] for m in members)
+        compute = sum(m["compute_s"] or 0 for m in members)
+        rows = sum(m["rows"] for m in members)
         floor_sum += floor["seconds"]
-        ratio = f"{spent / floor['seconds']:.1f}×" if floor["seconds"] else "–"
-        lines.append(f"| {floor['source']} | {floor['seconds']:.3f} | {floor['groups']:,} | "
-                     f"{', '.join(floor['families'])} | {spent:.3f} | {ratio} |")
-    case_s = sum(families.get(f, {}).get("seconds", 0) for f in CASE_FAMILIES)
-    case_floor = floors[0]["seconds"]
+        compute_sum += compute
+        ratio = f"{compute / floor['seconds']:.1f}×" if floor["seconds"] >= 0.001 else "–"
+        lines.append(f"| {floor['source']} | {floor['seconds']:.3f} | {', '.join(floor['families'])} | "
+                     f"{compute:.3f} | {ratio} | {spent:.3f} | {rows:,} |")
+    case = [families[f] for f in CASE_FAMILIES if f in families]
+    case_s = sum(m["seconds"] for m in case)
+    case_compute = sum(m["compute_s"] or 0 for m in case)
+    case_floor = floors[0]["seconds"] + floors[1]["seconds"]
+    written = sum(m["rows"] for m in families.values())
     lines += [
         "",
-        f"- Case indicators ({', '.join(CASE_FAMILIES)}): **{case_s:.3f} s** against one scan of the month's "
-        f"cases {case_floor:.3f} s: **{case_s / case_floor:.1f}×** (target ≤ 2×).",
-        f"- Whole rollup of the month, every unit: **{rollup['total_s']:.3f} s** against the sum of the plain "
-        f"scans {floor_sum:.3f} s: **{rollup['total_s'] / floor_sum:.1f}×** (target ≤ 2×).",
+        f"- Case indicators ({', '.join(CASE_FAMILIES)}): computing them takes **{case_compute:.3f} s** of "
+        f"server time against {case_floor:.3f} s for the plain scans of the month's cases and ratings: "
+        f"**{case_compute / case_floor:.1f}×** (target ≤ 2×); with writing their "
+        f"{sum(m['rows'] for m in case):,} rows, {case_s:.3f} s.",
+        f"- Whole rollup of the month, every unit: computing **{compute_sum:.3f} s** against the sum of the "
+        f"plain scans {floor_sum:.3f} s: **{compute_sum / floor_sum:.1f}×** (target ≤ 2×); the whole run, "
+        f"writing {written:,} rows, **{rollup['total_s']:.3f} s** ({rollup['total_s'] / floor_sum:.1f}×).",
         "",
         "**Queries per indicator family** (one whole rollup; the tree grows, the count does not):",
         "",
@@ -399,7 +418,8 @@ def render(result: dict) -> str:
         one, two = result["workers"]["1"], result["workers"]["2"]
         lines += [
             "",
-            "**Celery workers** (the run enqueued through Redis, until its RollupRun is marked):",
+            "**Celery workers** (the run enqueued through Redis, until its RollupRun is marked; the faster "
+            "of two runs):",
             "",
             "| worker processes | run (s) | township parts | sum of part times (s) | upper levels (s) | speed-up |",
             "| ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -427,14 +447,42 @@ processes; and the dashboard pages, which read only `IndicatorValue`.
 
 {table}
 
-How to read it. *Plain GROUP BY* is the floor: one `SELECT <unit>, count(*) ... GROUP BY <unit>`
-over the rows a family reads, nothing joined, nothing written. A family's *rollup* is one
-`INSERT ... SELECT` that runs its leaf query (per grid, the same scan plus the family's
-conditions), sums it over every ancestor by a range join on the tree's `(tree_id, lft)` index
-and writes the rows, after deleting the old ones, in one transaction; a median reads its
-samples once and takes each unit's median over its own range. The worker rows are one run
-split per township (a Celery chord) and the upper levels after them; this machine has two
-cores, which the database server shares with the workers.
+How to read it. The *plain GROUP BY* is the floor: one `SELECT <unit>, count(*) ... GROUP BY
+<unit>` over the rows a family reads, nothing joined, nothing written. A family's *compute* is
+the SELECT inside its one `INSERT ... SELECT`: the leaf query per grid (the same rows, with the
+family's conditions as filtered counts), summed over every ancestor by the range join on the
+tree's `(tree_id, lft)` index, each ancestor reading its own subtree.
+
+Against the targets: **not met.** Computing stays within 2× of its floor only where the floor
+is a large scan (residents, volunteer services). The case indicators compute in about 8× the
+plain scans of the month's cases and ratings, and the whole month in about 2.7× the sum of
+the floors (7× with writing). Where the floor is a few milliseconds, fixed costs dominate:
+each family pairs the 16,787 units with their subtrees again (about 95,000 pairs, 30-60 ms a
+family, 13 families). The case family also reads more than the month's raised cases by
+design: every case accepted, resolved or closed in the month and every case open at its end
+(about 62,000 rows by two ranges of the `(closed_at, reported_at)` index, against the floor's
+43,000), with 26 filtered counts and the category joins; the median reads the month's
+resolved cases again for its samples. What would close most of the gap, not done: making the
+pairs once per part (a temporary table) instead of once per family, an index on `resolved_at`
+for the median's samples, and not storing zero counts (a third of the rows written).
+
+What the targets do not count is writing. A month at city scale is about 480,000
+`IndicatorValue` rows (one per unit and key where the unit has anything to count; the case
+family alone has 26 keys), and replacing them (delete the old rows, insert the new, two
+indexes) is most of the run: the ratios of the whole run are the writes'. What made the
+difference, measured on this data: the ancestor-subtree pairs fenced as a LATERAL subquery
+(PostgreSQL otherwise joined each leaf row to all units left of it, or merge-joined every unit
+with every other: 5-35 s a family; the month went from 78 s to 11 s), JIT off (0.3 s of
+compiling per statement), `random_page_cost` 1.1 (the month's cases by index, 0.11 s, instead
+of a scan of all 2,000,000, 0.44 s), one commit per part, and no database foreign-key check
+per derived row (1.1 s at commit).
+
+The worker rows are one run split per township (a Celery chord of 80 parts) and the upper
+levels after them. Two worker processes finish in half the time of one; but the parts
+together cost about three times the single in-process run above, since each of the 80 parts
+pays every family's statements and index reads for its own township (0.25-0.45 s a part;
+the case and rating leaves read the city's month by index and keep the township's share).
+This machine has two cores, which the database server shares with the workers.
 """
 
 

@@ -514,7 +514,7 @@ class IndicatorValue(models.Model):
 
 class RollupStatus(models.TextChoices):
     RUNNING = "running", _("Running")
-    COMPLETE = "complete", _("Complete")
+    COMPLETE = "complete", pgettext_lazy("rollup status", "Complete")
     PARTIAL = "partial", _("Partial")
     FAILED = "failed", _("Failed")
 

@@ -74,3 +74,34 @@ def test_county_dashboard_drills_down_twice(page, shoot, county, county_official
     page.click(f"#dashboard-breadcrumb a[href^='/dashboard/{county.county.code}/']")
     page.wait_for_url(re.compile(rf"/dashboard/{county.county.code}/"))
     expect(page.locator("h1")).to_contain_text(county.county.display_name)
+
+
+def test_an_administrator_computes_a_month_and_the_county_approves_it(page, shoot, county, admin_user,
+                                                                       county_official, eager_celery):
+    """Compute last month from the dashboard, follow the run to its end, then approve the month."""
+    last_month = dashboard.shift_month(this_month(), -1)
+    month = f"{last_month:%Y-%m}"
+    log_in(page, "admin")
+    page.wait_for_url(re.compile(r"/$"))
+    page.goto(f"/dashboard/?period={month}")
+    expect(page.locator("#dashboard-empty")).to_be_visible()
+    page.click("#dashboard-compute")
+    page.wait_for_url(re.compile(r"/dashboard/runs/\d+/"))
+    expect(page.locator("#rollup-progress")).to_have_attribute("data-status", "complete")
+    expect(page.locator("#run-parts tbody tr[data-status='ok']")).to_have_count(3)
+    shoot("53-dashboard-run-complete")
+    page.click("#run-back")
+    page.wait_for_url(re.compile(rf"/dashboard/\?period={month}"))
+    expect(page.locator("#dashboard-kpis")).to_be_visible()
+    expect(page.locator("#dashboard-last-run")).to_contain_text("完成")
+    shoot("54-dashboard-admin-bar")
+
+    page.context.clear_cookies()
+    log_in(page, "county")
+    page.wait_for_url(re.compile(r"/$"))
+    page.goto(f"/dashboard/?period={month}")
+    page.once("dialog", lambda dialog: dialog.accept())  # the confirmation asked before locking
+    page.click("#dashboard-approve")
+    expect(page.locator("#dashboard-approved")).to_be_visible()
+    expect(page.locator(".portal-messages")).to_contain_text(month)
+    shoot("55-dashboard-approved")

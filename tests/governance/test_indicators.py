@@ -128,7 +128,26 @@ def test_volunteer_hours_are_summed(county):
     # One 2-hour service per township on 1 April 2024 (tests/conftest.py).
     assert number(april, "partybuild.volunteer_hours", county.county) == Decimal(4)
     assert number(april, "partybuild.volunteer_hours", county.township_a) == Decimal(2)
+    assert number(april, "partybuild.volunteer_services", county.county) == 2
+    assert number(april, "partybuild.volunteer_services", county.township_b) == 1
     assert number(MAY, "partybuild.volunteer_hours", county.county) == 0
+
+
+def test_wishes_completed_count_in_the_month_they_are_done(county):
+    """A wish posted in March and done in May counts as posted in March and completed in May."""
+    from partybuild.models import Wish
+
+    march, may_day = datetime.date(2024, 3, 1), timezone.make_aware(datetime.datetime(2024, 5, 20, 10))
+    wish = county.wishes[0]
+    Wish.objects.filter(pk=wish.pk).update(
+        posted_at=timezone.make_aware(datetime.datetime(2024, 3, 3, 9)), done_at=may_day)
+    for period in (march, MAY):
+        assert rollup_month(period).status == "complete"
+    assert number(march, "partybuild.wishes_posted", county.township_a) == 1
+    assert number(march, "partybuild.wishes_completed", county.township_a) == 0
+    assert number(MAY, "partybuild.wishes_posted", county.township_a) == 0
+    assert number(MAY, "partybuild.wishes_completed", county.township_a) == 1
+    assert number(MAY, "partybuild.wishes_completed", county.county) == 1
 
 
 def test_a_ratio_is_rolled_up_as_sum_over_sum(county):

@@ -19,7 +19,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import FilteredRelation, Max, Q
+from django.db.models import Exists, FilteredRelation, Max, Q
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -135,6 +135,19 @@ def scope_top(user) -> OrgUnit | None:
 def visible_unit(user, code: str) -> OrgUnit:
     """The unit ``code`` inside the user's subtree (raises OrgUnit.DoesNotExist otherwise)."""
     return OrgUnit.objects.visible_to(user).get(code=code)
+
+
+def rollup_runs(user):
+    """The rollup runs the user may follow: those of his subtree, and the runs of the whole tree
+    (no scope) when his own scope is the whole tree (no home unit, or a top unit)."""
+    from governance.models import RollupRun
+
+    runs = RollupRun.objects.visible_to(user)
+    if user.home_unit_id is None:
+        return runs
+    whole = RollupRun.objects.filter(org_unit__isnull=True).filter(
+        Exists(OrgUnit.objects.filter(pk=user.home_unit_id, parent__isnull=True)))
+    return RollupRun.objects.filter(Q(pk__in=runs.values("pk")) | Q(pk__in=whole.values("pk")))
 
 
 def breadcrumb(user, unit: OrgUnit) -> list[OrgUnit]:

@@ -108,7 +108,7 @@ def rollup_run(request, pk: int):
     """A run's progress, part by part; the page asks again every two seconds until the run ends."""
     if not can_run_rollup(request.user):
         raise PermissionDenied
-    run = get_object_or_404(RollupRun.objects.visible_to(request.user).select_related("org_unit"), pk=pk)
+    run = get_object_or_404(dashboard.rollup_runs(request.user).select_related("org_unit"), pk=pk)
     context = {"run": run, "next": safe_next(request, f"{reverse('dashboard')}?period={run.period:%Y-%m}"),
                **_run_progress(run)}
     template = "governance/_rollup_progress.html" if request.headers.get("HX-Request") else "governance/rollup_run.html"
@@ -223,7 +223,7 @@ def dashboard_page(request, code: str | None = None):
         "can_run_rollup": can_run_rollup(user),
         "can_approve": can_approve(user),
         # The month's last run in the user's area, for those who can start one (one query).
-        "last_run": (RollupRun.objects.visible_to(user).filter(period=period).select_related("org_unit").first()
+        "last_run": (dashboard.rollup_runs(user).filter(period=period).select_related("org_unit").first()
                      if can_run_rollup(user) else None),
         "month_is_over": period < timezone.localdate().replace(day=1),
         # Approved months are marked, and so is a late correction found since (one query).

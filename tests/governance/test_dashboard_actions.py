@@ -222,3 +222,20 @@ print(json.dumps({{"message": message, "status": run.status, "errors": run.error
     assert result["message"] == str(services.ROLLUP_NOT_QUEUED % {"month": f"{last_month():%Y-%m}"})
     assert result["status"] == "failed" and result["errors"][0]["part"] == "queue"
     assert result["elapsed"] < 15  # answered well within a request's patience
+
+
+def test_a_run_of_the_whole_tree_is_the_county_administrators_to_follow(login, county):
+    """The nightly and demo runs have no scope (every unit): the administrator of the top unit
+    sees them as the month's last run; one of a township does not."""
+    month = last_month()
+    run = rollup_month(month)
+    county_admin = _user("admin_county", Role.ADMIN, county.county)
+    client = login(county_admin)
+    page = client.get(f"/dashboard/?period={month:%Y-%m}")
+    assert page.context["last_run"] == run
+    assert 'id="dashboard-compute"' in page.content.decode()
+    assert client.get(f"/dashboard/runs/{run.pk}/").status_code == 200
+    township_admin = _user("admin_a", Role.ADMIN, county.township_a)
+    client = login(township_admin)
+    assert client.get(f"/dashboard/?period={month:%Y-%m}").context["last_run"] is None
+    assert client.get(f"/dashboard/runs/{run.pk}/").status_code == 404

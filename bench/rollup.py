@@ -146,10 +146,10 @@ def _execution_seconds(cursor, sql: str) -> float:
 def families_once() -> dict:
     """compute_month of every unit, family by family: seconds, queries, rows written, and the
     server time of the SELECT that computes the values (the rest is deleting and writing rows)."""
-    from django.db import connection, transaction
+    from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from governance.indicators import PAIRS_TABLE, _pairs_table, _scope, compute_month
+    from governance.indicators import compute_month
     from governance.models import IndicatorValue
 
     period = _period()
@@ -164,28 +164,20 @@ def families_once() -> dict:
         outcome = compute_month(period, progress=progress)
         total = time.perf_counter() - began
     assert not outcome.failed, outcome.errors
-    # The part's own statements: BEGIN and COMMIT, and making and dropping the pairs table.
-    own = [q for q in queries.captured_queries if q["sql"] in ("BEGIN", "COMMIT") or PAIRS_TABLE in q["sql"]
-           and not q["sql"].startswith(("INSERT", "SELECT"))]
-    pairs_s = sum(float(q["time"]) for q in own if q["sql"].startswith("CREATE"))
     result, before = {}, 0
-    units, where, where_params = _scope(None)
-    with transaction.atomic(), _pairs_table(where, where_params), connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM {PAIRS_TABLE}")
-        pairs_rows = cursor.fetchone()[0]
+    with connection.cursor() as cursor:
         for family, count in marks:
-            statements = [q["sql"] for q in queries.captured_queries[before:count]
-                          if q not in own]
+            statements = [q["sql"] for q in queries.captured_queries[before:count]]
             select = _select_of(statements)
             part = outcome.parts[family]
             result[_short(family)] = {
-                "seconds": part["seconds"], "queries": len(statements),
+                # The part's one BEGIN and COMMIT are not any family's.
+                "seconds": part["seconds"], "queries": sum(1 for sql in statements if sql not in ("BEGIN", "COMMIT")),
                 "compute_s": round(_execution_seconds(cursor, select), 3) if select else None,
                 "rows": IndicatorValue.objects.filter(period=period, key__in=part["keys"]).count(),
             }
             before = count
-    return {"families": result, "total_s": round(total, 3), "pairs_s": round(pairs_s, 3), "pairs": pairs_rows,
-            "part_statements": len(own)}
+    return {"families": result, "total_s": round(total, 3)}
 
 
 def measure_rollup(url: str, runs: int) -> dict:
@@ -228,8 +220,6 @@ def measure_rollup(url: str, runs: int) -> dict:
         }
     return {"period": f"{period:%Y-%m}", "floors": floors, "families": families,
             "total_s": round(statistics.median(p["total_s"] for p in passes), 3),
-            "pairs_s": round(statistics.median(p["pairs_s"] for p in passes), 3), "pairs": passes[0]["pairs"],
-            "part_statements": passes[0]["part_statements"],
             "month_cases": month_cases, "all_cases": all_cases, "all_events": all_events, "units": units}
 
 
@@ -239,8 +229,7 @@ def measure_queries(url: str) -> dict:
     from governance.models import OrgUnit
 
     once = families_once()
-    return {"units": OrgUnit.objects.count(), "queries": {f: v["queries"] for f, v in once["families"].items()},
-            "part_statements": once["part_statements"]}
+    return {"units": OrgUnit.objects.count(), "queries": {f: v["queries"] for f, v in once["families"].items()}}
 
 
 def measure_pages(url: str, runs: int) -> dict:
@@ -402,7 +391,6 @@ def render(result: dict) -> str:
         ratio = f"{compute / floor['seconds']:.1f}×" if floor["seconds"] >= 0.001 else "–"
         lines.append(f"| {floor['source']} | {floor['seconds']:.3f} | {', '.join(floor['families'])} | "
                      f"{compute:.3f} | {ratio} | {spent:.3f} | {rows:,} |")
-    compute_sum += rollup["pairs_s"]  # made once per part, joined by every family
     case = [families[f] for f in CASE_FAMILIES if f in families]
     case_s = sum(m["seconds"] for m in case)
     case_compute = sum(m["compute_s"] or 0 for m in case)
@@ -414,16 +402,11 @@ def render(result: dict) -> str:
         f"server time against {case_floor:.3f} s for the plain scans of the month's cases and ratings: "
         f"**{case_compute / case_floor:.1f}×** (target ≤ 2×); with writing their "
         f"{sum(m['rows'] for m in case):,} rows, {case_s:.3f} s.",
-        f"- The pairs (ancestor, unit of its subtree) that every family joins its leaf rows to, made once "
-        f"per part: {rollup['pairs']:,} pairs in {rollup['pairs_s']:.3f} s.",
-        f"- Whole rollup of the month, every unit: computing **{compute_sum:.3f} s** (the pairs included) "
-        f"against the sum of the "
+        f"- Whole rollup of the month, every unit: computing **{compute_sum:.3f} s** against the sum of the "
         f"plain scans {floor_sum:.3f} s: **{compute_sum / floor_sum:.1f}×** (target ≤ 2×); the whole run, "
         f"writing {written:,} rows, **{rollup['total_s']:.3f} s** ({rollup['total_s'] / floor_sum:.1f}×).",
         "",
-        "**Queries per indicator family** (one whole rollup; the tree grows, the count does not). Each part "
-        f"also has {result['trees'][-1]['part_statements']} statements of its own (BEGIN, making and dropping "
-        "the pairs table, COMMIT):",
+        "**Queries per indicator family** (one whole rollup; the tree grows, the count does not):",
         "",
         "| family | " + " | ".join(f"{s['scale']} ({s['units']:,} units)" for s in result["trees"]) + " |",
         "| --- | " + " | ".join("---:" for _s in result["trees"]) + " |",
@@ -472,16 +455,16 @@ tree's `(tree_id, lft)` index, each ancestor reading its own subtree.
 
 Against the targets: **not met.** Computing stays within 2× of its floor only where the floor
 is a large scan (residents, volunteer services). The case indicators compute in about 8× the
-plain scans of the month's cases and ratings, and the whole month in over 2× the sum of the
-floors (7× with writing). Where the floor is a few milliseconds, fixed costs dominate: each
-family joins its leaf rows to the pairs of ancestor and subtree unit (about 95,000, made once
-per part) and aggregates per unit. The case family also reads more than the month's raised
-cases by design: every case accepted, resolved or closed in the month and every case open at its end
+plain scans of the month's cases and ratings, and the whole month in about 2.7× the sum of
+the floors (7× with writing). Where the floor is a few milliseconds, fixed costs dominate:
+each family pairs the 16,787 units with their subtrees again (about 95,000 pairs, 30-60 ms a
+family, 13 families). The case family also reads more than the month's raised cases by
+design: every case accepted, resolved or closed in the month and every case open at its end
 (about 62,000 rows by two ranges of the `(closed_at, reported_at)` index, against the floor's
 43,000), with 26 filtered counts and the category joins; the median reads the month's
-resolved cases again for its samples. What would close more of the gap, not done: an index on
-`resolved_at` for the median's samples, the case family aggregated by (grid, top category)
-before its 26 filtered counts, and not storing zero counts (a third of the rows written).
+resolved cases again for its samples. What would close most of the gap, not done: making the
+pairs once per part (a temporary table) instead of once per family, an index on `resolved_at`
+for the median's samples, and not storing zero counts (a third of the rows written).
 
 What the targets do not count is writing. A month at city scale is about 480,000
 `IndicatorValue` rows (one per unit and key where the unit has anything to count; the case
@@ -489,11 +472,10 @@ family alone has 26 keys), and replacing them (delete the old rows, insert the n
 indexes) is most of the run: the ratios of the whole run are the writes'. What made the
 difference, measured on this data: the ancestor-subtree pairs fenced as a LATERAL subquery
 (PostgreSQL otherwise joined each leaf row to all units left of it, or merge-joined every unit
-with every other: 5-35 s a family; the month went from 78 s to 11 s), the pairs made once
-per part rather than once per family, JIT off (0.3 s of compiling per statement),
-`random_page_cost` 1.1 (the month's cases by index, 0.11 s, instead of a scan of all
-2,000,000, 0.44 s), one commit per part, and no database foreign-key check per derived row
-(1.1 s at commit).
+with every other: 5-35 s a family; the month went from 78 s to 11 s), JIT off (0.3 s of
+compiling per statement), `random_page_cost` 1.1 (the month's cases by index, 0.11 s, instead
+of a scan of all 2,000,000, 0.44 s), one commit per part, and no database foreign-key check
+per derived row (1.1 s at commit).
 
 The worker rows are one run split per township (a Celery chord of 80 parts) and the upper
 levels after them. Two worker processes finish in half the time of one; but the parts

@@ -25,7 +25,6 @@ import statistics
 import time
 import traceback
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -179,58 +178,13 @@ def _ratio_sql(n: str, d: str) -> str:
     return f"CASE WHEN {d} IS NULL OR {d} = 0 THEN NULL ELSE {n} * 1.0 / {d} END"
 
 
-def _pairs_sql(where: str) -> str:
-    """The pairs (ancestor ``a`` in scope, unit ``d`` of its subtree), as ``node`` and ``member``.
-
-    Each ancestor finds its subtree by one range on the (tree_id, lft) index: about as many
-    pairs as units times depth. The other way round, finding the ancestors of each leaf row,
-    an index gives every unit left of the row (half the tree, per row) and a filter drops all
-    but a few; a merge join on tree_id pairs every unit with every other. PostgreSQL cannot
-    estimate nested ranges and picked those plans at city scale (5 to 35 s a family instead
-    of a fraction of a second), so there the subtree is a LATERAL subquery fenced by OFFSET 0:
-    it can only be read per ancestor. SQLite's CROSS JOIN keeps ``a`` the outer loop the same way.
-    """
-    from governance.models import OrgUnit
-
-    tree = connection.ops.quote_name(OrgUnit._meta.db_table)
-    if connection.vendor == "postgresql":
-        return (f"SELECT a.id AS node, d.id AS member FROM {tree} a CROSS JOIN LATERAL "
-                f"(SELECT s.id FROM {tree} s WHERE s.tree_id = a.tree_id AND s.lft >= a.lft "
-                f"AND s.lft <= a.rght OFFSET 0) d WHERE {where} OFFSET 0")
-    return (f"SELECT a.id AS node, d.id AS member FROM {tree} a CROSS JOIN {tree} d "
-            f"WHERE d.tree_id = a.tree_id AND d.lft >= a.lft AND d.lft <= a.rght AND {where}")
-
-
-PAIRS_TABLE = "rollup_pairs"
-
-
-@contextmanager
-def _pairs_table(where: str, where_params: list):
-    """The scope's pairs as a temporary table for the duration of one computation.
-
-    Every cumulative family of a part joins its leaf rows to the same pairs: made once, they
-    are not paired again per family. The table lives in this session and transaction (a
-    rolled-back computation takes it with it).
-    """
-    quote = connection.ops.quote_name
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {quote(PAIRS_TABLE)}")
-        cursor.execute(f"CREATE TEMPORARY TABLE {quote(PAIRS_TABLE)} AS {_pairs_sql(where)}", where_params)
-        cursor.execute(f"ANALYZE {quote(PAIRS_TABLE)}")  # the planner knows its size
-    try:
-        yield PAIRS_TABLE
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {quote(PAIRS_TABLE)}")
-
-
-def _rollup_family(leaf, members, period, start, end, units, where, where_params, now, pairs_table=None) -> None:
+def _rollup_family(leaf, members, period, start, end, units, where, where_params, now) -> None:
     """Delete the family's rows in scope, then one INSERT ... SELECT computes and writes them all.
 
-    The inner SELECT sums the leaf columns over each ancestor: the pairs (ancestor, unit of
-    its subtree; ``pairs_table``, else made here, see ``_pairs_sql``) joined to the leaf rows
-    by unit. A cross join with the family's keys then fans each unit's sums out to one row per
-    indicator. A non-cumulative family joins the leaf rows to the unit ``a`` itself.
+    The inner SELECT sums the leaf columns over each ancestor ``a``: for every unit in scope,
+    the units ``u`` of its subtree are one index range on (tree_id, lft), joined to the leaf
+    rows by id. A cross join with the family's keys then fans each unit's sums out to one row
+    per indicator. A non-cumulative family joins the leaf rows to ``a`` itself.
     """
     from governance.models import IndicatorValue, OrgUnit
 
@@ -253,14 +207,25 @@ def _rollup_family(leaf, members, period, start, end, units, where, where_params
     keys_sql = " UNION ALL ".join("SELECT %s AS ikey" for _member in members)
     table, tree = quote(IndicatorValue._meta.db_table), quote(OrgUnit._meta.db_table)
     if all(m.cumulative for m in members):
-        if pairs_table is None:
-            pairs, pairs_params = _pairs_sql(where), where_params
-            pairs = f"({pairs})"
+        # The pairs (ancestor ``a`` in scope, unit ``d`` of its subtree): each ancestor finds
+        # its subtree by one range on the (tree_id, lft) index, about as many pairs as units
+        # times depth. The other way round, finding the ancestors of each leaf row, an index
+        # gives every unit left of the row (half the tree, per row) and a filter drops all but
+        # a few; a merge join on tree_id pairs every unit with every other. PostgreSQL cannot
+        # estimate nested ranges and picked those plans at city scale (5 to 35 s a family
+        # instead of a fraction of a second), so there the subtree is a LATERAL subquery and
+        # both it and the pairs are fenced by OFFSET 0: the pairs are made first, then joined
+        # to the leaf rows once. SQLite's CROSS JOIN keeps ``a`` the outer loop the same way.
+        if connection.vendor == "postgresql":
+            pairs = (f"SELECT a.id AS node, d.id AS member FROM {tree} a CROSS JOIN LATERAL "
+                     f"(SELECT s.id FROM {tree} s WHERE s.tree_id = a.tree_id AND s.lft >= a.lft "
+                     f"AND s.lft <= a.rght OFFSET 0) d WHERE {where} OFFSET 0")
         else:
-            pairs, pairs_params = quote(pairs_table), []
-        source = f"{pairs} p INNER JOIN ({leaf_sql}) l ON l.node = p.member"
+            pairs = (f"SELECT a.id AS node, d.id AS member FROM {tree} a CROSS JOIN {tree} d "
+                     f"WHERE d.tree_id = a.tree_id AND d.lft >= a.lft AND d.lft <= a.rght AND {where}")
+        source = f"({pairs}) p INNER JOIN ({leaf_sql}) l ON l.node = p.member"
         inner, inner_params = f"SELECT p.node AS node, {sums} FROM {source} GROUP BY p.node", [
-            *pairs_params, *leaf_params]
+            *where_params, *leaf_params]
     else:
         inner = (f"SELECT a.id AS node, {sums} FROM {tree} a INNER JOIN ({leaf_sql}) l ON l.node = a.id "
                  f"WHERE {where} GROUP BY a.id")
@@ -410,12 +375,11 @@ def compute_month(period: datetime.date, org=None, indicators=None, *, label="",
     medians = [indicator for indicator in indicators if indicator.kind == MEDIAN]
     outcome = Outcome(label, progress)
     outcome.total = len(families) + len(medians)
-    # One commit; each family is a savepoint that a failure rolls back alone.
-    with transaction.atomic(), _pairs_table(where, where_params) as pairs:
+    with transaction.atomic():  # one commit; each family is a savepoint that a failure rolls back alone
         for leaf, members in families.items():
             outcome.attempt(_family_name(leaf), [m.key for m in members],
                             lambda leaf=leaf, members=members: _rollup_family(
-                                leaf, members, period, start, end, units, where, where_params, now, pairs))
+                                leaf, members, period, start, end, units, where, where_params, now))
         if medians:
             scope_ranges = list(units.order_by().values_list("pk", "tree_id", "lft", "rght"))
             for indicator in medians:

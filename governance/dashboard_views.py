@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from governance import dashboard, services
 from governance.http import safe_next
-from governance.models import MonthApproval, OrgUnit, Role, RollupRun
+from governance.models import MonthApproval, OrgUnit, RollupRun
 from governance.rosters import xlsx_response
 from governance.tabular import XlsxWriter
 
@@ -58,14 +58,6 @@ def _export(unit, period, rows, trend, league, categories) -> HttpResponse:
             sheet.append([label, value])
     writer.close()
     return xlsx_response(buffer.getvalue(), f"dashboard-{unit.code}-{period:%Y%m}.xlsx")
-
-
-def can_run_rollup(user) -> bool:
-    return user.is_superuser or user.role == Role.ADMIN
-
-
-def can_approve(user) -> bool:
-    return user.is_superuser or user.role in (Role.ADMIN, Role.COUNTY)
 
 
 def _posted_period(request):
@@ -106,7 +98,7 @@ def _run_progress(run: RollupRun) -> dict:
 @require_GET
 def rollup_run(request, pk: int):
     """A run's progress, part by part; the page asks again every two seconds until the run ends."""
-    if not can_run_rollup(request.user):
+    if not services.can_start_rollup(request.user):
         raise PermissionDenied
     run = get_object_or_404(dashboard.rollup_runs(request.user).select_related("org_unit"), pk=pk)
     context = {"run": run, "next": safe_next(request, f"{reverse('dashboard')}?period={run.period:%Y-%m}"),
@@ -220,11 +212,11 @@ def dashboard_page(request, code: str | None = None):
             },
         },
         "export_href": f"?{export_query.urlencode()}",
-        "can_run_rollup": can_run_rollup(user),
-        "can_approve": can_approve(user),
+        "can_run_rollup": services.can_start_rollup(user),
+        "can_approve": services.can_approve_months(user),
         # The month's last run in the user's area, for those who can start one (one query).
         "last_run": (dashboard.rollup_runs(user).filter(period=period).select_related("org_unit").first()
-                     if can_run_rollup(user) else None),
+                     if services.can_start_rollup(user) else None),
         "month_is_over": period < timezone.localdate().replace(day=1),
         # Approved months are marked, and so is a late correction found since (one query).
         "approval": MonthApproval.objects.filter(period=period, locked=True).first(),

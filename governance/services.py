@@ -247,10 +247,22 @@ APPROVAL_ALREADY = _("%(month)s is already approved.")
 APPROVAL_NOT_LOCKED = _("%(month)s is not approved: there is nothing to re-open.")
 
 
-def _approver(user) -> None:
+def can_approve_months(user) -> bool:
+    """Administrators and county officials approve and re-open months."""
     from governance.models import Role
 
-    if not (user.is_superuser or user.role in (Role.ADMIN, Role.COUNTY)):
+    return user.is_superuser or user.role in (Role.ADMIN, Role.COUNTY)
+
+
+def can_start_rollup(user) -> bool:
+    """Administrators start a month's computation by hand."""
+    from governance.models import Role
+
+    return user.is_superuser or user.role == Role.ADMIN
+
+
+def _approver(user) -> None:
+    if not can_approve_months(user):
         raise ValidationError(APPROVAL_NOT_ALLOWED, code="not_allowed")
 
 
@@ -333,10 +345,10 @@ def rollup_start(*, period, user):
     one with a home unit computes that unit's subtree.
     """
     from governance.indicators import month_start, period_is_locked
-    from governance.models import Role, RollupRun
+    from governance.models import RollupRun
     from governance.tasks import RollupNotQueued, start_rollup
 
-    if not (user.is_superuser or user.role == Role.ADMIN):
+    if not can_start_rollup(user):
         raise ValidationError(ROLLUP_NOT_ALLOWED, code="not_allowed")
     period = month_start(period)
     params = {"month": f"{period:%Y-%m}"}

@@ -453,20 +453,21 @@ the SELECT inside its one `INSERT ... SELECT`: the leaf query per grid (the same
 family's conditions as filtered counts), summed over every ancestor by the range join on the
 tree's `(tree_id, lft)` index, each ancestor reading its own subtree.
 
-Against the targets: **not met.** Computing stays within 2× of its floor only where the floor
-is a large scan (residents, volunteer services). The case indicators compute in about 8× the
-plain scans of the month's cases and ratings, and the whole month in about 3× the sum of the
-floors (8-9× with writing; runs on this shared machine vary by 10-20%). Where the floor is a few milliseconds, fixed costs dominate:
-each family pairs the 16,787 units with their subtrees (about 95,000 pairs, some 40 ms) and
-aggregates per unit; making the pairs once per part in a temporary table instead saved
-0.15 s of the month and cost each township part four more statements, so it was not kept.
-The case family also reads more than the month's raised cases by design: every case
-accepted, resolved or closed in the month and every case open at its end (about 62,000 rows
-by two ranges of the `(closed_at, reported_at)` index, against the floor's 43,000), with 26
-filtered counts and the category joins; the median reads the month's resolved cases again
-for its samples. What would close more of the gap, not done: an index on
-`resolved_at` for the median's samples, the case family aggregated by (grid, top category)
-before its 26 filtered counts, and not storing zero counts (a third of the rows written).
+Against the targets: **not met.** Computing stays within 2× of its floor only where the
+floor is a large scan (residents, volunteer services). The case indicators compute in about
+7-8× the plain scans of the month's cases and ratings, and the whole month in about 3× the
+sum of the floors (8-9× with writing; runs on this shared machine vary by 10-20%). Where the
+floor is a few milliseconds, fixed costs dominate: each family pairs the 16,787 units with
+their subtrees (about 95,000 pairs, some 40 ms) and aggregates per unit; making the pairs
+once per part in a temporary table instead saved 0.15 s of the month and cost each township
+part four more statements, so it was not kept. The case family also reads more than the
+month's raised cases by design: every case accepted, resolved or closed in the month and
+every case open at its end (about 62,000 rows by two ranges of the `(closed_at,
+reported_at)` index, against the floor's 43,000), with 26 filtered counts and the category
+joins; the median reads the month's resolved cases again for its samples. What would close
+more of the gap, not done: an index on `resolved_at` for the median's samples, the case
+family aggregated by (grid, top category) before its 26 filtered counts, and not storing
+zero counts (a third of the rows written).
 
 What the targets do not count is writing. A month at city scale is about 480,000
 `IndicatorValue` rows (one per unit and key where the unit has anything to count; the case

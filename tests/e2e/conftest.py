@@ -41,7 +41,9 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server):
+def page(django_db_setup, browser, live_server):
+    # django_db_setup first: session fixtures are torn down in reverse, so the live server
+    # (and the connections of its request threads) ends before the test database is dropped.
     # A Chinese Windows desktop browser sends zh-CN; the portal must answer in Chinese.
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=live_server.url)
     context.set_default_timeout(10_000)

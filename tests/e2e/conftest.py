@@ -41,9 +41,10 @@ def browser():
 
 
 @pytest.fixture
-def page(django_db_setup, browser, live_server):
-    # django_db_setup first: session fixtures are torn down in reverse, so the live server
-    # (and the connections of its request threads) ends before the test database is dropped.
+def page(django_db_setup, live_server, browser):
+    # Session fixtures are torn down in reverse order of setup: the browser closes first (its
+    # kept-alive connections end the live server's request threads, which close their
+    # database connections), then the live server stops, then the test database is dropped.
     # A Chinese Windows desktop browser sends zh-CN; the portal must answer in Chinese.
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=live_server.url)
     context.set_default_timeout(10_000)

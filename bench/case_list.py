@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from seed_demo import PostgresServer, _machine, seeded_database  # noqa: E402
+from seed_demo import PostgresServer, _machine, seeded_database, write_section  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- case_list:begin -->", "<!-- case_list:end -->"
@@ -164,13 +164,7 @@ compare rows of one run with each other.
 
 def write_doc(result: dict) -> None:
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{SECTION.format(table=render(result)).rstrip()}\n{END}"
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(text, BEGIN, END, f"{BEGIN}\n{SECTION.format(table=render(result)).rstrip()}\n{END}")
 
 
 def main() -> None:

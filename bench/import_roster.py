@@ -40,7 +40,7 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from seed_demo import PostgresServer, _machine  # noqa: E402
+from seed_demo import PostgresServer, _machine, write_section  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- import_roster:begin -->", "<!-- import_roster:end -->"
@@ -465,11 +465,7 @@ def update_doc(results: list[dict]) -> None:
         begin=BEGIN, end=END, machine=_machine(), table=render_table(rows),
         data=DATA_PREFIX + json.dumps(rows, ensure_ascii=False) + " -->",
     )
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(text, BEGIN, END, section)
 
 
 def main() -> int:

@@ -37,7 +37,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from seed_demo import PostgresServer, _machine, seeded_database  # noqa: E402
+from seed_demo import PostgresServer, _machine, seeded_database, write_section  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- rollup:begin -->", "<!-- rollup:end -->"
@@ -491,13 +491,7 @@ This machine has two cores, which the database server shares with the workers.
 
 def write_doc(result: dict) -> None:
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    block = f"{BEGIN}\n{SECTION.format(table=render(result)).rstrip()}\n{END}"
-    if BEGIN in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(text, BEGIN, END, f"{BEGIN}\n{SECTION.format(table=render(result)).rstrip()}\n{END}")
 
 
 def main() -> None:

@@ -356,8 +356,14 @@ def update_doc(results: list[dict]) -> None:
         table=render_table(rows),
         data=DATA_PREFIX + json.dumps(rows, ensure_ascii=False) + " -->",
     )
-    if BEGIN in text and END in text:
-        text = text[: text.index(BEGIN)] + section + text[text.index(END) + len(END) :]
+    write_section(text, BEGIN, END, section)
+
+
+def write_section(text: str, begin: str, end: str, section: str) -> None:
+    """Write docs/benchmarks.md (``text``) with ``section`` (its markers included) in place of the
+    one between ``begin`` and ``end``, or appended; the other scripts' sections stay as they are."""
+    if begin in text and end in text:
+        text = text[: text.index(begin)] + section + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip("\n") + "\n\n" + section + "\n"
     DOC.parent.mkdir(exist_ok=True)

@@ -107,7 +107,7 @@ def _period():
     from django.db.models import Max
     from django.utils import timezone
 
-    from governance.dashboard import shift_month
+    from governance.indicators.months import shift_month
     from grid.models import Case
 
     latest = Case.objects.aggregate(latest=Max("reported_at"))["latest"]
@@ -149,7 +149,7 @@ def families_once() -> dict:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from governance.indicators import compute_month
+    from governance.indicators.engine import compute_month
     from governance.models import IndicatorValue
 
     period = _period()
@@ -185,7 +185,7 @@ def measure_rollup(url: str, runs: int) -> dict:
     _setup(url)
     from django.db import connection
 
-    from governance.indicators import month_bounds
+    from governance.indicators.months import month_bounds
 
     period = _period()
     start, end = month_bounds(period)
@@ -239,8 +239,8 @@ def measure_pages(url: str, runs: int) -> dict:
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from governance.dashboard import shift_month
-    from governance.indicators import rollup_month
+    from governance.indicators.engine import rollup_month
+    from governance.indicators.months import shift_month
     from governance.models import Level, OrgUnit, User
 
     period = _period()
@@ -281,8 +281,8 @@ def measure_enqueue(url: str, broker: str) -> dict:
     import django
 
     django.setup()
+    from governance.indicators.runs import start_rollup
     from governance.models import RollupRun, RollupStatus
-    from governance.tasks import start_rollup
 
     began = time.perf_counter()
     run_id = start_rollup(_period())

@@ -1,168 +1,43 @@
-"""Admin of the org chain. Everything a user reaches here is limited to his org subtree.
+"""Admin of the org chain. Everything a user reaches here is limited to his org subtree
+(``governance.portal.admin.ScopedAdminMixin``, the admin's one scope rule).
 
-``ScopedAdminMixin`` is the admin's one scope rule: its ``get_queryset`` calls
-``visible_to(request.user)``, and Django's admin builds its list, change, delete, search,
-autocomplete and history views on that queryset, so an object outside the subtree "does
-not exist". Foreign-key and many-to-many choices and the list filters offer only units and
-rows in scope. The OrgUnit admin writes through ``governance.services`` so that the level
-and code rules and the tree lock always apply.
+The OrgUnit admin writes through ``governance.services`` so that the level and code rules and
+the tree lock always apply; it also takes the official division list (``governance.divisions``).
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
 from django.forms import CheckboxSelectMultiple
 from django.http import HttpResponseRedirect
-from django.urls import path, reverse
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
+from governance.divisions import county_code_or_error, divisions_import
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.models import Household, Level, OrgUnit, Resident, Role, Tag, User
+from governance.portal.admin import (
+    GridFilter,
+    PersonalDataMixin,
+    ScopedAdminMixin,
+    ServiceWriteAdminMixin,
+    TownshipFilter,
+    VillageFilter,
+    sees_everything,
+)
 from governance.roles import role_outranks, roles_grantable_by, user_sync_permissions
-from governance.roster_admin import RosterAdminMixin
-from governance.scope import scope_filter
-from governance.selectors import subtree_q
+from governance.rosters.admin import RosterAdminMixin
 from governance.services import orgunit_create, orgunit_delete, orgunit_update
 
 admin.site.site_header = _("Yiwang system administration")
 admin.site.site_title = _("Yiwang system administration")
 admin.site.index_title = _("Rosters and org chain")
-
-
-def sees_everything(user) -> bool:
-    """A superuser without a home unit (the system operator) is not limited to a subtree."""
-    return scope_filter(user, "") is None
-
-
-class ScopedAdminMixin:
-    """Limits a ModelAdmin (or inline) and its choices to ``visible_to(request.user)``."""
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
-
-    def _scoped_choices(self, db_field, request):
-        model = db_field.remote_field.model
-        if not hasattr(model._default_manager, "visible_to"):
-            return None  # a global table, such as tags
-        queryset = self.get_field_queryset(None, db_field, request)
-        if queryset is None:
-            queryset = model._default_manager.all()
-        return queryset.visible_to(request.user)
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if "queryset" not in kwargs:
-            queryset = self._scoped_choices(db_field, request)
-            if queryset is not None:
-                kwargs["queryset"] = queryset
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if "queryset" not in kwargs:
-            queryset = self._scoped_choices(db_field, request)
-            if queryset is not None:
-                kwargs["queryset"] = queryset
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    # simple-history's views load the object (or, failing that, its last historical
-    # record) without get_queryset; refuse them first for anything out of scope.
-    def history_view(self, request, object_id, extra_context=None):
-        if not sees_everything(request.user) and self.get_object(request, object_id) is None:
-            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
-        return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if not sees_everything(request.user) and self.get_object(request, object_id) is None:
-            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
-
-# --- List filters: only units in scope; each narrows the next level down -----------------
-
-
-class UnitListFilter(admin.SimpleListFilter):
-    """Rows inside the subtree of one unit of ``level``, chosen among the units in scope.
-
-    A filter whose choices would be too many (a county has thousands of grids) waits until
-    the filter one level up has narrowed it; choosing a unit clears the levels below.
-    """
-
-    level: str = ""
-    parent_parameter: str | None = None
-    child_parameters: tuple[str, ...] = ()
-    max_choices = 100
-
-    def __init__(self, request, params, model, model_admin):
-        self.path = model.org_scope_field
-        self.parent_value = request.GET.get(self.parent_parameter) if self.parent_parameter else None
-        super().__init__(request, params, model, model_admin)
-
-    def units(self, request):
-        return OrgUnit.objects.visible_to(request.user).filter(level=self.level)
-
-    def lookups(self, request, model_admin):
-        units = self.units(request)
-        if self.parent_value:
-            parent = _unit_or_none(OrgUnit.objects.visible_to(request.user), self.parent_value)
-            if parent is None:
-                return []
-            units = units.filter(subtree_q(parent))
-        units = list(units.order_by("code").only("pk", "name", "short_name")[: self.max_choices + 1])
-        if len(units) > self.max_choices:
-            return []
-        return [(str(unit.pk), unit.display_name) for unit in units]
-
-    def queryset(self, request, queryset):
-        if not self.value():
-            return queryset
-        unit = _unit_or_none(self.units(request), self.value())
-        if unit is None:
-            return queryset.none()
-        return queryset.filter(subtree_q(unit, self.path))
-
-    def choices(self, changelist):
-        remove = [self.parameter_name, *self.child_parameters]
-        yield {
-            "selected": self.value() is None,
-            "query_string": changelist.get_query_string(remove=remove),
-            "display": _("All"),
-        }
-        for value, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == value,
-                "query_string": changelist.get_query_string({self.parameter_name: value}, remove=remove),
-                "display": title,
-            }
-
-
-def _unit_or_none(queryset, value):
-    if not str(value).isdigit():
-        return None
-    return queryset.filter(pk=int(value)).first()
-
-
-class TownshipFilter(UnitListFilter):
-    title = _("township")
-    parameter_name = "in_township"
-    level = Level.TOWNSHIP
-    child_parameters = ("in_village", "in_grid")
-
-
-class VillageFilter(UnitListFilter):
-    title = _("village/community")
-    parameter_name = "in_village"
-    level = Level.VILLAGE
-    parent_parameter = "in_township"
-    child_parameters = ("in_grid",)
-
-
-class GridFilter(UnitListFilter):
-    title = _("grid")
-    parameter_name = "in_grid"
-    level = Level.GRID
-    parent_parameter = "in_village"
 
 
 class TagListFilter(admin.SimpleListFilter):
@@ -194,7 +69,7 @@ ORGUNIT_FIELDS = ("code", "name", "short_name", "level", "kind", "parent", "is_a
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(RosterAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin, MPTTModelAdmin):
+class OrgUnitAdmin(ServiceWriteAdminMixin, RosterAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin, MPTTModelAdmin):
     """The org tree, indented. Units move by changing their parent (and code) in the form:
 
     a drag-and-drop move could not also change the code, which the rules tie to the parent.
@@ -203,6 +78,7 @@ class OrgUnitAdmin(RosterAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin, MPTTM
     """
 
     roster_kind = "grids"
+    bulk_delete = False  # it would bypass orgunit_delete's rules; units are deleted one at a time
     change_list_template = "admin/governance/orgunit/change_list.html"
     list_display = ("name", "code", "short_name", "level", "kind", "is_active")
     list_display_links = ("name", "code")
@@ -225,10 +101,7 @@ class OrgUnitAdmin(RosterAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin, MPTTM
         return urls + super().get_urls()
 
     def import_divisions_view(self, request):
-        # Imported on use: the importer is a large module the rest of the admin does not need.
-        # It decides itself who may import (administrators) and says so to anyone else.
-        from governance.divisions import admin_import_view
-
+        # The importer decides itself who may import (administrators) and says so to anyone else.
         return admin_import_view(self, request)
 
     def changelist_view(self, request, extra_context=None):
@@ -252,34 +125,16 @@ class OrgUnitAdmin(RosterAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin, MPTTM
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not self._is_own_home_unit(request, obj)
 
-    def get_actions(self, request):
-        # Bulk deletion would bypass orgunit_delete's rules; units are deleted one at a time.
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
     def save_model(self, request, obj, form, change):
         if change:
             changed = {name: getattr(obj, name) for name in form.changed_data if name in ORGUNIT_FIELDS}
             unit = orgunit_update(unit=obj, **changed)
         else:
             unit = orgunit_create(**{name: getattr(obj, name) for name in ORGUNIT_FIELDS})
-        # The admin goes on with ``obj`` (log entry, redirect): make it the saved row.
-        obj.pk = unit.pk
-        obj.refresh_from_db()
-        obj._state.adding = False
+        self.became(obj, unit)
 
     def delete_model(self, request, obj):
         orgunit_delete(unit=obj)
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as exc:
-            # The form validated, but the tree changed before the service wrote (a concurrent
-            # edit): the transaction was rolled back; say why and let the user retry.
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
 
     def delete_view(self, request, object_id, extra_context=None):
         try:
@@ -289,6 +144,114 @@ class OrgUnitAdmin(RosterAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin, MPTTM
             return HttpResponseRedirect(
                 reverse("admin:governance_orgunit_change", args=[object_id], current_app=self.admin_site.name)
             )
+
+
+# --- The official division list, uploaded (governance.divisions) ----------------------------
+
+ADMIN_MAX_UPLOAD = 64 * 1024 * 1024
+ADMIN_TEMPLATE = "admin/governance/orgunit/import_divisions.html"
+ADMIN_REJECTED_SHOWN = 1000
+
+
+def import_permission_error(user, county: str | None) -> str | None:
+    """Why ``user`` may not import ``county`` (12 digits or None), or None if he may.
+
+    A superuser may import anything. Otherwise the user must have the administrator role and
+    the county (or, for a county not yet in the tree, its city) must lie in his scope; he
+    must name the county, so one upload never reaches beyond it.
+    """
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return gettext("Only administrators may import division codes.")
+    if user.is_superuser:
+        return None
+    if user.role != Role.ADMIN:
+        return gettext("Only administrators may import division codes.")
+    if not county:
+        return gettext("Enter the code of the county to import: it must lie within your scope.")
+    visible = OrgUnit.objects.visible_to(user)
+    city = county[:4] + "0" * 8
+    if visible.filter(code=county).exists() or visible.filter(code=city, level=Level.CITY).exists():
+        return None
+    return gettext("County %(code)s is outside your scope.") % {"code": county}
+
+
+class DivisionImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Division code list (CSV)"),
+        help_text=_("Columns code and name (or 统计用区划代码 and 名称); UTF-8 or GB18030."),
+    )
+    county = forms.CharField(
+        label=_("County code"),
+        required=False,
+        max_length=12,
+        help_text=_("6 or 12 digits. Imports only this county from a province-wide file."),
+    )
+    preview = forms.BooleanField(label=_("Preview only (write nothing)"), required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > ADMIN_MAX_UPLOAD:
+            raise ValidationError(
+                gettext("The file is larger than %(size)d MB.") % {"size": ADMIN_MAX_UPLOAD // (1024 * 1024)}
+            )
+        return upload
+
+    def clean_county(self):
+        value = self.cleaned_data.get("county", "").strip()
+        return county_code_or_error(value) if value else None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.user is not None and "county" in cleaned:
+            message = import_permission_error(self.user, cleaned["county"])
+            if message:
+                self.add_error("county", message)
+        return cleaned
+
+
+def _url_or_none(name: str, **kwargs) -> str | None:
+    try:
+        return reverse(name, kwargs=kwargs or None)
+    except NoReverseMatch:
+        return None
+
+
+def admin_import_view(model_admin, request):
+    """The admin's "import division codes" page: upload form, then the import's report."""
+    opts = model_admin.model._meta
+    site = model_admin.admin_site
+    context = {
+        **site.each_context(request),
+        "title": gettext("Import division codes"),
+        "opts": opts,
+        "app_list_url": _url_or_none(f"{site.name}:app_list", app_label=opts.app_label),
+        "changelist_url": _url_or_none(f"{site.name}:{opts.app_label}_{opts.model_name}_changelist"),
+        "rejected_shown": ADMIN_REJECTED_SHOWN,
+    }
+    user = request.user
+    if not user.is_superuser and getattr(user, "role", None) != Role.ADMIN:
+        context["refusal"] = gettext("Only administrators may import division codes.")
+        return TemplateResponse(request, ADMIN_TEMPLATE, context, status=403)
+
+    if request.method == "POST":
+        form = DivisionImportForm(request.POST, request.FILES, user=user)
+        if form.is_valid():
+            report = divisions_import(
+                file=form.cleaned_data["file"],
+                county=form.cleaned_data["county"],
+                dry_run=form.cleaned_data["preview"],
+                user=user,
+            )
+            context["report"] = report
+            context["rejected_hidden"] = max(0, len(report.rejected) - ADMIN_REJECTED_SHOWN)
+    else:
+        form = DivisionImportForm(user=user)
+    context["form"] = form
+    return TemplateResponse(request, ADMIN_TEMPLATE, context)
 
 
 # --- Households and residents -------------------------------------------------------------
@@ -305,44 +268,11 @@ class MaskingHistoryHelper(HistoricalRecordContextHelper):
         return mask(value or "") if mask else value
 
 
-class PersonalDataMixin:
-    """ID numbers and phones: real fields for users who may see them, masked read-only text otherwise.
-
-    The masked columns are always masked, so a screen that forgets to ask shows less, not more.
-    """
-
-    # A masked user sees no birth date either: it is the part of the ID number the mask hides.
-    personal_fields = {"id_number": "id_number_masked", "phone": "phone_masked", "birth_date": None}
-
-    @admin.display(description=_("ID number"))
-    def id_number_masked(self, obj):
-        return mask_id_number(obj.id_number)
-
-    @admin.display(description=_("phone"))
-    def phone_masked(self, obj):
-        return mask_phone(obj.phone)
-
-    def _shown(self, request, names):
-        if can_view_personal_data(request.user):
-            return list(names)
-        shown = [self.personal_fields.get(name, name) for name in names]
-        return [name for name in shown if name is not None]
-
-
 class ResidentInline(ScopedAdminMixin, PersonalDataMixin, admin.TabularInline):
     model = Resident
     fields = ("name", "id_number", "phone", "relation", "is_active")
     extra = 0
     show_change_link = True
-
-    def get_fields(self, request, obj=None):
-        return self._shown(request, super().get_fields(request, obj))
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if not can_view_personal_data(request.user):
-            readonly += [name for name in self.personal_fields.values() if name]
-        return readonly
 
     def has_add_permission(self, request, obj=None):
         # Adding a resident means typing an ID number, which a masked user enters on the resident form.
@@ -395,17 +325,6 @@ class ResidentAdmin(RosterAdminMixin, ScopedAdminMixin, PersonalDataMixin, Simpl
         if can_view_personal_data(request.user):
             return ["name", "id_number", "sex", "birth_date", "phone", "relation", "household", "grid"]
         return self.list_display
-
-    def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
-        # A new resident needs his ID number typed in; an existing one is shown masked.
-        return fields if obj is None else self._shown(request, fields)
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and not can_view_personal_data(request.user):
-            readonly += [name for name in self.personal_fields.values() if name]
-        return readonly
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "tags":

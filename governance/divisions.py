@@ -60,22 +60,17 @@ Validation and writing
     history records are written in bulk as well.
 """
 
-import codecs
 import csv
 import io
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django import forms
 from django.core.exceptions import ValidationError
-from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_lazy as _
 
-from governance.models import Kind, Level, OrgUnit, Role, division_code_error, level_error
-from governance.services import tree_renumber, tree_write_lock
+from governance.models import Kind, Level, OrgUnit, division_code_error, level_error
+from governance.rosters.tabular import decode_text, read_bytes
+from governance.tree import tree_renumber, tree_write_lock
 
 CODE_HEADERS = ("code", "统计用区划代码", "区划代码", "代码")
 NAME_HEADERS = ("name", "名称")
@@ -87,9 +82,6 @@ PLACEHOLDER_COUNTY_NAMES = {"市辖区"}
 # Keeps every IN (...) list under SQLite's oldest limit of 999 parameters.
 QUERY_CHUNK = 900
 BATCH_SIZE = 1000
-ADMIN_MAX_UPLOAD = 64 * 1024 * 1024
-ADMIN_TEMPLATE = "admin/governance/orgunit/import_divisions.html"
-ADMIN_REJECTED_SHOWN = 1000
 
 # (suffix, kind, display suffix that replaces it in short_name or None to keep the name)
 _TOWNSHIP_SUFFIXES = (
@@ -279,32 +271,11 @@ def infer_kind(level: str, name: str) -> tuple[str | None, str]:
     return None, ""
 
 
-def _read_bytes(file) -> bytes:
-    if isinstance(file, bytes | bytearray):
-        return bytes(file)
-    if isinstance(file, str | os.PathLike):
-        with open(file, "rb") as handle:
-            return handle.read()
-    if hasattr(file, "seek"):
-        try:
-            file.seek(0)
-        except (OSError, ValueError):
-            pass
-    data = file.read()
-    return data.encode("utf-8") if isinstance(data, str) else data
-
-
 def _decode(data: bytes) -> str:
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError:
-        raise _FileError(0, gettext("The file is neither UTF-8 nor GB18030 text.")) from None
+    text = decode_text(data)
+    if text is None:
+        raise _FileError(0, gettext("The file is neither UTF-8 nor GB18030 text."))
+    return text
 
 
 def _find_column(header: list[str], names: Iterable[str]) -> int | None:
@@ -576,7 +547,7 @@ def divisions_import(
     county12 = county_code_or_error(county) if county else None
     report = DivisionImportReport(dry_run=dry_run, county=county12)
     try:
-        rows, code_label = _parse(_decode(_read_bytes(file)), county12, report)
+        rows, code_label = _parse(_decode(read_bytes(file)), county12, report)
     except _FileError as exc:
         report.reject(exc.row, "", "", str(exc))
         return report
@@ -591,107 +562,3 @@ def divisions_import(
                 report.written = True
     report.rejected.sort(key=lambda item: item.row)
     return report
-
-
-# --- Admin upload -------------------------------------------------------------------------
-
-
-def import_permission_error(user, county: str | None) -> str | None:
-    """Why ``user`` may not import ``county`` (12 digits or None), or None if he may.
-
-    A superuser may import anything. Otherwise the user must have the administrator role and
-    the county (or, for a county not yet in the tree, its city) must lie in his scope; he
-    must name the county, so one upload never reaches beyond it.
-    """
-    if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return gettext("Only administrators may import division codes.")
-    if user.is_superuser:
-        return None
-    if user.role != Role.ADMIN:
-        return gettext("Only administrators may import division codes.")
-    if not county:
-        return gettext("Enter the code of the county to import: it must lie within your scope.")
-    visible = OrgUnit.objects.visible_to(user)
-    city = county[:4] + "0" * 8
-    if visible.filter(code=county).exists() or visible.filter(code=city, level=Level.CITY).exists():
-        return None
-    return gettext("County %(code)s is outside your scope.") % {"code": county}
-
-
-class DivisionImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("Division code list (CSV)"),
-        help_text=_("Columns code and name (or 统计用区划代码 and 名称); UTF-8 or GB18030."),
-    )
-    county = forms.CharField(
-        label=_("County code"),
-        required=False,
-        max_length=12,
-        help_text=_("6 or 12 digits. Imports only this county from a province-wide file."),
-    )
-    preview = forms.BooleanField(label=_("Preview only (write nothing)"), required=False)
-
-    def __init__(self, *args, user=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > ADMIN_MAX_UPLOAD:
-            raise ValidationError(
-                gettext("The file is larger than %(size)d MB.") % {"size": ADMIN_MAX_UPLOAD // (1024 * 1024)}
-            )
-        return upload
-
-    def clean_county(self):
-        value = self.cleaned_data.get("county", "").strip()
-        return county_code_or_error(value) if value else None
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.user is not None and "county" in cleaned:
-            message = import_permission_error(self.user, cleaned["county"])
-            if message:
-                self.add_error("county", message)
-        return cleaned
-
-
-def _url_or_none(name: str, **kwargs) -> str | None:
-    try:
-        return reverse(name, kwargs=kwargs or None)
-    except NoReverseMatch:
-        return None
-
-
-def admin_import_view(model_admin, request):
-    """The admin's "import division codes" page: upload form, then the import's report."""
-    opts = model_admin.model._meta
-    site = model_admin.admin_site
-    context = {
-        **site.each_context(request),
-        "title": gettext("Import division codes"),
-        "opts": opts,
-        "app_list_url": _url_or_none(f"{site.name}:app_list", app_label=opts.app_label),
-        "changelist_url": _url_or_none(f"{site.name}:{opts.app_label}_{opts.model_name}_changelist"),
-        "rejected_shown": ADMIN_REJECTED_SHOWN,
-    }
-    user = request.user
-    if not user.is_superuser and getattr(user, "role", None) != Role.ADMIN:
-        context["refusal"] = gettext("Only administrators may import division codes.")
-        return TemplateResponse(request, ADMIN_TEMPLATE, context, status=403)
-
-    if request.method == "POST":
-        form = DivisionImportForm(request.POST, request.FILES, user=user)
-        if form.is_valid():
-            report = divisions_import(
-                file=form.cleaned_data["file"],
-                county=form.cleaned_data["county"],
-                dry_run=form.cleaned_data["preview"],
-                user=user,
-            )
-            context["report"] = report
-            context["rejected_hidden"] = max(0, len(report.rejected) - ADMIN_REJECTED_SHOWN)
-    else:
-        form = DivisionImportForm(user=user)
-    context["form"] = form
-    return TemplateResponse(request, ADMIN_TEMPLATE, context)

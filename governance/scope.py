@@ -5,16 +5,18 @@ MPTT range (tree_id, lft..rght) of that unit, so the rule is one indexed range f
 whatever the depth. Every scoped model names the path to its OrgUnit in
 ``org_scope_field`` and uses ``ScopedQuerySet``; web views, the API, the admin, form
 choices and exports all call ``visible_to(user)`` and nothing else.
+
+This module sits below the models (they build their managers on ``ScopedQuerySet``), so it
+names no model: the unit model is the one the user's ``home_unit`` points at.
 """
 
 from django.db import models
 
 
-def unit_field(unit_id: int, field: str) -> models.Subquery:
-    """One field of the OrgUnit ``unit_id`` as a scalar subquery, read by the statement that uses it."""
-    from governance.models import OrgUnit
-
-    return models.Subquery(OrgUnit.objects.filter(pk=unit_id).order_by().values(field)[:1])
+def unit_field(units: type[models.Model], unit_id: int, field: str) -> models.Subquery:
+    """One field of the unit ``unit_id`` (a row of the model ``units``) as a scalar subquery,
+    read by the statement that uses it."""
+    return models.Subquery(units._default_manager.filter(pk=unit_id).order_by().values(field)[:1])
 
 
 def scope_filter(user, path: str) -> models.Q | None:
@@ -34,8 +36,10 @@ def scope_filter(user, path: str) -> models.Q | None:
     unit_id = getattr(user, "home_unit_id", None)
     if unit_id is None:
         return None if user.is_superuser else models.Q(pk__in=[])
+    units = user._meta.get_field("home_unit").related_model
+
     def home(field):
-        return unit_field(unit_id, field)
+        return unit_field(units, unit_id, field)
 
     prefix = f"{path}__" if path else ""
     # lft alone bounds the subtree: a descendant's lft lies in [lft, rght).

@@ -110,7 +110,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "governance.context_processors.portal",
+                "governance.portal.context_processors.portal",
             ],
         },
     },
@@ -196,7 +196,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "governance.api.pagination.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "governance.portal.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -261,11 +261,11 @@ CELERY_REDIS_SOCKET_TIMEOUT = 5
 CELERY_BEAT_SCHEDULE = {
     "flush-outbox": {"task": "governance.tasks.flush_outbox", "schedule": 60.0},
     "mark-overdue-cases": {"task": "grid.tasks.cases_mark_overdue", "schedule": 300.0},
-    "rollup-previous-month": {"task": "governance.tasks.rollup_scheduled", "kwargs": {"which": "previous"},
+    "rollup-previous-month": {"task": "governance.indicators.tasks.rollup_scheduled", "kwargs": {"which": "previous"},
                               "schedule": crontab(minute=0, hour=1, day_of_month=1)},
-    "rollup-current-month": {"task": "governance.tasks.rollup_scheduled", "kwargs": {"which": "current"},
+    "rollup-current-month": {"task": "governance.indicators.tasks.rollup_scheduled", "kwargs": {"which": "current"},
                              "schedule": crontab(minute=0, hour=2)},
-    "check-approved-months": {"task": "governance.tasks.check_approved_months",
+    "check-approved-months": {"task": "governance.indicators.tasks.check_approved_months",
                               "schedule": crontab(minute=30, hour=3)},
 }
 

@@ -7,10 +7,13 @@ from django.utils.module_loading import autodiscover_modules
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 
-from governance import dashboard_views, views
-from governance.api.views import router
+from governance import views
+from governance.indicators import api as indicators_api  # noqa: F401 - registers /api/v1/indicators/
+from governance.indicators import views as dashboard_views
+from governance.portal.api import router
 
-# Each app's api.py registers its viewsets on the shared router (as admin.py registers models).
+# Each app's api module (governance's own too) registers its viewsets on the shared router,
+# as admin.py registers models.
 autodiscover_modules("api")
 
 urlpatterns = [

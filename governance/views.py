@@ -1,25 +1,21 @@
 """Staff web pages of the org chain: the workbench, unit pages, household and resident lists.
 
-Every page reads through ``Model.objects.visible_to(request.user)``, applied once in
-``ScopedMixin``; a list or detail view that inherits it cannot forget the scope, and an
-object outside it is a 404 (its existence is not leaked).
+They build on ``governance.portal.views`` (the scoped list and detail views), like every app's pages.
 """
 
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy, pgettext_lazy
-from django.views.generic import DetailView, ListView
 
 from governance import selectors
-from governance.forms import FILTER_LEVELS, HouseholdFilterForm, ResidentFilterForm
+from governance.forms import HouseholdFilterForm, ResidentFilterForm
 from governance.masking import can_view_personal_data
 from governance.models import Household, Level, OrgUnit, Resident
-from governance.rosters import export_response
+from governance.portal.forms import FILTER_LEVELS
+from governance.portal.views import ScopedDetailView, ScopedListView, sees_above_township
 
 COUNT_LABELS = {
     "township": _("Townships"),
@@ -47,67 +43,6 @@ CHILDREN_HEADINGS = {
 }
 # A micro-grid has 10-50 households: its page lists them all, up to this many.
 MICRO_GRID_ROWS = 100
-
-
-class ScopedMixin(LoginRequiredMixin):
-    """Limit a class-based view's queryset to the user's org subtree (the one scope rule)."""
-
-    model = None
-
-    def get_queryset(self):
-        return self.model._default_manager.visible_to(self.request.user)
-
-
-class ScopedListView(ScopedMixin, ListView):
-    """A scoped list with a filter bar, sorting by whitelisted columns and forgiving pagination.
-
-    Subclasses set ``filter_form_class`` (a ``ScopedFilterForm``), ``sort_fields`` (URL key →
-    ORM ordering) and ``default_sort``, and may decorate the queryset in ``list_queryset``
-    with the joins a row needs, so a page costs the same queries whatever its length.
-    """
-
-    filter_form_class = None
-    sort_fields: dict[str, str] = {}
-    default_sort = ""
-    paginate_by = 30
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        self.filter_form = self.filter_form_class(self.request.GET or None, user=self.request.user)
-        queryset = self.filter_form.filter_queryset(queryset)
-        return self.list_queryset(queryset).order_by(*self.get_ordering())
-
-    def list_queryset(self, queryset):
-        return queryset
-
-    def get_sort(self) -> str:
-        sort = self.request.GET.get("sort", "")
-        return sort if sort.lstrip("-") in self.sort_fields else self.default_sort
-
-    def get_ordering(self):
-        sort = self.get_sort()
-        descending = sort.startswith("-")
-        field = self.sort_fields[sort.lstrip("-")]
-        # The primary key breaks ties, so a row never shows up on two pages.
-        return [f"-{field}" if descending else field, "-pk" if descending else "pk"]
-
-    def paginate_queryset(self, queryset, page_size):
-        # get_page() turns a bad or too large ?page= into the first or last page, never a 404.
-        paginator = self.get_paginator(queryset, page_size)
-        page = paginator.get_page(self.request.GET.get(self.page_kwarg))
-        return paginator, page, page.object_list, page.has_other_pages()
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context["filter_form"] = self.filter_form
-        context["sort"] = self.get_sort()
-        page = context["page_obj"]
-        context["page_range"] = page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
-        return context
-
-
-class ScopedDetailView(ScopedMixin, DetailView):
-    pass
 
 
 def _unit_page_context(user, unit: OrgUnit | None) -> dict:
@@ -176,9 +111,7 @@ class HouseholdListView(ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        home = self.request.user.home_unit
-        # Users above the township level need to see which township a household is in.
-        context["show_township"] = home is None or home.level in (Level.CITY, Level.COUNTY)
+        context["show_township"] = sees_above_township(self.request.user)
         return context
 
 
@@ -216,37 +149,5 @@ class ResidentListView(ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["full_view"] = can_view_personal_data(self.request.user)
-        return context
-
-
-def require_perm(request, permission: str) -> None:
-    """Writes need the model permission of the user's role, as in the API (reads need a login)."""
-    if not request.user.has_perm(permission):
-        raise PermissionDenied
-
-
-class ExportMixin:
-    """``?export=xlsx`` on a list answers the filtered list as an Excel file (``governance.rosters``)."""
-
-    export_kind = ""
-
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "xlsx":
-            return export_response(request=request, kind=self.export_kind, queryset=self.export_queryset())
-        return super().get(request, *args, **kwargs)
-
-    def export_queryset(self):
-        return self.get_queryset()
-
-
-class RosterListMixin:
-    """What every roster list shows besides its rows: the township column above it, masking."""
-
-    def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        home = self.request.user.home_unit
-        # Users above the township level need to see which township a row is in.
-        context["show_township"] = home is None or home.level in (Level.CITY, Level.COUNTY)
         context["full_view"] = can_view_personal_data(self.request.user)
         return context

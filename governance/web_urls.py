@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from governance import notification_views, views
+from governance import notifications, views
 
 # A namespace keeps these names apart from the API router's (household-list ...).
 app_name = "org"
@@ -12,8 +12,8 @@ urlpatterns = [
     path("households/", views.HouseholdListView.as_view(), name="household-list"),
     path("households/<int:pk>/", views.HouseholdDetailView.as_view(), name="household-detail"),
     path("residents/", views.ResidentListView.as_view(), name="resident-list"),
-    path("notifications/", notification_views.notification_list, name="notifications"),
+    path("notifications/", notifications.notification_list, name="notifications"),
     # Without a pk: mark all read; with one: mark it read and follow its link.
-    path("notifications/read/", notification_views.notification_read, name="notification-read"),
-    path("notifications/<int:pk>/read/", notification_views.notification_read, name="notification-read"),
+    path("notifications/read/", notifications.notification_read, name="notification-read"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification-read"),
 ]

@@ -4,8 +4,7 @@ from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F,
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.dashboard import Panel, register_panel
-from governance.indicators import MEDIAN, RATIO, Indicator, register
+from governance.indicators.registry import MEDIAN, RATIO, Indicator, Panel, register, register_panel
 from governance.models import Level, OrgUnit
 from grid.models import Case, CaseAction, CaseEvent, CaseState, Colour, GridWorker, Rating, Triage
 from grid.taxonomy import TAXONOMY

@@ -34,7 +34,6 @@ from django.utils.translation import gettext_lazy as _
 from openpyxl.utils.datetime import from_excel
 
 from governance.models import Household, Level, OrgUnit, Resident
-from governance.roster_specs import GRID_LEVELS
 from governance.rosters import (
     PERSONAL_ID,
     PERSONAL_PHONE,
@@ -54,6 +53,7 @@ from governance.rosters import (
     register,
     update_instances,
 )
+from governance.rosters.org import GRID_LEVELS
 from grid.models import (
     FINAL_STATES,
     Case,

@@ -20,9 +20,9 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTAdminForm, MPTTModelAdmin
 
-from governance.admin import GridFilter, ScopedAdminMixin, TownshipFilter, VillageFilter
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
-from governance.roster_admin import RosterAdminMixin
+from governance.portal.admin import GridFilter, ScopedAdminMixin, TownshipFilter, VillageFilter
+from governance.rosters.admin import RosterAdminMixin
 from governance.selectors import count_subquery
 from partybuild import services
 from partybuild.models import (

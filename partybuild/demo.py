@@ -36,7 +36,7 @@ from django.db.models import Max
 from governance.demo.hooks import DemoContext, register
 from governance.demo.people import PeopleFactory
 from governance.models import Household, Kind, Level, Relation, Resident, Tag
-from governance.services import tree_write_lock
+from governance.tree import tree_write_lock
 from partybuild.models import (
     WISH_FLOW,
     CentralHousehold,

@@ -6,20 +6,15 @@ unknown one. Writes go through ``partybuild.services``; a service's ValidationEr
 the form by ``add_service_error``.
 """
 
-import json
 import re
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from governance.forms import ScopedFilterForm
 from governance.models import Household, Level, OrgUnit
+from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm, SearchSelect
 from governance.selectors import subtree_q
 from governance.validators import normalize_id_number
 from partybuild.models import (
@@ -39,89 +34,6 @@ _ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
 YES_NO = [("", _("All")), ("yes", _("Yes")), ("no", _("No"))]
 # Organisations a filter offers: groups are too many and too small to filter by.
 FILTER_ORG_KINDS = [OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH, OrgKind.GRID_BRANCH]
-
-
-class ServiceErrorsMixin:
-    """A portal form: Bootstrap's small controls, and a service's ValidationError put on the form.
-
-    The error goes on its field when the form has one, else at the top (the summary).
-    """
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.CheckboxSelectMultiple):
-                continue  # its class would land on the wrapper; the CSS styles its boxes
-            if isinstance(widget, forms.CheckboxInput):
-                css = "form-check-input"
-            elif isinstance(widget, forms.Select):
-                css = "form-select form-select-sm"
-            else:
-                css = "form-control form-control-sm"
-            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
-
-    def add_service_error(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, errors in error.error_dict.items():
-            self.add_error(field if field in self.fields else None, errors)
-
-
-# --- Widgets -------------------------------------------------------------------------------
-
-
-class SearchSelect(forms.Select):
-    """A select filled by searching on the server (htmx), for choices too many to list.
-
-    It renders only the chosen option; typing in the search box above it asks ``search_url``
-    for at most a page of matching options (still limited to the user's scope there, and
-    checked again by the form field on submit).
-    """
-
-    template_name = "partybuild/widgets/search_select.html"
-
-    def __init__(self, *, search_url: str, placeholder="", include: str = "", params=None, attrs=None):
-        super().__init__(attrs)
-        self.search_url = search_url
-        self.placeholder = placeholder
-        self.include = include  # a CSS selector of other fields the search depends on
-        self.params = dict(params or {})  # fixed query parameters of the search
-
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        context["widget"].update(
-            search_url=reverse(self.search_url),
-            placeholder=self.placeholder,
-            include=self.include,
-            params=json.dumps({key: str(value) for key, value in self.params.items()}),
-            has_value=any(v for v in context["widget"]["value"]),
-        )
-        return context
-
-    def render(self, name, value, attrs=None, renderer=None):
-        # The project's template engine (the form renderer only knows Django's own widget templates).
-        return mark_safe(render_to_string(self.template_name, self.get_context(name, value, attrs)))
-
-    def optgroups(self, name, value, attrs=None):
-        chosen = [v for v in value if str(v).isdigit()]
-        options = [("", _("— choose —"))]
-        if chosen and hasattr(self.choices, "queryset"):
-            field = self.choices.field
-            options += [(row.pk, field.label_from_instance(row)) for row in self.choices.queryset.filter(pk__in=chosen)]
-        groups = []
-        for index, (option_value, label) in enumerate(options):
-            selected = str(option_value) in value if option_value != "" else not chosen
-            groups.append((None, [self.create_option(name, option_value, label, selected, index)], index))
-        return groups
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class TimeInput(forms.TimeInput):
@@ -360,7 +272,7 @@ class BoardFilterForm(CommunityFilterForm):
 # --- Double report -------------------------------------------------------------------------
 
 
-class MemberRegistrationForm(ServiceErrorsMixin, forms.Form):
+class MemberRegistrationForm(PortalFormMixin, forms.Form):
     """An in-service member registers with the community where he lives, and claims posts."""
 
     member = MemberChoiceField(
@@ -389,7 +301,7 @@ def parse_offers(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
-class UnitRegistrationForm(ServiceErrorsMixin, forms.Form):
+class UnitRegistrationForm(PortalFormMixin, forms.Form):
     """A work unit's party organisation registers with a community, with its three lists."""
 
     unit_name = forms.CharField(label=_("Work unit"), max_length=100)
@@ -433,7 +345,7 @@ class UnitRegistrationForm(ServiceErrorsMixin, forms.Form):
 # --- Volunteer service ---------------------------------------------------------------------
 
 
-class ServiceRecordForm(ServiceErrorsMixin, forms.Form):
+class ServiceRecordForm(PortalFormMixin, forms.Form):
     """One volunteer service of a member; hours and points are computed by the service."""
 
     community = CommunityChoiceField(label=_("Community"), queryset=OrgUnit.objects.none(), empty_label=_("— choose —"))
@@ -466,7 +378,7 @@ class ServiceRecordForm(ServiceErrorsMixin, forms.Form):
 # --- Micro-wishes --------------------------------------------------------------------------
 
 
-class WishPostForm(ServiceErrorsMixin, forms.Form):
+class WishPostForm(PortalFormMixin, forms.Form):
     """新建微心愿: a household of a community orders a micro-wish (点单)."""
 
     community = CommunityChoiceField(label=_("Community"), queryset=OrgUnit.objects.none(), empty_label=_("— choose —"))
@@ -489,7 +401,7 @@ class WishPostForm(ServiceErrorsMixin, forms.Form):
         self.fields["household"].queryset = Household.objects.visible_to(user).filter(is_active=True)
 
 
-class WishMemberForm(ServiceErrorsMixin, forms.Form):
+class WishMemberForm(PortalFormMixin, forms.Form):
     """派单 and 接单: the member the wish goes to, or who took it."""
 
     member = MemberChoiceField(
@@ -505,11 +417,11 @@ class WishMemberForm(ServiceErrorsMixin, forms.Form):
         self.fields["member"].widget.params["wish"] = wish.pk
 
 
-class WishResultForm(ServiceErrorsMixin, forms.Form):
+class WishResultForm(PortalFormMixin, forms.Form):
     """消单: what was done."""
 
     result = forms.CharField(label=_("Result"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 
 
-class WishStepForm(ServiceErrorsMixin, forms.Form):
+class WishStepForm(PortalFormMixin, forms.Form):
     """核单 and 晒单: nothing to fill in."""

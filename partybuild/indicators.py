@@ -3,7 +3,7 @@
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from governance.indicators import Indicator, register
+from governance.indicators.registry import Indicator, register
 from partybuild.models import (
     MemberRegistration,
     PartyMember,

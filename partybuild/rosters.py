@@ -56,7 +56,7 @@ from governance.rosters import (
     register,
     update_instances,
 )
-from governance.services import tree_renumber, tree_write_lock
+from governance.tree import tree_renumber, tree_write_lock
 from governance.validators import validate_phone
 from partybuild.models import (
     CHILD_KINDS,

@@ -40,7 +40,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.models import Household, Level, OrgUnit
 from governance.selectors import subtree_q
-from governance.services import tree_write_lock
+from governance.tree import tree_write_lock
 from governance.validators import validate_phone
 from partybuild.models import (
     CHILD_KINDS,

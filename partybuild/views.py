@@ -21,11 +21,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.generic import FormView, TemplateView
 
-from governance.http import safe_next
 from governance.masking import can_view_personal_data
 from governance.models import Household, OrgUnit, Relation, Resident
+from governance.portal.views import (
+    ExportMixin,
+    RosterListMixin,
+    ScopedDetailView,
+    ScopedListView,
+    require_perm,
+    safe_next,
+)
 from governance.selectors import subtree_q
-from governance.views import ExportMixin, RosterListMixin, ScopedDetailView, ScopedListView, require_perm
 from partybuild import selectors, services
 from partybuild.forms import (
     BoardFilterForm,

@@ -1,80 +1,14 @@
-"""Serializers of the API. Writes call governance.services; refusals become 400s by field."""
+"""Serializers of the org chain's API. Writes call governance.services; refusals become 400s by field."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.settings import api_settings
 
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.models import Household, OrgUnit, Resident, Tag
+from governance.portal.api import ScopedRelatedField, run_write
 from governance.services import household_create, household_update, resident_create, resident_update
 from governance.validators import normalize_id_number
-
-
-def drf_validation_error(exc: DjangoValidationError) -> serializers.ValidationError:
-    """The model's or service's ValidationError as DRF's, keyed by field."""
-    if hasattr(exc, "error_dict"):
-        detail = {
-            (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
-            for field, messages in exc.message_dict.items()
-        }
-    else:
-        detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
-    return serializers.ValidationError(detail)
-
-
-def run_write(write, *args, **kwargs):
-    """Call a write; a broken rule, or a race lost on a unique column, becomes a 400."""
-    try:
-        return write(*args, **kwargs)
-    except DjangoValidationError as exc:
-        raise drf_validation_error(exc) from None
-    except IntegrityError:
-        raise serializers.ValidationError(
-            {api_settings.NON_FIELD_ERRORS_KEY: [gettext("This conflicts with an existing record; reload and retry.")]}
-        ) from None
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class ScopedRelatedField(serializers.RelatedField):
-    """A related row given by its natural key (or id), looked up only inside the caller's scope.
-
-    An out-of-scope row gets the same answer as an unknown one, so nothing leaks.
-    """
-
-    default_error_messages = {
-        "does_not_exist": _("{value} was not found or is outside your scope."),
-        "incorrect_type": _("Give a code, a number or an id, not {data_type}."),
-    }
-
-    def __init__(self, *, model, key_field, **kwargs):
-        self.model = model
-        self.key_field = key_field
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return self.model.objects.visible_to(getattr(request, "user", None))
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, str | int):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        value = str(data).strip()
-        queryset = self.get_queryset()
-        row = queryset.filter(**{self.key_field: value}).first()
-        # Ids are bigints; longer digit strings are keys only (and would overflow the column).
-        if row is None and value.isdigit() and len(value) < 19:
-            row = queryset.filter(pk=int(value)).first()
-        if row is None:
-            self.fail("does_not_exist", value=value)
-        return row
-
-    def to_representation(self, value):
-        return getattr(value, self.key_field)
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):

@@ -1,29 +1,13 @@
-"""Viewsets and routes of the API. ``ScopedViewSetMixin`` is the only place scope is applied."""
+"""Viewsets of the org chain's API, registered on the shared router (``governance.portal.api``)."""
 
 from django.db.models import OuterRef
-from rest_framework import mixins, permissions, routers, viewsets
+from rest_framework import mixins, viewsets
 
 from governance.api.serializers import HouseholdSerializer, OrgUnitSerializer, ResidentSerializer
 from governance.filters import HouseholdFilterSet, OrgUnitFilterSet, ResidentFilterSet
 from governance.models import Household, OrgUnit, Resident
+from governance.portal.api import ModelWritePermission, ScopedViewSetMixin, router
 from governance.selectors import count_subquery
-
-
-class ScopedViewSetMixin:
-    """Every API queryset is the caller's org subtree; what lies outside answers 404."""
-
-    model = None
-
-    def get_queryset(self):
-        return self.optimise(self.model.objects.visible_to(self.request.user))
-
-    def optimise(self, queryset):
-        """Joins and prefetches that keep a list page at a constant number of queries."""
-        return queryset
-
-
-class ModelWritePermission(permissions.DjangoModelPermissions):
-    """Reading needs a login (scope limits what is read); writing needs the model permission."""
 
 
 class OrgUnitViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
@@ -82,10 +66,6 @@ class ResidentViewSet(ScopedViewSetMixin, _ListCreateUpdateViewSet):
         return queryset.select_related("household__grid").prefetch_related("tags")
 
 
-router = routers.DefaultRouter()
 router.register("org-units", OrgUnitViewSet, basename="orgunit")
 router.register("households", HouseholdViewSet, basename="household")
 router.register("residents", ResidentViewSet, basename="resident")
-
-# The monthly indicators' endpoints live in their own module; importing it registers them.
-from governance.api import indicators  # noqa: E402, F401

@@ -44,7 +44,7 @@ from governance.demo.people import (
 from governance.demo.plan import Plan, make_plan
 from governance.models import Household, OrgUnit, Resident, Role, Tag, User
 from governance.roles import user_sync_permissions
-from governance.services import tree_write_lock
+from governance.tree import tree_write_lock
 
 DEFAULT_PASSWORD = "yiwang-demo-2026"
 CHUNK_HOUSEHOLDS = 5_000

@@ -18,10 +18,10 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from governance.admin import ScopedAdminMixin, TownshipFilter, VillageFilter
 from governance.masking import can_view_personal_data, mask_phone
 from governance.models import Role
-from governance.roster_admin import RosterAdminMixin
+from governance.portal.admin import ScopedAdminMixin, TownshipFilter, VillageFilter
+from governance.rosters.admin import RosterAdminMixin
 from grid.models import (
     Case,
     CaseAttachment,

@@ -12,10 +12,10 @@ from django.forms import ModelForm
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from governance.admin import GridFilter, PersonalDataMixin, ScopedAdminMixin, TownshipFilter, VillageFilter
 from governance.masking import can_view_personal_data
 from governance.models import Level
-from governance.roster_admin import RosterAdminMixin
+from governance.portal.admin import GridFilter, PersonalDataMixin, ScopedAdminMixin, TownshipFilter, VillageFilter
+from governance.rosters.admin import RosterAdminMixin
 from governance.selectors import unit_for_level_display
 from grid.models import GridWorker, LiaisonHousehold, WorkerType
 from grid.selectors import current_q, worker_list_queryset

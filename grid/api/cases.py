@@ -26,11 +26,10 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from governance.api.serializers import ScopedRelatedField, run_write
-from governance.api.views import ModelWritePermission, ScopedViewSetMixin, router
 from governance.filters import key_filter, scoped_units, subtree_filter
 from governance.masking import can_view_personal_data, mask_phone
 from governance.models import Household, OrgUnit, Resident, User
+from governance.portal.api import ModelWritePermission, ScopedRelatedField, ScopedViewSetMixin, router, run_write
 from governance.selectors import subtree_q
 from grid.api.workers import ScopedIdField
 from grid.models import (

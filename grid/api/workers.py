@@ -16,10 +16,9 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from governance.api.serializers import ScopedRelatedField, run_write
-from governance.api.views import ModelWritePermission, ScopedViewSetMixin, router
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.models import Household, Level, OrgUnit, Resident
+from governance.portal.api import ModelWritePermission, ScopedRelatedField, ScopedViewSetMixin, router, run_write
 from governance.selectors import unit_for_level_display
 from governance.validators import normalize_id_number
 from grid.filters import GridWorkerFilterSet, LiaisonHouseholdFilterSet, VacancyFilterSet

@@ -13,14 +13,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from governance.forms import ScopedFilterForm
 from governance.models import Household, OrgUnit, Resident, User
+from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm, SearchSelect
 from governance.validators import normalize_id_number
 from grid import selectors
-from grid.forms.workers import ServiceErrorsMixin
 from grid.models import CaseCategory, CaseSource, CaseState, Colour, Rating, Triage
 from grid.services.cases import DISPATCH_LEVELS, attachment_check
-from partybuild.forms import SearchSelect
 
 __all__ = [
     "ACTION_FORMS",
@@ -95,13 +93,6 @@ class MultipleFileField(forms.FileField):
 
 
 # --- The list's filters -------------------------------------------------------------------
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class CaseFilterForm(ScopedFilterForm):
@@ -179,7 +170,7 @@ class GridChoiceField(IdChoiceField):
         return f"{unit.display_name}（{parent}）" if parent else unit.display_name
 
 
-class CaseForm(ServiceErrorsMixin, forms.Form):
+class CaseForm(PortalFormMixin, forms.Form):
     """Report a case. ``token`` makes the form idempotent: sent twice, it creates one case."""
 
     title = forms.CharField(label=_("Title"), max_length=200)
@@ -291,7 +282,7 @@ def _control(field: forms.Field) -> forms.Field:
     return field
 
 
-class StepForm(ServiceErrorsMixin, forms.Form):
+class StepForm(PortalFormMixin, forms.Form):
     """A step's form; ``arguments()`` are the service's keyword arguments besides case and user."""
 
     def __init__(self, *args, case, user, **kwargs):

@@ -7,22 +7,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.forms import ScopedFilterForm
+from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm
 from grid.models import FINAL_STATES, Mediation, MediationOutcome
 from grid.selectors.work import PERIOD_KINDS, dispute_categories
-from partybuild.forms import ServiceErrorsMixin  # Bootstrap's classes on every control, service errors
 
 __all__ = ["MediationFilterForm", "MediationForm", "SummaryForm"]
 
 # A summary's date is a day people worked on: far-off years only break the period arithmetic.
 SUMMARY_YEARS = (2000, 2100)
-
-
-class _DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 class MediationFilterForm(ScopedFilterForm):
@@ -73,14 +65,14 @@ class MediationFilterForm(ScopedFilterForm):
         return queryset.filter(Q(number__startswith=text) | Q(title__icontains=text))
 
 
-class MediationForm(ServiceErrorsMixin, forms.ModelForm):
+class MediationForm(PortalFormMixin, forms.ModelForm):
     """调解记录: when, by whom, where, with what outcome."""
 
     class Meta:
         model = Mediation
         fields = ["held_on", "mediator", "room", "outcome", "notes"]
         widgets = {
-            "held_on": _DateInput,
+            "held_on": DateInput,
             "notes": forms.Textarea(attrs={"rows": 3}),
         }
         help_texts = {
@@ -99,7 +91,7 @@ class SummaryForm(forms.Form):
     """The period of a summary: a day (日分析), a week (周综述) or a month (月报告) holding ``date``."""
 
     period = forms.ChoiceField(choices=[(kind, kind) for kind in PERIOD_KINDS], required=False)
-    date = forms.DateField(required=False, widget=_DateInput)
+    date = forms.DateField(required=False, widget=DateInput)
 
     def clean_date(self):
         day = self.cleaned_data.get("date")

@@ -3,13 +3,12 @@
 import re
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from governance.filters import NaturalKeyChoiceField
-from governance.forms import ScopedFilterForm
 from governance.models import Household, Level
+from governance.portal.forms import PortalFormMixin, ScopedFilterForm
 from grid import selectors
 from grid.models import Post, WorkerType
 
@@ -99,18 +98,7 @@ class VacancyFilterForm(ScopedFilterForm):
         return queryset.filter(Q(name__icontains=text) | Q(short_name__icontains=text) | Q(code__startswith=text))
 
 
-class ServiceErrorsMixin:
-    """Show a service's ValidationError on the form: on its field when the form has one, else on top."""
-
-    def add_service_error(self, error: ValidationError) -> None:
-        if not hasattr(error, "error_dict"):
-            self.add_error(None, error)
-            return
-        for field, errors in error.error_dict.items():
-            self.add_error(field if field in self.fields else None, errors)
-
-
-class LiaisonAssignForm(ServiceErrorsMixin, forms.Form):
+class LiaisonAssignForm(PortalFormMixin, forms.Form):
     """Give a liaison one more household, picked by its number among the households the user sees."""
 
     household = NaturalKeyChoiceField(queryset=Household.objects.none(), key_field="number", label=_("Household"))

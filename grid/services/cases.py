@@ -559,7 +559,7 @@ def _local(moment) -> str:
 
 def case_event_notify(*, event_id: int) -> int:
     """The notifications of one step (idempotent: a step notifies once, however often it is sent)."""
-    from governance.services import notification_send
+    from governance.notifications import notification_send
 
     event = CaseEvent.objects.select_related("case", "case__assignee", "case__dispatcher").filter(pk=event_id).first()
     if event is None:
@@ -585,7 +585,7 @@ def case_event_notify(*, event_id: int) -> int:
 
 def cases_mark_overdue(*, now: datetime.datetime | None = None) -> int:
     """Flag cases past their deadline, once each: an event and a notice to the assignee and the dispatcher."""
-    from governance.services import notification_send
+    from governance.notifications import notification_send
 
     now = now or timezone.now()
     due = Case.objects.filter(state__in=WORKING_STATES, due_at__lt=now, is_overdue=False)

@@ -24,8 +24,8 @@ from django.views.generic import FormView
 
 from governance.masking import can_view_personal_data
 from governance.models import Level, OrgUnit
+from governance.portal.views import ExportMixin, ScopedDetailView, ScopedListView, require_perm
 from governance.selectors import unit_chain
-from governance.views import ExportMixin, ScopedDetailView, ScopedListView, require_perm
 from grid import selectors
 from grid.forms.cases import ACTION_FORMS, CaseFilterForm, CaseForm, action_form, person_label
 from grid.models import Case, CaseAction, CaseAttachment, CaseCategory, CaseState, Triage

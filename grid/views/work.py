@@ -18,12 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
 
-from governance.http import safe_next
 from governance.models import ExportLog, Level
-from governance.rosters import export_filters, xlsx_response
+from governance.portal.views import ScopedListView, safe_next
+from governance.rosters import export_filters
+from governance.rosters.xlsx import XlsxWriter, xlsx_response
 from governance.selectors import unit_for_level_display
-from governance.tabular import XlsxWriter
-from governance.views import ScopedListView
 from grid.forms.work import MediationFilterForm, MediationForm, SummaryForm
 from grid.models import Case, MediationOutcome
 from grid.selectors import work as selectors

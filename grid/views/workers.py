@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from governance.masking import can_view_personal_data
 from governance.models import Household, Level, OrgUnit, Resident
+from governance.portal.views import ExportMixin, RosterListMixin, ScopedDetailView, ScopedListView, require_perm
 from governance.selectors import count_subquery, subtree_q, unit_chain
-from governance.views import ExportMixin, RosterListMixin, ScopedDetailView, ScopedListView, require_perm
 from grid import selectors, services
 from grid.forms import LiaisonAssignForm, LiaisonFilterForm, LiaisonUnassignForm, VacancyFilterForm, WorkerFilterForm
 from grid.models import GridWorker, LiaisonHousehold, WorkerType

@@ -45,7 +45,7 @@
   });
 })();
 
-/* Part 2: a select refilled by a server search (partybuild SearchSelect) keeps the choice the
+/* Part 2: a select refilled by a server search (the portal's SearchSelect) keeps the choice the
    user already made when it is still among the new options, and takes the only match. */
 (function () {
   "use strict";

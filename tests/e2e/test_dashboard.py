@@ -5,8 +5,9 @@ import re
 
 import pytest
 
-from governance import dashboard
-from governance.indicators import rollup_month
+from governance.indicators import dashboard
+from governance.indicators.engine import rollup_month
+from governance.indicators.months import shift_month
 from tests.e2e.conftest import log_in
 from tests.governance.test_dashboard import this_month
 
@@ -44,7 +45,7 @@ def check_numbers_equal_the_api(page, unit, period):
 
 def test_county_dashboard_drills_down_twice(page, shoot, county, county_official):
     period = this_month()
-    for month in (dashboard.shift_month(period, -1), period):
+    for month in (shift_month(period, -1), period):
         assert rollup_month(month).status == "complete"
 
     log_in(page, "county")
@@ -79,7 +80,7 @@ def test_county_dashboard_drills_down_twice(page, shoot, county, county_official
 def test_an_administrator_computes_a_month_and_the_county_approves_it(page, shoot, county, admin_user,
                                                                        county_official, eager_celery):
     """Compute last month from the dashboard, follow the run to its end, then approve the month."""
-    last_month = dashboard.shift_month(this_month(), -1)
+    last_month = shift_month(this_month(), -1)
     month = f"{last_month:%Y-%m}"
     log_in(page, "admin")
     page.wait_for_url(re.compile(r"/$"))

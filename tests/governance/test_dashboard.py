@@ -10,9 +10,9 @@ import zipfile
 import pytest
 from django.utils import timezone
 
-from governance import dashboard
-from governance.indicators import rollup_month
-from governance.tabular import read_table
+from governance.indicators.engine import rollup_month
+from governance.indicators.months import shift_month
+from governance.rosters.tabular import read_table
 from tests.governance.test_indicators import add_case
 
 pytestmark = pytest.mark.django_db
@@ -26,7 +26,7 @@ def this_month():
 def rolled(county):
     """This month (one case in each township, see tests/conftest.py) and last month, rolled up."""
     period = this_month()
-    for month in (dashboard.shift_month(period, -1), period):
+    for month in (shift_month(period, -1), period):
         run = rollup_month(month)
         assert run.status == "complete", run.errors
     return period
@@ -71,8 +71,8 @@ def test_county_dashboard_shows_the_county_and_its_townships(login, county_offic
 
 def test_change_against_last_month(login, county_official, county, rolled):
     add_case(county.grids[0], reported_at=timezone.make_aware(
-        datetime.datetime.combine(dashboard.shift_month(rolled, -1), datetime.time(10))))
-    rollup_month(dashboard.shift_month(rolled, -1))
+        datetime.datetime.combine(shift_month(rolled, -1), datetime.time(10))))
+    rollup_month(shift_month(rolled, -1))
     response = login(county_official).get("/dashboard/")
     raised = kpi(response, "grid.cases_raised")
     assert raised.last_month.earlier.number == 1
@@ -134,7 +134,7 @@ def test_case_count_links_to_a_case_list_with_the_same_count(login, county_offic
     add_case(county.grids[0], reported_at=timezone.now(), colour="red")
     # Last month's case: outside the month's date range, so not in the list.
     add_case(county.grids[0], reported_at=timezone.make_aware(
-        datetime.datetime.combine(dashboard.shift_month(rolled, -1), datetime.time(10))))
+        datetime.datetime.combine(shift_month(rolled, -1), datetime.time(10))))
     rollup_month(rolled)
     for user, unit_code in ((county_official, None), (county_official, county.township_a.code),
                             (county_official, county.villages[0].code), (clerk_a, county.grids[0].code)):
@@ -182,14 +182,14 @@ def test_empty_month_says_what_to_do(login, admin_user, county, rolled):
 def test_default_month_without_any_values_is_last_calendar_month(login, county_official, county):
     response = login(county_official).get("/dashboard/")
     assert response.status_code == 200
-    assert response.context["period"] == dashboard.shift_month(this_month(), -1)
+    assert response.context["period"] == shift_month(this_month(), -1)
     assert response.context["has_values"] is False
 
 
 def test_an_approved_month_is_marked_and_so_is_a_late_correction(login, county_official, county, rolled):
     from governance.models import MonthApproval
 
-    last_month = dashboard.shift_month(rolled, -1)
+    last_month = shift_month(rolled, -1)
     client = login(county_official)
     url = f"/dashboard/?period={last_month:%Y-%m}"
     page = client.get(url).content.decode()

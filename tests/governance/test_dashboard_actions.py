@@ -8,8 +8,10 @@ import pytest
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-from governance import dashboard, services
-from governance.indicators import rollup_month
+from governance.indicators import runs
+from governance.indicators.approval import APPROVAL_NOT_COMPUTED
+from governance.indicators.engine import rollup_month
+from governance.indicators.months import shift_month
 from governance.models import IndicatorValue, MonthApproval, Role, RollupRun
 from tests.conftest import _user
 from tests.markers import requires_postgres
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def last_month():
-    return dashboard.shift_month(timezone.localdate().replace(day=1), -1)
+    return shift_month(timezone.localdate().replace(day=1), -1)
 
 
 def messages_of(response):
@@ -95,7 +97,7 @@ def test_only_an_administrator_starts_a_run_or_follows_one(login, county_officia
     assert 'id="dashboard-compute"' not in page and 'id="dashboard-last-run"' not in page
     response = client.post("/dashboard/runs/", {"period": f"{month:%Y-%m}"})
     assert response.status_code == 302 and not RollupRun.objects.exists()
-    assert messages_of(response) == [str(services.ROLLUP_NOT_ALLOWED)]
+    assert messages_of(response) == [str(runs.ROLLUP_NOT_ALLOWED)]
 
     run = RollupRun.objects.create(period=month, org_unit=county.county, started_at=timezone.now(), parts={})
     assert client.get(f"/dashboard/runs/{run.pk}/").status_code == 403
@@ -119,7 +121,7 @@ def test_a_township_administrator_computes_his_township_only(login, county, eage
 
 
 @pytest.mark.parametrize("period, expected", [
-    ("2999-01", services.ROLLUP_NOT_BEGUN % {"month": "2999-01"}),
+    ("2999-01", runs.ROLLUP_NOT_BEGUN % {"month": "2999-01"}),
     ("soon", "YYYY-MM"),
 ])
 def test_a_month_that_cannot_be_computed_is_refused_with_a_message(login, admin_user, county, period, expected):
@@ -144,7 +146,7 @@ def test_the_county_approves_a_month_then_an_administrator_reopens_it(login, cou
     response = client.post("/dashboard/approval/", {"period": f"{month:%Y-%m}", "action": "approve", "next": url})
     assert response["Location"] == url and not MonthApproval.objects.exists()
     [message] = messages_of(response)
-    assert message.startswith(str(services.APPROVAL_NOT_COMPUTED % {"month": f"{month:%Y-%m}", "status": ""})[:8])
+    assert message.startswith(str(APPROVAL_NOT_COMPUTED % {"month": f"{month:%Y-%m}", "status": ""})[:8])
 
     assert login(admin_user).post("/dashboard/runs/", {"period": f"{month:%Y-%m}"}).status_code == 302
     client = login(county_official)
@@ -163,7 +165,7 @@ def test_the_county_approves_a_month_then_an_administrator_reopens_it(login, cou
     before = RollupRun.objects.count()
     response = admin.post("/dashboard/runs/", {"period": f"{month:%Y-%m}", "next": url})
     assert RollupRun.objects.count() == before
-    assert messages_of(response) == [services.ROLLUP_LOCKED % {"month": f"{month:%Y-%m}"}]
+    assert messages_of(response) == [runs.ROLLUP_LOCKED % {"month": f"{month:%Y-%m}"}]
 
     response = admin.post("/dashboard/approval/", {"period": f"{month:%Y-%m}", "action": "reopen", "next": url})
     approval.refresh_from_db()
@@ -206,7 +208,7 @@ def test_with_the_broker_down_the_run_is_marked_failed_and_the_user_told(county)
 import json, time
 from django.core.exceptions import ValidationError
 from governance.models import RollupRun, User
-from governance.services import rollup_start
+from governance.indicators.runs import rollup_start
 import datetime
 started = time.monotonic()
 try:
@@ -219,7 +221,7 @@ run = RollupRun.objects.get()
 print(json.dumps({{"message": message, "status": run.status, "errors": run.errors,
                   "elapsed": time.monotonic() - started}}))
 """, dead_port)
-    assert result["message"] == str(services.ROLLUP_NOT_QUEUED % {"month": f"{last_month():%Y-%m}"})
+    assert result["message"] == str(runs.ROLLUP_NOT_QUEUED % {"month": f"{last_month():%Y-%m}"})
     assert result["status"] == "failed" and result["errors"][0]["part"] == "queue"
     assert result["elapsed"] < 15  # answered well within a request's patience
 

@@ -17,7 +17,8 @@ from django.test import RequestFactory
 from django.urls import Resolver404, resolve
 from django.utils import translation
 
-from governance.divisions import admin_import_view, divisions_import, infer_kind
+from governance.admin import admin_import_view
+from governance.divisions import divisions_import, infer_kind
 from governance.models import Kind, Level, OrgUnit, Role, User
 from governance.services import orgunit_create
 

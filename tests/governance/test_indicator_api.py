@@ -4,8 +4,9 @@ naming the field for a malformed month or an unknown indicator."""
 import pytest
 from rest_framework.test import APIClient
 
-from governance import dashboard
-from governance.indicators import rollup_month
+from governance.indicators import dashboard
+from governance.indicators.engine import rollup_month
+from governance.indicators.months import shift_month
 from tests.governance.test_dashboard import this_month
 
 pytestmark = pytest.mark.django_db
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def rolled(county):
     period = this_month()
-    for month in (dashboard.shift_month(period, -1), period):
+    for month in (shift_month(period, -1), period):
         assert rollup_month(month).status == "complete"
     return period
 
@@ -87,7 +88,7 @@ def test_bad_month_or_unknown_key_is_a_400_naming_the_field(county_official, cou
 
 
 def test_series_equals_the_trend(login, county_official, county, rolled):
-    start = dashboard.shift_month(rolled, -11)
+    start = shift_month(rolled, -11)
     response = api(county_official).get(
         f"/api/v1/indicators/series/?org={county.county.code}&key=grid.cases_raised&from={start:%Y-%m}&to={rolled:%Y-%m}")
     assert response.status_code == 200

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from governance.models import Notification
-from governance.services import notification_send
+from governance.notifications import notification_send
 
 LIST = "/org/notifications/"
 

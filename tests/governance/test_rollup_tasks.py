@@ -8,11 +8,13 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
-from governance import indicators, tasks
-from governance.indicators import Indicator, approval_changes, register, rollup_month, unregister
+from governance.indicators import engine, tasks
+from governance.indicators.approval import month_approve, month_reopen
+from governance.indicators.engine import approval_changes, rollup_month
+from governance.indicators.registry import Indicator, register, unregister
+from governance.indicators.tasks import check_approved_months, rollup_finish, rollup_month_task, rollup_scheduled
 from governance.models import IndicatorValue, MonthApproval, RollupRun
-from governance.services import month_approve, month_reopen, resident_create
-from governance.tasks import check_approved_months, rollup_finish, rollup_month_task, rollup_scheduled
+from governance.services import resident_create
 from tests.conftest import make_id_number
 from tests.governance.test_indicators import MAY, add_case, add_village_with_grid, at, number, snapshot
 from tests.markers import requires_postgres, requires_redis
@@ -80,7 +82,7 @@ def test_a_part_that_keeps_failing_marks_the_run_partial(county):
         calls.append(1)
         if units.filter(pk=township_b.pk).exists():
             raise RuntimeError("the ledger of B is unreadable")
-        from governance.indicators import household_counts
+        from governance.indicators.org import household_counts
 
         return household_counts(start, end, units)
 
@@ -102,7 +104,7 @@ def test_a_part_that_keeps_failing_marks_the_run_partial(county):
 
 def test_a_part_that_raises_is_retried_then_recorded(county, monkeypatch):
     township_a = county.township_a
-    real, attempts = indicators.compute_month, []
+    real, attempts = engine.compute_month, []
 
     def flaky(period, org=None, *args, **kwargs):
         if org is not None and org.pk == township_a.pk:
@@ -111,13 +113,13 @@ def test_a_part_that_raises_is_retried_then_recorded(county, monkeypatch):
                 raise ConnectionError("database went away")
         return real(period, org, *args, **kwargs)
 
-    monkeypatch.setattr(indicators, "compute_month", flaky)
+    monkeypatch.setattr(tasks, "compute_month", flaky)
     run = run_of(rollup_month_task(MAY.isoformat()))
     assert run.status == "complete", run.errors
     assert run.parts[township_a.code]["attempts"] == 3 and not run.errors
 
     attempts.clear()
-    monkeypatch.setattr(indicators, "compute_month", lambda period, org=None, **kw: (_ for _ in ()).throw(
+    monkeypatch.setattr(tasks, "compute_month", lambda period, org=None, **kw: (_ for _ in ()).throw(
         ConnectionError("database went away")) if org is not None and org.pk == township_a.pk else real(
         period, org, **kw))
     run = run_of(rollup_month_task(MAY.isoformat()))

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from governance.models import ExportLog, Household, Resident
 from governance.roles import user_sync_permissions
-from governance.roster_admin import SESSION_KEY
+from governance.rosters.admin import SESSION_KEY
 from tests.governance.test_rosters import RESIDENT_COLUMNS, _id, headers, resident_rows, xlsx
 
 

@@ -14,7 +14,7 @@ from django.utils import translation
 
 from governance.models import ExportLog, Household, Level, OrgUnit, Resident, Tag
 from governance.rosters import get_spec, roster_export, roster_import, roster_template
-from governance.tabular import read_table
+from governance.rosters.tabular import read_table
 from tests.conftest import make_id_number
 
 
@@ -109,7 +109,7 @@ def test_rows_written_while_the_file_is_checked_are_rolled_back_by_a_later_bad_r
                                                                                  monkeypatch):
     # On PostgreSQL checked rows are written in batches while later rows are still checked
     # (StreamWriter); small batches here so that many are written before the bad row.
-    from governance.rosters import StreamWriter
+    from governance.rosters.writing import StreamWriter
 
     monkeypatch.setattr(StreamWriter, "BATCH", 100)
     content = residents_file(county)

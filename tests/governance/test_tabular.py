@@ -8,8 +8,8 @@ import zipfile
 import openpyxl
 import pytest
 
-from governance import tabular
-from governance.tabular import TableError, read_table
+from governance.rosters import tabular
+from governance.rosters.tabular import TableError, read_table
 
 
 def workbook(rows) -> bytes:

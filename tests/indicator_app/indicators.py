@@ -2,8 +2,7 @@
 
 from django.db.models import Count, F
 
-from governance.dashboard import Panel, register_panel
-from governance.indicators import Indicator, register
+from governance.indicators.registry import Indicator, Panel, register, register_panel
 from governance.models import Level
 
 

@@ -2,7 +2,10 @@ import datetime
 
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.indicators import all_indicators, month_bounds, period_is_locked, rollup_month
+from governance.indicators.approval import period_is_locked
+from governance.indicators.engine import rollup_month
+from governance.indicators.months import month_bounds
+from governance.indicators.registry import all_indicators
 from governance.models import IndicatorValue, Level, OrgUnit
 
 

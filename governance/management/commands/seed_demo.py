@@ -7,10 +7,10 @@ from django.db import DatabaseError
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
-from governance.dashboard import shift_month
 from governance.demo import DEFAULT_PASSWORD, DEMO_USERNAMES, SCALES, ResetRefused, seed_demo
 from governance.demo.people import REFERENCE_DATE
-from governance.indicators import month_start, rollup_month
+from governance.indicators.engine import rollup_month
+from governance.indicators.months import month_start, shift_month
 from governance.models import Level, Role, RollupStatus, User
 
 # A year of trend lines and the same month a year before: thirteen months up to the demo's "today".

@@ -5,7 +5,7 @@
 ``GET /api/v1/indicators/series/?org=CODE&key=K&from=YYYY-MM&to=YYYY-MM``
     One indicator of the unit month by month (a month without a value is null).
 
-Both read ``IndicatorValue`` only, through ``governance.dashboard``. ``org`` defaults to the
+Both read ``IndicatorValue`` only, through ``governance.indicators.dashboard``. ``org`` defaults to the
 top of the caller's scope; a unit outside it answers 404. A malformed month or an unknown
 indicator is a 400 naming the field.
 """
@@ -20,9 +20,10 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from governance import dashboard
-from governance.api.views import router
+from governance.indicators import dashboard
+from governance.indicators.months import parse_period, shift_month
 from governance.models import IndicatorValue, OrgUnit
+from governance.portal.api import router
 
 MAX_SERIES_MONTHS = 120
 
@@ -33,7 +34,7 @@ class MonthField(serializers.CharField):
     default_error_messages = {"month": _("Enter a month as YYYY-MM, for example 2025-03.")}
 
     def to_internal_value(self, data):
-        period = dashboard.parse_period(super().to_internal_value(data))
+        period = parse_period(super().to_internal_value(data))
         if period is None:
             self.fail("month")
         return period
@@ -177,7 +178,7 @@ class IndicatorViewSet(viewsets.GenericViewSet):
         data = query.validated_data
         unit = self._unit(data.get("org"))
         end = data.get("to") or dashboard.default_period(unit, datetime.date.today())
-        start = data.get("from") or dashboard.shift_month(end, -11)
+        start = data.get("from") or shift_month(end, -11)
         if start > end:
             raise serializers.ValidationError({"from": [_("The first month is after the last.")]})
         found = {
@@ -191,7 +192,7 @@ class IndicatorViewSet(viewsets.GenericViewSet):
             points.append({"period": f"{period:%Y-%m}", "numerator": _float(row.numerator) if row else None,
                            "denominator": _float(row.denominator) if row else None,
                            "value": _float(row.value) if row else None})
-            period = dashboard.shift_month(period, 1)
+            period = shift_month(period, 1)
         indicator = dashboard.indicator_map()[data["key"]]
         return Response(SeriesSerializer({
             "org": unit.code, "org_name": unit.display_name, "key": indicator.key, "label": str(indicator.label),

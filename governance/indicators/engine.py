@@ -1,22 +1,11 @@
-"""Monthly indicators: the registry, the rollup engine, and governance's own indicators.
+"""The monthly rollup: every indicator of a month computed in set-based SQL and stored as
+``IndicatorValue`` rows, for a subtree or the whole tree.
 
-An app declares its indicators in its ``indicators.py`` with ``register(Indicator(...))``;
-they are found by autodiscovery, so ``governance`` never imports the apps above it.
-
-A count or ratio indicator names a *leaf* function ``(start, end, units) -> QuerySet``: a
-set-based query over the app's rows of the month, grouped by the org unit each row hangs
-on (``.values(node=F("grid")).annotate(...)``), limited to ``units``. Indicators that
-share a leaf function form a family: the leaf query runs once, embedded in one statement
-that sums its columns over every ancestor by a range join on the tree (MPTT tree_id/lft)
-and inserts the IndicatorValue rows. No row travels through Python, and the number of
-statements does not grow with the tree.
-
-An indicator with ``cumulative=False`` counts something about the unit itself (the units
-one level below it): its leaf rows are joined to the unit by id, not summed over the subtree.
-
-A median cannot be summed up the tree: its ``samples`` function returns
-``(tree_id, lft, value)`` rows of the month, and each unit's median is taken over the
-samples inside its own range.
+Indicators that share a leaf function form a family: the leaf query runs once, embedded in
+one statement that sums its columns over every ancestor by a range join on the tree (MPTT
+tree_id/lft) and inserts the IndicatorValue rows. No row travels through Python, and the
+number of statements does not grow with the tree. Medians are taken per unit from the
+month's samples inside its range.
 """
 
 import bisect
@@ -25,89 +14,14 @@ import statistics
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from governance.registry import Registry
-
-COUNT = "count"
-RATIO = "ratio"
-MEDIAN = "median"
-
-
-@dataclass(frozen=True)
-class Indicator:
-    """A monthly indicator: ``numerator``/``denominator`` name columns of the leaf query."""
-
-    key: str
-    label: str
-    unit: str
-    kind: str = COUNT
-    leaf: Callable[[datetime.datetime, datetime.datetime, QuerySet], QuerySet] | None = None
-    numerator: str = "n"
-    denominator: str | None = None
-    # MEDIAN only: (start, end, units) -> iterable of (tree_id, lft, value) rows.
-    samples: Callable | None = None
-    # False: the leaf row of a unit is its value (not summed over its subtree).
-    cumulative: bool = True
-    # For ``rollup_indicators --verify``: (start, end, units of a subtree) -> the count by a plain
-    # ORM query, written independently of the leaf query it checks.
-    check: Callable[[datetime.datetime, datetime.datetime, QuerySet], int] | None = None
-
-    def __post_init__(self):
-        if self.kind not in (COUNT, RATIO, MEDIAN):
-            raise ValueError(f"indicator {self.key}: unknown kind {self.kind!r}")
-        if self.kind == MEDIAN and self.samples is None:
-            raise ValueError(f"median indicator {self.key} needs samples")
-        if self.kind != MEDIAN and self.leaf is None:
-            raise ValueError(f"indicator {self.key} needs a leaf function")
-        if self.kind == RATIO and not self.denominator:
-            raise ValueError(f"ratio indicator {self.key} needs a denominator column")
-
-
-_registry = Registry("indicators")  # each app's indicators.py
-
-
-def register(indicator: Indicator) -> Indicator:
-    return _registry.add(indicator.key, indicator)
-
-
-def unregister(key: str) -> None:
-    _registry.remove(key)
-
-
-def all_indicators() -> list[Indicator]:
-    return _registry.all()
-
-
-def get_indicator(key: str) -> Indicator:
-    return _registry.get(key)
-
-
-# --- Months -------------------------------------------------------------------------------
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def next_month(period: datetime.date) -> datetime.date:
-    return (period.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
-
-
-def month_bounds(period: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
-    """The month as local (Asia/Shanghai) midnights: start inclusive, end exclusive."""
-
-    def midnight(day):
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-    return midnight(period), midnight(next_month(period))
-
+from governance.indicators.months import month_bounds, month_start
+from governance.indicators.registry import MEDIAN, RATIO, Indicator, all_indicators
+from governance.models import IndicatorValue, Level, OrgUnit, RollupRun, RollupStatus
 
 # --- The rollup ---------------------------------------------------------------------------
 
@@ -118,8 +32,6 @@ UPPER_LEVELS = ("city", "county")
 
 def _scope(org):
     """The units the run writes (``org``'s subtree, or all) and the SQL condition on alias ``a``."""
-    from governance.models import OrgUnit
-
     if org is None:
         return OrgUnit.objects.all(), "1 = 1", []
     # Read the range afresh: MPTT renumbers lft/rght on every insert, so a held instance may be stale.
@@ -141,8 +53,6 @@ def _family_name(leaf) -> str:
 
 
 def _delete(period, keys, units):
-    from governance.models import IndicatorValue
-
     IndicatorValue.objects.filter(period=period, key__in=keys, org_unit__in=units.values("pk")).delete()
 
 
@@ -186,8 +96,6 @@ def _rollup_family(leaf, members, period, start, end, units, where, where_params
     rows by id. A cross join with the family's keys then fans each unit's sums out to one row
     per indicator. A non-cumulative family joins the leaf rows to ``a`` itself.
     """
-    from governance.models import IndicatorValue, OrgUnit
-
     quote = connection.ops.quote_name
     leaf_sql, leaf_params = _leaf_sql(leaf, start, end, units)
     columns = sorted({m.numerator for m in members} | {m.denominator for m in members if m.denominator})
@@ -254,8 +162,6 @@ def _upper_family(leaf, members, period, start, end, upper, where, where_params,
     leaf rows hanging on upper units themselves (a county party committee's members), so
     nothing below a township is read again.
     """
-    from governance.models import IndicatorValue, Level, OrgUnit
-
     if not all(m.cumulative for m in members):
         # About the unit itself (its children), not its subtree: cheap to compute directly.
         _rollup_family(leaf, members, period, start, end, upper, where, where_params, now)
@@ -311,8 +217,6 @@ def _rollup_median(indicator, period, start, end, units, scope_ranges, now, writ
     ``units`` bounds the samples, ``scope_ranges`` and ``write_units`` (default ``units``)
     the units written.
     """
-    from governance.models import IndicatorValue
-
     samples = sorted((tree_id, lft, float(v)) for tree_id, lft, v in indicator.samples(start, end, units)
                      if v is not None)
     positions = [(tree_id, lft) for tree_id, lft, _v in samples]
@@ -396,8 +300,6 @@ def compute_upper(period: datetime.date, org=None, indicators=None, *, label="up
     counts and ratios are summed from the townships' stored rows, one statement per family;
     medians are taken afresh from the samples, since a median of medians is wrong.
     """
-    from governance.models import OrgUnit
-
     period = month_start(period)
     start, end = month_bounds(period)
     indicators = all_indicators() if indicators is None else indicators
@@ -427,8 +329,6 @@ def compute_upper(period: datetime.date, org=None, indicators=None, *, label="up
 
 def run_status(parts: dict) -> str:
     """complete when every part succeeded, failed when none did, else partial."""
-    from governance.models import RollupStatus
-
     failed = sum(1 for part in parts.values() if part.get("status") != "ok")
     if not failed:
         return RollupStatus.COMPLETE
@@ -444,8 +344,6 @@ def rollup_month(period: datetime.date, org=None, indicators: list[Indicator] | 
     raises keeps its old rows, and the run is marked partial with the error, never complete.
     Returns the RollupRun.
     """
-    from governance.models import RollupRun
-
     period = month_start(period)
     run = RollupRun.objects.create(period=period, org_unit=org, started_at=timezone.now())
     clock = time.monotonic()
@@ -458,21 +356,12 @@ def rollup_month(period: datetime.date, org=None, indicators: list[Indicator] | 
     return run
 
 
-def period_is_locked(period: datetime.date) -> bool:
-    """Whether the month is approved and locked against recomputation (see ``MonthApproval``)."""
-    from governance.models import MonthApproval
-
-    return MonthApproval.objects.filter(period=month_start(period), locked=True).exists()
-
-
 def approval_changes(period: datetime.date) -> bool:
     """Whether recomputing the month now would change any stored value; writes nothing.
 
     The month is recomputed inside a transaction that is rolled back; before that, its rows
     are copied to a temporary table, and one EXCEPT each way compares them in the database.
     """
-    from governance.models import IndicatorValue
-
     period = month_start(period)
     quote = connection.ops.quote_name
     table = quote(IndicatorValue._meta.db_table)
@@ -496,66 +385,3 @@ def approval_changes(period: datetime.date) -> bool:
             cursor.execute("DROP TABLE indicator_before")
         transaction.set_rollback(True)
     return changed
-
-
-# --- governance's indicators --------------------------------------------------------------
-
-
-def household_counts(start, end, units):
-    from governance.models import Household
-
-    return (Household.objects.filter(is_active=True, created_at__lt=end, grid__in=units)
-            .values(node=F("grid")).annotate(n=Count("pk")))
-
-
-def resident_counts(start, end, units):
-    from governance.models import Resident
-
-    return (Resident.objects.filter(is_active=True, created_at__lt=end, household__grid__in=units)
-            .values(node=F("household__grid")).annotate(n=Count("pk")))
-
-
-def child_unit_counts(start, end, units):
-    """Active units one level below each unit: its own children, hence a non-cumulative family."""
-    from governance.models import OrgUnit
-
-    return (OrgUnit.objects.filter(is_active=True, parent__in=units)
-            .values(node=F("parent")).annotate(n=Count("pk")))
-
-
-def grid_household_counts(start, end, units):
-    """Per grid or micro-grid: its households (as ``households`` counts them), and 1 if it is an active grid.
-
-    Micro-grids carry households but are not grids: summed up the tree, the ratio is the
-    households of the subtree over its active grids.
-    """
-    from governance.models import Level, OrgUnit
-
-    return (OrgUnit.objects.filter(pk__in=units.values("pk"), level__in=[Level.GRID, Level.MICRO_GRID])
-            .values(node=F("pk"))
-            .annotate(households=Count("households", filter=Q(households__is_active=True,
-                                                                households__created_at__lt=end)),
-                      grids=Count("pk", filter=Q(level=Level.GRID, is_active=True), distinct=True)))
-
-
-def _check_households(start, end, units) -> int:
-    from governance.models import Household
-
-    return Household.objects.filter(is_active=True, created_at__lt=end, grid__in=units).count()
-
-
-def _check_residents(start, end, units) -> int:
-    from governance.models import Resident
-
-    return Resident.objects.filter(is_active=True, created_at__lt=end, household__grid__in=units).count()
-
-
-register(Indicator(key="households", label=_("Households"), unit=_("households"), leaf=household_counts,
-                   check=_check_households))
-register(Indicator(key="residents", label=_("Residents"), unit=_("persons"), leaf=resident_counts,
-                   check=_check_residents))
-register(Indicator(key="child_units", label=_("Units of the level below"), unit=_("units"),
-                   leaf=child_unit_counts, cumulative=False))
-register(Indicator(key="households_per_grid", label=_("Households per grid"), unit=_("households"), kind=RATIO,
-                   leaf=grid_household_counts, numerator="households", denominator="grids"))
-

@@ -1,4 +1,5 @@
-"""The user's in-app notifications (站内通知): the list, and marking one or all of them read.
+"""In-app notifications (站内通知): sending them (the service every app calls), the user's list,
+and marking one or all of them read.
 
 A user sees and marks only his own notifications (another user's is a 404, whatever his role);
 the navbar's unread count comes from the ``portal`` context processor.
@@ -9,14 +10,33 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from governance.http import is_portal_url
 from governance.models import Notification
-from governance.services import notification_mark_read
+from governance.portal.views import is_portal_url
 
 PAGE_SIZE = 30
+
+
+def notification_send(*, users, text: str, url: str = "", key: str = "") -> int:
+    """One notification per user (each user once per ``key``, however often this is called)."""
+    text = str(text)[:300]
+    rows = [Notification(user=user, text=text, url=url, key=key) for user in {user.pk: user for user in users}.values()]
+    if not rows:
+        return 0
+    before = Notification.objects.filter(key=key).count() if key else 0
+    Notification.objects.bulk_create(rows, ignore_conflicts=bool(key))
+    return (Notification.objects.filter(key=key).count() - before) if key else len(rows)
+
+
+def notification_mark_read(*, user, ids=None) -> int:
+    """Mark the user's notifications read (``ids`` of them, or all); returns how many changed."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())
 
 
 @login_required

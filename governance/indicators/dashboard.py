@@ -13,7 +13,6 @@ and may be overridden per key by ``settings.DASHBOARD_TARGETS``.
 """
 
 import datetime
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -25,9 +24,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from governance.indicators import MEDIAN, RATIO, Indicator, all_indicators, month_start
-from governance.models import LEVEL_ORDER, IndicatorValue, Level, OrgUnit
-from governance.registry import Registry
+from governance.indicators.months import month_last_day, month_start, shift_month
+from governance.indicators.registry import MEDIAN, RATIO, Indicator, all_indicators, all_panels
+from governance.models import LEVEL_ORDER, IndicatorValue, OrgUnit, RollupRun
+from governance.portal.forms import FILTER_LEVELS
 
 # Headline cards, trend lines and league columns, in the order the page shows them.
 KPI_KEYS = [
@@ -74,8 +74,6 @@ RECORD_LINKS = {
     "grid.cases_yellow": ("grid:case-list", {"colour": "yellow"}),
     "grid.cases_green": ("grid:case-list", {"colour": "green"}),
 }
-# The unit pickers of the scoped filter bars, in the order they cascade.
-FILTER_LEVELS = [Level.TOWNSHIP, Level.VILLAGE, Level.GRID]
 
 
 def targets() -> dict:
@@ -91,26 +89,6 @@ def rating(key: str, value) -> str | None:
     if target.get("lower"):
         return "green" if value <= target["green"] else "yellow" if value <= target["yellow"] else "red"
     return "green" if value >= target["green"] else "yellow" if value >= target["yellow"] else "red"
-
-
-# --- Months -------------------------------------------------------------------------------
-
-
-def shift_month(period: datetime.date, months: int) -> datetime.date:
-    index = period.year * 12 + period.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def parse_period(text: str | None) -> datetime.date | None:
-    """``2025-03`` → 2025-03-01; None for anything else."""
-    try:
-        return datetime.datetime.strptime((text or "").strip(), "%Y-%m").date()
-    except ValueError:
-        return None
-
-
-def month_last_day(period: datetime.date) -> datetime.date:
-    return shift_month(period, 1) - datetime.timedelta(days=1)
 
 
 def default_period(unit: OrgUnit, today: datetime.date | None = None) -> datetime.date:
@@ -140,8 +118,6 @@ def visible_unit(user, code: str) -> OrgUnit:
 def rollup_runs(user):
     """The rollup runs the user may follow: those of his subtree, and the runs of the whole tree
     (no scope) when his own scope is the whole tree (no home unit, or a top unit)."""
-    from governance.models import RollupRun
-
     runs = RollupRun.objects.visible_to(user)
     if user.home_unit_id is None:
         return runs
@@ -472,39 +448,10 @@ def record_link(key: str, unit: OrgUnit, chain: list[OrgUnit], period: datetime.
         return ""
 
 
-# --- Panels that apps add ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Panel:
-    """A card an app adds to every dashboard, declared in its ``indicators.py`` with ``register_panel``.
-
-    ``context(unit, period, values)`` gets the unit's IndicatorValue rows of the month by key (already
-    read: a panel adds no query) and returns the context of ``template``.
-    """
-
-    key: str
-    title: str
-    template: str
-    context: Callable[[OrgUnit, datetime.date, dict], dict]
-    order: int = 100
-
-
-_panels = Registry("indicators")  # panels are declared next to the apps' indicators
-
-
-def register_panel(panel: Panel) -> Panel:
-    return _panels.add(panel.key, panel)
-
-
-def unregister_panel(key: str) -> None:
-    _panels.remove(key)
-
-
 def panels(unit: OrgUnit, period: datetime.date, values: dict) -> list[dict]:
     """Every registered panel, rendered for the unit and month."""
     return [
         {"key": panel.key, "title": panel.title,
          "html": render_to_string(panel.template, panel.context(unit, period, values))}
-        for panel in sorted(_panels.all(), key=lambda panel: (panel.order, panel.key))
+        for panel in sorted(all_panels(), key=lambda panel: (panel.order, panel.key))
     ]

@@ -14,8 +14,9 @@ def _home_chain(user) -> list:
     from governance.models import OrgUnit
     from governance.scope import unit_field
 
-    return list(OrgUnit.objects.filter(tree_id=unit_field(unit_id, "tree_id"), lft__lte=unit_field(unit_id, "lft"),
-                                       rght__gte=unit_field(unit_id, "rght")).order_by("lft"))
+    return list(OrgUnit.objects.filter(tree_id=unit_field(OrgUnit, unit_id, "tree_id"),
+                                       lft__lte=unit_field(OrgUnit, unit_id, "lft"),
+                                       rght__gte=unit_field(OrgUnit, unit_id, "rght")).order_by("lft"))
 
 
 def _unread(user) -> int:

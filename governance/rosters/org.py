@@ -1,4 +1,4 @@
-"""The core rosters: households, residents, and grids with micro-grids (the engine is in rosters.py).
+"""The org chain's rosters: households, residents, and grids with micro-grids.
 
 Keys: a household by its number, a resident by his ID number, a grid by its code. Grids and
 micro-grids have no national code (the official list stops at the village): the template
@@ -11,25 +11,18 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import KINDS_BY_LEVEL, Household, Kind, Level, OrgUnit, Relation, Resident, Sex, Tag
-from governance.rosters import (
+from governance.rosters.cells import Bool, Choice, IdNumber, ListOf, Number, Ref, Text
+from governance.rosters.specs import (
     PERSONAL_DATE,
     PERSONAL_ID,
     PERSONAL_PHONE,
-    Bool,
-    Choice,
     Column,
-    IdNumber,
-    ListOf,
-    Number,
-    Ref,
     RosterSpec,
     TagsColumn,
-    Text,
-    insert_instances,
     register,
-    update_instances,
 )
-from governance.services import tree_renumber, tree_write_lock
+from governance.rosters.writing import insert_instances, update_instances
+from governance.tree import tree_renumber, tree_write_lock
 
 GRID_LEVELS = (Level.GRID, Level.MICRO_GRID)
 

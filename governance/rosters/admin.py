@@ -31,7 +31,10 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from governance.rosters import SAMPLE_ROWS, export_response, get_spec, roster_import, template_response
+from governance.rosters.checking import roster_import
+from governance.rosters.export import export_response, template_response
+from governance.rosters.report import SAMPLE_ROWS
+from governance.rosters.specs import get_spec
 
 MAX_UPLOAD = 64 * 1024 * 1024
 ERRORS_SHOWN = 500

@@ -1,6 +1,6 @@
 """The dashboards (统计分析): ``/dashboard/`` and the drill-down ``/dashboard/<org code>/``.
 
-A page reads only ``IndicatorValue`` through ``governance.dashboard``, at a fixed number of
+A page reads only ``IndicatorValue`` through ``governance.indicators.dashboard``, at a fixed number of
 queries. A unit outside the user's subtree answers 404, so a township user's dashboard
 starts at his township and cannot go up or sideways.
 """
@@ -18,11 +18,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from governance import dashboard, services
-from governance.http import safe_next
+from governance.indicators import dashboard
+from governance.indicators.approval import can_approve_months, month_approve, month_reopen
+from governance.indicators.months import parse_period, shift_month
+from governance.indicators.runs import can_start_rollup
+from governance.indicators.runs import rollup_start as run_start
 from governance.models import MonthApproval, OrgUnit, RollupRun
-from governance.rosters import xlsx_response
-from governance.tabular import XlsxWriter
+from governance.portal.views import is_htmx, safe_next
+from governance.rosters.xlsx import XlsxWriter, xlsx_response
 
 
 def _month_label(period) -> str:
@@ -61,7 +64,7 @@ def _export(unit, period, rows, trend, league, categories) -> HttpResponse:
 
 
 def _posted_period(request):
-    period = dashboard.parse_period(request.POST.get("period"))
+    period = parse_period(request.POST.get("period"))
     if period is None:
         messages.error(request, _("Choose a month as YYYY-MM."))
     return period
@@ -76,7 +79,7 @@ def rollup_start(request):
     if period is None:
         return redirect(back)
     try:
-        run = services.rollup_start(period=period, user=request.user)
+        run = run_start(period=period, user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(back)
@@ -98,12 +101,12 @@ def _run_progress(run: RollupRun) -> dict:
 @require_GET
 def rollup_run(request, pk: int):
     """A run's progress, part by part; the page asks again every two seconds until the run ends."""
-    if not services.can_start_rollup(request.user):
+    if not can_start_rollup(request.user):
         raise PermissionDenied
     run = get_object_or_404(dashboard.rollup_runs(request.user).select_related("org_unit"), pk=pk)
     context = {"run": run, "next": safe_next(request, f"{reverse('dashboard')}?period={run.period:%Y-%m}"),
                **_run_progress(run)}
-    template = "governance/_rollup_progress.html" if request.headers.get("HX-Request") else "governance/rollup_run.html"
+    template = "governance/_rollup_progress.html" if is_htmx(request) else "governance/rollup_run.html"
     return render(request, template, context)
 
 
@@ -119,7 +122,7 @@ def month_approval(request):
     if action not in ("approve", "reopen"):
         messages.error(request, _("Unknown action."))
         return redirect(back)
-    change = services.month_approve if action == "approve" else services.month_reopen
+    change = month_approve if action == "approve" else month_reopen
     try:
         change(period=period, user=request.user)
     except ValidationError as exc:
@@ -144,7 +147,7 @@ def dashboard_page(request, code: str | None = None):
             unit = dashboard.visible_unit(user, code)
         except OrgUnit.DoesNotExist:
             raise Http404(_("No such unit in your area.")) from None
-    period = dashboard.parse_period(request.GET.get("period")) or dashboard.default_period(
+    period = parse_period(request.GET.get("period")) or dashboard.default_period(
         unit, timezone.localdate())
     chain = dashboard.breadcrumb(user, unit)
     rows, values = dashboard.unit_rows(unit, period)
@@ -182,8 +185,8 @@ def dashboard_page(request, code: str | None = None):
         "chain": chain,
         "period": period,
         "period_label": _month_label(period),
-        "previous_period": _month_label(dashboard.shift_month(period, -1)),
-        "next_period": _month_label(dashboard.shift_month(period, 1)),
+        "previous_period": _month_label(shift_month(period, -1)),
+        "next_period": _month_label(shift_month(period, 1)),
         "has_values": bool(values),
         "kpis": dashboard.kpi_rows(rows),
         "rows": [row for row in rows if row.current.value is not None or row.last_month.earlier.value is not None],
@@ -212,11 +215,11 @@ def dashboard_page(request, code: str | None = None):
             },
         },
         "export_href": f"?{export_query.urlencode()}",
-        "can_run_rollup": services.can_start_rollup(user),
-        "can_approve": services.can_approve_months(user),
+        "can_run_rollup": can_start_rollup(user),
+        "can_approve": can_approve_months(user),
         # The month's last run in the user's area, for those who can start one (one query).
         "last_run": (dashboard.rollup_runs(user).filter(period=period).select_related("org_unit").first()
-                     if services.can_start_rollup(user) else None),
+                     if can_start_rollup(user) else None),
         "month_is_over": period < timezone.localdate().replace(day=1),
         # Approved months are marked, and so is a late correction found since (one query).
         "approval": MonthApproval.objects.filter(period=period, locked=True).first(),

@@ -1,0 +1,54 @@
+"""The org chain's own monthly indicators: households, residents, units, households per grid."""
+
+from django.db.models import Count, F, Q
+from django.utils.translation import gettext_lazy as _
+
+from governance.indicators.registry import RATIO, Indicator, register
+from governance.models import Household, Level, OrgUnit, Resident
+
+
+def household_counts(start, end, units):
+    return (Household.objects.filter(is_active=True, created_at__lt=end, grid__in=units)
+            .values(node=F("grid")).annotate(n=Count("pk")))
+
+
+def resident_counts(start, end, units):
+    return (Resident.objects.filter(is_active=True, created_at__lt=end, household__grid__in=units)
+            .values(node=F("household__grid")).annotate(n=Count("pk")))
+
+
+def child_unit_counts(start, end, units):
+    """Active units one level below each unit: its own children, hence a non-cumulative family."""
+    return (OrgUnit.objects.filter(is_active=True, parent__in=units)
+            .values(node=F("parent")).annotate(n=Count("pk")))
+
+
+def grid_household_counts(start, end, units):
+    """Per grid or micro-grid: its households (as ``households`` counts them), and 1 if it is an active grid.
+
+    Micro-grids carry households but are not grids: summed up the tree, the ratio is the
+    households of the subtree over its active grids.
+    """
+    return (OrgUnit.objects.filter(pk__in=units.values("pk"), level__in=[Level.GRID, Level.MICRO_GRID])
+            .values(node=F("pk"))
+            .annotate(households=Count("households", filter=Q(households__is_active=True,
+                                                                households__created_at__lt=end)),
+                      grids=Count("pk", filter=Q(level=Level.GRID, is_active=True), distinct=True)))
+
+
+def _check_households(start, end, units) -> int:
+    return Household.objects.filter(is_active=True, created_at__lt=end, grid__in=units).count()
+
+
+def _check_residents(start, end, units) -> int:
+    return Resident.objects.filter(is_active=True, created_at__lt=end, household__grid__in=units).count()
+
+
+register(Indicator(key="households", label=_("Households"), unit=_("households"), leaf=household_counts,
+                   check=_check_households))
+register(Indicator(key="residents", label=_("Residents"), unit=_("persons"), leaf=resident_counts,
+                   check=_check_residents))
+register(Indicator(key="child_units", label=_("Units of the level below"), unit=_("units"),
+                   leaf=child_unit_counts, cumulative=False))
+register(Indicator(key="households_per_grid", label=_("Households per grid"), unit=_("households"), kind=RATIO,
+                   leaf=grid_household_counts, numerator="households", denominator="grids"))

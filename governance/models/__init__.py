@@ -1,0 +1,56 @@
+"""The core app's models, one module per concern, all importable from ``governance.models``.
+
+``org``: the OrgUnit tree and its level and code rules; ``people``: households, residents,
+tags; ``users``: staff users and the export log; ``messaging``: notifications and the
+outbox; ``indicators``: indicator values, rollup runs, month approvals.
+"""
+
+from governance.models.indicators import IndicatorValue, MonthApproval, RollupRun, RollupStatus
+from governance.models.messaging import Notification, OutboxMessage
+from governance.models.org import (
+    DIVISION_LEVELS,
+    HOUSEHOLD_LEVELS,
+    KINDS_BY_LEVEL,
+    LEVEL_ORDER,
+    Kind,
+    Level,
+    OrgUnit,
+    OrgUnitManager,
+    OrgUnitQuerySet,
+    TreeNode,
+    division_code_error,
+    level_error,
+)
+from governance.models.people import Household, Relation, Resident, Sex, Tag
+from governance.models.users import ExportLog, Role, User, UserManager, UserQuerySet
+
+__all__ = [
+    "DIVISION_LEVELS",
+    "HOUSEHOLD_LEVELS",
+    "KINDS_BY_LEVEL",
+    "LEVEL_ORDER",
+    "ExportLog",
+    "Household",
+    "IndicatorValue",
+    "Kind",
+    "Level",
+    "MonthApproval",
+    "Notification",
+    "OrgUnit",
+    "OrgUnitManager",
+    "OrgUnitQuerySet",
+    "OutboxMessage",
+    "Relation",
+    "Resident",
+    "Role",
+    "RollupRun",
+    "RollupStatus",
+    "Sex",
+    "Tag",
+    "TreeNode",
+    "User",
+    "UserManager",
+    "UserQuerySet",
+    "division_code_error",
+    "level_error",
+]

@@ -1,0 +1,80 @@
+"""Staff users: one home unit and one role each; and the log of what they exported."""
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from governance.models.org import OrgUnit
+from governance.scope import ScopedQuerySet
+from governance.validators import validate_phone
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    COUNTY = "county", _("County official")
+    TOWNSHIP = "township", _("Township staff")
+    VILLAGE = "village", _("Village staff")
+    GRID = "grid", _("Grid worker")
+
+
+class UserQuerySet(ScopedQuerySet):
+    pass
+
+
+class UserManager(DjangoUserManager.from_queryset(UserQuerySet)):
+    pass
+
+
+class User(AbstractUser):
+    """A staff user: one home OrgUnit, one role; sees only that unit's subtree."""
+
+    org_scope_field = "home_unit"
+
+    home_unit = models.ForeignKey(
+        OrgUnit,
+        verbose_name=_("home unit"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
+    )
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.GRID)
+    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def clean(self):
+        super().clean()
+        if not self.is_superuser and self.home_unit_id is None:
+            raise ValidationError({"home_unit": gettext("Every staff user needs a home unit.")})
+
+
+class ExportLog(models.Model):
+    """Who exported which roster, how many rows, and whether personal data was in it (every export is logged)."""
+
+    org_scope_field = "user__home_unit"
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="exports")
+    kind = models.CharField(_("roster"), max_length=40)
+    rows = models.PositiveIntegerField(_("rows"))
+    with_personal_data = models.BooleanField(_("with personal data"))
+    unmasked = models.BooleanField(_("unmasked"), default=False)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("exported at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("export log")
+        verbose_name_plural = _("export logs")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user} {self.kind} {self.rows}"

@@ -1,0 +1,136 @@
+"""The API bases every app builds on, one copy each: the scoped viewset, the write permission,
+related fields looked up inside the caller's scope, the write wrapper that turns a refused rule
+into a 400, the pagination, and the one router every app registers its viewsets on.
+
+Scope is applied in one place, ``ScopedViewSetMixin.get_queryset``: a row outside the
+caller's subtree is not in the queryset, so its detail answers 404 like a row that does not
+exist. A rule a service refuses becomes a 400 with the field's message, never a 500.
+"""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import pagination, permissions, routers, serializers
+from rest_framework.settings import api_settings
+
+# Every app's api module registers its viewsets here (the root URLconf serves it at /api/v1/).
+router = routers.DefaultRouter()
+
+
+class Pagination(pagination.PageNumberPagination):
+    """The API's one pagination: ``?page=`` and ``?page_size=`` (at most 500)."""
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ScopedViewSetMixin:
+    """Every API queryset is the caller's org subtree; what lies outside answers 404."""
+
+    model = None
+
+    def get_queryset(self):
+        return self.optimise(self.model.objects.visible_to(self.request.user))
+
+    def optimise(self, queryset):
+        """Joins and prefetches that keep a list page at a constant number of queries."""
+        return queryset
+
+
+class ModelWritePermission(permissions.DjangoModelPermissions):
+    """Reading needs a login (scope limits what is read); writing needs the model permission."""
+
+
+def drf_validation_error(exc: DjangoValidationError) -> serializers.ValidationError:
+    """The model's or service's ValidationError as DRF's, keyed by field."""
+    if hasattr(exc, "error_dict"):
+        detail = {
+            (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
+            for field, messages in exc.message_dict.items()
+        }
+    else:
+        detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+    return serializers.ValidationError(detail)
+
+
+def run_write(write, *args, **kwargs):
+    """Call a write; a broken rule, or a race lost on a unique column, becomes a 400."""
+    try:
+        return write(*args, **kwargs)
+    except DjangoValidationError as exc:
+        raise drf_validation_error(exc) from None
+    except IntegrityError:
+        raise serializers.ValidationError(
+            {api_settings.NON_FIELD_ERRORS_KEY: [gettext("This conflicts with an existing record; reload and retry.")]}
+        ) from None
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class ScopedRelatedField(serializers.RelatedField):
+    """A related row given by its natural key (or id), looked up only inside the caller's scope.
+
+    An out-of-scope row gets the same answer as an unknown one, so nothing leaks.
+    """
+
+    default_error_messages = {
+        "does_not_exist": _("{value} was not found or is outside your scope."),
+        "incorrect_type": _("Give a code, a number or an id, not {data_type}."),
+    }
+
+    def __init__(self, *, model, key_field, **kwargs):
+        self.model = model
+        self.key_field = key_field
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.model.objects.visible_to(getattr(request, "user", None))
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        value = str(data).strip()
+        queryset = self.get_queryset()
+        row = queryset.filter(**{self.key_field: value}).first()
+        # Ids are bigints; longer digit strings are keys only (and would overflow the column).
+        if row is None and value.isdigit() and len(value) < 19:
+            row = queryset.filter(pk=int(value)).first()
+        if row is None:
+            self.fail("does_not_exist", value=value)
+        return row
+
+    def to_representation(self, value):
+        return getattr(value, self.key_field)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedIdField(ScopedRelatedField):
+    """A related row given by its id, looked up inside the caller's scope; shown as its id."""
+
+    default_error_messages = {
+        **ScopedRelatedField.default_error_messages,
+        "incorrect_type": _("Give an id, not {data_type}."),
+    }
+
+    def __init__(self, *, model, **kwargs):
+        super().__init__(model=model, key_field="pk", **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        value = str(data).strip()
+        # Ids are bigints; anything else is simply not found (and never reaches the database).
+        row = self.get_queryset().filter(pk=int(value)).first() if value.isdigit() and len(value) < 19 else None
+        if row is None:
+            self.fail("does_not_exist", value=value)
+        return row
+
+    def use_pk_only_optimization(self):
+        return True  # shown as the id: no need to load the row
+
+    def to_representation(self, value):
+        return value.pk

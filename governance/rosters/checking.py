@@ -1,0 +1,726 @@
+"""An import, all or nothing: the file read, every row parsed, resolved in bulk, checked with the model's own
+rules and the spec's bulk rules, then written (``roster_import``)."""
+
+import datetime
+import time
+from collections import defaultdict
+from contextlib import contextmanager, nullcontext
+from itertools import islice
+
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxLengthValidator
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import F
+from django.db.models.base import ModelState
+from django.db.models.signals import post_init, pre_init
+from django.utils import translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+
+from governance.rosters.cells import Bool, Choice, InFile, Ref, fold
+from governance.rosters.lookups import chunked, filter_in
+from governance.rosters.report import SAMPLE_ROWS, ImportReport, RowError, SampleRow
+from governance.rosters.specs import Column, Related, RosterSpec, get_spec
+from governance.rosters.tabular import Table, TableError, read_table
+from governance.rosters.writing import StreamWriter, insert_instances, update_instances, write_history
+
+# Rows read, resolved and checked at a time by the rosters that stream their writes.
+PIPELINE_CHUNK = 10_000
+
+
+# --- The import ---------------------------------------------------------------------------
+
+
+class Row:
+    __slots__ = ("number", "cells", "values", "failed", "key", "existing", "instance", "status", "changed", "related",
+                 "written")
+
+    def __init__(self, number: int, cells: list):
+        self.number = number
+        self.cells = cells
+        self.values: dict = {}
+        self.failed = False
+        self.key = None
+        self.existing: dict | None = None
+        self.instance = None
+        self.status = ""
+        self.changed: list[str] = []
+        self.related: dict = {}
+        self.written = False  # already updated by the stream writer
+
+
+class _Abort(Exception):
+    """Stop checking: the report already says why (e.g. a required column is missing)."""
+
+
+def _header_key(text) -> str:
+    return fold(str(text).replace("*", "").replace("＊", ""))
+
+
+class ImportJob:
+    """One file being imported: its rows, their references and instances (used by specs' hooks)."""
+
+    def __init__(self, spec: RosterSpec, user, report: ImportReport):
+        self.spec = spec
+        self.user = user
+        self.report = report
+        self.model = spec.model
+        self.rows: list[Row] = []
+        self.mapped: list[tuple[int, Column]] = []  # (index in the file, column)
+        self.present: set[str] = set()  # names of the columns the file has
+        self.headers: dict[str, str] = {}  # column name → header as written in the file
+        self.by_key: dict = {}
+        self.context: dict = {}  # scratch space for specs' hooks
+        self.stream: StreamWriter | None = None
+        self.streamed = False
+        self._checked: dict[tuple, list[str]] = {}  # (field, value) → errors of a choice or yes/no field
+
+    # -- errors --
+
+    def error(self, row: Row | None, column: str, message: str) -> None:
+        number = row.number if row is not None else 1
+        if row is not None and not row.failed:
+            row.failed = True
+        self.report.errors.append(RowError(number, column, str(message)))
+
+    def header_of(self, column: Column | str) -> str:
+        name = column if isinstance(column, str) else column.name
+        if name in self.headers:
+            return self.headers[name]
+        column = self.spec.column(name) if isinstance(column, str) else column
+        return str(column.header)
+
+    def has(self, name: str) -> bool:
+        return name in self.present
+
+    # -- steps --
+
+    def map_headers(self, headers: list[str]) -> None:
+        names: dict[str, Column] = {}
+        for column in self.spec.import_columns:
+            for language in ("en", settings.LANGUAGE_CODE, translation.get_language() or settings.LANGUAGE_CODE):
+                with translation.override(language):
+                    names.setdefault(_header_key(column.header), column)
+        seen: dict[str, str] = {}
+        for index, header in enumerate(headers):
+            if not header:
+                continue
+            column = names.get(_header_key(header))
+            if column is None:
+                self.report.ignored_columns.append(header)
+                continue
+            if column.name in seen:
+                self.error(None, header, gettext('The column "%(column)s" appears twice.') % {"column": header})
+                continue
+            seen[column.name] = header
+            self.mapped.append((index, column))
+            self.headers[column.name] = header
+            self.present.add(column.name)
+        for column in self.spec.import_columns:
+            if column.required and column.name not in self.present:
+                self.error(
+                    None,
+                    str(column.header),
+                    gettext('The required column "%(column)s" is missing.') % {"column": column.header},
+                )
+        self.report.headers = [header for _index, header in sorted((i, self.headers[c.name]) for i, c in self.mapped)]
+        if self.report.errors:
+            raise _Abort
+
+    def parse(self, rows) -> list[Row]:
+        """Parse the cells of ``rows`` ((number, cells) pairs); returns the new rows (also added to ``self.rows``)."""
+        added = []
+        mapped = [
+            (index, column, column.parser.bind(), self.headers[column.name]) for index, column in self.mapped
+        ]
+        key = self.spec.key
+        by_key = self.by_key
+        for number, cells in rows:
+            row = Row(number, cells)
+            values = row.values
+            size = len(cells)
+            for index, column, parser, header in mapped:
+                raw = cells[index] if index < size else None
+                if raw is None or (type(raw) is str and not raw.strip()):
+                    if column.required:
+                        self.error(row, header, gettext("This value is required."))
+                    values[column.name] = column.parser.empty
+                    continue
+                try:
+                    values[column.name] = parser(raw)
+                except ValidationError as exc:
+                    self.error(row, header, " ".join(exc.messages))
+            if key and not row.failed:
+                row.key = tuple(values.get(name) for name in key)
+                first = by_key.get(row.key)
+                if first is not None:
+                    self.error(
+                        row,
+                        self.header_of(key[0]),
+                        gettext("Repeats row %(row)d (same %(column)s).")
+                        % {"row": first.number, "column": "、".join(self.header_of(name) for name in key)},
+                    )
+                else:
+                    by_key[row.key] = row
+            added.append(row)
+        self.rows += added
+        self.report.rows = len(self.rows)
+        return added
+
+    def resolve_references(self, rows: list[Row]) -> None:
+        for _index, column in self.mapped:
+            parser = column.parser
+            if isinstance(column.related, Related):
+                column.related.resolve(self, column, rows)
+            if not isinstance(parser, Ref):
+                continue
+            name = column.name
+            keys = {row.values[name] for row in rows if row.values.get(name)}
+            if not keys:
+                continue
+            found = parser.resolve(keys, self.user)
+            header = self.header_of(column)
+            in_file = defaultdict(list)
+            if parser.in_file:
+                for other in self.rows:
+                    if other.key is not None and not other.failed:
+                        in_file[other.key[0]].append(other)
+            for row in rows:
+                key = row.values.get(name)
+                if not key:
+                    continue
+                candidates = found.get(key)
+                if not candidates and parser.in_file:
+                    others = [other for other in in_file.get(key, ()) if other is not row]
+                    if len(others) > 1 and parser.qualifier:
+                        wanted = row.values.get(parser.qualifier[0])
+                        others = [other for other in others if len(other.key) > 1 and other.key[1] == wanted]
+                    if len(others) == 1:
+                        row.values[name] = InFile(others[0])
+                        continue
+                if not candidates:
+                    self.error(row, header, _not_found(parser.what, key))
+                    row.values[name] = None
+                    continue
+                if len(candidates) > 1 and parser.qualifier:
+                    qualifier_name, path = parser.qualifier
+                    wanted = row.values.get(qualifier_name)
+                    if wanted:
+                        candidates = [obj for obj in candidates if _path_value(obj, path) == wanted]
+                if len(candidates) != 1:
+                    if not candidates:
+                        message = _not_found(parser.what, key)
+                    else:
+                        message = gettext(
+                            '"%(value)s" names more than one %(what)s: fill in %(column)s to tell them apart.'
+                        ) % {
+                            "what": parser.what,
+                            "value": key,
+                            "column": self.header_of(parser.qualifier[0]) if parser.qualifier else "",
+                        }
+                    self.error(row, header, message)
+                    row.values[name] = None
+                    continue
+                obj = candidates[0]
+                message = parser.accept(obj) if parser.accept else None
+                if message:
+                    self.error(row, header, message)
+                    row.values[name] = None
+                    continue
+                row.values[name] = obj
+
+    def load_existing(self, rows: list[Row]) -> None:
+        spec = self.spec
+        if not spec.key:
+            return
+        keyed = [row for row in rows if row.key is not None and not row.failed]
+        if not keyed:
+            return
+        attnames = [f.attname for f in self.model._meta.concrete_fields]
+        aliases = {f"_roster_key{i}": F(path) for i, path in enumerate(spec.key_paths)}
+        queryset = spec.import_queryset().annotate(**aliases)
+        first = spec.key_paths[0]
+        wanted = {row.key for row in keyed}
+        found: dict = {}
+        for chunk in chunked(sorted({key[0] for key in wanted}, key=str)):
+            for record in filter_in(queryset, first, chunk).values(*attnames, *aliases):
+                key = tuple(record.pop(alias) for alias in aliases)
+                if key in wanted:
+                    found[key] = record
+        if not found:
+            return
+        pk_name = self.model._meta.pk.attname
+        visible = None
+        if self.user is not None and hasattr(self.model._default_manager.all(), "visible_to"):
+            visible = set()
+            pks = [record[pk_name] for record in found.values()]
+            scoped = self.model._default_manager.all().visible_to(self.user)
+            for chunk in chunked(pks):
+                visible.update(filter_in(scoped, "pk", chunk).values_list("pk", flat=True))
+        for row in keyed:
+            record = found.get(row.key)
+            if record is None:
+                continue
+            if visible is not None and record[pk_name] not in visible:
+                self.error(
+                    row,
+                    self.header_of(spec.key[0]),
+                    gettext("This record belongs to a unit outside your area: you cannot change it."),
+                )
+                continue
+            row.existing = record
+        related_columns = [column for _i, column in self.mapped if isinstance(column.related, Related)]
+        if related_columns:
+            pks = [row.existing[pk_name] for row in keyed if row.existing]
+            for column in related_columns:
+                current = column.related.current(pks)
+                for row in keyed:
+                    if row.existing:
+                        row.related[column.name] = current.get(row.existing[pk_name], frozenset())
+
+    def build(self, rows: list[Row]) -> None:
+        """Instances of ``rows`` without errors, with their references attached, then validated.
+
+        Instances are built from positional field values (the fast path ``Model.__init__``
+        takes for rows read from the database) and their foreign-key objects put in the field
+        caches, so ``clean()`` reads them without a query. ``clean_fields()`` checks the fields
+        the file sets; a choice or yes/no field is checked once per distinct value.
+        """
+        spec = self.spec
+        meta = self.model._meta
+        plan = []  # (column name, kwargs key, the other key of the same field, is a relation)
+        file_fields = set()
+        memo_fields = []
+        for _i, column in self.mapped:
+            if not column.field:
+                continue
+            model_field = meta.get_field(column.field)
+            if model_field.is_relation:
+                by_id = isinstance(column.parser, Ref) and column.parser.ids_only
+                first, other = (model_field.attname, model_field.name) if by_id else (
+                    model_field.name, model_field.attname)
+                plan.append((column.name, first, other, True))
+                continue
+            plan.append((column.name, model_field.attname, None, False))
+            if isinstance(column.parser, Choice | Bool):
+                memo_fields.append(model_field)
+            else:
+                file_fields.add(model_field.name)
+        checks = [_field_check(f) for f in meta.concrete_fields if f.name in file_fields]
+        self._prepare_instantiation()
+        in_file: list[tuple[Row, str, Row]] = []
+        for row in rows:
+            if row.failed:
+                continue
+            values = row.values
+            kwargs = dict(row.existing) if row.existing else {}
+            for name, key, other, relation in plan:
+                if relation:
+                    kwargs.pop(other, None)
+                kwargs[key] = values.get(name)
+            spec.prepare(row, kwargs, self)
+            if row.failed:
+                continue
+            for key, value in kwargs.items():
+                if isinstance(value, InFile):  # a row of this file: attached once every row is built
+                    in_file.append((row, key, value.row))
+                    kwargs[key] = None
+            row.instance = self.instantiate(kwargs, adding=row.existing is None)
+        for row, field_name, other in in_file:
+            if other.instance is None:
+                self.error(row, self.header_of(_column_for_field(spec, field_name)), gettext("That row has errors."))
+                row.instance = None
+                continue
+            setattr(row.instance, field_name, other.instance)
+        checked = self._checked
+        stream = self.stream
+        try:
+            for row in rows:
+                instance = row.instance
+                if instance is None or row.failed:
+                    continue
+                try:
+                    _clean_fields(instance, checks)
+                    instance.clean()
+                except ValidationError as exc:
+                    self._model_errors(row, exc)
+                    continue
+                for model_field in memo_fields:
+                    value = getattr(instance, model_field.attname)
+                    found = checked.get((model_field.name, value))
+                    if found is None:
+                        found = checked[(model_field.name, value)] = _field_errors(model_field, value, instance)
+                    if found:
+                        self._model_errors(row, ValidationError({model_field.name: found}))
+                if not row.failed:
+                    spec.validate(row, instance, self)
+                if stream is not None and not row.failed and not self.report.errors:
+                    if row.existing is None:
+                        stream.add(instance)
+                    else:
+                        row.changed = self.changed_attnames(row, stream.attnames)
+                        if row.changed:
+                            stream.change(instance)
+                            row.written = True
+        except BaseException:
+            self.close_stream()
+            raise
+
+    def close_stream(self) -> None:
+        """Wait for the stream writer to write what it was given (raises its error, if any)."""
+        stream = self.stream
+        if stream is not None:
+            self.stream = None
+            self.streamed = True
+            stream.close()
+
+    def _prepare_instantiation(self) -> None:
+        plan = []
+        for model_field in self.model._meta.concrete_fields:
+            dynamic = model_field.has_default() and callable(model_field.default)
+            plan.append((model_field, model_field.attname, model_field.name, model_field.is_relation,
+                         None if dynamic else model_field.get_default(), dynamic))
+        self._fields_plan = plan
+        self._attnames = [model_field.attname for model_field in self.model._meta.concrete_fields]
+        # Without pre_init/post_init receivers, Model.__init__ only sets the attributes: do
+        # that directly (a third of the cost of building 100,000 instances).
+        self._plain_init = not (pre_init.has_listeners(self.model) or post_init.has_listeners(self.model))
+
+    def instantiate(self, kwargs: dict, adding: bool = True):
+        """A model instance from ``kwargs`` (field names with objects, or attnames); defaults for the rest."""
+        values = []
+        caches = []
+        for model_field, attname, name, relation, default, dynamic in self._fields_plan:
+            if attname in kwargs:
+                values.append(kwargs[attname])
+            elif relation and name in kwargs:
+                obj = kwargs[name]
+                values.append(obj.pk if obj is not None else None)
+                caches.append((model_field, obj))
+            else:
+                values.append(model_field.get_default() if dynamic else default)
+        if self._plain_init:
+            instance = self.model.__new__(self.model)
+            instance._state = ModelState()
+            instance.__dict__.update(zip(self._attnames, values, strict=True))
+        else:
+            instance = self.model(*values)
+        for model_field, obj in caches:
+            model_field.set_cached_value(instance, obj)
+        if not adding:
+            instance._state.adding = False
+        return instance
+
+    def _model_errors(self, row: Row, exc: ValidationError) -> None:
+        if hasattr(exc, "error_dict"):
+            for field_name, errors in exc.message_dict.items():
+                column = None if field_name == NON_FIELD_ERRORS else _column_for_field(self.spec, field_name)
+                header = self.header_of(column) if column else ""
+                for message in errors:
+                    self.error(row, header, message)
+        else:
+            for message in exc.messages:
+                self.error(row, "", message)
+
+    def related_value(self, row: Row, column: Column):
+        return column.related.desired(row, column)
+
+    def classify(self) -> None:
+        written = self.written_attnames()
+        related = [column for _i, column in self.mapped if isinstance(column.related, Related)]
+        headers_by_attname = {}
+        for _i, column in self.mapped:
+            if column.field:
+                headers_by_attname[self.model._meta.get_field(column.field).attname] = self.headers[column.name]
+        report = self.report
+        samples = report.samples
+        for row in self.rows:
+            if row.failed or row.instance is None:
+                row.status = "error"
+                continue
+            if row.existing is None:
+                row.status = "new"
+            else:
+                # Rows the stream writer saw were compared then (its specs' check() adjusts nothing).
+                changed = list(row.changed) if self.streamed else self.changed_attnames(row, written)
+                for column in related:
+                    if self.related_value(row, column) != row.related.get(column.name, frozenset()):
+                        changed.append(column.name)
+                        headers_by_attname[column.name] = self.headers[column.name]
+                row.changed = changed
+                row.status = "changed" if changed else "unchanged"
+            if row.status != "unchanged" and len(samples) < SAMPLE_ROWS:
+                samples.append(
+                    SampleRow(
+                        row.number,
+                        row.status,
+                        [_sample_text(row.cells[index]) if index < len(row.cells) else "" for index, _c in
+                         sorted(self.mapped, key=lambda item: item[0])],
+                        {headers_by_attname.get(name, name) for name in row.changed},
+                    )
+                )
+
+    def changed_attnames(self, row: Row, written: list[str]) -> list[str]:
+        """The written columns whose value in the row's instance differs from the stored row."""
+        existing, current = row.existing, row.instance.__dict__
+        return [attname for attname in written if current.get(attname) != existing.get(attname)]
+
+    def written_attnames(self) -> list[str]:
+        """The model columns an import sets: those of the file's columns and the spec's derived fields."""
+        names = []
+        for _i, column in self.mapped:
+            if column.field:
+                attname = self.model._meta.get_field(column.field).attname
+                if attname not in names:
+                    names.append(attname)
+        for field_name in getattr(self.spec, "derived_fields", ()):
+            attname = self.model._meta.get_field(field_name).attname
+            if attname not in names:
+                names.append(attname)
+        return names
+
+    def count(self) -> None:
+        report = self.report
+        report.error_rows = sum(1 for row in self.rows if row.failed)
+        for row in self.rows:
+            if row.failed:
+                continue
+            if row.status == "new":
+                report.new += 1
+            elif row.status == "changed":
+                report.changed += 1
+            elif row.status == "unchanged":
+                report.unchanged += 1
+
+    @property
+    def created(self) -> list[Row]:
+        return [row for row in self.rows if row.status == "new"]
+
+    @property
+    def updated(self) -> list[Row]:
+        return [row for row in self.rows if row.status == "changed"]
+
+    def write_default(self, created: list[Row] | None = None, changed: list[Row] | None = None) -> None:
+        created = self.created if created is None else created
+        changed = self.updated if changed is None else changed
+        # Updates first: a row that ends (say, a registration) may free the key a new row takes.
+        # Rows the stream writer wrote while the file was checked are not written again.
+        unwritten = [row for row in changed if not row.written]
+        update_instances(self.model, [row.instance for row in unwritten], self.written_attnames())
+        if not self.streamed:
+            insert_instances(self.model, [row.instance for row in created])
+        self.write_related(created, changed)
+        self.write_history([] if self.streamed else created, unwritten)
+
+    def write_related(self, created: list[Row], changed: list[Row]) -> None:
+        for _i, column in self.mapped:
+            if isinstance(column.related, Related):
+                touched = [row for row in changed if column.name in row.changed]
+                column.related.write(self, column, created, touched)
+
+    def keeps_history(self) -> bool:
+        keeps = self.spec.history
+        if keeps is None:
+            keeps = hasattr(self.model, "history") and hasattr(self.model.history, "bulk_history_create")
+        return bool(keeps)
+
+    def write_history(self, created: list[Row], changed: list[Row]) -> None:
+        if not self.keeps_history():
+            return
+        write_history(self.model, [row.instance for row in created], "+", self.user)
+        write_history(self.model, [row.instance for row in changed], "~", self.user)
+
+
+def _field_check(model_field):
+    """(name, attname, blank, check) where ``check(value, instance)`` is ``model_field.clean``.
+
+    A text field without choices takes a shortcut for a valid value (a string within
+    ``max_length`` that passes the field's other validators): about half the cost of
+    ``Field.clean()`` over 100,000 rows. Anything else, and every invalid value, goes
+    through ``Field.clean()`` itself, so the messages are Django's.
+    """
+    clean = model_field.clean
+    if isinstance(model_field, models.CharField) and not model_field.choices and type(model_field).to_python in (
+        models.CharField.to_python, models.TextField.to_python
+    ):
+        limit = model_field.max_length
+        others = [v for v in model_field.validators if not isinstance(v, MaxLengthValidator)]
+        empty = model_field.empty_values
+
+        def check(value, instance):
+            if type(value) is not str or value in empty or (limit is not None and len(value) > limit):
+                return clean(value, instance)
+            try:
+                for validator in others:
+                    validator(value)
+            except ValidationError:
+                return clean(value, instance)
+            return value
+
+    else:
+        check = clean
+    return model_field.name, model_field.attname, model_field.blank, model_field.empty_values, check
+
+
+def _clean_fields(instance, checks) -> None:
+    """``Model.clean_fields()`` for the fields in ``checks`` (see ``_field_check``)."""
+    errors = {}
+    values = instance.__dict__
+    for name, attname, blank, empty, check in checks:
+        value = values[attname]
+        if blank and value in empty:
+            continue
+        try:
+            values[attname] = check(value, instance)
+        except ValidationError as exc:
+            errors[name] = exc.error_list
+    if errors:
+        raise ValidationError(errors)
+
+
+def _field_errors(model_field, value, instance) -> list[str]:
+    """What ``clean_fields()`` would say about ``value`` in ``model_field`` (nothing: an empty list)."""
+    if model_field.blank and value in model_field.empty_values:
+        return []
+    try:
+        model_field.clean(value, instance)
+    except ValidationError as exc:
+        return exc.messages
+    return []
+
+
+def _path_value(obj, path: str):
+    for part in path.split("__"):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj
+
+
+def _not_found(what, key) -> str:
+    return gettext('%(what)s "%(value)s" was not found.') % {"what": capfirst(str(what)), "value": key}
+
+
+def _column_for_field(spec: RosterSpec, field_name: str) -> Column | None:
+    for column in spec.columns:
+        if column.importable and (column.field == field_name or column.name == field_name):
+            return column
+    return None
+
+
+def _sample_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def roster_import(
+    *, kind: str, file, user=None, dry_run: bool = False, filename: str | None = None, parallel_read: bool = False
+) -> ImportReport:
+    """Import one roster file, all or nothing; see the module docstring for every step.
+
+    ``file``: a path, bytes or a binary file object (an upload). ``user``: whose scope
+    limits what the file may name and change (None: no limit, for the system operator's
+    command line). ``dry_run``: the full report, nothing written. ``parallel_read``: a big
+    workbook is read by a child process (``read_table``); for the command line, not for
+    a web request's threads.
+    """
+    started = time.monotonic()
+    spec = get_spec(kind)
+    report = ImportReport(
+        kind=spec.kind,
+        label=str(spec.label),
+        filename=filename or str(getattr(file, "name", "") or (file if isinstance(file, str) else "")),
+        dry_run=dry_run,
+    )
+    if not spec.importable:
+        report.errors.append(RowError(0, "", gettext("This roster can only be exported.")))
+        return report
+    job = ImportJob(spec, user, report)
+    try:
+        with _phase(report, "read"):
+            table: Table = read_table(file, parallel=parallel_read)
+            job.map_headers(table.headers)
+            if not spec.stream_writes:
+                job.parse(table.rows)
+        if dry_run:
+            _plan(job, table.rows)
+        else:
+            with _phase(report, "commit"), transaction.atomic(), spec.lock():
+                if spec.stream_writes and connection.vendor == "postgresql":
+                    job.stream = StreamWriter(spec.model, user, job.keeps_history(), job.written_attnames())
+                _plan(job, table.rows)
+                if report.errors:
+                    transaction.set_rollback(True)  # rows inserted while checking go too
+                elif job.created or job.updated:
+                    with _phase(report, "write"):
+                        spec.write(job)
+                    report.written = True
+    except TableError as exc:
+        report.errors.append(RowError(0, "", str(exc)))
+    except _Abort:
+        pass
+    except IntegrityError:
+        report.errors.append(
+            RowError(0, "", gettext("The data changed while the file was being imported: nothing was written. "
+                                    "Import the file again."))
+        )
+        report.written = False
+    report.errors.sort(key=lambda error: error.row)
+    job.count()
+    if report.errors:
+        report.new = report.changed = report.unchanged = 0
+        report.samples = []
+    report.elapsed = time.monotonic() - started
+    return report
+
+
+def _plan(job: ImportJob, table_rows) -> None:
+    """Check every row (and, with a stream writer, write them meanwhile); then the bulk rules.
+
+    Rosters that stream their writes are read, resolved and checked in chunks, so that the
+    writer starts on the first chunk while the next is still being read. The others need
+    every row first (a row may refer to another row of the file).
+    """
+    report = job.report
+    if job.spec.stream_writes:
+        rows = iter(table_rows)
+        while True:
+            with _phase(report, "read"):
+                chunk = job.parse(islice(rows, PIPELINE_CHUNK))
+            if not chunk:
+                break
+            with _phase(report, "resolve"), job.stream.turn() if job.stream else nullcontext():
+                job.resolve_references(chunk)
+                job.load_existing(chunk)
+            with _phase(report, "check"):
+                job.build(chunk)
+    else:
+        with _phase(report, "resolve"):
+            job.resolve_references(job.rows)
+            job.load_existing(job.rows)
+        with _phase(report, "check"):
+            job.build(job.rows)
+    with _phase(report, "check"):
+        job.close_stream()
+        job.spec.check(job)
+        job.classify()
+
+
+@contextmanager
+def _phase(report: ImportReport, name: str):
+    """Adds the seconds spent inside to ``report.phases[name]`` ("commit" gets what the phases inside it leave)."""
+    started = time.monotonic()
+    inside = sum(report.phases.values())
+    try:
+        yield
+    finally:
+        spent = time.monotonic() - started
+        if name == "commit":
+            spent -= sum(report.phases.values()) - inside
+        report.phases[name] = round(report.phases.get(name, 0.0) + spent, 3)

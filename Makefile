@@ -6,7 +6,7 @@ DEMO_PASSWORD ?= yiwang-demo-2026
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-sqlite test-servers serve lint messages bench clean
+.PHONY: run test test-floors test-sqlite test-servers serve lint messages bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,8 +28,14 @@ run: $(VENV)/.installed
 
 ## The whole suite on SQLite, then again on throwaway PostgreSQL + Redis servers
 test: $(VENV)/.installed-dev
+	$(MAKE) --no-print-directory test-floors
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-servers
+
+## The import-linter contracts in pyproject.toml: the floors between apps and between governance's rooms
+test-floors: $(VENV)/.installed-dev
+	@echo "=== Import floors (lint-imports) ==="
+	$(VENV)/bin/lint-imports --no-cache
 
 test-sqlite: $(VENV)/.installed-dev
 	@echo "=== Test suite on SQLite ==="

@@ -11,9 +11,10 @@ from django.db.models import Q
 
 from governance.models import Role, User
 
-_ALL = ("view", "add", "change", "delete")
-_EDIT = ("view", "add", "change")
-_VIEW = ("view",)
+# The actions a role may take on a model; apps use the same three in their AppConfig.ready().
+ALL = ("view", "add", "change", "delete")
+EDIT = ("view", "add", "change")
+VIEW = ("view",)
 
 # "app_label.model" → actions, per role. Apps above governance add theirs with
 # ``register_role_permissions`` from their AppConfig.ready(), so governance names none of them.
@@ -28,37 +29,37 @@ def register_role_permissions(mapping: dict[str, dict[str, tuple[str, ...]]]) ->
 
 register_role_permissions(
     {
-        Role.ADMIN: {f"governance.{m}": _ALL for m in ("orgunit", "household", "resident", "tag", "user")}
-        | {"governance.exportlog": _VIEW},
+        Role.ADMIN: {f"governance.{m}": ALL for m in ("orgunit", "household", "resident", "tag", "user")}
+        | {"governance.exportlog": VIEW},
         Role.COUNTY: {
-            "governance.orgunit": _ALL,
-            "governance.household": _ALL,
-            "governance.resident": _ALL,
-            "governance.tag": _VIEW,
-            "governance.user": _EDIT,
-            "governance.exportlog": _VIEW,
+            "governance.orgunit": ALL,
+            "governance.household": ALL,
+            "governance.resident": ALL,
+            "governance.tag": VIEW,
+            "governance.user": EDIT,
+            "governance.exportlog": VIEW,
         },
         # A township keeps its own villages and grids, registers households, manages its staff.
         Role.TOWNSHIP: {
-            "governance.orgunit": _EDIT,
-            "governance.household": _ALL,
-            "governance.resident": _ALL,
-            "governance.tag": _VIEW,
-            "governance.user": _EDIT,
-            "governance.exportlog": _VIEW,
+            "governance.orgunit": EDIT,
+            "governance.household": ALL,
+            "governance.resident": ALL,
+            "governance.tag": VIEW,
+            "governance.user": EDIT,
+            "governance.exportlog": VIEW,
         },
         Role.VILLAGE: {
-            "governance.orgunit": _VIEW,
-            "governance.household": _EDIT,
-            "governance.resident": _EDIT,
-            "governance.tag": _VIEW,
-            "governance.user": _VIEW,
+            "governance.orgunit": VIEW,
+            "governance.household": EDIT,
+            "governance.resident": EDIT,
+            "governance.tag": VIEW,
+            "governance.user": VIEW,
         },
         Role.GRID: {
-            "governance.orgunit": _VIEW,
-            "governance.household": _EDIT,
-            "governance.resident": _EDIT,
-            "governance.tag": _VIEW,
+            "governance.orgunit": VIEW,
+            "governance.household": EDIT,
+            "governance.resident": EDIT,
+            "governance.tag": VIEW,
         },
     }
 )

@@ -11,7 +11,7 @@ from django_filters import rest_framework as filters
 from governance.filters import key_filter, scoped_households, subtree_filter
 from governance.models import HOUSEHOLD_LEVELS, Level, OrgUnit
 from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType
-from grid.selectors import VACANCY_LEVELS, filter_workers
+from grid.selectors.workers import VACANCY_LEVELS, filter_workers
 
 
 class GridWorkerFilterSet(filters.FilterSet):

@@ -71,7 +71,8 @@ from grid.models import (
     Triage,
     WorkerType,
 )
-from grid.services import (
+from grid.services.cases import WORKING_STATES, deadline_hours
+from grid.services.workers import (
     BACKUP_LEFT_MESSAGE,
     FUTURE_END_MESSAGE,
     HOUSEHOLD_INACTIVE_MESSAGE,
@@ -83,7 +84,6 @@ from grid.services import (
     NOT_A_LIAISON_MESSAGE,
     OTHER_POST,
 )
-from grid.services.cases import WORKING_STATES, deadline_hours
 from partybuild.models import PartyMember
 
 # The model's own messages (GridWorker.clean), checked here without its queries.

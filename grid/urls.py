@@ -2,17 +2,16 @@
 
 from django.urls import path
 
-from grid import views
-from grid.views import cases, work
+from grid.views import cases, work, workers
 
 app_name = "grid"
 urlpatterns = [
-    path("workers/", views.WorkerListView.as_view(), name="worker-list"),
-    path("workers/<int:pk>/", views.WorkerDetailView.as_view(), name="worker-detail"),
-    path("vacancies/", views.VacancyListView.as_view(), name="vacancy-list"),
-    path("liaisons/", views.LiaisonListView.as_view(), name="liaison-list"),
-    path("liaisons/<int:pk>/", views.LiaisonDetailView.as_view(), name="liaison-detail"),
-    path("liaisons/<int:pk>/unassign/", views.liaison_unassign, name="liaison-unassign"),
+    path("workers/", workers.WorkerListView.as_view(), name="worker-list"),
+    path("workers/<int:pk>/", workers.WorkerDetailView.as_view(), name="worker-detail"),
+    path("vacancies/", workers.VacancyListView.as_view(), name="vacancy-list"),
+    path("liaisons/", workers.LiaisonListView.as_view(), name="liaison-list"),
+    path("liaisons/<int:pk>/", workers.LiaisonDetailView.as_view(), name="liaison-detail"),
+    path("liaisons/<int:pk>/unassign/", workers.liaison_unassign, name="liaison-unassign"),
     # Cases (part 3)
     path("cases/", cases.CaseListView.as_view(), name="case-list"),
     path("cases/new/", cases.CaseCreateView.as_view(), name="case-create"),

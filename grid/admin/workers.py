@@ -18,8 +18,8 @@ from governance.portal.admin import GridFilter, PersonalDataMixin, ScopedAdminMi
 from governance.rosters.admin import RosterAdminMixin
 from governance.selectors import unit_for_level_display
 from grid.models import GridWorker, LiaisonHousehold, WorkerType
-from grid.selectors import current_q, worker_list_queryset
-from grid.services import (
+from grid.selectors.workers import current_q, worker_list_queryset
+from grid.services.workers import (
     HOUSEHOLD_HAS_LIAISON_MESSAGE,
     WORKER_FIELDS,
     gridworker_create,

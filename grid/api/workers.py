@@ -23,8 +23,8 @@ from governance.selectors import unit_for_level_display
 from governance.validators import normalize_id_number
 from grid.filters import GridWorkerFilterSet, LiaisonHouseholdFilterSet, VacancyFilterSet
 from grid.models import GridWorker, LiaisonHousehold
-from grid.selectors import vacancies, worker_list_queryset
-from grid.services import gridworker_create, gridworker_end, gridworker_update, liaison_assign, liaison_unassign
+from grid.selectors.workers import vacancies, worker_list_queryset
+from grid.services.workers import gridworker_create, gridworker_end, gridworker_update, liaison_assign, liaison_unassign
 from partybuild.models import PartyMember
 
 # --- Serializers --------------------------------------------------------------------------

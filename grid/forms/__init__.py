@@ -1,5 +1,2 @@
-"""Forms of the grid app's pages: ``workers`` and ``cases``."""
-
-from grid.forms.cases import *  # noqa: F403
-from grid.forms.work import *  # noqa: F403
-from grid.forms.workers import *  # noqa: F403
+"""Forms of the grid app's pages: ``workers`` (filter bars, the liaison's household), ``cases``
+(the case list's filters, a new case, each step) and ``work`` (dispute mediation)."""

@@ -16,24 +16,9 @@ from django.utils.translation import pgettext_lazy
 from governance.models import Household, OrgUnit, Resident, User
 from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm, SearchSelect
 from governance.validators import normalize_id_number
-from grid import selectors
 from grid.models import CaseCategory, CaseSource, CaseState, Colour, Rating, Triage
+from grid.selectors.cases import CASE_GRID_LEVELS, dispatch_units, unit_staff
 from grid.services.cases import DISPATCH_LEVELS, attachment_check
-
-__all__ = [
-    "ACTION_FORMS",
-    "AcceptForm",
-    "CaseFilterForm",
-    "CaseForm",
-    "CommentForm",
-    "DispatchForm",
-    "RateForm",
-    "ReasonForm",
-    "ResolveForm",
-    "action_form",
-    "category_choices",
-    "person_label",
-]
 
 MAX_FILES = 10
 
@@ -206,7 +191,7 @@ class CaseForm(PortalFormMixin, forms.Form):
         self.user = user
         self.fields["category"].choices = category_choices()
         self.fields["grid"].queryset = (
-            OrgUnit.objects.visible_to(user).filter(level__in=selectors.CASE_GRID_LEVELS, is_active=True)
+            OrgUnit.objects.visible_to(user).filter(level__in=CASE_GRID_LEVELS, is_active=True)
             .select_related("parent")
         )
         self.fields["grid"].widget = SearchSelect(
@@ -333,7 +318,7 @@ class DispatchForm(StepForm):
     def __init__(self, *args, case, user, **kwargs):
         super().__init__(*args, case=case, user=user, **kwargs)
         levels = DISPATCH_LEVELS.get(case.triage, ())
-        self.units = selectors.dispatch_units(fetched_by=user, case=case, levels=levels)
+        self.units = dispatch_units(fetched_by=user, case=case, levels=levels)
         unit_field = self.fields["unit"]
         unit_field.queryset = OrgUnit.objects.filter(pk__in=[unit.pk for unit in self.units])
         # The choices from the units already read (no second query to render the select).
@@ -350,7 +335,7 @@ class DispatchForm(StepForm):
         picked = next((u for u in self.units if str(u.pk) == str(bound_unit)), None)
         # Only the chosen unit's people are listed (htmx reloads them when the unit changes).
         self.fields["assignee"].choices = [("", _("Anyone of the unit"))] + (
-            [(person.pk, person_label(person)) for person in selectors.unit_staff(fetched_by=user, unit=picked)]
+            [(person.pk, person_label(person)) for person in unit_staff(fetched_by=user, unit=picked)]
             if picked is not None else []
         )
 

@@ -11,8 +11,6 @@ from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm
 from grid.models import FINAL_STATES, Mediation, MediationOutcome
 from grid.selectors.work import PERIOD_KINDS, dispute_categories
 
-__all__ = ["MediationFilterForm", "MediationForm", "SummaryForm"]
-
 # A summary's date is a day people worked on: far-off years only break the period arithmetic.
 SUMMARY_YEARS = (2000, 2100)
 

@@ -9,8 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from governance.filters import NaturalKeyChoiceField
 from governance.models import Household, Level
 from governance.portal.forms import PortalFormMixin, ScopedFilterForm
-from grid import selectors
 from grid.models import Post, WorkerType
+from grid.selectors.workers import filter_workers, search_workers
 
 _PHONE_RE = re.compile(r"^\+?\d{7,15}$")
 
@@ -48,7 +48,7 @@ class WorkerFilterForm(ScopedFilterForm):
         queryset = super().filter_queryset(queryset)
         data = self.cleaned_data if self.is_bound else {}
         status = data.get("status", "")
-        return selectors.filter_workers(
+        return filter_workers(
             queryset,
             worker_type=data.get("worker_type") or None,
             post=data.get("post") or None,
@@ -60,7 +60,7 @@ class WorkerFilterForm(ScopedFilterForm):
         # A phone only whole, like an ID number: a partial match would let a masked user guess digits.
         if _PHONE_RE.match(text):
             return queryset.filter(phone=text)
-        return selectors.search_workers(queryset, text)
+        return search_workers(queryset, text)
 
 
 class LiaisonFilterForm(WorkerFilterForm):

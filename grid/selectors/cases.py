@@ -16,21 +16,6 @@ from governance.models import Level, OrgUnit, User
 from governance.selectors import subtree_q
 from grid.models import OPEN_STATES, Case, CaseState
 
-__all__ = [
-    "CASE_GRID_LEVELS",
-    "DUPLICATE_DAYS",
-    "case_duplicates",
-    "case_list",
-    "case_list_queryset",
-    "case_overdue_q",
-    "case_search_q",
-    "dispatch_units",
-    "filter_cases",
-    "grid_choices",
-    "state_counts",
-    "unit_staff",
-]
-
 CASE_GRID_LEVELS = (Level.GRID, Level.MICRO_GRID)
 # A similar open case reported this recently in the same grid is shown as a possible duplicate.
 DUPLICATE_DAYS = 7

@@ -20,23 +20,6 @@ from governance.scope import scope_filter
 from grid.models import DISPUTE_CATEGORY, OPEN_STATES, Case, CaseCategory, CaseState, Mediation, MediationOutcome
 from grid.selectors.cases import case_list_queryset, case_overdue_q
 
-__all__ = [
-    "DUE_SOON_HOURS",
-    "PERIOD_KINDS",
-    "WORK_ROWS",
-    "Period",
-    "WorkSection",
-    "dispute_categories",
-    "dispute_cases",
-    "dispute_q",
-    "dispute_summary",
-    "mediation_list_queryset",
-    "mediation_rooms",
-    "my_work",
-    "period_of",
-    "summary_cases",
-]
-
 # Rows a section of My work lists (its count and the case list's filters show the rest).
 WORK_ROWS = 20
 DUE_SOON_HOURS = 24

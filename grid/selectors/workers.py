@@ -27,19 +27,6 @@ from governance.selectors import subtree_q
 from governance.validators import normalize_id_number
 from grid.models import GridWorker, LiaisonHousehold, WorkerType
 
-__all__ = [
-    "STAFFING_TYPES",
-    "VACANCY_LEVELS",
-    "coverage_summary",
-    "current_q",
-    "filter_workers",
-    "search_workers",
-    "unit_subtree_q",
-    "vacancies",
-    "worker_list",
-    "worker_list_queryset",
-]
-
 # Which worker types staff which level.
 STAFFING_TYPES = {
     Level.GRID: (WorkerType.FULL_TIME, WorkerType.PART_TIME),

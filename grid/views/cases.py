@@ -26,22 +26,10 @@ from governance.masking import can_view_personal_data
 from governance.models import Level, OrgUnit
 from governance.portal.views import ExportMixin, ScopedDetailView, ScopedListView, require_perm
 from governance.selectors import unit_chain
-from grid import selectors
 from grid.forms.cases import ACTION_FORMS, CaseFilterForm, CaseForm, action_form, person_label
 from grid.models import Case, CaseAction, CaseAttachment, CaseCategory, CaseState, Triage
+from grid.selectors import cases as selectors
 from grid.services import cases as services
-
-__all__ = [
-    "CaseCreateView",
-    "CaseDetailView",
-    "CaseListView",
-    "case_action",
-    "case_assignees",
-    "case_attachment",
-    "case_sheet",
-    "duplicates_fragment",
-    "grid_search",
-]
 
 SERVICES = {
     CaseAction.ACCEPT: services.case_accept,

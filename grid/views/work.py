@@ -28,13 +28,6 @@ from grid.models import Case, MediationOutcome
 from grid.selectors import work as selectors
 from grid.services.cases import mediation_record
 
-__all__ = [
-    "MediationCreateView",
-    "MediationListView",
-    "MediationSummaryView",
-    "MyWorkView",
-]
-
 # --- My work -----------------------------------------------------------------------------------
 
 # What each section of My work is called, its icon, what it says when empty, and a link to the

@@ -18,9 +18,16 @@ from governance.masking import can_view_personal_data
 from governance.models import Household, Level, OrgUnit, Resident
 from governance.portal.views import ExportMixin, RosterListMixin, ScopedDetailView, ScopedListView, require_perm
 from governance.selectors import count_subquery, subtree_q, unit_chain
-from grid import selectors, services
-from grid.forms import LiaisonAssignForm, LiaisonFilterForm, LiaisonUnassignForm, VacancyFilterForm, WorkerFilterForm
+from grid.forms.workers import (
+    LiaisonAssignForm,
+    LiaisonFilterForm,
+    LiaisonUnassignForm,
+    VacancyFilterForm,
+    WorkerFilterForm,
+)
 from grid.models import GridWorker, LiaisonHousehold, WorkerType
+from grid.selectors.workers import coverage_summary, vacancies, worker_list_queryset
+from grid.services import workers as services
 
 # The joins a worker row shows: its unit up to the township, and its backup.
 WORKER_ROW_JOINS = ("unit", "unit__parent", "unit__parent__parent", "unit__parent__parent__parent", "backup")
@@ -43,7 +50,7 @@ class WorkerListView(ExportMixin, RosterListMixin, ScopedListView):
     default_sort = "unit"
 
     def list_queryset(self, queryset):
-        return selectors.worker_list_queryset(queryset)
+        return worker_list_queryset(queryset)
 
 
 class WorkerDetailView(ScopedDetailView):
@@ -97,7 +104,7 @@ class VacancyListView(RosterListMixin, ScopedListView):
         # The rows come from the selector (scoped there), narrowed by the same filter bar as the other lists.
         user = self.request.user
         self.filter_form = self.filter_form_class(self.request.GET or None, user=user)
-        queryset = selectors.vacancies(fetched_by=user, level=self.filter_form.picked_level)
+        queryset = vacancies(fetched_by=user, level=self.filter_form.picked_level)
         return self.filter_form.filter_queryset(queryset).order_by(*self.get_ordering())
 
     def get_context_data(self, **kwargs):
@@ -105,7 +112,7 @@ class VacancyListView(RosterListMixin, ScopedListView):
         user = self.request.user
         unit = self.filter_form.selected_unit or user.home_unit
         context["coverage_unit"] = unit
-        context["coverage"] = selectors.coverage_summary(unit=unit, fetched_by=user) if unit else {}
+        context["coverage"] = coverage_summary(unit=unit, fetched_by=user) if unit else {}
         return context
 
 
@@ -118,7 +125,7 @@ class LiaisonListView(ExportMixin, RosterListMixin, ScopedListView):
     default_sort = "unit"
 
     def list_queryset(self, queryset):
-        return selectors.worker_list_queryset(queryset.filter(worker_type=WorkerType.LIAISON))
+        return worker_list_queryset(queryset.filter(worker_type=WorkerType.LIAISON))
 
     def export_queryset(self):
         # The liaison roster has a row per household looked after, of the liaisons listed.

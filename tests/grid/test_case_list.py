@@ -10,8 +10,8 @@ from openpyxl import load_workbook
 
 from governance.models import ExportLog
 from governance.roles import user_sync_permissions
-from grid import selectors
 from grid.models import Case, CaseCategory, CaseState
+from grid.selectors import cases as selectors
 from grid.services import cases as svc
 
 

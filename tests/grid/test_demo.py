@@ -25,9 +25,9 @@ from grid.models import (
     Triage,
     WorkerType,
 )
-from grid.selectors import vacancies
-from grid.services import gridworker_validate
+from grid.selectors.workers import vacancies
 from grid.services.cases import township_of
+from grid.services.workers import gridworker_validate
 
 # --- the plan (no database) -----------------------------------------------------------
 

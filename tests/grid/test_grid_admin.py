@@ -11,7 +11,7 @@ from governance.models import Level
 from governance.roles import user_sync_permissions
 from governance.services import household_create, orgunit_create
 from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType
-from grid.services import gridworker_create
+from grid.services.workers import gridworker_create
 from tests.conftest import make_id_number
 
 

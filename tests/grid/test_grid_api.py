@@ -10,7 +10,7 @@ from governance.masking import mask_id_number, mask_phone
 from governance.roles import user_sync_permissions
 from governance.services import household_create
 from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType
-from grid.services import gridworker_create
+from grid.services.workers import gridworker_create
 from tests.conftest import make_id_number
 
 WORKERS = "/api/v1/grid-workers/"

@@ -6,7 +6,7 @@ from django.utils import translation
 from governance.models import Household
 from governance.rosters import get_spec, roster_export, roster_import
 from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType
-from grid.services import LIAISON_LIMIT_MESSAGE
+from grid.services.workers import LIAISON_LIMIT_MESSAGE
 from tests.conftest import make_id_number
 from tests.governance.test_rosters import exported, fill_template, headers, read_export, xlsx
 

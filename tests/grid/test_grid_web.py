@@ -11,7 +11,7 @@ from governance.models import OrgUnit
 from governance.roles import user_sync_permissions
 from governance.services import household_create, orgunit_create
 from grid.models import GridWorker, LiaisonHousehold
-from grid.services import gridworker_create, gridworker_end, liaison_assign
+from grid.services.workers import gridworker_create, gridworker_end, liaison_assign
 from tests.conftest import make_id_number
 
 WORKERS = "/grid/workers/"

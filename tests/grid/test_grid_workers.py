@@ -9,8 +9,8 @@ from django.utils import timezone, translation
 from governance.models import Level
 from governance.services import household_create, orgunit_create, resident_create
 from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType
-from grid.selectors import coverage_summary, filter_workers, vacancies, worker_list
-from grid.services import (
+from grid.selectors.workers import coverage_summary, filter_workers, vacancies, worker_list
+from grid.services.workers import (
     gridworker_create,
     gridworker_end,
     gridworker_set_backup,

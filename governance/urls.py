@@ -34,5 +34,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Open311 GeoReport v2, for civic-reporting clients (cases filed from outside).
-    path("open311/v2/", include("grid.open311")),
+    path("open311/v2/", include("grid.api.open311")),
 ]

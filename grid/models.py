@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from governance.models import Household, Level, OrgUnit, Resident
+from governance.models import Household, Level, OrgUnit, Resident, Role
 from governance.scope import ScopedQuerySet
 from governance.validators import normalize_id_number, validate_id_number, validate_phone
 from partybuild.models import PartyMember
@@ -219,6 +219,10 @@ class CaseState(models.TextChoices):
 
 FINAL_STATES = (CaseState.REJECTED, CaseState.CLOSED)
 OPEN_STATES = tuple(state for state in CaseState.values if state not in FINAL_STATES)
+# The states in which a case is being worked on, and so runs against its deadline.
+WORKING_STATES = (CaseState.DISPATCHED, CaseState.TAKEN, CaseState.IN_PROGRESS)
+# The roles that accept, dispatch and check cases (the managers of ``grid.services.cases``).
+MANAGER_ROLES = (Role.ADMIN, Role.COUNTY, Role.TOWNSHIP)
 
 
 class Rating(models.TextChoices):

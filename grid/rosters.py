@@ -56,6 +56,7 @@ from governance.rosters import (
 from governance.rosters.org import GRID_LEVELS
 from grid.models import (
     FINAL_STATES,
+    WORKING_STATES,
     Case,
     CaseAction,
     CaseCategory,
@@ -71,7 +72,7 @@ from grid.models import (
     Triage,
     WorkerType,
 )
-from grid.services.cases import WORKING_STATES, deadline_hours
+from grid.services.cases import deadline_hours
 from grid.services.workers import (
     BACKUP_LEFT_MESSAGE,
     FUTURE_END_MESSAGE,

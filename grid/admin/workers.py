@@ -6,15 +6,21 @@ fields before saving (``gridworker_validate``), so a broken rule is shown where 
 the services check again under row locks, and a race lost there comes back as a message.
 """
 
-from django.contrib import admin, messages
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.forms import ModelForm
-from django.http import HttpResponseRedirect
+from django.contrib import admin
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from governance.masking import can_view_personal_data
 from governance.models import Level
-from governance.portal.admin import GridFilter, PersonalDataMixin, ScopedAdminMixin, TownshipFilter, VillageFilter
+from governance.portal.admin import (
+    GridFilter,
+    PersonalDataMixin,
+    RuleCheckedForm,
+    ScopedAdminMixin,
+    ServiceWriteAdminMixin,
+    TownshipFilter,
+    VillageFilter,
+)
 from governance.rosters.admin import RosterAdminMixin
 from governance.selectors import unit_for_level_display
 from grid.models import GridWorker, LiaisonHousehold, WorkerType
@@ -45,57 +51,26 @@ class CurrentFilter(admin.SimpleListFilter):
         return queryset
 
 
-class ChangeFormErrorsMixin:
-    """A rule a service refuses after the form validated (a concurrent change) becomes a message."""
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+class GridWorkerForm(RuleCheckedForm):
+    def check_rules(self):
+        gridworker_validate(worker=self.instance)
 
 
-def add_rule_errors(form: ModelForm, exc: ValidationError) -> None:
-    """A service rule's errors on the form: on their field when it is shown, above the form if not."""
-    errors: dict = {}
-    for field, field_errors in exc.update_error_dict({}).items():
-        key = field if field in form.fields else NON_FIELD_ERRORS
-        errors.setdefault(key, []).extend(field_errors)
-    form._update_errors(ValidationError(errors))
-
-
-class GridWorkerForm(ModelForm):
-    def _post_clean(self):
-        super()._post_clean()
-        try:
-            gridworker_validate(worker=self.instance)
-        except ValidationError as exc:
-            add_rule_errors(self, exc)
-
-
-class LiaisonHouseholdForm(ModelForm):
+class LiaisonHouseholdForm(RuleCheckedForm):
     def validate_unique(self):
         """The service's rules say "already has a liaison: <name>" instead of the bare unique check."""
 
-    def _post_clean(self):
-        super()._post_clean()
+    def check_rules(self):
         link = self.instance
-        if link.liaison_id and link.household_id and not self.errors:
-            try:
-                # Changing a link moves its household over; adding one must not steal a household.
-                existing = liaison_validate(liaison=link.liaison, household=link.household, replace=link.pk is not None)
-                if existing is not None and existing.pk != link.pk:
-                    # The same pair again: nothing to add.
-                    raise ValidationError(
-                        {
-                            "household": ValidationError(
-                                HOUSEHOLD_HAS_LIAISON_MESSAGE, params={"liaison": existing.liaison.name}
-                            )
-                        }
-                    )
-            except ValidationError as exc:
-                add_rule_errors(self, exc)
+        if not (link.liaison_id and link.household_id):
+            return
+        # Changing a link moves its household over; adding one must not steal a household.
+        existing = liaison_validate(liaison=link.liaison, household=link.household, replace=link.pk is not None)
+        if existing is not None and existing.pk != link.pk:
+            # The same pair again: nothing to add.
+            raise ValidationError(
+                {"household": ValidationError(HOUSEHOLD_HAS_LIAISON_MESSAGE, params={"liaison": existing.liaison.name})}
+            )
 
 
 class LiaisonHouseholdInline(admin.TabularInline):
@@ -123,7 +98,9 @@ class LiaisonHouseholdInline(admin.TabularInline):
 
 
 @admin.register(GridWorker)
-class GridWorkerAdmin(ChangeFormErrorsMixin, ScopedAdminMixin, RosterAdminMixin, PersonalDataMixin, admin.ModelAdmin):
+class GridWorkerAdmin(
+    ServiceWriteAdminMixin, ScopedAdminMixin, RosterAdminMixin, PersonalDataMixin, admin.ModelAdmin
+):
     roster_kind = "grid_workers"
     form = GridWorkerForm
     # The default columns are the masked ones; get_list_display unmasks for those allowed.
@@ -186,17 +163,6 @@ class GridWorkerAdmin(ChangeFormErrorsMixin, ScopedAdminMixin, RosterAdminMixin,
             return [{"id_number_masked": "id_number", "phone_masked": "phone"}.get(n, n) for n in self.list_display]
         return self.list_display
 
-    def get_fields(self, request, obj=None):
-        fields = super().get_fields(request, obj)
-        # A new worker needs his ID number typed in; an existing one is shown masked.
-        return fields if obj is None else self._shown(request, fields)
-
-    def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
-        if obj is not None and not can_view_personal_data(request.user):
-            readonly += [name for name in self.personal_fields.values() if name]
-        return readonly
-
     def get_inlines(self, request, obj):
         return [LiaisonHouseholdInline] if obj is not None and obj.worker_type == WorkerType.LIAISON else []
 
@@ -206,14 +172,11 @@ class GridWorkerAdmin(ChangeFormErrorsMixin, ScopedAdminMixin, RosterAdminMixin,
             worker = gridworker_update(worker=obj, **changed)
         else:
             worker = gridworker_create(**{name: getattr(obj, name) for name in WORKER_FIELDS})
-        # The admin goes on with ``obj`` (log entry, redirect): make it the saved row.
-        obj.pk = worker.pk
-        obj.refresh_from_db()
-        obj._state.adding = False
+        self.became(obj, worker)
 
 
 @admin.register(LiaisonHousehold)
-class LiaisonHouseholdAdmin(ChangeFormErrorsMixin, ScopedAdminMixin, RosterAdminMixin, admin.ModelAdmin):
+class LiaisonHouseholdAdmin(ServiceWriteAdminMixin, ScopedAdminMixin, RosterAdminMixin, admin.ModelAdmin):
     roster_kind = "liaisons"
     list_display = ("household", "address", "grid", "liaison", "since")
     list_select_related = ("household__grid", "liaison")
@@ -238,5 +201,4 @@ class LiaisonHouseholdAdmin(ChangeFormErrorsMixin, ScopedAdminMixin, RosterAdmin
 
     def save_model(self, request, obj, form, change):
         link = liaison_assign(liaison=obj.liaison, household=obj.household, since=obj.since, replace=change)
-        obj.pk = link.pk
-        obj._state.adding = False
+        self.became(obj, link)

@@ -17,7 +17,6 @@ import datetime
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.types import OpenApiTypes
@@ -29,9 +28,15 @@ from rest_framework.response import Response
 from governance.filters import key_filter, scoped_units, subtree_filter
 from governance.masking import can_view_personal_data, mask_phone
 from governance.models import Household, OrgUnit, Resident, User
-from governance.portal.api import ModelWritePermission, ScopedRelatedField, ScopedViewSetMixin, router, run_write
+from governance.portal.api import (
+    ModelWritePermission,
+    ScopedIdField,
+    ScopedRelatedField,
+    ScopedViewSetMixin,
+    router,
+    run_write,
+)
 from governance.selectors import subtree_q
-from grid.api.workers import ScopedIdField
 from grid.models import (
     OPEN_STATES,
     Case,
@@ -45,7 +50,7 @@ from grid.models import (
     Rating,
     Triage,
 )
-from grid.selectors.cases import case_search_q
+from grid.selectors.cases import case_search_q, day_start
 from grid.services import cases as services
 
 # --- Serializers --------------------------------------------------------------------------
@@ -98,13 +103,6 @@ class CaseAttachmentSerializer(serializers.ModelSerializer):
         return reverse("grid:case-attachment", args=[attachment.pk])
 
 
-class IdField(ScopedIdField):
-    """A related row by id, looked up in the caller's scope; shown as its id without loading it."""
-
-    def use_pk_only_optimization(self):
-        return True
-
-
 def _user_name(user) -> str | None:
     if user is None:
         return None
@@ -121,7 +119,7 @@ class CaseSerializer(serializers.ModelSerializer):
     household = ScopedRelatedField(
         model=Household, key_field="number", required=False, allow_null=True, help_text=_("Household number (or id).")
     )
-    reporter = IdField(
+    reporter = ScopedIdField(
         model=Resident, required=False, allow_null=True, help_text=_("Id of the resident who raised it, if any.")
     )
     reporter_phone = serializers.CharField(
@@ -273,15 +271,11 @@ class CaseFilterSet(filters.FilterSet):
         mine = Q(assignee_id=getattr(user, "pk", None))
         return queryset.filter(mine) if value else queryset.exclude(mine)
 
-    @staticmethod
-    def _day_start(day: datetime.date) -> datetime.datetime:
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
     def filter_reported_from(self, queryset, name, value):
-        return queryset.filter(reported_at__gte=self._day_start(value))
+        return queryset.filter(reported_at__gte=day_start(value))
 
     def filter_reported_to(self, queryset, name, value):
-        return queryset.filter(reported_at__lt=self._day_start(value + datetime.timedelta(days=1)))
+        return queryset.filter(reported_at__lt=day_start(value + datetime.timedelta(days=1)))
 
 
 class CaseEventFilterSet(filters.FilterSet):

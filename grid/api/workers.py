@@ -10,15 +10,21 @@ with the field's message. ID numbers and phones are masked unless the caller's r
 """
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_field
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.models import Household, Level, OrgUnit, Resident
-from governance.portal.api import ModelWritePermission, ScopedRelatedField, ScopedViewSetMixin, router, run_write
+from governance.portal.api import (
+    ModelWritePermission,
+    ScopedIdField,
+    ScopedRelatedField,
+    ScopedViewSetMixin,
+    router,
+    run_write,
+)
 from governance.selectors import unit_for_level_display
 from governance.validators import normalize_id_number
 from grid.filters import GridWorkerFilterSet, LiaisonHouseholdFilterSet, VacancyFilterSet
@@ -28,21 +34,6 @@ from grid.services.workers import gridworker_create, gridworker_end, gridworker_
 from partybuild.models import PartyMember
 
 # --- Serializers --------------------------------------------------------------------------
-
-
-@extend_schema_field(OpenApiTypes.INT)
-class ScopedIdField(ScopedRelatedField):
-    """A related row given by its id, looked up inside the caller's scope (for rows without a public key)."""
-
-    def __init__(self, *, model, **kwargs):
-        super().__init__(model=model, key_field="pk", **kwargs)
-
-    def to_internal_value(self, data):
-        text = str(data).strip() if isinstance(data, str | int) and not isinstance(data, bool) else None
-        # Ids are bigints: anything else is simply not found (and never reaches the database).
-        if text is not None and not (text.isdigit() and len(text) < 19):
-            self.fail("does_not_exist", value=text)
-        return super().to_internal_value(data)
 
 
 class GridWorkerSerializer(serializers.ModelSerializer):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from governance.models import Household, OrgUnit, Resident, User
-from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm, SearchSelect
+from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm, SearchSelect, style_widget
 from governance.validators import normalize_id_number
 from grid.models import CaseCategory, CaseSource, CaseState, Colour, Rating, Triage
 from grid.selectors.cases import CASE_GRID_LEVELS, dispatch_units, unit_staff
@@ -80,7 +80,7 @@ class MultipleFileField(forms.FileField):
 # --- The list's filters -------------------------------------------------------------------
 
 
-class CaseFilterForm(ScopedFilterForm):
+class CaseFilterForm(PortalFormMixin, ScopedFilterForm):
     """Units (township → village → grid, in scope), state (the tabs), colour, category, triage,
     source, overdue, assigned to me, reported between two days, and a search box."""
 
@@ -103,9 +103,6 @@ class CaseFilterForm(ScopedFilterForm):
         del self.fields["tag"]
         self.fields["category"].choices = category_choices(blank=_("All categories"), leaves_only=False)
         self.fields["q"].widget.attrs["placeholder"] = _("Number, title or description")
-        for field in self.fields.values():
-            if isinstance(field.widget, forms.Select):
-                field.widget.attrs["class"] = "form-select form-select-sm"
         self.order_fields([*self.unit_fields, *self.select_fields, "reported_from", "reported_to", "overdue", "mine",
                            "q", "state"])
 
@@ -194,18 +191,11 @@ class CaseForm(PortalFormMixin, forms.Form):
             OrgUnit.objects.visible_to(user).filter(level__in=CASE_GRID_LEVELS, is_active=True)
             .select_related("parent")
         )
-        self.fields["grid"].widget = SearchSelect(
-            search_url="grid:grid-search", placeholder=_("Type a grid's name or code"),
-            attrs={"class": "form-select form-select-sm"},
-        )
-        self.fields["grid"].widget.choices = self.fields["grid"].choices
+        grid_picker = SearchSelect(search_url="grid:grid-search", placeholder=_("Type a grid's name or code"))
+        grid_picker.choices = self.fields["grid"].choices
+        style_widget(grid_picker)
+        self.fields["grid"].widget = grid_picker
         self.fields["title"].widget.attrs.update(autofocus=True, autocomplete="off")
-        for field in self.fields.values():
-            widget = field.widget
-            if isinstance(widget, forms.RadioSelect | forms.CheckboxInput | forms.HiddenInput | SearchSelect):
-                continue
-            css = "form-select form-select-sm" if isinstance(widget, forms.Select) else "form-control form-control-sm"
-            widget.attrs.setdefault("class", css)
         self.fields["attachments"].widget.attrs["accept"] = "image/jpeg,image/png,image/gif,image/webp,application/pdf"
         self.fields["reporter_phone"].widget.attrs["inputmode"] = "tel"
         self.duplicates = []
@@ -261,12 +251,6 @@ class CaseForm(PortalFormMixin, forms.Form):
 # --- The steps -----------------------------------------------------------------------------
 
 
-def _control(field: forms.Field) -> forms.Field:
-    css = "form-select form-select-sm" if isinstance(field.widget, forms.Select) else "form-control form-control-sm"
-    field.widget.attrs.setdefault("class", css)
-    return field
-
-
 class StepForm(PortalFormMixin, forms.Form):
     """A step's form; ``arguments()`` are the service's keyword arguments besides case and user."""
 
@@ -274,8 +258,6 @@ class StepForm(PortalFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.case = case
         self.user = user
-        for field in self.fields.values():
-            _control(field)
 
     def arguments(self) -> dict:
         return dict(self.cleaned_data)

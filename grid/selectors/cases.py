@@ -14,15 +14,13 @@ from django.utils import timezone
 
 from governance.models import Level, OrgUnit, User
 from governance.selectors import subtree_q
-from grid.models import OPEN_STATES, Case, CaseState
+from grid.models import OPEN_STATES, WORKING_STATES, Case, CaseState
 
 CASE_GRID_LEVELS = (Level.GRID, Level.MICRO_GRID)
 # A similar open case reported this recently in the same grid is shown as a possible duplicate.
 DUPLICATE_DAYS = 7
 # A search text that can only be (the start of) a case number, ours or an old system's.
 NUMBER_LIKE = re.compile(r"[0-9A-Za-z-]+")
-# The states in which a case is being worked on (and so can run late); as in grid.services.cases.
-_WORKING_STATES = (CaseState.DISPATCHED, CaseState.TAKEN, CaseState.IN_PROGRESS)
 # The joins a row of the list shows.
 CASE_ROW_JOINS = ("category", "category__parent", "grid", "grid__parent", "handling_unit", "assignee")
 
@@ -30,7 +28,7 @@ CASE_ROW_JOINS = ("category", "category__parent", "grid", "grid__parent", "handl
 def case_overdue_q(now: datetime.datetime | None = None) -> Q:
     """Flagged overdue by the periodic scan, or still being worked on past its deadline."""
     now = now or timezone.now()
-    return Q(is_overdue=True) | Q(state__in=_WORKING_STATES, due_at__lt=now)
+    return Q(is_overdue=True) | Q(state__in=WORKING_STATES, due_at__lt=now)
 
 
 def case_list_queryset(queryset: QuerySet) -> QuerySet:
@@ -40,7 +38,8 @@ def case_list_queryset(queryset: QuerySet) -> QuerySet:
     )
 
 
-def _day_start(day: datetime.date) -> datetime.datetime:
+def day_start(day: datetime.date) -> datetime.datetime:
+    """The start of a day in the portal's time zone (what a "from"/"to" date filter compares with)."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
@@ -71,9 +70,9 @@ def filter_cases(queryset: QuerySet, *, user=None, filters: dict | None = None) 
     if filters.get("mine"):
         queryset = queryset.filter(assignee_id=getattr(user, "pk", None))
     if filters.get("reported_from"):
-        queryset = queryset.filter(reported_at__gte=_day_start(filters["reported_from"]))
+        queryset = queryset.filter(reported_at__gte=day_start(filters["reported_from"]))
     if filters.get("reported_to"):
-        queryset = queryset.filter(reported_at__lt=_day_start(filters["reported_to"] + datetime.timedelta(days=1)))
+        queryset = queryset.filter(reported_at__lt=day_start(filters["reported_to"] + datetime.timedelta(days=1)))
     text = (filters.get("q") or "").strip()
     if text:
         queryset = queryset.filter(case_search_q(text))

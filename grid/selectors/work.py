@@ -8,17 +8,27 @@ query for the period and the one before it together, whatever the number of case
 """
 
 import bisect
-import calendar
 import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from governance.models import OrgUnit, Role, User
+from governance.indicators.months import month_start, next_month
+from governance.models import OrgUnit, User
 from governance.scope import scope_filter
-from grid.models import DISPUTE_CATEGORY, OPEN_STATES, Case, CaseCategory, CaseState, Mediation, MediationOutcome
-from grid.selectors.cases import case_list_queryset, case_overdue_q
+from grid.models import (
+    DISPUTE_CATEGORY,
+    MANAGER_ROLES,
+    OPEN_STATES,
+    WORKING_STATES,
+    Case,
+    CaseCategory,
+    CaseState,
+    Mediation,
+    MediationOutcome,
+)
+from grid.selectors.cases import case_list_queryset, case_overdue_q, day_start
 
 # Rows a section of My work lists (its count and the case list's filters show the rest).
 WORK_ROWS = 20
@@ -27,10 +37,6 @@ DUE_SOON_HOURS = 24
 CHECK_STATES = (CaseState.RESOLVED, CaseState.VERIFIED, CaseState.RATED)
 # A case reported to a unit waits there to be accepted, then dispatched (or answered, if private).
 INTAKE_STATES = (CaseState.REPORTED, CaseState.ACCEPTED)
-# As grid.services.cases.WORKING_STATES: the states in which a case runs against its deadline.
-WORKING_STATES = (CaseState.DISPATCHED, CaseState.TAKEN, CaseState.IN_PROGRESS)
-# As grid.services.cases.MANAGER_ROLES: the roles that accept, dispatch and check cases.
-MANAGER_ROLES = (Role.ADMIN, Role.COUNTY, Role.TOWNSHIP)
 
 
 # --- My work ---------------------------------------------------------------------------------
@@ -198,14 +204,9 @@ def period_of(kind: str, day: datetime.date) -> Period:
         start = day - datetime.timedelta(days=day.weekday())
         return Period(kind, start, start + datetime.timedelta(days=7))
     if kind == "month":
-        start = day.replace(day=1)
-        return Period(kind, start, start + datetime.timedelta(days=calendar.monthrange(day.year, day.month)[1]))
+        start = month_start(day)
+        return Period(kind, start, next_month(start))
     raise ValueError(f"unknown period kind: {kind}")
-
-
-def _moment(day: datetime.date) -> datetime.datetime:
-    """The start of a day in the portal's time zone."""
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 METRICS = ("raised", "mediated", "sessions", "agreed", "open", "overdue")
@@ -220,7 +221,7 @@ def _metric_counts(prefix: str, period: Period, now: datetime.datetime) -> dict:
     - open: disputes reported before its end and not closed (or rejected) by then;
     - overdue: of those, the ones past their deadline and not resolved by its end (or now).
     """
-    start, end = _moment(period.start), _moment(period.end)
+    start, end = day_start(period.start), day_start(period.end)
     cutoff = min(end, now)
     held = Q(mediations__held_on__gte=period.start, mediations__held_on__lt=period.end)
     still_open = Q(reported_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=end))
@@ -238,7 +239,7 @@ def _metric_counts(prefix: str, period: Period, now: datetime.datetime) -> dict:
 def _summary_base(user: User, first: Period, last: Period) -> QuerySet:
     """The disputes any metric of ``first`` .. ``last`` may count: reported before the end, and
     not closed before the start unless mediated in between (keeps a year of closed cases out)."""
-    start, end = _moment(first.start), _moment(last.end)
+    start, end = day_start(first.start), day_start(last.end)
     mediated = Mediation.objects.filter(held_on__gte=first.start, held_on__lt=last.end).values("case_id")
     return dispute_cases(fetched_by=user).filter(
         Q(reported_at__lt=end) & (Q(closed_at__isnull=True) | Q(closed_at__gte=start) | Q(pk__in=mediated))
@@ -332,6 +333,6 @@ def summary_cases(*, fetched_by: User, period: Period) -> QuerySet:
     """The disputes reported in ``period``, oldest first, with their mediation sessions."""
     return mediation_list_queryset(
         dispute_cases(fetched_by=fetched_by).filter(
-            reported_at__gte=_moment(period.start), reported_at__lt=_moment(period.end)
+            reported_at__gte=day_start(period.start), reported_at__lt=day_start(period.end)
         )
     ).order_by("reported_at", "pk")

@@ -34,9 +34,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.models import Level, OrgUnit, Role, User
+from governance.models import Level, OrgUnit, User
 from governance.outbox import enqueue
 from grid.models import (
+    MANAGER_ROLES,
+    WORKING_STATES,
     Case,
     CaseAction,
     CaseAttachment,
@@ -50,7 +52,6 @@ from grid.models import (
     Triage,
 )
 
-MANAGER_ROLES = (Role.ADMIN, Role.COUNTY, Role.TOWNSHIP)
 DEFAULT_DEADLINE_HOURS = {Colour.RED: 24, Colour.YELLOW: 72, Colour.GREEN: 168}
 DISPATCH_LEVELS = {
     Triage.MAJOR: (Level.COUNTY, Level.TOWNSHIP),
@@ -533,7 +534,6 @@ def mediation_record(*, case: Case, user: User, held_on: datetime.date, mediator
 
 # --- Follow-up: notifications and the overdue scan ---------------------------------------------
 
-WORKING_STATES = (CaseState.DISPATCHED, CaseState.TAKEN, CaseState.IN_PROGRESS)
 NOTE_NEW = _("New case %(number)s: %(title)s")
 NOTE_DISPATCHED = _("Case %(number)s was dispatched to you: %(title)s (due %(due)s)")
 NOTE_RETURNED = _("Case %(number)s was returned: %(reason)s")

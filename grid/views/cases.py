@@ -23,11 +23,18 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 
 from governance.masking import can_view_personal_data
-from governance.models import Level, OrgUnit
-from governance.portal.views import ExportMixin, ScopedDetailView, ScopedListView, require_perm
+from governance.models import OrgUnit
+from governance.portal.views import (
+    ExportMixin,
+    RosterListMixin,
+    ScopedDetailView,
+    ScopedListView,
+    is_htmx,
+    require_perm,
+)
 from governance.selectors import unit_chain
 from grid.forms.cases import ACTION_FORMS, CaseFilterForm, CaseForm, action_form, person_label
-from grid.models import Case, CaseAction, CaseAttachment, CaseCategory, CaseState, Triage
+from grid.models import WORKING_STATES, Case, CaseAction, CaseAttachment, CaseCategory, CaseState, Triage
 from grid.selectors import cases as selectors
 from grid.services import cases as services
 
@@ -65,10 +72,6 @@ CASE_JOINS = ("category", "category__parent", "grid", "household", "reporter", "
 PICKER_SIZE = 30
 
 
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
 def _button(action: str) -> tuple[str, str]:
     label, icon = ACTION_BUTTONS[action]
     return str(label), icon
@@ -76,14 +79,14 @@ def _button(action: str) -> tuple[str, str]:
 
 def _is_overdue(case: Case) -> bool:
     return case.is_overdue or bool(
-        case.due_at and case.state in services.WORKING_STATES and case.due_at < timezone.now()
+        case.due_at and case.state in WORKING_STATES and case.due_at < timezone.now()
     )
 
 
 # --- List ----------------------------------------------------------------------------------
 
 
-class CaseListView(ExportMixin, ScopedListView):
+class CaseListView(ExportMixin, RosterListMixin, ScopedListView):
     model = Case
     filter_form_class = CaseFilterForm
     template_name = "grid/case_list.html"
@@ -116,9 +119,6 @@ class CaseListView(ExportMixin, ScopedListView):
                 "href": f"?{query.urlencode()}" if query else "?",
             })
         context["state_tabs"] = tabs
-        home = user.home_unit
-        context["show_township"] = home is None or home.level in (Level.CITY, Level.COUNTY)
-        context["full_view"] = can_view_personal_data(user)
         return context
 
 
@@ -198,7 +198,7 @@ def grid_search(request):
     def label(unit):
         return f"{unit.display_name}（{unit.parent.display_name}）" if unit.parent_id else unit.display_name
 
-    if not _is_htmx(request) and (request.GET.get("format") == "json"
+    if not is_htmx(request) and (request.GET.get("format") == "json"
                                   or "application/json" in request.headers.get("Accept", "")):
         return JsonResponse({"results": [
             {"id": unit.pk, "code": unit.code, "name": unit.display_name, "level": unit.level, "label": label(unit)}

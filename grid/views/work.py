@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import FormView, TemplateView
 
 from governance.models import ExportLog, Level
-from governance.portal.views import ScopedListView, safe_next
+from governance.portal.views import ScopedListView, safe_next, sees_above_township
 from governance.rosters import export_filters
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
 from governance.selectors import unit_for_level_display
@@ -178,8 +178,7 @@ class MediationListView(ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        home = self.request.user.home_unit
-        context["show_township"] = home is None or home.level in (Level.CITY, Level.COUNTY)
+        context["show_township"] = sees_above_township(self.request.user)
         context["tab"] = "list"
         return context
 

@@ -206,7 +206,10 @@ def test_create_refusals_are_400_with_the_field_message(county, clerk_b, writer)
     assert response.status_code == 400 and "id_number" in response.json()
     response = send(client, "post", WORKERS, new_worker_data(county, backup="abc", resident=[1]))
     assert response.status_code == 400
-    assert set(response.json()) == {"backup", "resident"}
+    assert response.json() == {
+        "backup": ["abc was not found or is outside your scope."],
+        "resident": ["Give an id, not list."],
+    }
 
 
 def test_backup_in_another_village_is_400(county, county_official, writer):

@@ -33,6 +33,12 @@ class Post(models.TextChoices):
     B = "B", _("B post")
 
 
+# GridWorker.clean's messages about backups (the worker roster checks the same in bulk).
+OWN_BACKUP_MESSAGE = _("A worker cannot be his own backup.")
+BACKUP_OTHER_VILLAGE_MESSAGE = _("The backup must work in the same village or community.")
+BACKUP_NEEDS_POST_MESSAGE = _("A worker with a backup needs an A or B post.")
+
+
 class GridWorker(models.Model):
     """A grid worker (网格员) or one of the "heads" who serve a grid or micro-grid."""
 
@@ -94,23 +100,36 @@ class GridWorker(models.Model):
             self.is_party_member = True
         if self.backup_id:
             if self.pk and self.backup_id == self.pk:
-                errors["backup"] = _("A worker cannot be his own backup.")
-            elif self.unit_id and _village_of(self.backup.unit) != _village_of(self.unit):
-                errors["backup"] = _("The backup must work in the same village or community.")
+                errors["backup"] = OWN_BACKUP_MESSAGE
+            elif self.unit_id and village_id_of(self.backup.unit) != village_id_of(self.unit):
+                errors["backup"] = BACKUP_OTHER_VILLAGE_MESSAGE
             if not self.post:
-                errors["post"] = _("A worker with a backup needs an A or B post.")
+                errors["post"] = BACKUP_NEEDS_POST_MESSAGE
         if errors:
             raise ValidationError(errors)
 
 
-def _village_of(unit: OrgUnit) -> int | None:
+def village_id_of(unit: OrgUnit) -> int | None:
+    """The village or community a grid or micro-grid lies in (a village: itself).
+
+    A micro-grid's is read through the FK cache: query-free when the caller loaded the
+    parents (bulk imports do).
+    """
     if unit.level == Level.VILLAGE:
         return unit.pk
     if unit.level == Level.GRID:
         return unit.parent_id
     if unit.level == Level.MICRO_GRID:
-        # Through the FK cache: query-free when the caller loaded the parents (bulk imports do).
         return unit.parent.parent_id
+    return None
+
+
+def grid_id_of(unit: OrgUnit) -> int | None:
+    """The standard grid a grid or micro-grid belongs to (a liaison's households lie in his)."""
+    if unit.level == Level.GRID:
+        return unit.pk
+    if unit.level == Level.MICRO_GRID:
+        return unit.parent_id
     return None
 
 

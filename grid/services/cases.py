@@ -70,6 +70,7 @@ TEXT_REQUIRED = _("Say why.")
 RESULT_REQUIRED = _("Describe the result.")
 RATING_REQUIRED = _("Choose the reporter's rating.")
 NO_PARENT = _("%(unit)s has no higher level to escalate to.")
+NO_TOWNSHIP = _("This grid is not inside a township.")
 
 
 # --- Who may do what -----------------------------------------------------------------------
@@ -242,7 +243,7 @@ def township_of(unit: OrgUnit) -> OrgUnit:
         rght__gt=Subquery(here.values("rght")),
     ).first()
     if township is None:
-        raise ValidationError({"grid": _("This grid is not inside a township.")})
+        raise ValidationError({"grid": NO_TOWNSHIP})
     return township
 
 

@@ -31,9 +31,9 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.models import Household, Level, OrgUnit, Resident
+from governance.models import Household, OrgUnit, Resident
 from governance.validators import normalize_id_number
-from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType
+from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType, grid_id_of
 from partybuild.models import PartyMember
 
 LIAISON_LIMIT_MESSAGE = _("A household liaison looks after at most %(limit)d households.")
@@ -264,15 +264,6 @@ def _release(worker: GridWorker) -> None:
 # --- Household liaisons -------------------------------------------------------------------
 
 
-def _grid_of(unit: OrgUnit) -> int | None:
-    """The standard grid a grid or micro-grid belongs to."""
-    if unit.level == Level.GRID:
-        return unit.pk
-    if unit.level == Level.MICRO_GRID:
-        return unit.parent_id
-    return None
-
-
 def liaison_validate(*, liaison: GridWorker, household: Household, replace: bool = False) -> LiaisonHousehold | None:
     """The rules of an assignment; raises ValidationError by field, returns the household's current link.
 
@@ -285,7 +276,7 @@ def liaison_validate(*, liaison: GridWorker, household: Household, replace: bool
         raise ValidationError({"liaison": LIAISON_LEFT_MESSAGE})
     if not household.is_active:
         raise ValidationError({"household": HOUSEHOLD_INACTIVE_MESSAGE})
-    if _grid_of(household.grid) != _grid_of(liaison.unit):
+    if grid_id_of(household.grid) != grid_id_of(liaison.unit):
         raise ValidationError({"household": LIAISON_OTHER_GRID_MESSAGE})
     existing = LiaisonHousehold.objects.select_related("liaison").filter(household_id=household.pk).first()
     if existing is not None and existing.liaison_id == liaison.pk:

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 
 from governance.rosters import get_spec, roster_export, roster_import, roster_template
 from grid.models import Case, CaseAction, CaseCounter, CaseEvent, CaseState, Colour, Triage
-from grid.rosters import case_is_overdue
+from grid.rosters.cases import case_is_overdue
 from grid.services.cases import case_create
 
 NAMES = [

@@ -9,7 +9,8 @@ from django.db.models import Count
 
 from governance.demo import make_plan, seed_demo
 from governance.models import Level, OrgUnit, User
-from grid import demo
+from grid.demo.case_plan import CASE_YEARS, CASES_PER_HOUSEHOLD_YEAR, plan_cases, summarize_cases
+from grid.demo.workers import plan_rosters
 from grid.models import (
     DISPUTE_CATEGORY,
     FINAL_STATES,
@@ -33,7 +34,7 @@ from grid.services.workers import gridworker_validate
 
 
 def test_county_plan_has_dechangs_proportions():
-    roster = demo.plan_rosters(make_plan("county", seed=1), max_households=15)
+    roster = plan_rosters(make_plan("county", seed=1), max_households=15)
     # One micro-grid worker per micro-grid, 887 of 2218 party members (40.0%), as published.
     assert roster.micro_workers == 2218
     assert roster.micro_party_members == 887
@@ -51,7 +52,7 @@ def test_county_plan_has_dechangs_proportions():
 
 
 def test_liaison_blocks_fit_the_limit_and_never_share_a_household():
-    roster = demo.plan_rosters(make_plan("county", seed=2), max_households=9)
+    roster = plan_rosters(make_plan("county", seed=2), max_households=9)
     for leaf in roster.leaves:
         taken = set()
         for first, count in leaf.liaison_blocks:
@@ -65,12 +66,12 @@ def test_plan_is_deterministic():
     def shape(roster):
         return [(leaf.unit.code, leaf.party, leaf.vacant, tuple(leaf.liaison_blocks)) for leaf in roster.leaves]
 
-    assert shape(demo.plan_rosters(make_plan("county", 3), 15)) == shape(demo.plan_rosters(make_plan("county", 3), 15))
-    assert shape(demo.plan_rosters(make_plan("county", 3), 15)) != shape(demo.plan_rosters(make_plan("county", 4), 15))
+    assert shape(plan_rosters(make_plan("county", 3), 15)) == shape(plan_rosters(make_plan("county", 3), 15))
+    assert shape(plan_rosters(make_plan("county", 3), 15)) != shape(plan_rosters(make_plan("county", 4), 15))
 
 
 def test_county_cases_plan_has_realistic_proportions():
-    summary = demo.summarize_cases(make_plan("county", seed=1))
+    summary = summarize_cases(make_plan("county", seed=1))
     # About one case a year per two households (Yangquan's mining district: 18,925 in half a year).
     assert 25_000 <= summary.total <= 40_000
     share = {colour: count / summary.total for colour, count in summary.colours.items()}
@@ -91,17 +92,17 @@ def test_county_cases_plan_has_realistic_proportions():
 
 def test_city_scale_has_about_two_million_cases():
     plan = make_plan("city", seed=1)
-    expected = plan.households * demo.CASES_PER_HOUSEHOLD_YEAR * demo.CASE_YEARS["city"]
+    expected = plan.households * CASES_PER_HOUSEHOLD_YEAR * CASE_YEARS["city"]
     assert 1_800_000 <= expected <= 2_200_000
 
 
 def test_case_plan_is_deterministic_and_numbered_in_sequence():
     def shape(seed):
         return [(c.number, c.reported, c.category, c.colour, c.state, tuple(c.steps[-1][:3]))
-                for _t, cases in demo.plan_cases(make_plan("small", seed)) for c in cases]
+                for _t, cases in plan_cases(make_plan("small", seed)) for c in cases]
 
     assert shape(1) == shape(1) and shape(1) != shape(2)
-    for township, cases in demo.plan_cases(make_plan("small", 1)):
+    for township, cases in plan_cases(make_plan("small", 1)):
         by_month = defaultdict(list)
         for case in cases:
             assert case.number.startswith(township.code[:9])
@@ -122,7 +123,7 @@ def seeded(db):
 
 def test_small_seed_writes_what_the_plan_says(seeded):
     plan = make_plan("small", seed=1)
-    roster = demo.plan_rosters(plan)
+    roster = plan_rosters(plan)
     workers = GridWorker.objects.all()
     types = Counter(workers.values_list("worker_type", flat=True))
     assert set(types) == set(WorkerType.values)  # every kind of worker is there
@@ -204,7 +205,7 @@ def test_same_seed_same_workers(db):
 
 
 def test_seeded_cases_follow_the_plan_and_the_loop(seeded):
-    planned = [case for _t, cases in demo.plan_cases(make_plan("small", seed=1)) for case in cases]
+    planned = [case for _t, cases in plan_cases(make_plan("small", seed=1)) for case in cases]
     assert Case.objects.count() == len(planned) == seeded.rosters["grid.Case"]
     assert set(Case.objects.values_list("state", flat=True)) == set(CaseState.values)
     cases = list(Case.objects.select_related("grid", "category__parent", "handling_unit"))

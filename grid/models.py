@@ -1,5 +1,6 @@
 """Grid workers with their A/B posts, the household liaisons (联户长), and cases with their closed loop."""
 
+import hashlib
 import uuid
 from pathlib import Path
 
@@ -183,6 +184,12 @@ class CaseCategory(models.Model):
 
     def __str__(self):
         return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+    @property
+    def tree_order(self) -> tuple:
+        """Sorts each top category (in its order) before its sub-categories (in theirs); reads the parent."""
+        top = self.parent or self
+        return (top.sort_order, top.code, self.parent_id is not None, self.sort_order, self.code)
 
     @property
     def is_dispute(self) -> bool:
@@ -498,6 +505,11 @@ class Mediation(models.Model):
     def clean(self):
         if self.case_id and not self.case.category.is_dispute:
             raise ValidationError({"case": _("Only dispute cases are mediated.")})
+
+
+def open311_key_hash(key: str) -> str:
+    """What is kept of an Open311 key: its SHA-256 hash (the key itself is shown once, when issued)."""
+    return hashlib.sha256(key.encode()).hexdigest()
 
 
 class Open311Client(models.Model):

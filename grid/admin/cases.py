@@ -8,8 +8,8 @@ reused); the text of a report can be corrected. An Open311 client's key is gener
 the full key is shown once, on the page that follows the save (or the "issue a new key" action).
 """
 
-import hashlib
 import secrets
+from operator import attrgetter
 
 from django.contrib import admin
 from django.db.models import Q
@@ -31,6 +31,7 @@ from grid.models import (
     ColourDeadline,
     Mediation,
     Open311Client,
+    open311_key_hash,
 )
 
 KEY_TEMPLATE = "admin/grid/open311client/key.html"
@@ -103,6 +104,8 @@ class ColourDeadlineAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under the object they belong to, in the user's scope; neither added nor changed here."""
+
     extra = 0
     can_delete = False
 
@@ -149,8 +152,7 @@ class CaseCategoryListFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         categories = list(CaseCategory.objects.select_related("parent"))
-        categories.sort(key=lambda c: ((c.parent or c).sort_order, (c.parent or c).code, c.parent_id is not None,
-                                       c.sort_order, c.code))
+        categories.sort(key=attrgetter("tree_order"))
         return [(c.code, str(c)) for c in categories]
 
     def queryset(self, request, queryset):
@@ -251,7 +253,7 @@ class MediationAdmin(ScopedAdminMixin, admin.ModelAdmin):
 def open311_key_issue(client: Open311Client) -> str:
     """Give ``client`` a new random key: only its hash and first 8 characters are kept; returns the key."""
     key = secrets.token_urlsafe(32)
-    client.key_hash = hashlib.sha256(key.encode()).hexdigest()
+    client.key_hash = open311_key_hash(key)
     client.key_prefix = key[:8]
     return key
 

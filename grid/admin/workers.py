@@ -23,6 +23,7 @@ from governance.portal.admin import (
 )
 from governance.rosters.admin import RosterAdminMixin
 from governance.selectors import unit_for_level_display
+from grid.admin.cases import ReadOnlyInline
 from grid.models import GridWorker, LiaisonHousehold, WorkerType
 from grid.selectors.workers import current_q, worker_list_queryset
 from grid.services.workers import (
@@ -73,28 +74,20 @@ class LiaisonHouseholdForm(RuleCheckedForm):
             )
 
 
-class LiaisonHouseholdInline(admin.TabularInline):
+class LiaisonHouseholdInline(ReadOnlyInline):
     """The households a liaison looks after (read here; assigned on the liaison household pages)."""
 
     model = LiaisonHousehold
     fields = ("household", "address", "since")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("households looked after")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user).select_related("household")
+        return super().get_queryset(request).select_related("household")
 
     @admin.display(description=_("address"))
     def address(self, obj):
         return obj.household.address
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(GridWorker)

@@ -37,6 +37,7 @@ from governance.portal.api import (
     run_write,
 )
 from governance.selectors import subtree_q
+from grid.api.workers import ModelChangePermission
 from grid.models import (
     OPEN_STATES,
     Case,
@@ -306,14 +307,15 @@ class CaseCategoryFilterSet(filters.FilterSet):
 # --- Viewsets -----------------------------------------------------------------------------
 
 
-class StepPermission(ModelWritePermission):
-    """A step is a change of the case: POST on an action needs ``change_case`` (the rules do the rest)."""
+def step(payload_class, description, **options):
+    """A step of the loop as an action: a POST on the case that needs ``change_case`` (the services'
+    rules decide the rest), documented with what it takes and the case it answers."""
 
-    perms_map = {**ModelWritePermission.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
+    def decorate(method):
+        method = action(detail=True, methods=["post"], permission_classes=[ModelChangePermission], **options)(method)
+        return extend_schema(request=payload_class, responses=CaseDetailSerializer, description=description)(method)
 
-
-def _step_schema(request_serializer, description):
-    return extend_schema(request=request_serializer, responses=CaseDetailSerializer, description=description)
+    return decorate
 
 
 class CaseViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
@@ -364,61 +366,51 @@ class CaseViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
         run_write(function, case=case, user=request.user, **arguments)
         return Response(self._detail(case))
 
-    @_step_schema(AcceptSerializer, _("受理: accept the case and sort it (三事分流); the colour may be corrected."))
-    @action(detail=True, methods=["post"], permission_classes=[StepPermission])
+    @step(AcceptSerializer, _("受理: accept the case and sort it (三事分流); the colour may be corrected."))
     def accept(self, request, pk=None):
         return self._step(request, services.case_accept, AcceptSerializer)
 
-    @_step_schema(ReasonSerializer, _("不予受理: reject the case, with the reason."))
-    @action(detail=True, methods=["post"], permission_classes=[StepPermission])
+    @step(ReasonSerializer, _("不予受理: reject the case, with the reason."))
     def reject(self, request, pk=None):
         return self._step(request, services.case_reject, ReasonSerializer)
 
     # ``dispatch`` is APIView's request handler, hence the method name ``dispatch_case``.
-    @_step_schema(DispatchSerializer, _("派单: to a unit in your area (and optionally one person there)."))
-    @action(detail=True, methods=["post"], url_path="dispatch", url_name="dispatch",
-            permission_classes=[StepPermission])
+    @step(DispatchSerializer, _("派单: to a unit in your area (and optionally one person there)."), url_path="dispatch",
+          url_name="dispatch")
     def dispatch_case(self, request, pk=None):
         return self._step(request, services.case_dispatch, DispatchSerializer)
 
-    @_step_schema(CommentSerializer, _("接单: take the case dispatched to you or your unit."))
-    @action(detail=True, methods=["post"], permission_classes=[StepPermission])
+    @step(CommentSerializer, _("接单: take the case dispatched to you or your unit."))
     def take(self, request, pk=None):
         return self._step(request, services.case_take, CommentSerializer)
 
-    @_step_schema(CommentSerializer, _("处置中: work on the case has started."))
-    @action(detail=True, methods=["post"], permission_classes=[StepPermission])
+    @step(CommentSerializer, _("处置中: work on the case has started."))
     def start(self, request, pk=None):
         return self._step(request, services.case_start, CommentSerializer)
 
-    @_step_schema(ResolveSerializer, _("办结: what was done, with the evidence."))
-    @action(detail=True, methods=["post"], permission_classes=[StepPermission])
+    @step(ResolveSerializer, _("办结: what was done, with the evidence."))
     def resolve(self, request, pk=None):
         return self._step(request, services.case_resolve, ResolveSerializer)
 
-    @_step_schema(CommentSerializer, _("核查: the dispatching level accepts the result."))
-    @action(detail=True, methods=["post"], permission_classes=[StepPermission])
+    @step(CommentSerializer, _("核查: the dispatching level accepts the result."))
     def verify(self, request, pk=None):
         return self._step(request, services.case_verify, CommentSerializer)
 
     # ``return`` is a Python keyword, hence the method name ``return_case``.
-    @_step_schema(ReasonSerializer, _("退回: the result is not good enough; back to work, with the reason."))
-    @action(detail=True, methods=["post"], url_path="return", url_name="return", permission_classes=[StepPermission])
+    @step(ReasonSerializer, _("退回: the result is not good enough; back to work, with the reason."), url_path="return",
+          url_name="return")
     def return_case(self, request, pk=None):
         return self._step(request, services.case_return, ReasonSerializer)
 
-    @_step_schema(RateSerializer, _("评价: record the reporter's rating."))
-    @action(detail=True, methods=["post"], permission_classes=[StepPermission])
+    @step(RateSerializer, _("评价: record the reporter's rating."))
     def rate(self, request, pk=None):
         return self._step(request, services.case_rate, RateSerializer)
 
-    @_step_schema(CommentSerializer, _("结案: close the case."))
-    @action(detail=True, methods=["post"], permission_classes=[StepPermission])
+    @step(CommentSerializer, _("结案: close the case."))
     def close(self, request, pk=None):
         return self._step(request, services.case_close, CommentSerializer)
 
-    @_step_schema(ReasonSerializer, _("上报上级: move the case to the unit above the one handling it."))
-    @action(detail=True, methods=["post"], permission_classes=[StepPermission])
+    @step(ReasonSerializer, _("上报上级: move the case to the unit above the one handling it."))
     def escalate(self, request, pk=None):
         return self._step(request, services.case_escalate, ReasonSerializer)
 

@@ -18,10 +18,10 @@ Errors are Open311 error lists, ``[{"code": <HTTP status>, "description": "..."}
 
 import datetime
 import decimal
-import hashlib
 import json
 import math
 import time
+from operator import attrgetter
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -43,6 +43,7 @@ from grid.models import (
     CaseSource,
     CaseState,
     Open311Client,
+    open311_key_hash,
 )
 from grid.services.cases import case_create
 
@@ -53,10 +54,6 @@ MAX_DISTANCE_KM = 20
 MAX_REQUESTS = 1000
 DEFAULT_DAYS = 90
 GRID_ATTRIBUTE = "grid"
-
-
-def key_hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
 
 
 # --- Responses ----------------------------------------------------------------------------
@@ -105,7 +102,8 @@ def _client(request) -> Open311Client:
     key = key.strip()
     client = None
     if key and len(key) <= 200:
-        client = Open311Client.objects.select_related("user").filter(key_hash=key_hash(key), is_active=True).first()
+        clients = Open311Client.objects.select_related("user")
+        client = clients.filter(key_hash=open311_key_hash(key), is_active=True).first()
     if client is None or not client.user.is_active:
         raise Refused(403, _("A valid api_key is required."))
     # Fixed one-minute windows in the shared cache: at most per_minute calls in each (per client and key).
@@ -161,8 +159,7 @@ def _services():
         if category.parent_id is None and category.pk in with_children:
             continue
         services.append(category)
-    services.sort(key=lambda c: ((c.parent or c).sort_order, (c.parent or c).code, c.parent_id is not None,
-                                 c.sort_order, c.code))
+    services.sort(key=attrgetter("tree_order"))
     return services
 
 

@@ -173,7 +173,8 @@ class VacancySerializer(serializers.ModelSerializer):
 
 
 class ModelChangePermission(ModelWritePermission):
-    """For actions that POST a change to an existing row: they need the change permission."""
+    """For actions that POST a change to an existing row (a worker's end, a case's step): they need the
+    change permission, whatever else the services' rules ask."""
 
     perms_map = {**ModelWritePermission.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
 

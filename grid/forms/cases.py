@@ -131,7 +131,8 @@ class CaseFilterForm(PortalFormMixin, ScopedFilterForm):
 # --- New case ------------------------------------------------------------------------------
 
 
-def _sane_id(value) -> bool:
+def looks_like_id(value) -> bool:
+    """Whether a submitted value can be a row's id (ids are bigints): anything else is never looked up."""
     return str(value).isdigit() and len(str(value)) < 19
 
 
@@ -139,14 +140,12 @@ class IdChoiceField(forms.ModelChoiceField):
     """A row by id; a value that cannot be an id is an invalid choice (never sent to the database)."""
 
     def to_python(self, value):
-        if value not in self.empty_values and not _sane_id(value):
+        if value not in self.empty_values and not looks_like_id(value):
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return super().to_python(value)
 
 
 class GridChoiceField(IdChoiceField):
-    pass
-
     def label_from_instance(self, unit):
         parent = unit.parent.display_name if unit.parent_id else ""
         return f"{unit.display_name}（{parent}）" if parent else unit.display_name
@@ -181,7 +180,7 @@ class CaseForm(PortalFormMixin, forms.Form):
 
     def __init__(self, data=None, *args, user, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("token", uuid.uuid4())
-        if data is not None and data.get("grid") and not _sane_id(data["grid"]):
+        if data is not None and data.get("grid") and not looks_like_id(data["grid"]):
             data = data.copy()
             data["grid"] = ""  # never looked up (nor shown as chosen): ids are bigints
         super().__init__(data, *args, **kwargs)

@@ -1,7 +1,7 @@
 """Every write of the grid app that has a business rule.
 
 ``workers``: grid workers, their A/B posts and backups, household liaisons.
-``cases``: cases (事件/诉求) and every step of their closed loop, mediation records.
+``cases``: cases (事件/诉求) and every step of their closed loop. ``work``: dispute mediation records.
 
 The grid app itself imports from those modules; this package names the writes that other
 apps (and the tests) may call, nothing else.
@@ -23,8 +23,8 @@ from grid.services.cases import (
     case_take,
     case_verify,
     cases_mark_overdue,
-    mediation_record,
 )
+from grid.services.work import mediation_record
 from grid.services.workers import (
     gridworker_create,
     gridworker_end,

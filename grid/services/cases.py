@@ -47,12 +47,11 @@ from grid.models import (
     CaseState,
     Colour,
     ColourDeadline,
-    Mediation,
     Rating,
     Triage,
 )
+from grid.taxonomy import DEADLINES
 
-DEFAULT_DEADLINE_HOURS = {Colour.RED: 24, Colour.YELLOW: 72, Colour.GREEN: 168}
 DISPATCH_LEVELS = {
     Triage.MAJOR: (Level.COUNTY, Level.TOWNSHIP),
     Triage.MINOR: (Level.VILLAGE, Level.GRID, Level.MICRO_GRID),
@@ -344,7 +343,7 @@ def case_reject(*, case: Case, user: User, reason: str) -> Case:
 
 def deadline_hours(colour: str) -> int:
     hours = ColourDeadline.objects.filter(colour=colour).values_list("hours", flat=True).first()
-    return hours or DEFAULT_DEADLINE_HOURS[colour]
+    return hours or DEADLINES[colour]
 
 
 def case_dispatch(*, case: Case, user: User, unit: OrgUnit, assignee: User | None = None, comment: str = "") -> Case:
@@ -504,33 +503,6 @@ def case_attach(*, case: Case, user: User, upload, event: CaseEvent | None = Non
     attachment.file.save(f"upload{suffix}", upload, save=False)
     attachment.save()
     return attachment
-
-
-# --- Dispute mediation -------------------------------------------------------------------------
-
-MEDIATION_FUTURE = _("A mediation cannot be recorded before it is held.")
-MEDIATION_BEFORE_CASE = _("The case was reported on %(day)s: the mediation cannot be earlier.")
-
-
-def mediation_record(*, case: Case, user: User, held_on: datetime.date, mediator: str, room: str, outcome: str,
-                     notes: str = "") -> Mediation:
-    """Record a mediation session (调解) of a dispute case (矛盾纠纷).
-
-    Not held in the future, nor before the case was reported; the model refuses a case that is
-    not a dispute and an unknown outcome.
-    """
-    if held_on > timezone.localdate():
-        raise ValidationError({"held_on": MEDIATION_FUTURE})
-    reported = timezone.localdate(case.reported_at)
-    if held_on < reported:
-        error = ValidationError(MEDIATION_BEFORE_CASE, params={"day": f"{reported:%Y-%m-%d}"})
-        raise ValidationError({"held_on": error})
-    mediation = Mediation(case=case, held_on=held_on, mediator=(mediator or "").strip(), room=(room or "").strip(),
-                          outcome=outcome, notes=(notes or "").strip(), recorded_by=user)
-    mediation.full_clean()
-    with transaction.atomic():
-        mediation.save()
-    return mediation
 
 
 # --- Follow-up: notifications and the overdue scan ---------------------------------------------

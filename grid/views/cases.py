@@ -33,7 +33,7 @@ from governance.portal.views import (
     require_perm,
 )
 from governance.selectors import unit_chain
-from grid.forms.cases import ACTION_FORMS, CaseFilterForm, CaseForm, action_form, person_label
+from grid.forms.cases import ACTION_FORMS, CaseFilterForm, CaseForm, action_form, looks_like_id, person_label
 from grid.models import WORKING_STATES, Case, CaseAction, CaseAttachment, CaseCategory, CaseState, Triage
 from grid.selectors import cases as selectors
 from grid.services import cases as services
@@ -137,7 +137,7 @@ class CaseCreateView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
         initial = {"token": uuid.uuid4()}
         for name in ("grid", "category"):
             value = self.request.GET.get(name, "")
-            if value.isdigit() and len(value) < 19:
+            if looks_like_id(value):
                 initial[name] = int(value)
         return initial
 
@@ -176,9 +176,9 @@ def duplicates_fragment(request):
     user = request.user
     grid = category = None
     grid_id, category_id = request.GET.get("grid", ""), request.GET.get("category", "")
-    if grid_id.isdigit() and len(grid_id) < 19:
+    if looks_like_id(grid_id):
         grid = OrgUnit.objects.visible_to(user).filter(pk=grid_id, level__in=selectors.CASE_GRID_LEVELS).first()
-    if category_id.isdigit() and len(category_id) < 19:
+    if looks_like_id(category_id):
         category = CaseCategory.objects.filter(pk=category_id).first()
     token = None
     try:
@@ -303,7 +303,7 @@ def case_assignees(request, pk):
     case = _scoped_case(request, pk)
     unit_id = request.GET.get("dispatch-unit") or request.GET.get("unit") or ""
     people = []
-    if unit_id.isdigit() and len(unit_id) < 19:
+    if looks_like_id(unit_id):
         levels = services.DISPATCH_LEVELS.get(case.triage, ())
         unit = next((u for u in selectors.dispatch_units(fetched_by=request.user, case=case, levels=levels)
                      if u.pk == int(unit_id)), None)

@@ -26,7 +26,7 @@ from governance.selectors import unit_for_level_display
 from grid.forms.work import MediationFilterForm, MediationForm, SummaryForm
 from grid.models import Case, MediationOutcome
 from grid.selectors import work as selectors
-from grid.services.cases import mediation_record
+from grid.services.work import mediation_record
 
 # --- My work -----------------------------------------------------------------------------------
 

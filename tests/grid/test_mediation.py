@@ -17,7 +17,7 @@ from governance.services import orgunit_create
 from grid.models import Case, CaseCategory, Mediation
 from grid.selectors.work import dispute_summary, period_of
 from grid.services import cases as svc
-from grid.services.cases import mediation_record
+from grid.services.work import mediation_record
 
 LIST = "/grid/mediation/"
 SUMMARY = "/grid/mediation/summary/"

@@ -293,7 +293,7 @@ class CaseCounter(models.Model):
 
 
 class Case(models.Model):
-    """A case (事件/诉求), moved from report to close only by the services in ``grid.cases``."""
+    """A case (事件/诉求), moved from report to close only by the services in ``grid.services.cases``."""
 
     org_scope_field = "grid"
 

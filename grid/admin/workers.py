@@ -1,9 +1,10 @@
 """Admin of the grid rosters: grid workers and the households their liaisons look after.
 
 Both are scoped like the org chain's admin (``ScopedAdminMixin``: lists, forms, choices,
-search) and write through ``grid.services``. The worker form runs the services' rules on its
-fields before saving (``gridworker_validate``), so a broken rule is shown where it belongs;
-the services check again under row locks, and a race lost there comes back as a message.
+search) and write through ``grid.services.workers``. The forms run the services' rules on
+their fields before saving (``RuleCheckedForm.check_rules``), so a broken rule is shown where
+it belongs; the services check again under row locks, and a race lost there comes back as a
+message (``ServiceWriteAdminMixin``).
 """
 
 from django.contrib import admin

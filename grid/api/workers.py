@@ -5,7 +5,7 @@
 - ``vacancies/``: grids and micro-grids in the caller's scope with no current worker (read-only).
 
 Scope comes from ``ScopedViewSetMixin`` (or, for vacancies, from the selector, which takes the
-user): out of scope answers 404. Writes go through ``grid.services``; a refused rule is a 400
+user): out of scope answers 404. Writes go through ``grid.services.workers``; a refused rule is a 400
 with the field's message. ID numbers and phones are masked unless the caller's role allows them.
 """
 

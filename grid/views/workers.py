@@ -1,7 +1,7 @@
 """Staff web pages of the grid rosters: grid workers, vacancies, household liaisons.
 
 Every page reads through ``visible_to(request.user)`` (``ScopedMixin``); a worker or liaison
-outside the user's subtree is a 404. Writes call ``grid.services`` and show the domain
+outside the user's subtree is a 404. Writes call ``grid.services.workers`` and show the domain
 error a service raises next to the form, never a 500.
 """
 

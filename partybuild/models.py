@@ -2,10 +2,12 @@
 
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
 from mptt.models import TreeForeignKey
@@ -383,6 +385,49 @@ class Wish(models.Model):
             raise ValidationError(_("A wish belongs to a household or a resident."))
         if self.resident_id and self.household_id and self.resident.household_id != self.household_id:
             raise ValidationError({"resident": _("The resident does not live in this household.")})
+
+
+class WishAction(models.TextChoices):
+    """A step of a wish, named like the state it leads to (点单 … 晒单), and a correction while it is open."""
+
+    POST = "post", _("Posted")
+    DISPATCH = "dispatch", _("Dispatched")
+    TAKE = "take", _("Taken")
+    COMPLETE = "complete", _("Done")
+    VERIFY = "verify", _("Verified")
+    PUBLISH = "publish", _("Published")
+    EDIT = "edit", _("Changed")
+
+
+class WishEvent(models.Model):
+    """One step of a micro-wish: who did it and when, from which state to which, for which member, what was done."""
+
+    org_scope_field = "wish__community"
+
+    wish = models.ForeignKey(Wish, verbose_name=_("micro-wish"), on_delete=models.CASCADE, related_name="events")
+    action = models.CharField(_("action"), max_length=10, choices=WishAction.choices)
+    from_state = models.CharField(_("from"), max_length=12, choices=WishState.choices, blank=True)
+    to_state = models.CharField(_("to"), max_length=12, choices=WishState.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    member = models.ForeignKey(
+        PartyMember, verbose_name=_("party member"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", help_text=_("The member it was dispatched to, or who took it."),
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    comment = models.TextField(_("comment"), blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("micro-wish step")
+        verbose_name_plural = _("micro-wish steps")
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.wish_id} {self.action}"
 
 
 class ServiceRecord(models.Model):

@@ -128,6 +128,7 @@ def _add_rosters(c: Chain, code6: str) -> None:
         UnitOffer,
         UnitRegistration,
         Wish,
+        WishEvent,
     )
 
     c.committees, c.branches, c.members, c.wishes, c.workers, c.liaisons = [], [], [], [], [], []
@@ -156,6 +157,7 @@ def _add_rosters(c: Chain, code6: str) -> None:
             community=village, household=c.households[t], title="修理屋顶漏水", category="housing",
             posted_at=timezone.now(),
         )
+        WishEvent.objects.create(wish=wish, action="post", to_state="posted", at=wish.posted_at)
         ServiceRecord.objects.create(
             member=member, community=village, date=datetime.date(2024, 4, 1), start_time=datetime.time(9),
             end_time=datetime.time(11), hours=2, kind="patrol",

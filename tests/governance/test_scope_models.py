@@ -86,4 +86,5 @@ def test_every_model_holding_county_data_is_scoped():
 
     assert [e for e in checks.run_checks() if e.id == "governance.E001"] == []
     labels = {m._meta.label for m in scoped_models()}
-    assert {"governance.OrgUnit", "governance.Household", "governance.Resident", "governance.User"} <= labels
+    assert {"governance.OrgUnit", "governance.Household", "governance.Resident", "governance.User",
+            "partybuild.WishEvent"} <= labels

@@ -9,6 +9,11 @@ def month_start(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
 
+def this_month() -> datetime.date:
+    """The month in progress where the portal is (Asia/Shanghai), not where the server's clock is."""
+    return month_start(timezone.localdate())
+
+
 def next_month(period: datetime.date) -> datetime.date:
     return (period.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
 
@@ -33,6 +38,11 @@ def parse_period(text: str | None) -> datetime.date | None:
         return datetime.datetime.strptime((text or "").strip(), "%Y-%m").date()
     except ValueError:
         return None
+
+
+def format_period(period: datetime.date) -> str:
+    """2025-03-01 → ``2025-03``: how a month is written in URLs, forms and messages."""
+    return f"{period:%Y-%m}"
 
 
 def month_last_day(period: datetime.date) -> datetime.date:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from governance.indicators import runs
 from governance.indicators.approval import APPROVAL_NOT_COMPUTED
 from governance.indicators.engine import rollup_month
-from governance.indicators.months import shift_month
+from governance.indicators.months import shift_month, this_month
 from governance.models import IndicatorValue, MonthApproval, Role, RollupRun
 from tests.conftest import _user
 from tests.markers import requires_postgres
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 
 def last_month():
-    return shift_month(timezone.localdate().replace(day=1), -1)
+    return shift_month(this_month(), -1)
 
 
 def messages_of(response):
@@ -175,11 +175,11 @@ def test_the_county_approves_a_month_then_an_administrator_reopens_it(login, cou
 
 
 def test_this_month_cannot_be_approved_and_has_no_approve_button(login, county_official, county):
-    this_month = timezone.localdate().replace(day=1)
-    rollup_month(this_month)
+    month = this_month()
+    rollup_month(month)
     client = login(county_official)
-    assert 'id="dashboard-approve"' not in client.get(f"/dashboard/?period={this_month:%Y-%m}").content.decode()
-    response = client.post("/dashboard/approval/", {"period": f"{this_month:%Y-%m}", "action": "approve"})
+    assert 'id="dashboard-approve"' not in client.get(f"/dashboard/?period={month:%Y-%m}").content.decode()
+    response = client.post("/dashboard/approval/", {"period": f"{month:%Y-%m}", "action": "approve"})
     assert response.status_code == 302 and not MonthApproval.objects.exists()
 
 

@@ -6,8 +6,7 @@ from rest_framework.test import APIClient
 
 from governance.indicators import dashboard
 from governance.indicators.engine import rollup_month
-from governance.indicators.months import shift_month
-from tests.governance.test_dashboard import this_month
+from governance.indicators.months import shift_month, this_month
 
 pytestmark = pytest.mark.django_db
 

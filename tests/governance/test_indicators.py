@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from governance.indicators.engine import rollup_month
-from governance.indicators.months import month_start
+from governance.indicators.months import month_start, this_month
 from governance.indicators.registry import Indicator, all_indicators, get_indicator, register, unregister
 from governance.models import IndicatorValue, Level, OrgUnit, RollupRun
 from governance.services import orgunit_create
@@ -65,7 +65,7 @@ def snapshot(period):
 
 
 def test_stock_counts_add_up_from_micro_grid_to_county(county):
-    period = timezone.localdate().replace(day=1)
+    period = this_month()
     run = rollup_month(period)
     assert run.status == "complete", run.errors
     micro, grid, village, township = county.micro_grids[0], county.grids[0], county.villages[0], county.township_a
@@ -227,7 +227,7 @@ def test_query_count_does_not_grow_with_the_tree(county):
 
 
 def test_command_runs_and_verifies_a_township(county, capsys):
-    period = timezone.localdate().replace(day=1)
+    period = this_month()
     call_command("rollup_indicators", month=f"{period:%Y-%m}", verify=True)
     out = capsys.readouterr().out
     assert "complete" in out and "0 mismatches" in out
@@ -254,7 +254,7 @@ def test_verify_reports_a_mismatch(county):
 
 
 def test_indicator_rows_and_runs_are_scoped(county, clerk_a, clerk_b, county_official):
-    period = timezone.localdate().replace(day=1)
+    period = this_month()
     for township in county.townships:
         rollup_month(period, org=township)
     for model in (IndicatorValue, RollupRun):
@@ -265,7 +265,7 @@ def test_indicator_rows_and_runs_are_scoped(county, clerk_a, clerk_b, county_off
 
 
 def test_units_of_the_level_below_and_households_per_grid(county):
-    period = timezone.localdate().replace(day=1)
+    period = this_month()
     township = county.township_a
     add_village_with_grid(township, "202")  # a second village in A, with a grid and no household
     assert rollup_month(period).status == "complete"

@@ -1,10 +1,8 @@
-import datetime
-
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.indicators.approval import period_is_locked
 from governance.indicators.engine import rollup_month
-from governance.indicators.months import month_bounds
+from governance.indicators.months import format_period, month_bounds, parse_period
 from governance.indicators.registry import all_indicators
 from governance.models import IndicatorValue, Level, OrgUnit
 
@@ -40,19 +38,18 @@ class Command(BaseCommand):
         self.stderr.flush()
 
     def handle(self, *args, month, org=None, verify=False, force=False, no_progress=False, **options):
-        try:
-            period = datetime.datetime.strptime(month, "%Y-%m").date()
-        except ValueError:
-            raise CommandError(f"--month must be YYYY-MM, not {month!r}") from None
+        period = parse_period(month)
+        if period is None:
+            raise CommandError(f"--month must be YYYY-MM, not {month!r}")
         unit = None
         if org:
             unit = OrgUnit.objects.filter(code=org).first()
             if unit is None:
                 raise CommandError(f"No org unit with code {org}")
         if period_is_locked(period) and not force:
-            raise CommandError(f"{period:%Y-%m} is approved and locked: re-open it first (or use --force)")
+            raise CommandError(f"{format_period(period)} is approved and locked: re-open it first (or use --force)")
         run = rollup_month(period, org=unit, progress=None if no_progress else self._progress)
-        self.stdout.write(f"{period:%Y-%m} {run.status} in {run.duration_s:.2f} s")
+        self.stdout.write(f"{format_period(period)} {run.status} in {run.duration_s:.2f} s")
         tops = [unit] if unit else list(OrgUnit.objects.filter(parent__isnull=True).order_by("code"))
         values = {(v.org_unit_id, v.key): v for v in IndicatorValue.objects.filter(
             period=period, org_unit__in=tops)}

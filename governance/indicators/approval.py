@@ -1,5 +1,5 @@
-"""Month approval (月度数据审核锁定): who may approve a month, approving and re-opening it, and
-the nightly check that marks a late correction. A locked month is never recomputed.
+"""Month approval (月度数据审核锁定): who may compute and who may approve a month, approving and
+re-opening it, and the nightly check that marks a late correction. A locked month is never recomputed.
 
 Below ``runs`` (which refuses to start a locked month) and ``tasks`` (the nightly check);
 it knows neither.
@@ -23,6 +23,14 @@ APPROVAL_MONTH_NOT_OVER = _("%(month)s is not over yet: a month can be approved 
 APPROVAL_NOT_COMPUTED = _("Compute %(month)s completely before approving it (the last run is %(status)s).")
 APPROVAL_ALREADY = _("%(month)s is already approved.")
 APPROVAL_NOT_LOCKED = _("%(month)s is not approved: there is nothing to re-open.")
+
+
+def can_start_rollup(user) -> bool:
+    """Administrators start a month's computation by hand.
+
+    Here rather than in ``runs`` so that the dashboard (a sibling of ``runs``) shows the button.
+    """
+    return user.is_superuser or user.role == Role.ADMIN
 
 
 def can_approve_months(user) -> bool:

@@ -16,10 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from governance.indicators.approval import period_is_locked
+from governance.indicators.approval import can_start_rollup, period_is_locked
 from governance.indicators.engine import UPPER_LEVELS
-from governance.indicators.months import month_start
-from governance.models import Level, OrgUnit, Role, RollupRun, RollupStatus
+from governance.indicators.months import format_period, month_start, this_month
+from governance.models import Level, OrgUnit, RollupRun, RollupStatus
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +32,6 @@ STALE_RUN_SECONDS = 3600
 
 class RollupNotQueued(Exception):
     """The broker did not take a run's tasks; the run (``args[0]``, its id) is marked failed."""
-
-
-def can_start_rollup(user) -> bool:
-    """Administrators start a month's computation by hand."""
-    return user.is_superuser or user.role == Role.ADMIN
 
 
 def start_rollup(period: datetime.date, org=None) -> int | None:
@@ -101,8 +96,8 @@ def rollup_start(*, period, user):
     if not can_start_rollup(user):
         raise ValidationError(ROLLUP_NOT_ALLOWED, code="not_allowed")
     period = month_start(period)
-    params = {"month": f"{period:%Y-%m}"}
-    if period > month_start(timezone.localdate()):
+    params = {"month": format_period(period)}
+    if period > this_month():
         raise ValidationError(ROLLUP_NOT_BEGUN, code="not_begun", params=params)
     if period_is_locked(period):
         raise ValidationError(ROLLUP_LOCKED, code="locked", params=params)

@@ -1,10 +1,22 @@
-"""The grid's monthly indicators: cases through their loop, and grid workers."""
+"""The grid's monthly indicators: cases through their loop, and grid workers, with how the dashboard shows them."""
 
 from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.indicators.registry import MEDIAN, RATIO, Indicator, Panel, register, register_panel
+from governance.indicators.registry import (
+    BY_CATEGORY,
+    HIGHER,
+    LOWER,
+    MEDIAN,
+    RATIO,
+    Indicator,
+    Panel,
+    RecordLink,
+    Target,
+    register,
+    register_panel,
+)
 from governance.models import Level, OrgUnit
 from grid.models import Case, CaseAction, CaseEvent, CaseState, Colour, GridWorker, Rating, Triage
 from grid.taxonomy import TAXONOMY
@@ -107,30 +119,48 @@ def uncovered_units(start, end, units):
 
 CASES = _("cases")
 
+
+def cases_reported(**query) -> RecordLink:
+    """The case list of the cases reported in the month (and matching ``query``).
+
+    Its filters are the unit pickers and the report date, so it reproduces "cases raised" and
+    its colour split exactly; cases accepted, resolved or closed in the month, overdue at its
+    end, or the median have no such filter and get no link.
+    """
+    return RecordLink("grid:case-list", first_day="reported_from", last_day="reported_to", query=query)
+
+
+# The dashboard's places (headline, league, trend) are shared with the other apps: households
+# and residents come first (10, 20), the grid's 30-100, party building's after them.
 register(Indicator(key="grid.cases_raised", label=_("Cases raised"), unit=CASES, leaf=case_counts,
                    numerator="raised", check=lambda start, end, units: Case.objects.filter(
-                       grid__in=units, reported_at__gte=start, reported_at__lt=end).count()))
+                       grid__in=units, reported_at__gte=start, reported_at__lt=end).count(),
+                   headline=30, league=30, trend=10, records=cases_reported()))
 register(Indicator(key="grid.cases_accepted", label=_("Cases accepted"), unit=CASES, leaf=case_counts,
                    numerator="accepted"))
 register(Indicator(key="grid.cases_resolved", label=_("Cases resolved"), unit=CASES, leaf=case_counts,
                    numerator="resolved"))
 register(Indicator(key="grid.cases_closed", label=_("Cases closed"), unit=CASES, leaf=case_counts,
                    numerator="closed", check=lambda start, end, units: Case.objects.filter(
-                       grid__in=units, closed_at__gte=start, closed_at__lt=end).count()))
+                       grid__in=units, closed_at__gte=start, closed_at__lt=end).count(),
+                   headline=40, league=40, trend=20))
 register(Indicator(key="grid.closure_rate", label=_("Closure rate"), unit="%", kind=RATIO, leaf=case_counts,
-                   numerator="raised_closed", denominator="raised"))
+                   numerator="raised_closed", denominator="raised",
+                   headline=50, league=50, trend=40, target=Target(green=0.95, yellow=0.85), better=HIGHER))
 register(Indicator(key="grid.cases_overdue", label=_("Overdue open cases at month end"), unit=CASES,
-                   leaf=case_counts, numerator="overdue"))
+                   leaf=case_counts, numerator="overdue",
+                   headline=70, league=70, trend=30, target=Target(green=0, yellow=2), better=LOWER))
 register(Indicator(key="grid.cases_red", label=_("Red cases raised"), unit=CASES, leaf=case_counts,
-                   numerator="red"))
+                   numerator="red", better=LOWER, records=cases_reported(colour="red")))
 register(Indicator(key="grid.cases_yellow", label=_("Yellow cases raised"), unit=CASES, leaf=case_counts,
-                   numerator="yellow"))
+                   numerator="yellow", records=cases_reported(colour="yellow")))
 register(Indicator(key="grid.cases_green", label=_("Green cases raised"), unit=CASES, leaf=case_counts,
-                   numerator="green"))
+                   numerator="green", records=cases_reported(colour="green")))
 register(Indicator(key="grid.median_hours_to_resolve", label=_("Median hours to resolve"), unit=_("hours"),
-                   kind=MEDIAN, samples=hours_to_resolve))
+                   kind=MEDIAN, samples=hours_to_resolve, headline=80, league=80, better=LOWER))
 register(Indicator(key="grid.worker_party_share", label=_("Grid workers who are party members"), unit="%",
-                   kind=RATIO, leaf=worker_counts, numerator="members", denominator="workers"))
+                   kind=RATIO, leaf=worker_counts, numerator="members", denominator="workers",
+                   headline=100, league=100, better=HIGHER))
 register(Indicator(key="grid.cases_major", label=_("Major matters raised"), unit=CASES, leaf=case_counts,
                    numerator="major"))
 register(Indicator(key="grid.cases_minor", label=_("Minor matters raised"), unit=CASES, leaf=case_counts,
@@ -138,9 +168,11 @@ register(Indicator(key="grid.cases_minor", label=_("Minor matters raised"), unit
 register(Indicator(key="grid.cases_private", label=_("Private matters raised"), unit=CASES, leaf=case_counts,
                    numerator="private"))
 register(Indicator(key="grid.on_time_rate", label=_("On-time rate"), unit="%", kind=RATIO, leaf=case_counts,
-                   numerator="resolved_on_time", denominator="resolved"))
+                   numerator="resolved_on_time", denominator="resolved",
+                   headline=60, league=60, target=Target(green=0.9, yellow=0.8), better=HIGHER))
 register(Indicator(key="grid.satisfaction_rate", label=_("Satisfaction rate"), unit="%", kind=RATIO,
-                   leaf=rating_counts, numerator="satisfied", denominator="rated"))
+                   leaf=rating_counts, numerator="satisfied", denominator="rated",
+                   headline=90, target=Target(green=0.9, yellow=0.8), better=HIGHER))
 # A count that keeps its denominator: "3 of 40 grids and micro-grids have no worker".
 register(Indicator(key="grid.units_without_worker", label=_("Grids and micro-grids without a worker"),
                    unit=_("units"), leaf=uncovered_units, numerator="uncovered", denominator="units"))
@@ -150,10 +182,10 @@ def _column(code: str) -> str:
     return "c_" + code.replace("-", "_")
 
 
-# One indicator per seeded top category (the dashboard's "cases by category" reads them).
+# One indicator per seeded top category: the bars of the dashboard's "cases by category".
 for _code, _name, _children in TAXONOMY:
     register(Indicator(key=f"grid.cases_category.{_code}", label=_name, unit=CASES, leaf=case_counts,
-                       numerator=_column(_code)))
+                       numerator=_column(_code), breakdown=BY_CATEGORY))
 
 
 def _share(part, whole) -> str | None:

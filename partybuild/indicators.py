@@ -1,9 +1,9 @@
-"""Party building's monthly indicators: members, micro-wishes, volunteer service."""
+"""Party building's monthly indicators: members, micro-wishes, volunteer service, with how the dashboard shows them."""
 
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from governance.indicators.registry import Indicator, register
+from governance.indicators.registry import HIGHER, Indicator, register
 from partybuild.models import (
     MemberRegistration,
     PartyMember,
@@ -50,18 +50,20 @@ def unit_registrations(start, end, units):
             .values(node=F("community")).annotate(n=Count("pk")))
 
 
+# The dashboard's places (headline, league) follow the grid's (30-100).
 register(Indicator(key="partybuild.members", label=_("Party members"), unit=_("persons"), leaf=member_counts,
                    check=lambda start, end, units: PartyMember.objects.filter(
-                       is_active=True, organization__org_unit__in=units).count()))
+                       is_active=True, organization__org_unit__in=units).count(),
+                   headline=110, league=110))
 register(Indicator(key="partybuild.wishes_posted", label=_("Micro-wishes posted"), unit=_("wishes"),
                    leaf=wish_counts, numerator="posted", check=lambda start, end, units: Wish.objects.filter(
                        community__in=units, posted_at__gte=start, posted_at__lt=end).count()))
 register(Indicator(key="partybuild.wishes_completed", label=_("Micro-wishes completed"), unit=_("wishes"),
-                   leaf=wish_counts, numerator="completed"))
+                   leaf=wish_counts, numerator="completed", headline=120, league=120, better=HIGHER))
 register(Indicator(key="partybuild.volunteer_services", label=_("Volunteer services"), unit=_("services"),
-                   leaf=service_hours, numerator="services"))
+                   leaf=service_hours, numerator="services", better=HIGHER))
 register(Indicator(key="partybuild.volunteer_hours", label=_("Volunteer hours"), unit=_("hours"),
-                   leaf=service_hours, numerator="hours"))
+                   leaf=service_hours, numerator="hours", headline=130, league=130, better=HIGHER))
 register(Indicator(key="partybuild.points", label=_("Service points awarded"), unit=_("points"),
                    leaf=service_hours, numerator="points"))
 register(Indicator(key="partybuild.members_registered", label=_("In-service members registered"),

@@ -44,10 +44,11 @@ def _check_residents(start, end, units) -> int:
     return Resident.objects.filter(is_active=True, created_at__lt=end, household__grid__in=units).count()
 
 
+# The first headline cards and league columns (10, 20); the apps' places come after them.
 register(Indicator(key="households", label=_("Households"), unit=_("households"), leaf=household_counts,
-                   check=_check_households))
+                   check=_check_households, headline=10, league=10))
 register(Indicator(key="residents", label=_("Residents"), unit=_("persons"), leaf=resident_counts,
-                   check=_check_residents))
+                   check=_check_residents, headline=20, league=20))
 register(Indicator(key="child_units", label=_("Units of the level below"), unit=_("units"),
                    leaf=child_unit_counts, cumulative=False))
 register(Indicator(key="households_per_grid", label=_("Households per grid"), unit=_("households"), kind=RATIO,

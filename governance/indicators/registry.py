@@ -16,11 +16,17 @@ one level below it): its leaf rows are joined to the unit by id, not summed over
 A median cannot be summed up the tree: its ``samples`` function returns
 ``(tree_id, lft, value)`` rows of the month, and each unit's median is taken over the
 samples inside its own range.
+
+How the dashboards show an indicator is declared with it too (``governance.indicators.dashboard``
+names no app's key): its place among the headline cards, trend lines and league columns, its
+target, which way is better, the record list its number opens, whether it is a percentage, and
+the breakdown chart it is one bar of. An indicator that declares none of them is still a row of
+the dashboard's full table.
 """
 
 import datetime
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
 
@@ -30,10 +36,50 @@ COUNT = "count"
 RATIO = "ratio"
 MEDIAN = "median"
 
+# Which way is better (``Indicator.better``): it colours a change and turns a target around.
+HIGHER = "higher"
+LOWER = "lower"
+
+# The breakdown charts of the dashboard (``Indicator.breakdown``).
+BY_CATEGORY = "category"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Green at ``green`` or better, yellow at ``yellow`` or better, else red.
+
+    "Better" is the indicator's ``better``: at or above for HIGHER, at or below for LOWER.
+    ``settings.DASHBOARD_TARGETS`` overrides it per key.
+    """
+
+    green: float
+    yellow: float
+
+
+@dataclass(frozen=True)
+class RecordLink:
+    """The record list whose own filters reproduce an indicator's value exactly.
+
+    The dashboard links to ``url_name`` with the unit's filter pickers (``portal.forms.FILTER_LEVELS``),
+    the month as the inclusive dates ``first_day`` and ``last_day`` (the list's own parameter
+    names), and ``query``. Declare one only where the list's count equals the number.
+    """
+
+    url_name: str
+    first_day: str
+    last_day: str
+    query: Mapping[str, str] = field(default_factory=dict, hash=False)
+
 
 @dataclass(frozen=True)
 class Indicator:
-    """A monthly indicator: ``numerator``/``denominator`` name columns of the leaf query."""
+    """A monthly indicator: ``numerator``/``denominator`` name columns of the leaf query.
+
+    The fields after ``check`` say how the dashboards show it (a unit of "%" makes it a
+    percentage, see ``percent``); the places are sort keys
+    (smaller first, ties in registry order) shared by every app, so an app puts its card
+    between others' without touching them.
+    """
 
     key: str
     label: str
@@ -49,6 +95,19 @@ class Indicator:
     # For ``rollup_indicators --verify``: (start, end, units of a subtree) -> the count by a plain
     # ORM query, written independently of the leaf query it checks.
     check: Callable[[datetime.datetime, datetime.datetime, QuerySet], int] | None = None
+    # Its place among the dashboard's headline cards, trend lines (last 12 months, and the league
+    # chart's bars) and league table columns; None: not there.
+    headline: int | None = None
+    trend: int | None = None
+    league: int | None = None
+    # The red/yellow/green thresholds (needs ``better``); settings.DASHBOARD_TARGETS overrides them.
+    target: Target | None = None
+    # HIGHER or LOWER is better (a change is coloured good or bad); None: a change is neutral.
+    better: str | None = None
+    # The list whose count equals the value, or None (no link).
+    records: RecordLink | None = None
+    # The breakdown chart this count is one bar of (BY_CATEGORY), or "": a row of the full table.
+    breakdown: str = ""
 
     def __post_init__(self):
         if self.kind not in (COUNT, RATIO, MEDIAN):
@@ -59,6 +118,20 @@ class Indicator:
             raise ValueError(f"indicator {self.key} needs a leaf function")
         if self.kind == RATIO and not self.denominator:
             raise ValueError(f"ratio indicator {self.key} needs a denominator column")
+        if self.better not in (None, HIGHER, LOWER):
+            raise ValueError(f"indicator {self.key}: better is HIGHER, LOWER or None, not {self.better!r}")
+        if self.target is not None and self.better is None:
+            raise ValueError(f"indicator {self.key}: a target needs better=HIGHER or LOWER")
+        if self.kind != RATIO and isinstance(self.unit, str) and self.unit == "%":  # a lazy unit is never "%"
+            raise ValueError(f"indicator {self.key}: only a ratio (a fraction) is measured in %")
+
+    @property
+    def percent(self) -> bool:
+        """Shown as a percentage: a ratio declared in "%" (its value is a fraction, 0.171 → 17.1%).
+
+        The one place that decides it: the page formats with it and hands it to the charts.
+        """
+        return self.kind == RATIO and str(self.unit) == "%"
 
 
 _registry = Registry("indicators", core="governance.indicators.org")  # the org chain's, then each app's

@@ -10,8 +10,6 @@ top of the caller's scope; a unit outside it answers 404. A malformed month or a
 indicator is a 400 naming the field.
 """
 
-import datetime
-
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -21,7 +19,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from governance.indicators import dashboard
-from governance.indicators.months import parse_period, shift_month
+from governance.indicators.months import format_period, parse_period, shift_month
 from governance.models import IndicatorValue, OrgUnit
 from governance.portal.api import router
 
@@ -109,7 +107,7 @@ def _float(value):
 def _value_dict(row: IndicatorValue, indicators) -> dict:
     indicator = indicators.get(row.key)
     return {
-        "org": row.org_unit.code, "org_name": row.org_unit.display_name, "period": f"{row.period:%Y-%m}",
+        "org": row.org_unit.code, "org_name": row.org_unit.display_name, "period": format_period(row.period),
         "key": row.key, "label": str(indicator.label) if indicator else row.key,
         "unit": str(indicator.unit) if indicator else "", "kind": indicator.kind if indicator else "count",
         "numerator": _float(row.numerator), "denominator": _float(row.denominator), "value": _float(row.value),
@@ -150,7 +148,7 @@ class IndicatorViewSet(viewsets.GenericViewSet):
         query = ValuesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         unit = self._unit(query.validated_data.get("org"))
-        period = query.validated_data.get("period") or dashboard.default_period(unit, datetime.date.today())
+        period = query.validated_data.get("period") or dashboard.default_period(unit)
         rows = IndicatorValue.objects.visible_to(request.user).filter(period=period).select_related("org_unit")
         if query.validated_data["children"]:
             rows = rows.filter(org_unit__parent=unit).order_by("org_unit__lft", "key")
@@ -163,7 +161,7 @@ class IndicatorViewSet(viewsets.GenericViewSet):
         parameters=[
             ORG,
             OpenApiParameter("key", OpenApiTypes.STR, required=True,
-                             description="Indicator key, e.g. grid.closure_rate."),
+                             description="Indicator key, e.g. households."),
             OpenApiParameter("from", OpenApiTypes.STR,
                              description="First month YYYY-MM (default: 11 months before 'to')."),
             OpenApiParameter("to", OpenApiTypes.STR,
@@ -177,7 +175,7 @@ class IndicatorViewSet(viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         unit = self._unit(data.get("org"))
-        end = data.get("to") or dashboard.default_period(unit, datetime.date.today())
+        end = data.get("to") or dashboard.default_period(unit)
         start = data.get("from") or shift_month(end, -11)
         if start > end:
             raise serializers.ValidationError({"from": [_("The first month is after the last.")]})
@@ -189,7 +187,7 @@ class IndicatorViewSet(viewsets.GenericViewSet):
         points, period = [], start
         while period <= end:
             row = found.get(period)
-            points.append({"period": f"{period:%Y-%m}", "numerator": _float(row.numerator) if row else None,
+            points.append({"period": format_period(period), "numerator": _float(row.numerator) if row else None,
                            "denominator": _float(row.denominator) if row else None,
                            "value": _float(row.value) if row else None})
             period = shift_month(period, 1)

@@ -1,5 +1,6 @@
 /* Dashboard charts: draws the trend, category and league charts from the page's #dashboard-data JSON
    (Django json_script) with the vendored Apache ECharts, SVG renderer so they print sharply.
+   Each series says whether it is a percentage ("percent", from the indicator's declaration).
    Progressive enhancement: without ECharts, data or a container, nothing happens and the tables remain. */
 (function () {
   "use strict";
@@ -9,7 +10,7 @@
   var MEANING = [[/overdue|late|alarm|risk/, "#d64545"], [/pending|warn|remind/, "#d9a400"],
     [/closed|resolved|done|ontime|on_time|solved/, "#2e9d5b"]];
 
-  function isPercent(series) { return /rate|share/i.test((series.key || "") + " " + (series.label || "")); }
+  function isPercent(series) { return series.percent === true; }
 
   function fmt(value, percent) {
     if (value === null || value === undefined || value === "-" || isNaN(value)) return "—";

@@ -1,0 +1,361 @@
+"""The dashboards' numbers: a unit's indicators of a month with their changes, the trend, a
+breakdown and the league of the units one level down, each read from ``IndicatorValue`` in
+one query whatever the size of the tree, and formatted as the page shows them.
+
+How a number is shown is what its indicator declares (``registry.Indicator``): whether it is
+a percentage, its target and which way is better; this module names no app's indicator. A
+declared target may be overridden per key by ``settings.DASHBOARD_TARGETS``.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import FilteredRelation, Max, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from governance.indicators.months import format_period, month_start, shift_month, this_month
+from governance.indicators.registry import (
+    BY_CATEGORY,
+    HIGHER,
+    LOWER,
+    MEDIAN,
+    RATIO,
+    Indicator,
+    all_indicators,
+)
+from governance.models import IndicatorValue, OrgUnit
+
+TREND_MONTHS = 12  # the trend chart's months, the last one the page's
+
+RATING_WORDS = {
+    "green": gettext_lazy("On target"),
+    "yellow": gettext_lazy("Near target"),
+    "red": gettext_lazy("Below target"),
+}
+
+
+def rating(key: str, indicator: Indicator | None, value) -> str | None:
+    """"green", "yellow", "red", or None when the indicator has no target or there is no value.
+
+    ``settings.DASHBOARD_TARGETS`` maps a key to ``{"green": .., "yellow": .., "lower": bool}``
+    and overrides the indicator's declared target (or gives a key one); without "lower", the
+    indicator's ``better`` says which way is better.
+    """
+    if value is None:
+        return None
+    lower = indicator is not None and indicator.better == LOWER
+    override = getattr(settings, "DASHBOARD_TARGETS", {}).get(key)
+    if override is not None:
+        green, yellow, lower = override["green"], override["yellow"], override.get("lower", lower)
+    elif indicator is not None and indicator.target is not None:
+        green, yellow = indicator.target.green, indicator.target.yellow
+    else:
+        return None
+    value = float(value)
+    if lower:
+        return "green" if value <= green else "yellow" if value <= yellow else "red"
+    return "green" if value >= green else "yellow" if value >= yellow else "red"
+
+
+def default_period(unit: OrgUnit) -> datetime.date:
+    """The last month that has values for ``unit``, else the month before this one."""
+    latest = IndicatorValue.objects.filter(org_unit=unit).aggregate(latest=Max("period"))["latest"]
+    if latest is not None:
+        return latest
+    return shift_month(this_month(), -1)
+
+
+def indicator_map() -> dict[str, Indicator]:
+    return {indicator.key: indicator for indicator in all_indicators()}
+
+
+def placed(place: str) -> list[Indicator]:
+    """The indicators that declare a place among ``place`` ("headline", "trend" or "league"), in its order."""
+    return sorted((i for i in all_indicators() if getattr(i, place) is not None), key=lambda i: getattr(i, place))
+
+
+def plain_number(value) -> float | int | None:
+    """A stored Decimal as JSON and spreadsheets take it: an int when it is whole."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def format_number(indicator: Indicator | None, value) -> str:
+    if value is None:
+        return "—"
+    value = Decimal(value)
+    if indicator is not None and indicator.percent:
+        return f"{value * 100:.1f}%"
+    if indicator is not None and indicator.kind in (MEDIAN, RATIO):
+        return f"{value:,.1f}"
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value:,.1f}"
+
+
+@dataclass
+class Figure:
+    """One indicator's value for one unit and month (all None when nothing was counted)."""
+
+    key: str
+    indicator: Indicator | None
+    value: Decimal | None = None
+    numerator: Decimal | None = None
+    denominator: Decimal | None = None
+    href: str = ""
+
+    @classmethod
+    def of(cls, key, indicator, row: IndicatorValue | None):
+        if row is None:
+            return cls(key, indicator)
+        return cls(key, indicator, row.value, row.numerator, row.denominator)
+
+    @property
+    def is_ratio(self) -> bool:
+        return self.indicator is not None and self.indicator.kind == RATIO
+
+    @property
+    def number(self):
+        """The value as JSON and spreadsheets take it (a ratio as a fraction)."""
+        return plain_number(self.value)
+
+    @property
+    def text(self) -> str:
+        return format_number(self.indicator, self.value)
+
+    @property
+    def fraction(self) -> str:
+        if not self.is_ratio or self.numerator is None:
+            return ""
+        return f"{plain_number(self.numerator):,} / {plain_number(self.denominator or 0):,}"
+
+    @property
+    def rating(self) -> str | None:
+        return rating(self.key, self.indicator, self.value)
+
+    @property
+    def rating_word(self) -> str:
+        return str(RATING_WORDS[self.rating]) if self.rating else ""
+
+
+@dataclass
+class Change:
+    """The change of a figure against an earlier month."""
+
+    key: str
+    indicator: Indicator | None
+    earlier: Figure
+    delta: Decimal | None
+
+    @property
+    def text(self) -> str:
+        if self.delta is None:
+            return "—"
+        if self.indicator is not None and self.indicator.percent:
+            return _("%(sign)s%(n)s pp") % {"sign": "+" if self.delta > 0 else "", "n": f"{self.delta * 100:.1f}"}
+        return f"{'+' if self.delta > 0 else ''}{format_number(self.indicator, self.delta)}"
+
+    @property
+    def direction(self) -> str:
+        if self.delta is None or self.delta == 0:
+            return "flat"
+        return "up" if self.delta > 0 else "down"
+
+    @property
+    def tone(self) -> str:
+        """"good", "bad" or "neutral": the colour of the arrow."""
+        better = self.indicator.better if self.indicator is not None else None
+        if self.direction == "flat" or better is None:
+            return "neutral"
+        return "good" if (self.direction == "up") == (better == HIGHER) else "bad"
+
+
+def _change(key, indicator, current: Figure, earlier: Figure) -> Change:
+    delta = None
+    if current.value is not None and earlier.value is not None:
+        delta = Decimal(current.value) - Decimal(earlier.value)
+    return Change(key, indicator, earlier, delta)
+
+
+@dataclass
+class Row:
+    """An indicator of the unit: this month, and its change against last month and last year."""
+
+    key: str
+    indicator: Indicator | None
+    current: Figure
+    last_month: Change
+    last_year: Change
+
+    @property
+    def label(self) -> str:
+        return str(self.indicator.label) if self.indicator else self.key
+
+    @property
+    def unit(self) -> str:
+        return str(self.indicator.unit) if self.indicator else ""
+
+
+def compared_periods(period: datetime.date) -> list[datetime.date]:
+    """The month, the month before, and the same month a year before."""
+    return [period, shift_month(period, -1), shift_month(period, -12)]
+
+
+def trend_periods(end_period: datetime.date, months: int) -> list[datetime.date]:
+    return [shift_month(end_period, offset) for offset in range(1 - months, 1)]
+
+
+def unit_rows(unit: OrgUnit, period: datetime.date,
+              found: list[IndicatorValue] | None = None) -> tuple[list[Row], dict[str, IndicatorValue]]:
+    """Every indicator of ``unit`` with its changes (one query for the three months, none given ``found``).
+
+    Returns the rows (registered indicators in registry order, then any unregistered key that
+    has a value; the bars of a breakdown are not rows) and the month's raw values
+    ({key: IndicatorValue}, breakdowns included).
+    """
+    period = month_start(period)
+    compared = compared_periods(period)
+    previous, year_ago = compared[1], compared[2]
+    by_period: dict = {month: {} for month in compared}
+    if found is None:
+        found = IndicatorValue.objects.filter(org_unit=unit, period__in=compared)
+    for row in found:
+        if row.period in by_period:
+            by_period[row.period][row.key] = row
+    indicators = indicator_map()
+    keys = [key for key, indicator in indicators.items() if not indicator.breakdown]
+    keys += sorted(key for key in by_period[period] if key not in indicators)
+    rows = []
+    for key in keys:
+        indicator = indicators.get(key)
+        current = Figure.of(key, indicator, by_period[period].get(key))
+        rows.append(Row(
+            key, indicator, current,
+            _change(key, indicator, current, Figure.of(key, indicator, by_period[previous].get(key))),
+            _change(key, indicator, current, Figure.of(key, indicator, by_period[year_ago].get(key))),
+        ))
+    return rows, by_period[period]
+
+
+def kpi_rows(rows: list[Row]) -> list[Row]:
+    """The headline cards among ``rows``: the indicators placed among them, in their order."""
+    by_key = {row.key: row for row in rows if row.indicator is not None}
+    return [by_key[indicator.key] for indicator in placed("headline") if indicator.key in by_key]
+
+
+def trend_keys() -> list[str]:
+    return [indicator.key for indicator in placed("trend")]
+
+
+def trend(unit: OrgUnit, keys: list[str], end_period: datetime.date, months: int = TREND_MONTHS,
+          found: list[IndicatorValue] | None = None) -> dict:
+    """The chart's shape: {"periods": ["2025-01", ...], "series": [{key, label, percent, values}]}.
+
+    One query, or none given ``found`` (the unit's values, holding at least these months and keys).
+    """
+    indicators = indicator_map()
+    keys = [key for key in keys if key in indicators]
+    end_period = month_start(end_period)
+    periods = trend_periods(end_period, months)
+    if found is None:
+        found = IndicatorValue.objects.filter(org_unit=unit, key__in=keys, period__gte=periods[0],
+                                              period__lte=end_period)
+    found = {(row.period, row.key): row.value for row in found}
+    return {
+        "periods": [format_period(period) for period in periods],
+        "series": [
+            {"key": key, "label": str(indicators[key].label), "percent": indicators[key].percent,
+             "values": [plain_number(found.get((period, key))) for period in periods]}
+            for key in keys
+        ],
+    }
+
+
+def breakdown(values: dict[str, IndicatorValue], name: str = BY_CATEGORY) -> dict:
+    """The month's counts of the indicators that make up the breakdown ``name``, biggest first."""
+    members = {indicator.key: indicator for indicator in all_indicators() if indicator.breakdown == name}
+    items = sorted(
+        ((key, row) for key, row in values.items() if key in members),
+        key=lambda item: -(item[1].numerator or 0),
+    )
+    return {
+        "labels": [str(members[key].label) for key, _row in items],
+        "values": [int(row.numerator or 0) for _key, row in items],
+    }
+
+
+@dataclass
+class LeagueRow:
+    unit: OrgUnit
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+    ordered: list[Figure] = field(default_factory=list)  # the figures in the league's column order
+
+    def cells(self, keys):
+        return [self.figures[key] for key in keys]
+
+
+@dataclass
+class League:
+    keys: list[str]
+    indicators: list[Indicator]
+    rows: list[LeagueRow]
+    sort: str = ""
+
+
+def league_keys(sort: str = "") -> list[str]:
+    """The league's columns: the indicators placed among them, plus the sort key if it is another indicator."""
+    keys = [indicator.key for indicator in placed("league")]
+    sort_key = sort.lstrip("-")
+    if sort_key in indicator_map() and sort_key not in keys:
+        keys.append(sort_key)
+    return keys
+
+
+def league(unit: OrgUnit, period: datetime.date, keys: list[str], sort: str = "") -> League:
+    """The units one level down with their values of the month (one grouped query).
+
+    ``sort`` is an indicator key (ascending) or ``-key`` (descending); units without a value
+    sort last either way, and ties keep the tree order.
+    """
+    period = month_start(period)
+    indicators = indicator_map()
+    keys = [key for key in keys if key in indicators]
+    annotations = {}
+    for i, key in enumerate(keys):
+        of_key = Q(month_values__key=key)
+        annotations[f"v{i}"] = Max("month_values__value", filter=of_key)
+        annotations[f"n{i}"] = Max("month_values__numerator", filter=of_key)
+        annotations[f"d{i}"] = Max("month_values__denominator", filter=of_key)
+    children = (
+        OrgUnit.objects.filter(parent=unit)
+        .annotate(month_values=FilteredRelation(
+            "indicator_values",
+            condition=Q(indicator_values__period=period, indicator_values__key__in=keys)))
+        .annotate(**annotations)
+        .order_by("lft")
+    )
+    rows = []
+    for child in children:
+        row = LeagueRow(child)
+        for i, key in enumerate(keys):
+            value = getattr(child, f"v{i}")
+            numerator = getattr(child, f"n{i}")
+            row.figures[key] = Figure(key, indicators[key], value, numerator, getattr(child, f"d{i}"))
+        row.ordered = [row.figures[key] for key in keys]
+        rows.append(row)
+    sort_key = sort.lstrip("-")
+    if sort_key in keys:
+        descending = sort.startswith("-")
+        present = [r for r in rows if r.figures[sort_key].value is not None]
+        missing = [r for r in rows if r.figures[sort_key].value is None]
+        present.sort(key=lambda r: r.figures[sort_key].value, reverse=descending)
+        rows = present + missing
+    else:
+        sort = ""
+    return League(keys, [indicators[key] for key in keys], rows, sort)

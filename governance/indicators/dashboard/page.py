@@ -1,0 +1,250 @@
+"""The dashboard page (``/dashboard/``) as data: ``dashboard_page`` builds everything the template
+shows, ``dashboard_figures`` the numbers its Excel export holds. The view parses the request
+and renders; it assembles nothing.
+
+Cards, trend lines and league columns are the indicators that declare a place there, the
+numbers link to the records an indicator declares, and the charts' data says which series
+are percentages: the page names no app's indicator.
+"""
+
+import datetime
+from dataclasses import dataclass, fields
+from urllib.parse import urlencode
+
+from django.db.models import Q
+from django.http import QueryDict
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+
+from governance.indicators.approval import can_approve_months, can_start_rollup
+from governance.indicators.dashboard.numbers import (
+    TREND_MONTHS,
+    League,
+    Row,
+    breakdown,
+    compared_periods,
+    default_period,
+    format_number,
+    indicator_map,
+    kpi_rows,
+    league,
+    league_keys,
+    trend,
+    trend_keys,
+    trend_periods,
+    unit_rows,
+)
+from governance.indicators.dashboard.scope import breadcrumb, rollup_runs
+from governance.indicators.months import format_period, month_last_day, month_start, shift_month, this_month
+from governance.indicators.registry import BY_CATEGORY, Indicator, all_panels
+from governance.models import LEVEL_ORDER, IndicatorValue, MonthApproval, OrgUnit, RollupRun
+from governance.portal.forms import FILTER_LEVELS
+
+# --- Links to the records behind a number -------------------------------------------------
+
+
+def record_link(indicator: Indicator | None, unit: OrgUnit, chain: list[OrgUnit], period: datetime.date,
+                user) -> str:
+    """The URL of the list the indicator declares (``records``) whose count equals ``unit``'s value, or "".
+
+    ``chain`` is the unit's ancestors from the user's scope top down to the unit itself. The
+    scoped filter bars pick township → village → grid below the user's home unit; the home
+    unit itself needs no picker (the list already shows exactly its subtree). Anything else
+    (a county seen by an operator with no home unit, a micro-grid) cannot be reproduced.
+    """
+    link = indicator.records if indicator is not None else None
+    if link is None:
+        return ""
+    home_id = user.home_unit_id
+    query: dict[str, str] = {}
+    if unit.pk != home_id:
+        if unit.level not in FILTER_LEVELS:
+            return ""
+        # The chain starts at the home unit when there is one: no need to load it again.
+        home = next((u for u in chain if u.pk == home_id), None) or (user.home_unit if home_id else None)
+        home_depth = LEVEL_ORDER.index(home.level) if home else -1
+        for ancestor in chain:
+            if ancestor.level in FILTER_LEVELS and LEVEL_ORDER.index(ancestor.level) > home_depth:
+                query[ancestor.level] = ancestor.code
+        if query.get(unit.level) != unit.code:
+            return ""
+    query.update(link.query)
+    query[link.first_day] = f"{period:%Y-%m-%d}"
+    query[link.last_day] = f"{month_last_day(period):%Y-%m-%d}"
+    try:
+        return f"{reverse(link.url_name)}?{urlencode(query)}"
+    except NoReverseMatch:
+        return ""
+
+
+def panels(unit: OrgUnit, period: datetime.date, values: dict) -> list[dict]:
+    """Every registered panel, rendered for the unit and month."""
+    return [
+        {"key": panel.key, "title": panel.title,
+         "html": render_to_string(panel.template, panel.context(unit, period, values))}
+        for panel in sorted(all_panels(), key=lambda panel: (panel.order, panel.key))
+    ]
+
+
+# --- The page -----------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    """A unit's numbers of a month: what the page shows and its Excel export holds."""
+
+    unit: OrgUnit
+    period: datetime.date
+    rows: list[Row]  # every indicator, with or without a value
+    values: dict[str, IndicatorValue]  # the month's raw values by key, breakdowns included
+    league: League
+    trend: dict
+    categories: dict
+
+
+def dashboard_figures(*, unit: OrgUnit, period: datetime.date | None = None, sort: str = "") -> Figures:
+    """The numbers of ``unit`` for ``period`` (default: its last month with values), in three queries at most."""
+    period = month_start(period) if period else default_period(unit)
+    lines = trend_keys()
+    # The full table's three months and the trend's twelve, in one read of the unit's values.
+    found = list(IndicatorValue.objects.filter(org_unit=unit).filter(
+        Q(period__in=compared_periods(period))
+        | Q(key__in=lines, period__gte=trend_periods(period, TREND_MONTHS)[0], period__lte=period)))
+    rows, values = unit_rows(unit, period, found)
+    return Figures(
+        unit=unit, period=period, rows=rows, values=values,
+        league=league(unit, period, league_keys(sort), sort),
+        trend=trend(unit, lines, period, found=found),
+        categories=breakdown(values, BY_CATEGORY),
+    )
+
+
+@dataclass
+class DashboardPage:
+    """Everything ``/dashboard/`` shows of one unit and month; its fields are the template's context."""
+
+    unit: OrgUnit
+    chain: list[OrgUnit]
+    period: datetime.date
+    period_label: str
+    previous_period: str
+    next_period: str
+    has_values: bool
+    kpis: list[Row]
+    rows: list[Row]  # the full table: the indicators with a value this month or last
+    league: League
+    sort_links: list[dict]
+    trend: dict
+    trend_rows: list[dict]
+    categories: dict
+    category_rows: list[tuple[str, int]]
+    charts: dict  # the data of the page's charts (dashboard-charts.js)
+    export_href: str
+    can_run_rollup: bool
+    can_approve: bool
+    last_run: RollupRun | None
+    month_is_over: bool
+    approval: MonthApproval | None
+    panels: list[dict]
+
+    def context(self) -> dict:
+        """The fields by name, as the template (and the tests, through ``response.context``) read them."""
+        return {item.name: getattr(self, item.name) for item in fields(self)}
+
+
+def _link_figures(figures: Figures, chain: list[OrgUnit], user) -> None:
+    """Give every number that has a value the link to the records behind it (no query)."""
+    for row in figures.rows:
+        if row.current.value is not None:
+            row.current.href = record_link(row.indicator, figures.unit, chain, figures.period, user)
+    for league_row in figures.league.rows:
+        for figure in league_row.figures.values():
+            if figure.value is not None:
+                figure.href = record_link(figure.indicator, league_row.unit, [*chain, league_row.unit],
+                                          figures.period, user)
+
+
+def _sort_links(league: League, params: QueryDict) -> list[dict]:
+    """The league's column headers: each sorts by its indicator, descending first, then ascending."""
+    query = params.copy()
+    query.pop("export", None)
+    links = []
+    for indicator in league.indicators:
+        active = league.sort.lstrip("-") == indicator.key
+        descending = active and league.sort.startswith("-")
+        query["sort"] = indicator.key if descending else f"-{indicator.key}"
+        links.append({"indicator": indicator, "href": f"?{query.urlencode()}", "active": active,
+                      "descending": descending})
+    return links
+
+
+def _charts(figures: Figures) -> dict:
+    """The charts' data: each series says whether it is a percentage, so the script never guesses."""
+    league = figures.league
+    trending = set(trend_keys())
+    return {
+        "trend": figures.trend,
+        "categories": figures.categories,
+        "league": {
+            "labels": [row.unit.display_name for row in league.rows],
+            # The league chart compares the columns that are also trend lines.
+            "series": [
+                {"key": key, "label": str(indicator.label), "percent": indicator.percent,
+                 "values": [row.figures[key].number for row in league.rows]}
+                for key, indicator in zip(league.keys, league.indicators, strict=True)
+                if key in trending
+            ],
+        },
+    }
+
+
+def dashboard_page(*, user, unit: OrgUnit, period: datetime.date | None = None, sort: str = "",
+                   params: QueryDict | None = None) -> DashboardPage:
+    """The dashboard of ``unit`` (inside the user's scope) for ``period`` (default: its last month with values).
+
+    ``sort`` orders the league (an indicator key, ``-key`` descending); ``params`` are the page's
+    query parameters, kept in its sort and export links. At most six queries (panels add none).
+    """
+    params = params if params is not None else QueryDict()
+    figures = dashboard_figures(unit=unit, period=period, sort=sort)
+    period = figures.period
+    chain = breadcrumb(user, unit)
+    _link_figures(figures, chain, user)
+    indicators = indicator_map()
+    trend_data, categories = figures.trend, figures.categories
+    export_query = params.copy()
+    export_query["export"] = "xlsx"
+    can_run_rollup = can_start_rollup(user)
+    return DashboardPage(
+        unit=unit,
+        chain=chain,
+        period=period,
+        period_label=format_period(period),
+        previous_period=format_period(shift_month(period, -1)),
+        next_period=format_period(shift_month(period, 1)),
+        has_values=bool(figures.values),
+        kpis=kpi_rows(figures.rows),
+        rows=[row for row in figures.rows
+              if row.current.value is not None or row.last_month.earlier.value is not None],
+        league=figures.league,
+        sort_links=_sort_links(figures.league, params),
+        trend=trend_data,
+        trend_rows=[
+            {"period": month, "cells": [format_number(indicators.get(series["key"]), series["values"][i])
+                                        for series in trend_data["series"]]}
+            for i, month in enumerate(trend_data["periods"])
+        ],
+        categories=categories,
+        category_rows=list(zip(categories["labels"], categories["values"], strict=True)),
+        charts=_charts(figures),
+        export_href=f"?{export_query.urlencode()}",
+        can_run_rollup=can_run_rollup,
+        can_approve=can_approve_months(user),
+        # The month's last run in the user's area, for those who can start one (one query).
+        last_run=(rollup_runs(user).filter(period=period).select_related("org_unit").first()
+                  if can_run_rollup else None),
+        month_is_over=period < this_month(),
+        # Approved months are marked, and so is a late correction found since (one query).
+        approval=MonthApproval.objects.filter(period=period, locked=True).first(),
+        panels=panels(unit, period, figures.values),
+    )

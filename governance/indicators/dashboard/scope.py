@@ -1,0 +1,49 @@
+"""Where a user's dashboards start and how far they reach: his top unit, the units inside his
+subtree (anything else is a 404 for the views), the breadcrumb above a unit, and the rollup
+runs he may follow."""
+
+from django.db.models import Exists, Q
+from django.utils.translation import gettext as _
+
+from governance.models import OrgUnit, RollupRun
+
+
+def scope_top(user) -> OrgUnit | None:
+    """Where the user's dashboard starts: his home unit, or the first top unit for the operator."""
+    if user.home_unit_id is not None:
+        return user.home_unit
+    return OrgUnit.objects.visible_to(user).filter(parent__isnull=True).order_by("tree_id").first()
+
+
+def visible_unit(user, code: str) -> OrgUnit:
+    """The unit ``code`` inside the user's subtree (raises OrgUnit.DoesNotExist otherwise)."""
+    return OrgUnit.objects.visible_to(user).get(code=code)
+
+
+def rollup_runs(user):
+    """The rollup runs the user may follow: those of his subtree, and the runs of the whole tree
+    (no scope) when his own scope is the whole tree (no home unit, or a top unit)."""
+    runs = RollupRun.objects.visible_to(user)
+    if user.home_unit_id is None:
+        return runs
+    whole = RollupRun.objects.filter(org_unit__isnull=True).filter(
+        Exists(OrgUnit.objects.filter(pk=user.home_unit_id, parent__isnull=True)))
+    return RollupRun.objects.filter(Q(pk__in=runs.values("pk")) | Q(pk__in=whole.values("pk")))
+
+
+def rollup_progress(run: RollupRun) -> dict:
+    """The run's parts in tree order with their units' names, and how far it has come (one query)."""
+    names = dict(OrgUnit.objects.filter(code__in=run.parts).values_list("code", "name"))
+    parts = [{"name": names.get(code) or (_("County and city levels") if code == "upper" else code),
+              "code": "" if code == "upper" else code, **part}
+             for code, part in run.parts.items()]
+    done = sum(1 for part in parts if part["status"] != "pending")
+    total = len(parts) or 1
+    return {"parts": parts, "done": done, "total": len(parts), "percent": round(100 * done / total)}
+
+
+def breadcrumb(user, unit: OrgUnit) -> list[OrgUnit]:
+    """The units from the top of the user's scope down to ``unit`` (nothing above his scope)."""
+    if unit.parent_id is None or unit.pk == user.home_unit_id:
+        return [unit]  # the top of the tree, or of his scope: nothing above it to read
+    return list(unit.get_ancestors(include_self=True).visible_to(user).order_by("lft"))

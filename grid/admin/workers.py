@@ -8,7 +8,6 @@ message (``ServiceWriteAdminMixin``).
 """
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from governance.masking import can_view_personal_data
@@ -28,11 +27,11 @@ from grid.admin.cases import ReadOnlyInline
 from grid.models import GridWorker, LiaisonHousehold, WorkerType
 from grid.selectors.workers import current_q, worker_list_queryset
 from grid.services.workers import (
-    HOUSEHOLD_HAS_LIAISON_MESSAGE,
     WORKER_FIELDS,
     gridworker_create,
     gridworker_update,
     gridworker_validate,
+    has_liaison_error,
     liaison_assign,
     liaison_validate,
 )
@@ -70,9 +69,7 @@ class LiaisonHouseholdForm(RuleCheckedForm):
         existing = liaison_validate(liaison=link.liaison, household=link.household, replace=link.pk is not None)
         if existing is not None and existing.pk != link.pk:
             # The same pair again: nothing to add.
-            raise ValidationError(
-                {"household": ValidationError(HOUSEHOLD_HAS_LIAISON_MESSAGE, params={"liaison": existing.liaison.name})}
-            )
+            raise has_liaison_error(existing)
 
 
 class LiaisonHouseholdInline(ReadOnlyInline):

@@ -282,7 +282,7 @@ def liaison_validate(*, liaison: GridWorker, household: Household, replace: bool
     if existing is not None and existing.liaison_id == liaison.pk:
         return existing
     if existing is not None and not replace:
-        raise _has_liaison_error(existing)
+        raise has_liaison_error(existing)
     limit = settings.LIAISON_MAX_HOUSEHOLDS
     if LiaisonHousehold.objects.filter(liaison_id=liaison.pk).count() >= limit:
         raise ValidationError({"liaison": ValidationError(LIAISON_LIMIT_MESSAGE, params={"limit": limit})})
@@ -324,11 +324,12 @@ def liaison_assign(
             winner = LiaisonHousehold.objects.select_related("liaison").filter(household=household).first()
             if winner is None:
                 raise
-            raise _has_liaison_error(winner) from None
+            raise has_liaison_error(winner) from None
         return link
 
 
-def _has_liaison_error(link: LiaisonHousehold) -> ValidationError:
+def has_liaison_error(link: LiaisonHousehold) -> ValidationError:
+    """The refusal of another liaison for ``link``'s household, naming the one it has."""
     return ValidationError(
         {"household": ValidationError(HOUSEHOLD_HAS_LIAISON_MESSAGE, params={"liaison": link.liaison.name})}
     )

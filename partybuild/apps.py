@@ -1,10 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-_ALL = ("view", "add", "change", "delete")
-_EDIT = ("view", "add", "change")
-_VIEW = ("view",)
-
 _MODELS = (
     "partyorganization",
     "partymember",
@@ -28,17 +24,20 @@ class PartybuildConfig(AppConfig):
 
     def ready(self):
         from governance.models import Role
-        from governance.roles import register_role_permissions
+        from governance.roles import ALL, EDIT, VIEW, register_role_permissions
 
         # County and township keep the party rosters. A community (village) clerk runs the
-        # double report, the wishes (all six steps move through "change") and the service
-        # hours, but not the organisation tree. A grid worker posts wishes for his households.
+        # double report, the wishes (all steps move through "change"; which step a role takes
+        # is the services' rule, WISH_RULES) and the service hours, but not the organisation
+        # tree. A grid worker posts wishes for his households. A wish's history is read only:
+        # its steps write it.
         register_role_permissions(
             {
-                Role.ADMIN: _perms(_ALL),
-                Role.COUNTY: _perms(_ALL),
-                Role.TOWNSHIP: _perms(_ALL),
-                Role.VILLAGE: _perms(_EDIT, partyorganization=_VIEW, postclaim=_ALL, unitoffer=_ALL),
-                Role.GRID: _perms(_VIEW, wish=_EDIT),
+                Role.ADMIN: _perms(ALL),
+                Role.COUNTY: _perms(ALL),
+                Role.TOWNSHIP: _perms(ALL),
+                Role.VILLAGE: _perms(EDIT, partyorganization=VIEW, postclaim=ALL, unitoffer=ALL),
+                Role.GRID: _perms(VIEW, wish=EDIT),
             }
         )
+        register_role_permissions({role: {"partybuild.wishevent": VIEW} for role in Role.values})

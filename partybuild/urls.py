@@ -2,22 +2,23 @@
 
 from django.urls import path
 
-from partybuild import views
+from partybuild.views import members, pickers, registrations, volunteering, wishes
 
 app_name = "partybuild"
 urlpatterns = [
-    path("members/", views.MemberListView.as_view(), name="member-list"),
-    path("members/<int:pk>/", views.MemberDetailView.as_view(), name="member-detail"),
-    path("registrations/", views.MemberRegistrationListView.as_view(), name="registration-list"),
-    path("registrations/new/", views.MemberRegistrationCreateView.as_view(), name="registration-create"),
-    path("registrations/units/", views.UnitRegistrationListView.as_view(), name="unit-registration-list"),
-    path("registrations/units/new/", views.UnitRegistrationCreateView.as_view(), name="unit-registration-create"),
-    path("wishes/", views.WishBoardView.as_view(), name="wish-board"),
-    path("wishes/list/", views.WishListView.as_view(), name="wish-list"),
-    path("wishes/new/", views.WishCreateView.as_view(), name="wish-create"),
-    path("wishes/<int:pk>/", views.WishDetailView.as_view(), name="wish-detail"),
-    path("wishes/<int:pk>/<slug:step>/", views.wish_step, name="wish-step"),
-    path("services/", views.ServiceRecordListView.as_view(), name="service-list"),
-    path("pickers/members/", views.member_picker, name="member-picker"),
-    path("pickers/households/", views.household_picker, name="household-picker"),
+    path("members/", members.MemberListView.as_view(), name="member-list"),
+    path("members/<int:pk>/", members.MemberDetailView.as_view(), name="member-detail"),
+    path("registrations/", registrations.MemberRegistrationListView.as_view(), name="registration-list"),
+    path("registrations/new/", registrations.MemberRegistrationCreateView.as_view(), name="registration-create"),
+    path("registrations/units/", registrations.UnitRegistrationListView.as_view(), name="unit-registration-list"),
+    path("registrations/units/new/", registrations.UnitRegistrationCreateView.as_view(),
+         name="unit-registration-create"),
+    path("wishes/", wishes.WishBoardView.as_view(), name="wish-board"),
+    path("wishes/list/", wishes.WishListView.as_view(), name="wish-list"),
+    path("wishes/new/", wishes.WishCreateView.as_view(), name="wish-create"),
+    path("wishes/<int:pk>/", wishes.WishDetailView.as_view(), name="wish-detail"),
+    path("wishes/<int:pk>/<slug:step>/", wishes.wish_step, name="wish-step"),
+    path("services/", volunteering.ServiceRecordListView.as_view(), name="service-list"),
+    path("pickers/members/", pickers.member_picker, name="member-picker"),
+    path("pickers/households/", pickers.household_picker, name="household-picker"),
 ]

@@ -12,9 +12,17 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
+from governance.models import User
 from governance.roles import user_sync_permissions
 from governance.services import household_create, resident_create
-from partybuild.services import party_member_create
+from partybuild.services import (
+    party_member_create,
+    wish_complete,
+    wish_dispatch,
+    wish_publish,
+    wish_take,
+    wish_verify,
+)
 from tests.conftest import make_id_number
 
 _seq = itertools.count(300)
@@ -62,6 +70,35 @@ def new_member(chain, index: int = 0, *, in_service: bool = True, organization=N
         in_service=in_service,
         work_unit="县教育局" if in_service else "",
     )
+
+
+def operator() -> User:
+    """The system operator (a superuser without a home unit): takes every step everywhere, for a
+    test's setting up that is not about who acts."""
+    user, _created = User.objects.get_or_create(username="operator", defaults={"is_superuser": True})
+    return user
+
+
+WISH_STEPS = ["dispatch", "take", "complete", "verify", "publish"]
+
+
+def take_step(wish, step: str, *, user, member=None, result: str = "已修好"):
+    """One step of ``wish`` as ``user``: the member for 派单 and 接单, the result for 消单."""
+    calls = {
+        "dispatch": lambda: wish_dispatch(wish=wish, user=user, member=member),
+        "take": lambda: wish_take(wish=wish, user=user, member=member),
+        "complete": lambda: wish_complete(wish=wish, user=user, result=result),
+        "verify": lambda: wish_verify(wish=wish, user=user),
+        "publish": lambda: wish_publish(wish=wish, user=user),
+    }
+    return calls[step]()
+
+
+def advance(wish, until: str, *, member, user=None):
+    """``wish`` carried through its steps up to ``until`` (not taken), by the operator unless ``user`` is given."""
+    for step in WISH_STEPS[: WISH_STEPS.index(until)]:
+        wish = take_step(wish, step, user=user or operator(), member=member)
+    return wish
 
 
 @pytest.fixture

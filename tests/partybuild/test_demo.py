@@ -10,7 +10,7 @@ from django.db.models import Count, Q
 from governance.demo import seed_demo
 from governance.demo.people import REFERENCE_DATE
 from governance.models import Household, Level, Resident
-from partybuild import demo
+from partybuild.demo import members as demo_members
 from partybuild.models import (
     CHILD_KINDS,
     WISH_FLOW,
@@ -26,6 +26,7 @@ from partybuild.models import (
     UnitOffer,
     UnitRegistration,
     Wish,
+    WishEvent,
     WishState,
 )
 from partybuild.selectors import wish_eligible_members
@@ -33,7 +34,7 @@ from partybuild.services import overlapping, service_hours, service_points
 
 MODELS = (
     PartyOrganization, PartyMember, CentralHousehold, UnitRegistration, UnitOffer, MemberRegistration, PostClaim,
-    Wish, ServiceRecord,
+    Wish, WishEvent, ServiceRecord,
 )
 
 
@@ -160,6 +161,25 @@ def test_wishes_move_in_order_and_go_to_eligible_members(seeded):
             assert member_id is None or member_id in eligible[wish.community_id]
 
 
+def test_each_wish_has_the_history_of_its_steps(seeded):
+    events = defaultdict(list)
+    for event in WishEvent.objects.order_by("at", "id"):
+        events[event.wish_id].append(event)
+    for wish in Wish.objects.all():
+        reached = WISH_FLOW.index(wish.state)
+        steps = events[wish.pk]
+        assert [e.to_state for e in steps] == WISH_FLOW[: reached + 1]
+        assert [e.from_state for e in steps] == ["", *WISH_FLOW[:reached]]
+        assert [e.at for e in steps] == [getattr(wish, f"{state}_at") for state in WISH_FLOW[: reached + 1]]
+        assert all(e.actor_id is None for e in steps)  # the demo has no clerk behind its steps
+        if reached >= 1:
+            assert steps[1].member_id == wish.dispatched_to_id
+        if reached >= 2:
+            assert steps[2].member_id == wish.taken_by_id
+        if reached >= 3:
+            assert steps[3].comment == wish.result
+
+
 def test_same_seed_same_rosters(db):
     def snapshot():
         return {
@@ -187,7 +207,7 @@ def test_in_service_share_is_exact_and_of_working_age(db):
     seed_demo(scale="small", seed=3)
     members = PartyMember.objects.count()
     in_service = PartyMember.objects.filter(in_service=True)
-    assert in_service.count() == round(demo.IN_SERVICE_SHARE * members)
+    assert in_service.count() == round(demo_members.IN_SERVICE_SHARE * members)
     young = REFERENCE_DATE.replace(year=REFERENCE_DATE.year - 22)
     old = REFERENCE_DATE.replace(year=REFERENCE_DATE.year - 60)
     assert not in_service.filter(Q(resident__birth_date__gt=young) | Q(resident__birth_date__lte=old)).exists()

@@ -17,7 +17,7 @@ from partybuild.services import (
     party_member_update,
     party_organization_update,
 )
-from tests.partybuild.conftest import english, errors_of, new_household, new_member, new_resident
+from tests.partybuild.conftest import english, errors_of, new_household, new_member, new_resident, operator
 
 
 def test_create_a_probationary_member(county):
@@ -61,7 +61,8 @@ def test_leaving_service_needs_the_registration_ended_first(county):
     assert errors_of(excinfo) == [
         english(MEMBER_STILL_REGISTERED, member=member.resident.name, community=county.villages[0].display_name)
     ]
-    member_registration_end(registration=member.registrations.get(), ended_on=datetime.date(2025, 1, 1))
+    member_registration_end(user=operator(), registration=member.registrations.get(),
+                            ended_on=datetime.date(2025, 1, 1))
     updated = party_member_update(member=member, in_service=False, work_unit="")
     assert not updated.in_service
 

@@ -13,18 +13,16 @@ from partybuild.models import (
     ServiceRecord,
     UnitRegistration,
     Wish,
+    WishEvent,
 )
 from partybuild.services import (
     SECOND_ACTIVE_REGISTRATION,
     SERVICE_OVERLAP,
     WISH_WRONG_STATE,
     service_record_create,
-    wish_complete,
-    wish_dispatch,
     wish_post,
-    wish_take,
 )
-from tests.partybuild.conftest import english, new_member
+from tests.partybuild.conftest import advance, english, new_member, operator
 
 ROWS = {
     "partyorganization": lambda c, i: c.branches[i],
@@ -48,6 +46,11 @@ def listed(response):
 
 def refused(response):
     return response.status_code == 302 and response.url == reverse("admin:index")
+
+
+def listed_actions(response) -> list[tuple[str, str]]:
+    assert response.status_code == 200
+    return [choice for choice in response.context["action_form"].fields["action"].choices if choice[0]]
 
 
 def form_errors(response) -> list[str]:
@@ -217,8 +220,9 @@ def test_steps_outside_scope_are_refused(county, clerk_b, staff):
 def test_bulk_verify_goes_through_the_service(county, village_a, staff):
     client = staff(village_a)
     member = county.members[0]
-    done = wish_post(community=county.villages[0], title="送菜", category="daily_life", household=county.households[0])
-    done = wish_complete(wish=wish_take(wish=wish_dispatch(wish=done, member=member), member=member), result="ok")
+    done = wish_post(user=operator(), community=county.villages[0], title="送菜", category="daily_life",
+                     household=county.households[0])
+    done = advance(done, "verify", member=member)
     response = client.post(
         url("wish"), {"action": "verify_selected", "_selected_action": [done.pk, county.wishes[0].pk]}, follow=True
     )
@@ -226,6 +230,41 @@ def test_bulk_verify_goes_through_the_service(county, village_a, staff):
     assert len(shown) == 2
     assert Wish.objects.get(pk=done.pk).state == "verified"
     assert Wish.objects.get(pk=county.wishes[0].pk).state == "posted"
+
+
+def test_bulk_steps_record_the_admins_user_and_are_offered_by_role(county, village_a, clerk_a, staff):
+    wish = advance(county.wishes[0], "verify", member=county.members[0])
+    client = staff(village_a)
+    actions = [name for name, _label in listed_actions(client.get(url("wish")))]
+    assert "verify_selected" in actions and "publish_selected" not in actions  # 晒单 is the township's
+    client.post(url("wish"), {"action": "verify_selected", "_selected_action": [wish.pk]})
+    assert wish.events.get(action="verify").actor == village_a
+    # Posted anyway (a forged form): not an action of his role, nothing changes.
+    response = client.post(url("wish"), {"action": "publish_selected", "_selected_action": [wish.pk]}, follow=True)
+    assert response.status_code == 200 and Wish.objects.get(pk=wish.pk).state == "verified"
+    client = staff(clerk_a)
+    assert "publish_selected" in [name for name, _label in listed_actions(client.get(url("wish")))]
+    client.post(url("wish"), {"action": "publish_selected", "_selected_action": [wish.pk]})
+    assert wish.events.get(action="publish").actor == clerk_a
+
+
+def test_the_wish_page_shows_its_history_read_only(county, village_a, staff):
+    client = staff(village_a)
+    wish = county.wishes[0]
+    client.post(step_url(wish, "dispatch"), {"member": county.members[0].pk})
+    page = client.get(url("wish", "change", wish.pk))
+    inline = next(formset for formset in page.context["inline_admin_formsets"] if formset.opts.model is WishEvent)
+    assert [form.original.action for form in inline] == ["post", "dispatch"]
+    assert [form.original.actor for form in inline] == [None, village_a]
+    assert not inline.has_add_permission and not inline.has_delete_permission
+
+
+def test_a_step_page_refuses_a_role_that_does_not_take_it(county, village_a, staff):
+    wish = advance(county.wishes[0], "publish", member=county.members[0])
+    response = staff(village_a).post(step_url(wish, "publish"), {}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert any("Township staff" in error for error in response.context["form"].non_field_errors())
+    assert Wish.objects.get(pk=wish.pk).state == "verified"
 
 
 def test_add_wish_for_a_household_of_another_community(county, village_a, county_official, staff):

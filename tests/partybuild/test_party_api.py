@@ -14,7 +14,7 @@ from partybuild.services import (
     service_record_create,
     wish_post,
 )
-from tests.partybuild.conftest import english, new_member
+from tests.partybuild.conftest import english, new_member, operator
 
 API = "/api/v1/"
 
@@ -65,7 +65,7 @@ def test_anonymous_is_refused(county, client, endpoint):
 # --- Wish transitions ----------------------------------------------------------------------
 
 
-def test_the_six_steps_through_the_api(county, village_a, staff):
+def test_the_six_steps_through_the_api(county, village_a, clerk_a, staff):
     client = staff(village_a)
     member = county.members[0]
     response = post(client, f"{API}wishes/", {
@@ -79,14 +79,26 @@ def test_the_six_steps_through_the_api(county, village_a, staff):
         ("take", {"member": member.pk}, "taken"),
         ("complete", {"result": "已更换"}, "done"),
         ("verify", None, "verified"),
-        ("publish", None, "published"),
     ]
     for step, data, state in steps:
+        assert get(client, url)["allowed_steps"] == [step]
         response = post(client, f"{url}{step}/", data)
         assert response.status_code == 200, (step, response.content)
         assert response.json()["state"] == state
+    # 晒单 is the township's: the village's staff is refused with the reason, the township publishes.
+    assert get(client, url)["allowed_steps"] == []
+    response = post(client, f"{url}publish/")
+    assert response.status_code == 400 and "Township staff" in response.json()["non_field_errors"][0]
+    client = staff(clerk_a)  # the same test client, now logged in as the township's clerk
+    response = post(client, f"{url}publish/")
+    assert response.status_code == 200 and response.json()["state"] == "published"
     final = get(client, url)
     assert final["taken_by"] == member.pk and final["result"] == "已更换" and final["published_at"]
+    assert [(e["action"], e["actor_name"]) for e in final["events"]] == [
+        ("post", "village_a"), ("dispatch", "village_a"), ("take", "village_a"), ("complete", "village_a"),
+        ("verify", "village_a"), ("publish", "township_a"),
+    ]
+    assert final["events"][1]["member"] == member.pk and final["events"][3]["comment"] == "已更换"
 
 
 def test_a_step_out_of_order_is_400_with_the_message(county, village_a, staff):
@@ -137,7 +149,8 @@ def test_edit_a_wish_but_not_its_state_or_household(county, village_a, staff):
     response = client.patch(url, json.dumps({"household": county.households[0].number}),
                             content_type="application/json")
     assert response.status_code == 200
-    other = wish_post(community=county.villages[0], title="x", category="other", resident=county.residents[0])
+    other = wish_post(user=operator(), community=county.villages[0], title="x", category="other",
+                      resident=county.residents[0])
     response = client.patch(url, json.dumps({"resident": county.residents[0].pk}), content_type="application/json")
     assert response.status_code == 400 and other.pk
 
@@ -287,7 +300,7 @@ def _grow(county, n):
     for i in range(n):
         index = i % 2
         member = new_member(county, index)
-        wish = wish_post(community=county.villages[index], title=f"心愿{i}", category="other",
+        wish = wish_post(user=operator(), community=county.villages[index], title=f"心愿{i}", category="other",
                          household=county.households[index])
         ServiceRecord.objects.create(
             member=member, community=county.villages[index], date=datetime.date(2025, 1, 1),
@@ -300,7 +313,7 @@ def _grow(county, n):
         ).offers.create(kind="need", description="x")
         from partybuild.services import member_registration_create
 
-        member_registration_create(member=member, community=county.villages[index],
+        member_registration_create(user=operator(), member=member, community=county.villages[index],
                                    registered_on=datetime.date(2025, 1, 1), posts=["policy"])
 
 

@@ -28,9 +28,11 @@ from partybuild.services import (
     wish_dispatch,
     wish_post,
     wish_take,
+    wish_update,
     wish_verify,
 )
 from tests.conftest import make_id_number
+from tests.partybuild.conftest import advance, operator
 
 MEMBERS = "/party/members/"
 REGISTRATIONS = "/party/registrations/"
@@ -301,7 +303,7 @@ def test_service_may_link_only_a_wish_the_member_took(login, county, clerk_a):
     client = login(clerk_a)
     response = _service_post(client, member, wish=wish.pk, start_time="13:00", end_time="14:00")
     assert response.status_code == 200 and response.context["service_form"].errors["wish"]
-    wish_take(wish=wish_dispatch(wish=wish, member=member), member=member)
+    advance(wish, "complete", member=member)
     response = _service_post(client, member, wish=wish.pk, start_time="13:00", end_time="14:00")
     assert response.status_code == 302
     assert ServiceRecord.objects.get(wish=wish).hours == 1
@@ -422,7 +424,13 @@ def test_a_wish_goes_through_the_six_steps(login, county, clerk_a):
     wish.refresh_from_db()
     assert (wish.dispatched_to, wish.taken_by, wish.result) == (member, member, "已修好")
     page = client.get(wish_url(wish))
-    assert page.context["step"] is None
+    assert page.context["steps"] == [] and page.context["next_step"] is None
+    # The history: who did each step, in order.
+    assert [(e.action, e.actor) for e in page.context["events"]] == [
+        ("post", None), *((step, clerk_a) for step, _data, _state in posts)
+    ]
+    history = text(page)
+    assert "township_a" in history and "已修好" in history
 
 
 def test_dispatching_to_nobody_lets_an_eligible_member_take_it(login, county, clerk_a):
@@ -445,13 +453,14 @@ def test_a_refused_step_shows_the_reason_without_an_error_page(login, county, cl
     assert wish.title in text(response)  # back on the board, the card unchanged
     assert Wish.objects.get(pk=wish.pk).state == WishState.POSTED
     # Taking without a member, a member of another township, an unknown step.
-    response = client.post(step_url(wish_dispatch(wish=wish, member=county.members[0]), "take"), {"member": ""})
+    wish = wish_dispatch(user=operator(), wish=wish, member=county.members[0])
+    response = client.post(step_url(wish, "take"), {"member": ""})
     assert response.status_code == 302
     assert client.post(step_url(wish, "take"), {"member": county.members[1].pk}).status_code == 302
     assert Wish.objects.get(pk=wish.pk).state == WishState.DISPATCHED
     assert client.post(step_url(wish, "explode"), {}).status_code == 404
     # The result is required to complete.
-    wish_take(wish=wish, member=county.members[0])
+    wish_take(user=operator(), wish=wish, member=county.members[0])
     client.post(step_url(wish, "complete"), {"result": "  "})
     assert Wish.objects.get(pk=wish.pk).state == WishState.TAKEN
 
@@ -459,6 +468,54 @@ def test_a_refused_step_shows_the_reason_without_an_error_page(login, county, cl
 def test_a_foreign_next_url_is_ignored(login, county, clerk_a):
     response = login(clerk_a).post(step_url(county.wishes[0], "dispatch"), {"next": "https://evil.example/"})
     assert response.url == BOARD
+
+
+def test_the_board_and_the_page_offer_only_the_steps_of_the_users_role(login, county, village_a, clerk_a):
+    wish = advance(county.wishes[0], "publish", member=county.members[0])
+    client = login(village_a)
+    board = client.get(BOARD)
+    assert [c["step"] for c in board.context["columns"]] == ["dispatch", "take", "complete", "verify", None, None]
+    assert step_url(wish, "publish") not in text(board)
+    page = client.get(wish_url(wish))
+    assert page.context["steps"] == []
+    with translation.override("en"):
+        assert str(page.context["next_step"]["label"]) == "Publish"
+        assert "Township staff" in str(page.context["next_step"]["roles"])
+    assert 'id="next-step-who"' in text(page)
+    client = login(clerk_a)
+    assert [c["step"] for c in client.get(BOARD).context["columns"]][4] == "publish"
+    assert [item["step"] for item in client.get(wish_url(wish)).context["steps"]] == ["publish"]
+
+
+def test_a_step_the_role_does_not_take_is_refused_with_the_reason(login, county, village_a):
+    wish = advance(county.wishes[0], "publish", member=county.members[0])
+    response = login(village_a).post(step_url(wish, "publish"), {"next": BOARD}, follow=True)
+    assert response.status_code == 200 and response.redirect_chain[-1][0] == BOARD
+    shown = messages_of(response)
+    assert len(shown) == 1 and "晒单" in shown[0]
+    assert Wish.objects.get(pk=wish.pk).state == WishState.VERIFIED
+    assert not wish.events.filter(action="publish").exists()
+
+
+def test_the_wish_page_shows_who_did_what_when(login, county, clerk_a, django_assert_max_num_queries):
+    client = login(clerk_a)
+    wish = county.wishes[0]
+    with django_assert_max_num_queries(10):
+        page = text(client.get(wish_url(wish)))
+    assert 'id="wish-history"' in page and 'data-action="post"' in page
+    for n in range(3):
+        wish_update(user=clerk_a, wish=wish, title=f"修理屋顶漏水{n}")
+    wish = advance(wish, "publish", member=county.members[0])
+    with django_assert_max_num_queries(10):  # the same, however long the history
+        response = client.get(wish_url(wish))
+    events = list(response.context["events"])
+    assert [e.action for e in events] == ["post", "edit", "edit", "edit", "dispatch", "take", "complete", "verify"]
+    body = text(response)
+    assert body.count('<li data-action="') == len(events)
+    assert "township_a" in body and county.members[0].resident.name in body and "已修好" in body
+    # An old wish, entered before steps were recorded, says so instead of an empty list.
+    wish.events.all().delete()
+    assert 'id="wish-events"' not in text(client.get(wish_url(wish)))
 
 
 def test_step_forms_load_into_the_card_with_htmx(login, county, clerk_a):
@@ -479,24 +536,25 @@ def test_the_board_shows_six_columns_with_counts(login, county, clerk_a):
     village = county.villages[0]
     household = county.households[0]
     for n in range(4):
-        wish = wish_post(community=village, household=household, title=f"心愿{n}", category="other")
+        wish = wish_post(user=operator(), community=village, household=household, title=f"心愿{n}", category="other")
         if n >= 1:
-            wish_dispatch(wish=wish, member=member)
+            wish_dispatch(user=operator(), wish=wish, member=member)
         if n >= 2:
-            wish_take(wish=wish, member=member)
+            wish_take(user=operator(), wish=wish, member=member)
         if n >= 3:
-            wish_verify(wish=wish_complete(wish=wish, result="好"))
+            wish_verify(user=operator(), wish=wish_complete(user=operator(), wish=wish, result="好"))
     response = login(clerk_a).get(BOARD)
     counts = {column["state"]: column["count"] for column in response.context["columns"]}
     assert counts == {"posted": 2, "dispatched": 1, "taken": 1, "done": 0, "verified": 1, "published": 0}
 
 
 def test_board_columns_are_capped_with_a_more_link(login, county, clerk_a, monkeypatch):
-    from partybuild import views
+    from partybuild.views import wishes
 
-    monkeypatch.setattr(views, "BOARD_COLUMN_SIZE", 2)
+    monkeypatch.setattr(wishes, "BOARD_COLUMN_SIZE", 2)
     for n in range(3):
-        wish_post(community=county.villages[0], household=county.households[0], title=f"多{n}", category="other")
+        wish_post(user=operator(), community=county.villages[0], household=county.households[0], title=f"多{n}",
+                  category="other")
     response = login(clerk_a).get(BOARD)
     posted = response.context["columns"][0]
     assert (posted["count"], len(posted["wishes"]), posted["more"]) == (4, 2, 2)
@@ -539,12 +597,14 @@ def _add_rows(county, start: int, count: int) -> None:
     village = county.villages[0]
     for n in range(start, start + count):
         member = add_member(county, n, in_service=True)
-        member_registration_create(member=member, community=village, registered_on=today(), posts=["patrol", "public"])
+        member_registration_create(user=operator(), member=member, community=village, registered_on=today(),
+                                   posts=["patrol", "public"])
         service_record_create(member=member, community=village, date=today(), start_time=datetime.time(9),
                               end_time=datetime.time(10), kind="patrol")
-        wish = wish_post(community=village, household=member.resident.household, title=f"愿{n}", category="other")
+        wish = wish_post(user=operator(), community=village, household=member.resident.household, title=f"愿{n}",
+                         category="other")
         if n % 2:
-            wish_take(wish=wish_dispatch(wish=wish, member=member), member=member)
+            advance(wish, "complete", member=member)
 
 
 @pytest.mark.parametrize(
@@ -577,8 +637,9 @@ def test_member_page_query_count_is_constant(login, county, clerk_a, django_asse
     for n in range(12):
         service_record_create(member=member, community=county.villages[0], date=today() - datetime.timedelta(days=n),
                               start_time=datetime.time(6), end_time=datetime.time(7), kind="public")
-        wish = wish_post(community=county.villages[0], household=county.households[0], title=f"项{n}", category="other")
-        wish_take(wish=wish_dispatch(wish=wish, member=member), member=member)
+        wish = wish_post(user=operator(), community=county.villages[0], household=county.households[0],
+                         title=f"项{n}", category="other")
+        advance(wish, "complete", member=member)
     with django_assert_max_num_queries(16):
         assert client.get(member_url(member)).status_code == 200
 

@@ -24,11 +24,9 @@ from partybuild.services import (
     service_points,
     service_record_create,
     service_record_update,
-    wish_dispatch,
     wish_post,
-    wish_take,
 )
-from tests.partybuild.conftest import english, errors_of, new_member
+from tests.partybuild.conftest import advance, english, errors_of, new_member, operator
 
 DAY = datetime.date(2025, 5, 4)
 T = datetime.time
@@ -136,8 +134,9 @@ def test_a_service_cannot_be_in_the_future(county):
 
 def test_a_service_for_a_wish_is_by_its_taker_in_its_community(county):
     member, other = county.members[0], new_member(county)
-    wish = wish_post(community=county.villages[0], title="送米", category="daily_life", household=county.households[0])
-    wish = wish_take(wish=wish_dispatch(wish=wish, member=member), member=member)
+    wish = wish_post(user=operator(), community=county.villages[0], title="送米", category="daily_life",
+                     household=county.households[0])
+    wish = advance(wish, "complete", member=member)
     with pytest.raises(ValidationError) as excinfo:
         record(county, other, start=T(9), end=T(10), wish=wish)
     assert errors_of(excinfo) == [

@@ -50,7 +50,8 @@ def test_the_contracts_hold_on_the_checkout(tree):
 
 
 def test_governance_importing_an_app_breaks_the_floors(tree):
-    append(tree / "governance" / "selectors.py", "\n\ndef cases():\n    from grid.models import Case\n\n    return Case\n")
+    append(tree / "governance" / "selectors.py",
+           "\n\ndef cases():\n    from grid.models import Case\n\n    return Case\n")
     result = lint(tree)
     assert result.returncode == 1
     assert broken_contracts(result) == ["The apps stand on floors: imports only go down"]
@@ -59,7 +60,8 @@ def test_governance_importing_an_app_breaks_the_floors(tree):
 
 def test_a_model_importing_the_services_breaks_the_rooms_and_makes_a_cycle(tree):
     """The tangle this part undid: the models took the tree lock from the services."""
-    append(tree / "governance" / "models" / "org.py", "\n\ndef lock():\n    from governance.services import orgunit_create\n")
+    append(tree / "governance" / "models" / "org.py",
+           "\n\ndef lock():\n    from governance.services import orgunit_create\n")
     result = lint(tree)
     assert result.returncode == 1
     broken = broken_contracts(result)

@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.indicators.months import month_start, shift_month
+from governance.indicators.months import format_period, month_last_day, parse_period, shift_month, this_month
 from governance.portal.forms import DateInput, PortalFormMixin
 from partybuild.forms.common import CommunityChoiceField, CommunityFilterForm, TimeInput, scoped_communities
 from partybuild.models import PartyMember, ServicePost, Wish
@@ -12,8 +12,8 @@ from partybuild.models import PartyMember, ServicePost, Wish
 
 def recent_months(count: int = 24) -> list[tuple[str, str]]:
     """This month and the ``count - 1`` before it, newest first, as ``YYYY-MM`` choices."""
-    this_month = month_start(timezone.localdate())
-    return [(f"{month:%Y-%m}",) * 2 for month in (shift_month(this_month, -n) for n in range(count))]
+    months = (format_period(shift_month(this_month(), -n)) for n in range(count))
+    return [(month, month) for month in months]
 
 
 class ServiceRecordFilterForm(CommunityFilterForm):
@@ -31,10 +31,9 @@ class ServiceRecordFilterForm(CommunityFilterForm):
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)
-        month = self.cleaned_data.get("month") if self.is_bound else ""
-        if month:
-            year, number = (int(part) for part in month.split("-"))
-            queryset = queryset.filter(date__year=year, date__month=number)
+        month = parse_period(self.cleaned_data.get("month")) if self.is_bound else None
+        if month is not None:
+            queryset = queryset.filter(date__range=(month, month_last_day(month)))
         return queryset
 
 

@@ -60,6 +60,9 @@ class WishEventSerializer(serializers.ModelSerializer):
 
     actor_name = serializers.SerializerMethodField()
     member_name = serializers.CharField(source="member.resident.name", read_only=True, default=None)
+    # Plain strings in the schema: the states are the wish's ``state`` values (one enum, one name).
+    from_state = serializers.CharField(read_only=True, help_text=_("The wish's state before the step."))
+    to_state = serializers.CharField(read_only=True, help_text=_("The wish's state after the step."))
 
     class Meta:
         model = WishEvent

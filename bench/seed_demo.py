@@ -319,7 +319,7 @@ How the seed is fast (details in `governance/demo/writer.py`):
   Python generates the next, and the four tables' secondary indexes, unique constraints
   and foreign keys are dropped for the load and rebuilt once at the end (as pg_restore
   does), inside the same transaction.
-- The rosters (`partybuild/demo.py`, `grid/demo.py`, plugged in through
+- The rosters (`partybuild/demo/`, `grid/demo/`, plugged in through
   `governance/demo/hooks.py`) go in the same way: explicit ids, the same COPY/executemany
   writer, their tables' indexes and foreign keys dropped and rebuilt once on PostgreSQL.
   They read back only what they need (the residents tagged 党员, the tagged households,

@@ -1,6 +1,6 @@
 """Demo data of the apps above governance (rosters, ledgers...), plugged in without naming them.
 
-An app with demo data puts a ``demo.py`` module next to its models that calls ``register()``
+An app with demo data puts a ``demo`` module (or package) next to its models that calls ``register()``
 at import time with two functions:
 
 - ``seed(ctx)``: write the app's rows for the plan in ``ctx`` (a ``DemoContext``), after the

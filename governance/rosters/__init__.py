@@ -3,7 +3,7 @@
 
 A roster (households, residents, grids, grid workers, party members ...) is declared once as
 a ``RosterSpec``: its model, its ordered columns and the column(s) that say "the same row".
-Apps declare theirs in a ``rosters`` module (``grid/rosters.py``, ``partybuild/rosters.py``);
+Apps declare theirs in a ``rosters`` module or package (``grid/rosters/``, ``partybuild/rosters/``);
 the registry imports those modules the first time it is asked for a spec, so governance
 never imports an app above it. The org chain's own rosters are in ``org``.
 

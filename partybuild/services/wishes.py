@@ -14,9 +14,10 @@ Who takes which step (the user's role; always inside his area):
 - any staff, grid workers too, posts a wish for a household he looks after (点单);
 - staff of the community or above (village, township, county, administrator) dispatch it
   (派单), record that a member took it (接单: party members are not users of the portal),
-  close it with what was done (消单) and check it with the household (核单);
-- the party organisation above the community (township, county, administrator) publishes it
-  (组织晒单): the community that verified a wish does not publish its own results.
+  close it with what was done (消单), check it with the household (核单) and publish it (晒单).
+  These are the rights the roles had before the rules moved into the service; whether 组织晒单
+  should be left to the organisation above the community is a product decision, made here
+  in one place when it is taken.
 
 Rules for the members (the domain leaves them open): a wish is dispatched to an active party
 member who is either registered (active) with the wish's community or a member of a party
@@ -29,7 +30,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from governance.models import Household, Level, OrgUnit, Role
+from governance.models import Household, Level, OrgUnit
 from governance.selectors import subtree_q
 from partybuild.models import PartyMember, Wish, WishAction, WishEvent, WishState
 from partybuild.selectors import wish_eligible_members
@@ -55,7 +56,6 @@ WISH_RESULT_REQUIRED = _("Describe what was done.")
 WISH_CLOSED = _("A wish that is done can no longer be edited.")
 
 OPEN_STATES = (WishState.POSTED, WishState.DISPATCHED, WishState.TAKEN)
-ORGANISATION_STAFF = (Role.ADMIN, Role.COUNTY, Role.TOWNSHIP)
 
 # Every step: the state it starts from, the state it leads to, the roles that take it.
 WISH_RULES: dict[str, StepRule] = {
@@ -64,7 +64,7 @@ WISH_RULES: dict[str, StepRule] = {
     WishAction.TAKE: StepRule((WishState.DISPATCHED,), WishState.TAKEN, COMMUNITY_STAFF, _("Take")),
     WishAction.COMPLETE: StepRule((WishState.TAKEN,), WishState.DONE, COMMUNITY_STAFF, _("Complete")),
     WishAction.VERIFY: StepRule((WishState.DONE,), WishState.VERIFIED, COMMUNITY_STAFF, _("Verify")),
-    WishAction.PUBLISH: StepRule((WishState.VERIFIED,), WishState.PUBLISHED, ORGANISATION_STAFF, _("Publish")),
+    WishAction.PUBLISH: StepRule((WishState.VERIFIED,), WishState.PUBLISHED, COMMUNITY_STAFF, _("Publish")),
     # Not a step: correcting the title, content or category while the wish is open.
     WishAction.EDIT: StepRule(OPEN_STATES, None, ALL_STAFF, _("Changed")),
 }

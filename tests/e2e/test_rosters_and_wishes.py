@@ -23,7 +23,7 @@ WISH_TITLES = ["帮忙代购药品", "陪同老人就医", "辅导孩子作业",
 
 
 @pytest.fixture
-def township_a_rosters(county):
+def township_a_rosters(county, clerk_a):
     """Township A with more to show: micro-grids with and without workers, members, wishes at every step."""
     village, grid, micro = county.villages[0], county.grids[0], county.micro_grids[0]
     micros = [micro] + [
@@ -61,11 +61,12 @@ def township_a_rosters(county):
     # Wishes already on the board, one per early step.
     member = county.members[0]
     for n, title in enumerate(WISH_TITLES[:4]):
-        wish = wish_post(community=village, household=households[n], title=title, category="daily_life")
+        wish = wish_post(user=clerk_a, community=village, household=households[n], title=title,
+                         category="daily_life")
         if n >= 2:
-            wish_dispatch(wish=wish, member=member)
+            wish_dispatch(wish=wish, user=clerk_a, member=member)
         if n >= 3:
-            wish_take(wish=wish, member=member)
+            wish_take(wish=wish, user=clerk_a, member=member)
     return {"households": households, "in_service": in_service, "member": member}
 
 
@@ -148,7 +149,7 @@ def test_stale_board_shows_the_refusal(page, county, clerk, township_a_rosters):
     card.locator("a", has_text=re.compile("派单|Dispatch")).click()
     card.locator(f"select[name=member] option[value='{county.members[0].pk}']").wait_for(state="attached")
     card.locator("select[name=member]").select_option(str(county.members[0].pk))
-    wish_dispatch(wish=wish, member=county.members[0])  # someone else was quicker
+    wish_dispatch(wish=wish, user=clerk, member=county.members[0])  # someone else was quicker
     card.locator("button[type=submit]").click()
     page.wait_for_load_state()
     expect(page.locator(".alert-danger")).to_be_visible()

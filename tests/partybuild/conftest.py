@@ -12,7 +12,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from governance.models import User
+from governance.models import Role, User
 from governance.roles import user_sync_permissions
 from governance.services import household_create, resident_create
 from partybuild.services import (
@@ -77,6 +77,13 @@ def operator() -> User:
     test's setting up that is not about who acts."""
     user, _created = User.objects.get_or_create(username="operator", defaults={"is_superuser": True})
     return user
+
+
+def grid_role_in_village(chain, index: int = 0) -> User:
+    """A user with the grid worker's role but a whole village as his area: he sees every wish of
+    the village, and his role posts wishes and takes no step after posting."""
+    return User.objects.create_user(username=f"grid_in_village_{index}", password="x", role=Role.GRID,
+                                    home_unit=chain.villages[index], is_staff=True)
 
 
 WISH_STEPS = ["dispatch", "take", "complete", "verify", "publish"]

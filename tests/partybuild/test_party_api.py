@@ -14,7 +14,7 @@ from partybuild.services import (
     service_record_create,
     wish_post,
 )
-from tests.partybuild.conftest import english, new_member, operator
+from tests.partybuild.conftest import english, grid_role_in_village, new_member, operator
 
 API = "/api/v1/"
 
@@ -65,7 +65,7 @@ def test_anonymous_is_refused(county, client, endpoint):
 # --- Wish transitions ----------------------------------------------------------------------
 
 
-def test_the_six_steps_through_the_api(county, village_a, clerk_a, staff):
+def test_the_six_steps_through_the_api(county, village_a, staff):
     client = staff(village_a)
     member = county.members[0]
     response = post(client, f"{API}wishes/", {
@@ -85,18 +85,18 @@ def test_the_six_steps_through_the_api(county, village_a, clerk_a, staff):
         response = post(client, f"{url}{step}/", data)
         assert response.status_code == 200, (step, response.content)
         assert response.json()["state"] == state
-    # 晒单 is the township's: the village's staff is refused with the reason, the township publishes.
-    assert get(client, url)["allowed_steps"] == []
-    response = post(client, f"{url}publish/")
-    assert response.status_code == 400 and "Township staff" in response.json()["non_field_errors"][0]
-    client = staff(clerk_a)  # the same test client, now logged in as the township's clerk
+    # A role that takes no step is refused with the reason; the village's staff publishes.
+    response = post(staff(grid_role_in_village(county)), f"{url}publish/")
+    assert response.status_code == 400 and "Grid worker" in response.json()["non_field_errors"][0]
+    client = staff(village_a)  # the same test client, logged in as the village's staff again
+    assert get(client, url)["allowed_steps"] == ["publish"]
     response = post(client, f"{url}publish/")
     assert response.status_code == 200 and response.json()["state"] == "published"
     final = get(client, url)
     assert final["taken_by"] == member.pk and final["result"] == "已更换" and final["published_at"]
     assert [(e["action"], e["actor_name"]) for e in final["events"]] == [
         ("post", "village_a"), ("dispatch", "village_a"), ("take", "village_a"), ("complete", "village_a"),
-        ("verify", "village_a"), ("publish", "township_a"),
+        ("verify", "village_a"), ("publish", "village_a"),
     ]
     assert final["events"][1]["member"] == member.pk and final["events"][3]["comment"] == "已更换"
 

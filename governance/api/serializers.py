@@ -4,9 +4,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from governance.masking import can_view_personal_data, mask_id_number, mask_phone
+from governance.masking import mask_id_number, mask_phone
 from governance.models import Household, OrgUnit, Resident, Tag
-from governance.portal.api import ScopedRelatedField, run_write
+from governance.portal.api import PersonalDataSerializerMixin, ScopedRelatedField, run_write
 from governance.services import household_create, household_update, resident_create, resident_update
 from governance.validators import normalize_id_number
 
@@ -79,8 +79,11 @@ class HouseholdSerializer(serializers.ModelSerializer):
         return run_write(household_update, household=instance, **validated_data)
 
 
-class ResidentSerializer(serializers.ModelSerializer):
+class ResidentSerializer(PersonalDataSerializerMixin, serializers.ModelSerializer):
     """A resident; ID number, phone and birth date are masked unless the caller's role allows them."""
+
+    personal_fields = {"id_number": ("id_number", mask_id_number), "phone": ("phone", mask_phone)}
+    hidden_when_masked = ("birth_date",)
 
     household = ScopedRelatedField(model=Household, key_field="number", help_text=_("Household number (or id)."))
     grid = serializers.CharField(source="household.grid.code", read_only=True)
@@ -115,28 +118,11 @@ class ResidentSerializer(serializers.ModelSerializer):
             "created_at",
         ]
 
-    def _full_view(self) -> bool:
-        request = self.context.get("request")
-        return can_view_personal_data(getattr(request, "user", None))
-
     def validate_id_number(self, value):
-        # A masked caller who sends back what he was shown keeps the stored number.
-        if self.instance is not None and value == mask_id_number(self.instance.id_number):
-            return self.instance.id_number
         return normalize_id_number(value)
 
     def validate_phone(self, value):
-        if self.instance is not None and value and value == mask_phone(self.instance.phone):
-            return self.instance.phone
         return value.strip()
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if not self._full_view():
-            data["id_number"] = mask_id_number(instance.id_number)
-            data["phone"] = mask_phone(instance.phone)
-            data["birth_date"] = None
-        return data
 
     def create(self, validated_data):
         return run_write(resident_create, **validated_data)

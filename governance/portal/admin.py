@@ -210,6 +210,23 @@ class ServiceWriteAdminMixin:
         obj._state.adding = False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown under the object they belong to, in the user's scope; neither added nor changed here
+    (a case's timeline, a wish's history: written by the steps alone)."""
+
+    extra = 0
+    can_delete = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 # --- Personal data ----------------------------------------------------------------------------
 
 
@@ -235,6 +252,13 @@ class PersonalDataMixin:
             return list(names)
         shown = [self.personal_fields.get(name, name) for name in names]
         return [name for name in shown if name is not None]
+
+    def get_list_display(self, request):
+        """The list's masked columns, swapped for the real ones for users who may see them."""
+        if not can_view_personal_data(request.user):
+            return self.list_display
+        real = {masked: name for name, masked in self.personal_fields.items() if masked}
+        return [real.get(name, name) for name in self.list_display]
 
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)

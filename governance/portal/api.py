@@ -16,6 +16,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import pagination, permissions, routers, serializers
 from rest_framework.settings import api_settings
 
+from governance.masking import can_view_personal_data, mask_id_number, mask_phone
+
 # Every app's api module registers its viewsets here (the root URLconf serves it at /api/v1/).
 router = routers.DefaultRouter()
 
@@ -43,6 +45,13 @@ class ScopedViewSetMixin:
 
 class ModelWritePermission(permissions.DjangoModelPermissions):
     """Reading needs a login (scope limits what is read); writing needs the model permission."""
+
+
+class ModelChangePermission(ModelWritePermission):
+    """For actions that POST a change to an existing row (a worker's end, a case's step): they need the
+    change permission, whatever else the services' rules ask."""
+
+    perms_map = {**ModelWritePermission.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
 
 
 def drf_validation_error(exc: DjangoValidationError) -> serializers.ValidationError:
@@ -134,3 +143,52 @@ class ScopedIdField(ScopedRelatedField):
 
     def to_representation(self, value):
         return value.pk
+
+
+def _value_at(instance, path: str):
+    for name in path.split("."):
+        instance = getattr(instance, name)
+    return instance
+
+
+class PersonalDataSerializerMixin:
+    """ID numbers and phones in the API: masked for callers whose role may not see them.
+
+    ``personal_fields`` maps a field of the serializer to the path of the stored value on the
+    instance and its mask (``mask_id_number`` or ``mask_phone``); ``hidden_when_masked`` fields
+    (a birth date, which the ID number's hidden digits hold) are null for those callers. A masked
+    caller who sends back what he was shown keeps the stored value, so he can save a row without
+    knowing its personal data.
+    """
+
+    ID_NUMBER, PHONE = mask_id_number, mask_phone
+    personal_fields: dict = {}  # field name -> (path on the instance, mask)
+    hidden_when_masked: tuple[str, ...] = ()
+
+    def full_view(self) -> bool:
+        request = self.context.get("request")
+        return can_view_personal_data(getattr(request, "user", None))
+
+    def to_internal_value(self, data):
+        echoed = {}
+        if self.instance is not None and hasattr(data, "get"):
+            for name, (path, mask) in self.personal_fields.items():
+                value, stored = data.get(name), _value_at(self.instance, path)
+                if isinstance(value, str) and value and stored and value == mask(stored):
+                    echoed[name] = stored
+        if echoed:
+            data = data.copy()  # a QueryDict's copy is mutable; item assignment replaces its value
+            for name, value in echoed.items():
+                data[name] = value
+        return super().to_internal_value(data)
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self.full_view():
+            for name, (path, mask) in self.personal_fields.items():
+                if name in data:
+                    data[name] = mask(_value_at(instance, path) or "")
+            for name in self.hidden_when_masked:
+                if name in data:
+                    data[name] = None
+        return data

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.masking import can_view_personal_data, mask_phone
 from governance.models import Role
-from governance.portal.admin import ScopedAdminMixin, TownshipFilter, VillageFilter
+from governance.portal.admin import ReadOnlyInline, ScopedAdminMixin, TownshipFilter, VillageFilter
 from governance.rosters.admin import RosterAdminMixin
 from grid.models import (
     Case,
@@ -101,22 +101,6 @@ class ColourDeadlineAdmin(admin.ModelAdmin):
 
 
 # --- Cases -----------------------------------------------------------------------------------
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Rows shown under the object they belong to, in the user's scope; neither added nor changed here."""
-
-    extra = 0
-    can_delete = False
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class CaseEventInline(ReadOnlyInline):

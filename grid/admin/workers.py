@@ -10,11 +10,11 @@ message (``ServiceWriteAdminMixin``).
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from governance.masking import can_view_personal_data
 from governance.models import Level
 from governance.portal.admin import (
     GridFilter,
     PersonalDataMixin,
+    ReadOnlyInline,
     RuleCheckedForm,
     ScopedAdminMixin,
     ServiceWriteAdminMixin,
@@ -23,7 +23,6 @@ from governance.portal.admin import (
 )
 from governance.rosters.admin import RosterAdminMixin
 from governance.selectors import unit_for_level_display
-from grid.admin.cases import ReadOnlyInline
 from grid.models import GridWorker, LiaisonHousehold, WorkerType
 from grid.selectors.workers import current_q, worker_list_queryset
 from grid.services.workers import (
@@ -148,11 +147,6 @@ class GridWorkerAdmin(
     @admin.display(description=_("in post"), boolean=True)
     def in_post(self, obj):
         return obj.is_current
-
-    def get_list_display(self, request):
-        if can_view_personal_data(request.user):
-            return [{"id_number_masked": "id_number", "phone_masked": "phone"}.get(n, n) for n in self.list_display]
-        return self.list_display
 
     def get_inlines(self, request, obj):
         return [LiaisonHouseholdInline] if obj is not None and obj.worker_type == WorkerType.LIAISON else []

@@ -26,10 +26,12 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from governance.filters import key_filter, scoped_units, subtree_filter
-from governance.masking import can_view_personal_data, mask_phone
+from governance.masking import mask_phone
 from governance.models import Household, OrgUnit, Resident, User
 from governance.portal.api import (
+    ModelChangePermission,
     ModelWritePermission,
+    PersonalDataSerializerMixin,
     ScopedIdField,
     ScopedRelatedField,
     ScopedViewSetMixin,
@@ -37,7 +39,6 @@ from governance.portal.api import (
     run_write,
 )
 from governance.selectors import subtree_q
-from grid.api.workers import ModelChangePermission
 from grid.models import (
     OPEN_STATES,
     Case,
@@ -110,8 +111,10 @@ def _user_name(user) -> str | None:
     return user.get_full_name() or user.username
 
 
-class CaseSerializer(serializers.ModelSerializer):
+class CaseSerializer(PersonalDataSerializerMixin, serializers.ModelSerializer):
     """A case; the reporter's phone is masked unless the caller's role allows the full view."""
+
+    personal_fields = {"reporter_phone": ("reporter_phone", mask_phone)}
 
     category = CategoryField(help_text=_("Code of the sub-category (or of a category without sub-categories)."))
     category_name = serializers.CharField(source="category.__str__", read_only=True)
@@ -157,13 +160,6 @@ class CaseSerializer(serializers.ModelSerializer):
 
     def get_assignee_name(self, case) -> str | None:
         return _user_name(case.assignee)
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        request = self.context.get("request")
-        if not can_view_personal_data(getattr(request, "user", None)):
-            data["reporter_phone"] = mask_phone(instance.reporter_phone)
-        return data
 
     def create(self, validated_data):
         request = self.context["request"]

@@ -15,10 +15,12 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from governance.masking import can_view_personal_data, mask_id_number, mask_phone
+from governance.masking import mask_id_number, mask_phone
 from governance.models import Household, Level, OrgUnit, Resident
 from governance.portal.api import (
+    ModelChangePermission,
     ModelWritePermission,
+    PersonalDataSerializerMixin,
     ScopedIdField,
     ScopedRelatedField,
     ScopedViewSetMixin,
@@ -36,8 +38,10 @@ from partybuild.models import PartyMember
 # --- Serializers --------------------------------------------------------------------------
 
 
-class GridWorkerSerializer(serializers.ModelSerializer):
+class GridWorkerSerializer(PersonalDataSerializerMixin, serializers.ModelSerializer):
     """A grid worker; ID number and phone are masked unless the caller's role allows the full view."""
+
+    personal_fields = {"id_number": ("id_number", mask_id_number), "phone": ("phone", mask_phone)}
 
     unit = ScopedRelatedField(
         model=OrgUnit, key_field="code", help_text=_("Code (or id) of the grid or micro-grid served.")
@@ -105,23 +109,10 @@ class GridWorkerSerializer(serializers.ModelSerializer):
         return worker.liaison_households.count() if count is None else count
 
     def validate_id_number(self, value):
-        # A masked caller who sends back what he was shown keeps the stored number.
-        if self.instance is not None and value == mask_id_number(self.instance.id_number):
-            return self.instance.id_number
         return normalize_id_number(value)
 
     def validate_phone(self, value):
-        if self.instance is not None and value and value == mask_phone(self.instance.phone):
-            return self.instance.phone
         return value.strip()
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        request = self.context.get("request")
-        if not can_view_personal_data(getattr(request, "user", None)):
-            data["id_number"] = mask_id_number(instance.id_number)
-            data["phone"] = mask_phone(instance.phone)
-        return data
 
     def create(self, validated_data):
         return run_write(gridworker_create, **validated_data)
@@ -171,12 +162,6 @@ class VacancySerializer(serializers.ModelSerializer):
 
 # --- Viewsets -----------------------------------------------------------------------------
 
-
-class ModelChangePermission(ModelWritePermission):
-    """For actions that POST a change to an existing row (a worker's end, a case's step): they need the
-    change permission, whatever else the services' rules ask."""
-
-    perms_map = {**ModelWritePermission.perms_map, "POST": ["%(app_label)s.change_%(model_name)s"]}
 
 
 class GridWorkerViewSet(

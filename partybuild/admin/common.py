@@ -1,12 +1,11 @@
 """What the party-building admins share: list filters over a second scope path, actions run row by
-row through a service, the write-through-services base, and the unmasked list columns."""
+row through a service, and the write-through-services base."""
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from governance.masking import can_view_personal_data
-from governance.portal.admin import PersonalDataMixin, ServiceWriteAdminMixin, TownshipFilter, VillageFilter
+from governance.portal.admin import ServiceWriteAdminMixin, TownshipFilter, VillageFilter
 
 
 class PartyWriteAdminMixin(ServiceWriteAdminMixin):
@@ -27,16 +26,6 @@ class PartyWriteAdminMixin(ServiceWriteAdminMixin):
 def changed_fields(obj, form, names) -> dict:
     """The fields of ``names`` the admin's form changed, with their new values (for an update service)."""
     return {name: getattr(obj, name) for name in form.changed_data if name in names}
-
-
-class PartyPersonalDataMixin(PersonalDataMixin):
-    """The portal's masking, and the list's masked columns swapped for the real ones for users who may see them."""
-
-    def get_list_display(self, request):
-        if not can_view_personal_data(request.user):
-            return self.list_display
-        real = {masked: name for name, masked in self.personal_fields.items() if masked}
-        return [real.get(name, name) for name in self.list_display]
 
 
 class _ScopePathMixin:

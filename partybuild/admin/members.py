@@ -6,13 +6,19 @@ from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTAdminForm, MPTTModelAdmin
 
 from governance.masking import mask_id_number
-from governance.portal.admin import GridFilter, RuleCheckedForm, ScopedAdminMixin, TownshipFilter, VillageFilter
+from governance.portal.admin import (
+    GridFilter,
+    PersonalDataMixin,
+    RuleCheckedForm,
+    ScopedAdminMixin,
+    TownshipFilter,
+    VillageFilter,
+)
 from governance.rosters.admin import RosterAdminMixin
 from governance.selectors import count_subquery
 from partybuild.admin.common import (
     BranchTownshipFilter,
     BranchVillageFilter,
-    PartyPersonalDataMixin,
     PartyWriteAdminMixin,
     changed_fields,
 )
@@ -80,7 +86,7 @@ class PartyMemberForm(RuleCheckedForm):
 
 
 @admin.register(PartyMember)
-class PartyMemberAdmin(PartyWriteAdminMixin, ScopedAdminMixin, RosterAdminMixin, PartyPersonalDataMixin,
+class PartyMemberAdmin(PartyWriteAdminMixin, ScopedAdminMixin, RosterAdminMixin, PersonalDataMixin,
                        admin.ModelAdmin):
     roster_kind = "party_members"
     form = PartyMemberForm

@@ -12,12 +12,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from governance.masking import mask_phone
-from governance.portal.admin import RuleCheckedForm, ScopedAdminMixin
+from governance.portal.admin import PersonalDataMixin, RuleCheckedForm, ScopedAdminMixin
 from governance.rosters.admin import RosterAdminMixin
 from partybuild.admin.common import (
     CommunityTownshipFilter,
     CommunityVillageFilter,
-    PartyPersonalDataMixin,
     PartyWriteAdminMixin,
     changed_fields,
     run_each,
@@ -56,7 +55,7 @@ class UnitRegistrationForm(RuleCheckedForm):
 
 
 @admin.register(UnitRegistration)
-class UnitRegistrationAdmin(PartyWriteAdminMixin, ScopedAdminMixin, RosterAdminMixin, PartyPersonalDataMixin,
+class UnitRegistrationAdmin(PartyWriteAdminMixin, ScopedAdminMixin, RosterAdminMixin, PersonalDataMixin,
                             admin.ModelAdmin):
     roster_kind = "unit_registrations"
     form = UnitRegistrationForm

@@ -13,6 +13,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from governance.portal.admin import (
+    ReadOnlyInline,
     RuleCheckedForm,
     ScopedAdminMixin,
     TownshipFilter,
@@ -59,23 +60,15 @@ class WishStepForm(forms.Form):
             self.fields["result"] = forms.CharField(label=_("result"), widget=forms.Textarea(attrs={"rows": 4}))
 
 
-class WishEventInline(ScopedAdminMixin, admin.TabularInline):
+class WishEventInline(ReadOnlyInline):
     """The wish's history: read only, written by the steps alone."""
 
     model = WishEvent
     fields = ("at", "action", "from_state", "to_state", "actor", "member", "comment")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor", "member__resident")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 # The steps the change list runs on many wishes at once.

@@ -1,10 +1,9 @@
-"""What the party-building API shares: the person field, masking, fixed fields, the viewset base."""
+"""What the party-building API shares: the person field, fixed fields, the viewset base."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 
-from governance.masking import can_view_personal_data
 from governance.portal.api import ModelWritePermission, ScopedRelatedField, ScopedViewSetMixin
 
 
@@ -19,11 +18,6 @@ class ScopedPersonField(ScopedRelatedField):
 
     def to_representation(self, value):
         return value.pk
-
-
-def full_view(serializer) -> bool:
-    request = serializer.context.get("request")
-    return can_view_personal_data(getattr(request, "user", None))
 
 
 def unchanged(instance, validated_data: dict, names) -> None:

@@ -6,9 +6,9 @@ from rest_framework import mixins, serializers
 
 from governance.masking import mask_id_number, mask_phone
 from governance.models import Household, OrgUnit, Resident
-from governance.portal.api import ScopedIdField, ScopedRelatedField, router, run_write
+from governance.portal.api import PersonalDataSerializerMixin, ScopedIdField, ScopedRelatedField, router, run_write
 from governance.selectors import count_subquery
-from partybuild.api.common import PartyViewSet, ScopedPersonField, full_view, unchanged
+from partybuild.api.common import PartyViewSet, ScopedPersonField, unchanged
 from partybuild.filters import CentralHouseholdFilterSet, PartyMemberFilterSet, PartyOrganizationFilterSet
 from partybuild.models import CentralHousehold, MemberRegistration, PartyMember, PartyOrganization, RegistrationStatus
 from partybuild.services.organizations import (
@@ -45,8 +45,10 @@ class PartyOrganizationSerializer(serializers.ModelSerializer):
 # --- Party members --------------------------------------------------------------------------
 
 
-class PartyMemberSerializer(serializers.ModelSerializer):
+class PartyMemberSerializer(PersonalDataSerializerMixin, serializers.ModelSerializer):
     """A party member; the person's ID number and phone are masked unless the caller's role allows them."""
+
+    personal_fields = {"id_number": ("resident.id_number", mask_id_number), "phone": ("resident.phone", mask_phone)}
 
     resident = ScopedPersonField(model=Resident, key_field="id_number", help_text=_("The resident (id or ID number)."))
     name = serializers.CharField(source="resident.name", read_only=True)
@@ -65,13 +67,6 @@ class PartyMemberSerializer(serializers.ModelSerializer):
             "id", "resident", "name", "id_number", "phone", "household", "organization", "organization_name",
             "status", "joined_on", "in_service", "work_unit", "is_mobile", "is_active", "registered_with",
         ]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if not full_view(self):
-            data["id_number"] = mask_id_number(instance.resident.id_number)
-            data["phone"] = mask_phone(instance.resident.phone)
-        return data
 
     def create(self, validated_data):
         validated_data.pop("is_active", None)  # a new member is active

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 
 from governance.masking import mask_phone
 from governance.models import OrgUnit
-from governance.portal.api import ScopedRelatedField, router, run_write
-from partybuild.api.common import PartyViewSet, ScopedPersonField, acting_user, full_view
+from governance.portal.api import PersonalDataSerializerMixin, ScopedRelatedField, router, run_write
+from partybuild.api.common import PartyViewSet, ScopedPersonField, acting_user
 from partybuild.filters import MemberRegistrationFilterSet, UnitRegistrationFilterSet
 from partybuild.models import (
     MemberRegistration,
@@ -43,7 +43,10 @@ class UnitOfferSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "description"]
 
 
-class UnitRegistrationSerializer(serializers.ModelSerializer):
+class UnitRegistrationSerializer(PersonalDataSerializerMixin, serializers.ModelSerializer):
+    """A work unit's registration with a community; the contact's phone is masked unless the role allows it."""
+
+    personal_fields = {"contact_phone": ("contact_phone", mask_phone)}
     community = ScopedRelatedField(model=OrgUnit, key_field="code", help_text=_("Code (or id) of the community."))
     community_name = serializers.CharField(source="community.display_name", read_only=True)
     contact_phone = serializers.CharField(
@@ -64,16 +67,7 @@ class UnitRegistrationSerializer(serializers.ModelSerializer):
         validators = []
 
     def validate_contact_phone(self, value):
-        # A masked caller who sends back what he was shown keeps the stored number.
-        if self.instance is not None and value and value == mask_phone(self.instance.contact_phone):
-            return self.instance.contact_phone
         return value.strip()
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if not full_view(self):
-            data["contact_phone"] = mask_phone(instance.contact_phone)
-        return data
 
     def create(self, validated_data):
         offers = [(offer["kind"], offer["description"]) for offer in validated_data.pop("offers", [])]

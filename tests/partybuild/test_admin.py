@@ -289,7 +289,7 @@ def test_add_wish_for_a_household_of_another_community(county, village_a, county
 
 
 def _grow(county, n):
-    from tests.partybuild.test_party_api import _grow as grow_rows
+    from tests.partybuild.test_api import _grow as grow_rows
 
     grow_rows(county, n)
 

@@ -73,9 +73,3 @@ def shoot(page, screenshot_dir):
 
     return _shoot
 
-
-def log_in(page, username: str, password: str = "pw-for-tests-only"):
-    page.goto("/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")

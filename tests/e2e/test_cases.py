@@ -8,20 +8,13 @@ import pytest
 
 from governance.roles import user_sync_permissions
 from grid.models import Case, CaseState
-from tests.conftest import PNG_1PX
-from tests.e2e.conftest import log_in
+from tests.helpers.browser import log_in
+from tests.helpers.cases import PNG_1PX
 
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect
 
 TITLE = "三组李家房屋外墙开裂"
-
-
-@pytest.fixture
-def staff(clerk_a, village_a):
-    for user in (clerk_a, village_a):
-        user_sync_permissions(user)
-    return clerk_a, village_a
 
 
 def act(page, action: str):
@@ -36,8 +29,10 @@ def switch_user(page, username: str, case: Case):
     page.goto(f"/grid/cases/{case.pk}/")
 
 
-def test_case_goes_round_the_loop(page, shoot, county, staff, tmp_path):
-    clerk, village = staff
+def test_case_goes_round_the_loop(page, shoot, county, clerk_a, village_a, tmp_path):
+    # The browser logs them in; their roles' permissions let them report and work the case.
+    for user in (clerk_a, village_a):
+        user_sync_permissions(user)
     photo = tmp_path / "现场.png"
     photo.write_bytes(PNG_1PX)
     log_in(page, "township_a")
@@ -70,14 +65,14 @@ def test_case_goes_round_the_loop(page, shoot, county, staff, tmp_path):
     act(page, "accept")
     expect(page.locator("#action-dispatch")).to_be_visible()
     page.select_option("#id_dispatch-unit", str(county.villages[0].pk))
-    expect(page.locator(f"#id_dispatch-assignee option[value='{village.pk}']")).to_have_count(1)
-    page.select_option("#id_dispatch-assignee", str(village.pk))
+    expect(page.locator(f"#id_dispatch-assignee option[value='{village_a.pk}']")).to_have_count(1)
+    page.select_option("#id_dispatch-assignee", str(village_a.pk))
     page.fill("#id_dispatch-comment", "请三日内到现场核实并处置。")
     shoot("41-case-detail")
     act(page, "dispatch")
     expect(page.locator(".case-state")).to_have_class(re.compile("case-state-dispatched"))
     case.refresh_from_db()
-    assert case.assignee == village and case.due_at is not None
+    assert case.assignee == village_a and case.due_at is not None
 
     # The village takes it, starts work and resolves it with a photo.
     switch_user(page, "village_a", case)

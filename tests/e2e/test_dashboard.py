@@ -8,7 +8,7 @@ import pytest
 from governance.indicators import dashboard
 from governance.indicators.engine import rollup_month
 from governance.indicators.months import shift_month, this_month
-from tests.e2e.conftest import log_in
+from tests.helpers.browser import log_in
 
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect

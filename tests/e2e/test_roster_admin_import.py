@@ -8,8 +8,8 @@ import pytest
 
 from governance.models import Resident
 from governance.rosters import get_spec
-from tests.conftest import make_id_number
-from tests.e2e.conftest import log_in
+from tests.helpers.browser import log_in
+from tests.helpers.people import make_id_number
 
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect

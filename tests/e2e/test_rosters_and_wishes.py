@@ -13,8 +13,8 @@ from governance.services import household_create, orgunit_create, resident_creat
 from grid.services import gridworker_create
 from partybuild.models import WishState
 from partybuild.services import party_member_create, wish_dispatch, wish_post, wish_take
-from tests.conftest import make_id_number
-from tests.e2e.conftest import log_in
+from tests.helpers.browser import log_in
+from tests.helpers.people import make_id_number
 
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed").expect

@@ -6,21 +6,9 @@ from django.utils import translation
 
 from governance.masking import mask_id_number, mask_phone
 from governance.models import Household, Level, OrgUnit, Resident, Role, User
-from governance.roles import user_sync_permissions
 from governance.services import orgunit_create
-from tests.conftest import make_id_number
-from tests.governance.test_api import _grow
-
-
-@pytest.fixture
-def staff(login):
-    """Log a cast user into the admin with the permissions of his role."""
-
-    def _staff(user):
-        user_sync_permissions(user)
-        return login(user)
-
-    return _staff
+from tests.helpers.growth import grow_residents
+from tests.helpers.people import make_id_number
 
 
 def url(model, view="changelist", *args):
@@ -434,7 +422,7 @@ def test_changelist_query_count_is_constant(county, county_official, staff, djan
     bound = 13  # session, user, permissions, filter choices, counts, page, prefetch
     with django_assert_max_num_queries(bound):
         first = listed(client.get(url(model)))
-    _grow(county, 12)
+    grow_residents(county, 12)
     for i in range(12):
         User.objects.create_user(username=f"u{i}", password="x", role=Role.GRID, home_unit=county.grids[i % 2])
     with django_assert_max_num_queries(bound):

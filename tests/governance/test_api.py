@@ -9,9 +9,8 @@ from rest_framework.authtoken.models import Token
 
 from governance.masking import mask_id_number, mask_phone
 from governance.models import Household, Level, Resident, Tag
-from governance.roles import user_sync_permissions
-from governance.services import household_create, orgunit_create, resident_create
-from tests.conftest import make_id_number
+from tests.helpers.growth import grow_residents
+from tests.helpers.people import make_id_number
 
 ORG_UNITS = "/api/v1/org-units/"
 HOUSEHOLDS = "/api/v1/households/"
@@ -110,9 +109,8 @@ def test_token_endpoint_issues_a_token(county, clerk_b, client):
 
 
 @pytest.mark.parametrize("url", [ORG_UNITS, HOUSEHOLDS, RESIDENTS])
-def test_browsable_api_renders(county, clerk_b, login, url):
-    user_sync_permissions(clerk_b)
-    response = login(clerk_b).get(url, HTTP_ACCEPT="text/html")
+def test_browsable_api_renders(county, clerk_b, staff, url):
+    response = staff(clerk_b).get(url, HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert county.households[0].number not in response.content.decode()
 
@@ -214,9 +212,8 @@ def test_resident_filters_and_search(county, county_official, login):
 
 
 @pytest.fixture
-def writer_b(clerk_b, login):
-    user_sync_permissions(clerk_b)
-    return login(clerk_b)
+def writer_b(clerk_b, staff):
+    return staff(clerk_b)
 
 
 def test_create_household_in_scope(county, writer_b):
@@ -320,36 +317,13 @@ def test_writing_needs_the_model_permission(county, clerk_b, login):
 # --- Query counts --------------------------------------------------------------------------
 
 
-def _grow(county, n):
-    tag = Tag.objects.get_or_create(code="alone", name="独居老人", applies_to=Tag.AppliesTo.RESIDENT)[0]
-    htag = Tag.objects.get_or_create(code="rent", name="出租户", applies_to=Tag.AppliesTo.HOUSEHOLD)[0]
-    start = Household.objects.count()
-    for i in range(start, start + n):
-        index = i % 2
-        grid = orgunit_create(
-            code=f"{county.villages[index].code}{200 + i:03d}",
-            name=f"网格{i}",
-            level=Level.GRID,
-            kind="grid_standard",
-            parent=county.villages[index],
-        )
-        household = household_create(number=f"H{i:05d}", address=f"地址{i}", grid=grid, tags=[htag])
-        resident_create(
-            household=household,
-            name=f"居民{i}",
-            id_number=make_id_number("513424", "19900101", i),
-            phone="13800000000",
-            tags=[tag],
-        )
-
-
 @pytest.mark.parametrize("url", [ORG_UNITS, HOUSEHOLDS, RESIDENTS])
 def test_list_query_count_is_constant(county, county_official, login, django_assert_max_num_queries, url):
     client = login(county_official)
     bound = 7  # session, user, count, page, prefetch (+ margin); the same however many rows
     with django_assert_max_num_queries(bound):
         first = get(client, url)
-    _grow(county, 12)
+    grow_residents(county, 12)
     with django_assert_max_num_queries(bound):
         second = get(client, url)
     assert second["count"] > first["count"]

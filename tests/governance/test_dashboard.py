@@ -18,7 +18,7 @@ from governance.indicators.engine import rollup_month
 from governance.indicators.months import shift_month, this_month
 from governance.indicators.registry import HIGHER, LOWER, RATIO, Indicator, Target, all_indicators
 from governance.rosters.tabular import read_table
-from tests.governance.test_indicators import add_case
+from tests.helpers.cases import add_case
 
 pytestmark = pytest.mark.django_db
 

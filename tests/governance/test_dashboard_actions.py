@@ -13,8 +13,9 @@ from governance.indicators.approval import APPROVAL_NOT_COMPUTED
 from governance.indicators.engine import rollup_month
 from governance.indicators.months import shift_month, this_month
 from governance.models import IndicatorValue, MonthApproval, Role, RollupRun
-from tests.conftest import _user
-from tests.markers import requires_postgres
+from tests.helpers.markers import requires_postgres
+from tests.helpers.people import new_user
+from tests.helpers.processes import free_port, portal_process
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +108,7 @@ def test_only_an_administrator_starts_a_run_or_follows_one(login, county_officia
 
 
 def test_a_township_administrator_computes_his_township_only(login, county, eager_celery):
-    township_admin = _user("admin_a", Role.ADMIN, county.township_a)
+    township_admin = new_user("admin_a", Role.ADMIN, county.township_a)
     month = last_month()
     response = login(township_admin).post("/dashboard/runs/", {"period": f"{month:%Y-%m}"})
     run = RollupRun.objects.get()
@@ -196,14 +197,8 @@ def test_a_clerk_cannot_approve(login, clerk_a, county):
 @pytest.mark.django_db(transaction=True)
 def test_with_the_broker_down_the_run_is_marked_failed_and_the_user_told(county):
     """A real Redis address with nothing listening: the publish fails at once, and the run does not hang."""
-    import socket
-
-    from tests.governance.test_outbox import portal_process
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
-    admin = _user("admin_down", Role.ADMIN, county.county)
+    dead_port = free_port()
+    admin = new_user("admin_down", Role.ADMIN, county.county)
     result = portal_process(f"""
 import json, time
 from django.core.exceptions import ValidationError
@@ -231,13 +226,13 @@ def test_a_run_of_the_whole_tree_is_the_county_administrators_to_follow(login, c
     sees them as the month's last run; one of a township does not."""
     month = last_month()
     run = rollup_month(month)
-    county_admin = _user("admin_county", Role.ADMIN, county.county)
+    county_admin = new_user("admin_county", Role.ADMIN, county.county)
     client = login(county_admin)
     page = client.get(f"/dashboard/?period={month:%Y-%m}")
     assert page.context["last_run"] == run
     assert 'id="dashboard-compute"' in page.content.decode()
     assert client.get(f"/dashboard/runs/{run.pk}/").status_code == 200
-    township_admin = _user("admin_a", Role.ADMIN, county.township_a)
+    township_admin = new_user("admin_a", Role.ADMIN, county.township_a)
     client = login(township_admin)
     assert client.get(f"/dashboard/?period={month:%Y-%m}").context["last_run"] is None
     assert client.get(f"/dashboard/runs/{run.pk}/").status_code == 404

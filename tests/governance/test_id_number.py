@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from governance.services import resident_create
 from governance.validators import parse_id_number, validate_phone
-from tests.conftest import make_id_number
+from tests.helpers.people import make_id_number
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ idempotency, partial failure, and a query count that does not grow with the tree
 
 import datetime
 from decimal import Decimal
-from itertools import count
 
 import pytest
 from django.core.management import call_command
@@ -15,15 +14,10 @@ from django.utils import timezone
 from governance.indicators.engine import rollup_month
 from governance.indicators.months import month_start, this_month
 from governance.indicators.registry import Indicator, all_indicators, get_indicator, register, unregister
-from governance.models import IndicatorValue, Level, OrgUnit, RollupRun
-from governance.services import orgunit_create
-
-MAY = datetime.date(2024, 5, 1)
-_numbers = count(1)
-
-
-def at(day, hour=10):
-    return timezone.make_aware(datetime.datetime(2024, 5, day, hour))
+from governance.models import IndicatorValue, OrgUnit, RollupRun
+from tests.helpers.cases import add_case
+from tests.helpers.cast import add_village_with_grid
+from tests.helpers.indicators import MAY, at, number, snapshot
 
 
 def values(period, key):
@@ -32,36 +26,6 @@ def values(period, key):
         v.org_unit.code: (v.numerator, v.denominator, v.value)
         for v in IndicatorValue.objects.filter(period=period, key=key).select_related("org_unit")
     }
-
-
-def number(period, key, unit):
-    row = IndicatorValue.objects.filter(period=period, key=key, org_unit=unit).first()
-    return row.numerator if row else 0
-
-
-def add_case(grid, *, reported_at, colour="green", **fields):
-    from grid.models import Case, CaseCategory
-
-    township = grid.get_ancestors().get(level=Level.TOWNSHIP)
-    return Case.objects.create(
-        number=f"T{next(_numbers):010d}", title="测试事件", category=CaseCategory.objects.get(code="dispute-neighbour"),
-        grid=grid, handling_unit=township, reported_at=reported_at, colour=colour, **fields,
-    )
-
-
-def add_village_with_grid(township, suffix: str):
-    village = orgunit_create(code=f"{township.code[:9]}{suffix}", name=f"测试{suffix}村", level=Level.VILLAGE,
-                             kind="village", parent=township)
-    grid = orgunit_create(code=f"{village.code}001", name=f"测试{suffix}村第一网格", level=Level.GRID,
-                          kind="grid_standard", parent=village)
-    return village, grid
-
-
-def snapshot(period):
-    return sorted(
-        IndicatorValue.objects.filter(period=period).values_list("org_unit_id", "key", "numerator", "denominator",
-                                                                 "value")
-    )
 
 
 def test_stock_counts_add_up_from_micro_grid_to_county(county):

@@ -4,7 +4,6 @@ import shutil
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -12,10 +11,8 @@ from django.db import transaction
 from governance.models import OutboxMessage
 from grid.models import CaseCategory
 from grid.services import cases as svc
-from tests.markers import requires_redis
-from tests.worker import celery_worker_process  # noqa: F401  (fixture)
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.helpers.markers import requires_redis
+from tests.helpers.processes import free_port, portal_process
 
 
 def report(county, user):
@@ -47,12 +44,6 @@ def test_work_is_sent_once_the_change_commits(county, clerk_a, eager_celery, dja
 # --- A real Redis that stops and comes back -----------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class RedisServer:
     def __init__(self, port: int):
         self.port = port
@@ -80,26 +71,6 @@ class RedisServer:
         import redis
 
         return redis.Redis(port=self.port).llen(queue)
-
-
-def portal_process(script: str, broker_port: int) -> dict:
-    """Run ``script`` in a separate portal process on the test database with its broker at ``broker_port``;
-    the script prints one JSON line, returned."""
-    import json
-    import os
-    import sys
-
-    from django.db import connection
-
-    db = connection.settings_dict
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings",
-               DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-               CELERY_BROKER_URL=f"redis://127.0.0.1:{broker_port}/0",
-               CELERY_RESULT_BACKEND=f"redis://127.0.0.1:{broker_port}/0", REDIS_URL="")
-    done = subprocess.run([sys.executable, "-c", "import django; django.setup()\n" + script], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=str(ROOT))
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 CREATE_AND_ACCEPT = """
@@ -153,7 +124,7 @@ def test_with_redis_stopped_a_case_is_still_created_fast_and_its_work_sent_later
 
 
 @requires_redis
-def test_a_real_worker_delivers_the_notification_of_a_dispatch(county, clerk_a, village_a, celery_worker_process):  # noqa: F811
+def test_a_real_worker_delivers_the_notification_of_a_dispatch(county, clerk_a, village_a, celery_worker_process):
     from governance.models import Notification
 
     case = report(county, clerk_a)  # autocommit: each step's work is published as it commits

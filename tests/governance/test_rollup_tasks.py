@@ -15,10 +15,11 @@ from governance.indicators.registry import Indicator, register, unregister
 from governance.indicators.tasks import check_approved_months, rollup_finish, rollup_month_task, rollup_scheduled
 from governance.models import IndicatorValue, MonthApproval, RollupRun
 from governance.services import resident_create
-from tests.conftest import make_id_number
-from tests.governance.test_indicators import MAY, add_case, add_village_with_grid, at, number, snapshot
-from tests.markers import requires_postgres, requires_redis
-from tests.worker import celery_worker_process  # noqa: F401  (fixture)
+from tests.helpers.cases import add_case
+from tests.helpers.cast import add_village_with_grid
+from tests.helpers.indicators import MAY, at, number, snapshot
+from tests.helpers.markers import requires_postgres, requires_redis
+from tests.helpers.people import make_id_number
 
 
 @pytest.fixture(autouse=True)
@@ -239,7 +240,7 @@ def test_a_late_correction_shows_as_changed_since_approval(county, county_offici
 @requires_redis
 @requires_postgres
 def test_a_rollup_enqueued_through_redis_completes_in_a_worker(busy_may, county_official,
-                                                                celery_worker_process):  # noqa: F811
+                                                                celery_worker_process):
     import time
 
     from rest_framework.test import APIClient

@@ -3,23 +3,12 @@
 import io
 
 import openpyxl
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from governance.models import ExportLog, Household, Resident
-from governance.roles import user_sync_permissions
 from governance.rosters.admin import SESSION_KEY
-from tests.governance.test_rosters import RESIDENT_COLUMNS, _id, headers, resident_rows, xlsx
-
-
-@pytest.fixture
-def staff(login):
-    def _staff(user):
-        user_sync_permissions(user)
-        return login(user)
-
-    return _staff
+from tests.helpers.excel import RESIDENT_COLUMNS, headers, nth_id_number, resident_rows, xlsx
 
 
 def roster_url(model, action, app="governance"):
@@ -86,7 +75,7 @@ def test_a_file_with_an_error_shows_the_error_table_and_writes_nothing(county, a
     assert "token" not in response.context and 'id="roster-confirm-form"' not in page
     errors = response.context["report"].errors
     assert [(error.row, error.column) for error in errors] == [(6, headers("residents", ["relation"])[0])]
-    assert not Resident.objects.filter(id_number=_id(0)).exists()
+    assert not Resident.objects.filter(id_number=nth_id_number(0)).exists()
     assert not list((tmp_path / "imports").iterdir())
 
 

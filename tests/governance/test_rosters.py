@@ -7,60 +7,24 @@ Files are built from the spec's own headers in the active language, as the templ
 import datetime
 import io
 
-import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
 from governance.models import ExportLog, Household, Level, OrgUnit, Resident, Tag
-from governance.rosters import get_spec, roster_export, roster_import, roster_template
+from governance.rosters import get_spec, roster_export, roster_import
 from governance.rosters.tabular import read_table
-from tests.conftest import make_id_number
-
-
-def headers(kind, names=None):
-    spec = get_spec(kind)
-    columns = spec.import_columns if names is None else [spec.column(name) for name in names]
-    return [str(column.header) for column in columns]
-
-
-def xlsx(header, rows) -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(header)
-    for row in rows:
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def read_export(content: bytes):
-    workbook = openpyxl.load_workbook(io.BytesIO(content))
-    sheet = workbook.worksheets[0]
-    return [[cell for cell in row] for row in sheet.iter_rows()]
-
-
-def values(content: bytes):
-    return [[cell.value for cell in row] for row in read_export(content)]
-
-
-RESIDENT_COLUMNS = ["name", "id_number", "household", "phone", "relation"]
-
-
-def resident_rows(county, count, start=0):
-    households = county.households
-    return [
-        [f"居民{i}", _id(i), households[i % 2].number,
-         f"139{i:08d}", "head" if i % 3 == 0 else "child"]
-        for i in range(start, start + count)
-    ]
-
-
-def _id(i: int) -> str:
-    # 1,000 distinct valid numbers: a birth date per block of 500 sequence numbers.
-    birth = datetime.date(1990, 1, 1) + datetime.timedelta(days=i // 500)
-    return make_id_number("513424", birth.strftime("%Y%m%d"), i % 500 + 1)
+from tests.helpers.excel import (
+    RESIDENT_COLUMNS,
+    cell_values,
+    exported,
+    fill_template,
+    headers,
+    nth_id_number,
+    read_export,
+    resident_rows,
+    xlsx,
+)
 
 
 def residents_file(county, count=1000, bad_row=None):
@@ -92,7 +56,7 @@ def test_the_fixed_file_imports_every_row_then_a_second_import_changes_nothing(c
     assert report.ok and report.written, str(report)
     assert (report.new, report.changed, report.unchanged) == (1000, 0, 0)
     assert Resident.objects.count() == before + 1000
-    resident = Resident.objects.get(id_number=_id(7))
+    resident = Resident.objects.get(id_number=nth_id_number(7))
     assert (resident.name, resident.birth_date, resident.sex) == ("居民7", datetime.date(1990, 1, 1), "F")
     assert resident.household == county.households[1]
     history = Resident.history.filter(id=resident.pk)
@@ -121,18 +85,19 @@ def test_rows_written_while_the_file_is_checked_are_rolled_back_by_a_later_bad_r
     header = headers("residents", RESIDENT_COLUMNS)
     failed = roster_import(kind="residents", file=xlsx(header, rows), user=admin_user)
     assert not failed.written and [e.row for e in failed.errors] == [902]
-    first = Resident.objects.get(id_number=_id(0))
+    first = Resident.objects.get(id_number=nth_id_number(0))
     assert first.phone == "13900000000"
     assert Resident.history.filter(id=first.pk).count() == 1
 
-    rows[900][1] = _id(900)
+    rows[900][1] = nth_id_number(900)
     fixed = roster_import(kind="residents", file=xlsx(header, rows), user=admin_user)
     assert fixed.written and (fixed.new, fixed.changed, fixed.unchanged) == (0, 1000, 0), str(fixed)
     first.refresh_from_db()
     assert first.phone == "13900000007"
     assert [h.history_type for h in Resident.history.filter(id=first.pk)] == ["~", "+"]
-    assert Resident.objects.filter(id_number__in=[_id(i) for i in range(1000)], phone__startswith="139").exclude(
-        phone__in=[row[3] for row in rows]).count() == 0
+    assert Resident.objects.filter(
+        id_number__in=[nth_id_number(i) for i in range(1000)], phone__startswith="139"
+    ).exclude(phone__in=[row[3] for row in rows]).count() == 0
 
 
 def test_duplicates_by_id_number_update_instead_of_duplicating(county):
@@ -212,7 +177,7 @@ def english():
 
 def test_codes_outside_the_users_scope_are_not_found(county, clerk_b, english):
     household_a = county.households[0]
-    content = xlsx(headers("residents", RESIDENT_COLUMNS), [["张三", _id(1), household_a.number, "", "head"]])
+    content = xlsx(headers("residents", RESIDENT_COLUMNS), [["张三", nth_id_number(1), household_a.number, "", "head"]])
     report = roster_import(kind="residents", file=content, user=clerk_b)
     assert [(e.row, e.column) for e in report.errors] == [(2, "Household number")]
     assert report.errors[0].message == f'Household "{household_a.number}" was not found.'
@@ -342,7 +307,7 @@ def test_a_formula_comes_out_of_the_export_inert(county, admin_user):
 def test_export_masks_personal_data_for_a_township_clerk_and_logs_it(county, clerk_a, village_a):
     resident = county.residents[0]
     queryset = Resident.objects.all()
-    masked = values(roster_export(kind="residents", queryset=queryset, user=clerk_a))
+    masked = cell_values(roster_export(kind="residents", queryset=queryset, user=clerk_a))
     spec = get_spec("residents")
     header = masked[0]
     id_at, phone_at = header.index(str(spec.column("id_number").header)), header.index(str(spec.column("phone").header))
@@ -353,7 +318,7 @@ def test_export_masks_personal_data_for_a_township_clerk_and_logs_it(county, cle
     log = ExportLog.objects.get(user=clerk_a)
     assert (log.kind, log.rows, log.with_personal_data, log.unmasked) == ("residents", 1, True, False)
 
-    full = values(roster_export(kind="residents", queryset=queryset, user=village_a))
+    full = cell_values(roster_export(kind="residents", queryset=queryset, user=village_a))
     assert full[1][id_at] == resident.id_number and full[1][phone_at] == resident.phone
     log = ExportLog.objects.get(user=village_a)
     assert (log.rows, log.unmasked) == (1, True)
@@ -363,30 +328,10 @@ def test_export_of_a_large_roster_streams_in_chunks(county, admin_user, django_a
     roster_import(kind="residents", file=residents_file(county, count=1000))
     with django_assert_max_num_queries(8):
         content = roster_export(kind="residents", queryset=Resident.objects.all(), user=admin_user)
-    assert len(values(content)) == 1 + Resident.objects.count()
+    assert len(cell_values(content)) == 1 + Resident.objects.count()
 
 
 # --- Templates round-trip ----------------------------------------------------------------------
-
-
-def _template_rows(kind):
-    content = roster_template(kind)
-    workbook = openpyxl.load_workbook(io.BytesIO(content))
-    assert workbook.sheetnames[1] == str(translation.gettext("Instructions"))
-    return list(workbook.worksheets[0].iter_rows(values_only=True))
-
-
-def fill_template(kind, rows: list[dict]) -> bytes:
-    """The downloaded template with its example row replaced by ``rows`` (column name → value)."""
-    header = list(_template_rows(kind)[0])
-    names = {str(column.header): column.name for column in get_spec(kind).import_columns}
-    return xlsx(header, [[row.get(names[title]) for title in header] for row in rows])
-
-
-def exported(kind, queryset, user):
-    content = roster_export(kind=kind, queryset=queryset, user=user)
-    rows = values(content)
-    return [dict(zip(rows[0], row, strict=False)) for row in rows[1:]]
 
 
 def test_households_template_round_trip(county, admin_user):
@@ -401,13 +346,14 @@ def test_households_template_round_trip(county, admin_user):
 def test_residents_template_round_trip(county, admin_user):
     household = county.households[0].number
     content = fill_template("residents", [
-        {"name": "甲", "id_number": _id(11), "household": household, "relation": "户主"},
-        {"name": "乙", "id_number": _id(12), "household": household, "relation": "spouse"},
+        {"name": "甲", "id_number": nth_id_number(11), "household": household, "relation": "户主"},
+        {"name": "乙", "id_number": nth_id_number(12), "household": household, "relation": "spouse"},
     ])
     report = roster_import(kind="residents", file=content, user=admin_user)
     assert report.new == 2, str(report)
+    imported = Resident.objects.filter(id_number__in=[nth_id_number(11), nth_id_number(12)])
     names = [row[str(get_spec("residents").column("name").header)]
-             for row in exported("residents", Resident.objects.filter(id_number__in=[_id(11), _id(12)]), admin_user)]
+             for row in exported("residents", imported, admin_user)]
     assert sorted(names) == ["乙", "甲"]
 
 
@@ -434,7 +380,7 @@ def test_import_roster_command_prints_every_error_and_fails(county, tmp_path, en
         call_command("import_roster", "residents", str(path), stdout=out)
     text = out.getvalue()
     assert "Row 5 [ID number]" in text and "rows/s" in text
-    assert not Resident.objects.filter(id_number=_id(0)).exists()
+    assert not Resident.objects.filter(id_number=nth_id_number(0)).exists()
 
 
 def test_import_roster_command_dry_run_and_user(county, clerk_b, tmp_path):
@@ -442,16 +388,16 @@ def test_import_roster_command_dry_run_and_user(county, clerk_b, tmp_path):
     path.write_bytes(residents_file(county, count=10))
     out = io.StringIO()
     call_command("import_roster", "residents", str(path), "--dry-run", stdout=out)
-    assert not Resident.objects.filter(id_number=_id(0)).exists()
+    assert not Resident.objects.filter(id_number=nth_id_number(0)).exists()
     with pytest.raises(CommandError):  # half the rows name a household of township A
         call_command("import_roster", "residents", str(path), "--user", clerk_b.username, stdout=io.StringIO())
     call_command("import_roster", "residents", str(path), stdout=out)
-    assert Resident.objects.filter(id_number=_id(0)).exists()
+    assert Resident.objects.filter(id_number=nth_id_number(0)).exists()
 
 
 def test_export_roster_command(county, clerk_a, tmp_path):
     path = tmp_path / "out.xlsx"
     call_command("export_roster", "households", str(path), "--user", clerk_a.username, stdout=io.StringIO())
-    rows = values(path.read_bytes())
+    rows = cell_values(path.read_bytes())
     assert len(rows) == 2 and rows[1][0] == county.households[0].number
     assert ExportLog.objects.filter(user=clerk_a, kind="households").exists()

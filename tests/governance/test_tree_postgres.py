@@ -9,7 +9,7 @@ from django.db import connection, connections
 from governance.models import Household, Level, OrgUnit
 from governance.services import orgunit_create, orgunit_move
 from governance.tree_check import tree_violations
-from tests.markers import requires_postgres
+from tests.helpers.markers import requires_postgres
 
 pytestmark = requires_postgres
 

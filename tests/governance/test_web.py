@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from governance.models import Tag
 from governance.services import household_create, orgunit_create, resident_create
-from tests.conftest import make_id_number
+from tests.helpers.people import make_id_number
 
 HOME = "/"
 HOUSEHOLDS = "/org/households/"

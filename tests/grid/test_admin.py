@@ -8,20 +8,11 @@ from django.urls import reverse
 
 from governance.masking import mask_id_number, mask_phone
 from governance.models import Level
-from governance.roles import user_sync_permissions
 from governance.services import household_create, orgunit_create
 from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType
 from grid.services.workers import gridworker_create
-from tests.conftest import make_id_number
-
-
-@pytest.fixture
-def staff(login):
-    def _staff(user):
-        user_sync_permissions(user)
-        return login(user)
-
-    return _staff
+from tests.helpers.growth import grow_grid_workers
+from tests.helpers.people import make_id_number
 
 
 def url(model, view="changelist", *args):
@@ -230,29 +221,13 @@ def test_changing_a_link_moves_the_household(county, clerk_a, staff):
 # --- Query counts ----------------------------------------------------------------------------------
 
 
-def _grow(county, n):
-    for i in range(n):
-        t = i % 2
-        micro = county.micro_grids[t]
-        gridworker_create(
-            name=f"员{i}",
-            id_number=make_id_number("513424", "19950101", 100 + i),
-            phone="13800000000",
-            worker_type=WorkerType.MICRO,
-            unit=micro,
-            start_date=datetime.date(2024, 1, 1),
-        )
-        household = household_create(number=f"{micro.code}{500 + i:04d}", address=f"{i}号", grid=micro)
-        LiaisonHousehold.objects.create(liaison=county.liaisons[t], household=household)
-
-
 @pytest.mark.parametrize("model", ["gridworker", "liaisonhousehold"])
 def test_changelist_query_count_is_constant(county, county_official, staff, django_assert_max_num_queries, model):
     client = staff(county_official)
     bound = 13  # session, user, permissions, filter choices, counts, page
     with django_assert_max_num_queries(bound):
         first = listed(client.get(url(model)))
-    _grow(county, 12)
+    grow_grid_workers(county, 12)
     with django_assert_max_num_queries(bound):
         second = listed(client.get(url(model)))
     assert len(second) > len(first)

@@ -7,11 +7,11 @@ import pytest
 from django.test import override_settings
 
 from governance.masking import mask_id_number, mask_phone
-from governance.roles import user_sync_permissions
 from governance.services import household_create
 from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType
 from grid.services.workers import gridworker_create
-from tests.conftest import make_id_number
+from tests.helpers.growth import grow_grid_workers
+from tests.helpers.people import make_id_number
 
 WORKERS = "/api/v1/grid-workers/"
 LINKS = "/api/v1/liaison-households/"
@@ -30,17 +30,6 @@ def send(client, method, url, data):
 
 def names(payload):
     return {row["name"] for row in payload["results"]}
-
-
-@pytest.fixture
-def writer(login):
-    """Log a cast user in with the permissions of his role."""
-
-    def _writer(user):
-        user_sync_permissions(user)
-        return login(user)
-
-    return _writer
 
 
 def new_worker_data(county, **extra):
@@ -90,8 +79,8 @@ def test_nobody_sees_another_county(request, county, other_county, login, who):
     assert not {row["code"] for row in get(client, VACANCIES)["results"]} & {g.code for g in other_county.grids}
 
 
-def test_clerk_b_cannot_write_to_township_a(county, clerk_b, writer):
-    client = writer(clerk_b)
+def test_clerk_b_cannot_write_to_township_a(county, clerk_b, staff):
+    client = staff(clerk_b)
     worker_a = county.workers[0]
     assert send(client, "patch", f"{WORKERS}{worker_a.pk}/", {"name": "x"}).status_code == 404
     assert send(client, "post", f"{WORKERS}{worker_a.pk}/end/", {"end_date": "2024-06-30"}).status_code == 404
@@ -125,8 +114,8 @@ def test_village_staff_sees_them_in_full(county, village_a, login):
     assert row["phone"] == county.workers[0].phone
 
 
-def test_masked_caller_sending_back_the_masked_values_keeps_the_real_ones(county, clerk_b, writer):
-    client = writer(clerk_b)
+def test_masked_caller_sending_back_the_masked_values_keeps_the_real_ones(county, clerk_b, staff):
+    client = staff(clerk_b)
     worker = county.workers[1]
     row = get(client, f"{WORKERS}{worker.pk}/")
     response = send(client, "put", f"{WORKERS}{worker.pk}/", {**row, "name": "改名"})
@@ -184,8 +173,8 @@ def test_bad_filter_values_are_400_not_500(county, clerk_b, login):
 # --- Writes ---------------------------------------------------------------------------------------
 
 
-def test_create_a_worker(county, clerk_b, writer):
-    client = writer(clerk_b)
+def test_create_a_worker(county, clerk_b, staff):
+    client = staff(clerk_b)
     response = send(client, "post", WORKERS, new_worker_data(county))
     assert response.status_code == 201, response.content
     body = response.json()
@@ -195,8 +184,8 @@ def test_create_a_worker(county, clerk_b, writer):
     assert GridWorker.objects.get(pk=body["id"]).phone == "13912345678"
 
 
-def test_create_refusals_are_400_with_the_field_message(county, clerk_b, writer):
-    client = writer(clerk_b)
+def test_create_refusals_are_400_with_the_field_message(county, clerk_b, staff):
+    client = staff(clerk_b)
     response = send(client, "post", WORKERS, new_worker_data(county, unit=county.grids[1].code))
     assert response.status_code == 400
     assert response.json() == {"unit": ["A micro-grid worker must serve a micro-grid."]}
@@ -212,16 +201,16 @@ def test_create_refusals_are_400_with_the_field_message(county, clerk_b, writer)
     }
 
 
-def test_backup_in_another_village_is_400(county, county_official, writer):
-    client = writer(county_official)
+def test_backup_in_another_village_is_400(county, county_official, staff):
+    client = staff(county_official)
     a, b = county.workers
     response = send(client, "patch", f"{WORKERS}{a.pk}/", {"backup": b.pk, "post": "A"})
     assert response.status_code == 400
     assert response.json() == {"backup": ["The backup must work in the same village or community."]}
 
 
-def test_pairing_through_the_api_is_mutual(county, clerk_b, writer):
-    client = writer(clerk_b)
+def test_pairing_through_the_api_is_mutual(county, clerk_b, staff):
+    client = staff(clerk_b)
     b = county.workers[1]
     other = send(client, "post", WORKERS, new_worker_data(county)).json()
     response = send(client, "patch", f"{WORKERS}{b.pk}/", {"backup": other["id"], "post": "A"})
@@ -231,8 +220,8 @@ def test_pairing_through_the_api_is_mutual(county, clerk_b, writer):
     assert (partner["backup"], partner["post"]) == (b.pk, Post.B)
 
 
-def test_end_action(county, clerk_b, writer):
-    client = writer(clerk_b)
+def test_end_action(county, clerk_b, staff):
+    client = staff(clerk_b)
     liaison = county.liaisons[1]
     response = send(client, "post", f"{WORKERS}{liaison.pk}/end/", {"end_date": "2024-06-30"})
     assert response.status_code == 200, response.content
@@ -244,8 +233,8 @@ def test_end_action(county, clerk_b, writer):
     assert send(client, "post", f"{WORKERS}{liaison.pk}/end/", {}).status_code == 400
 
 
-def test_grid_worker_role_cannot_write(county, grid_worker_a, writer):
-    client = writer(grid_worker_a)
+def test_grid_worker_role_cannot_write(county, grid_worker_a, staff):
+    client = staff(grid_worker_a)
     assert send(client, "post", WORKERS, new_worker_data(county)).status_code == 403
     worker = county.workers[0]
     assert send(client, "post", f"{WORKERS}{worker.pk}/end/", {"end_date": "2024-06-30"}).status_code == 403
@@ -253,8 +242,8 @@ def test_grid_worker_role_cannot_write(county, grid_worker_a, writer):
 
 
 @override_settings(LIAISON_MAX_HOUSEHOLDS=1)
-def test_assign_and_release_a_household(county, clerk_b, writer):
-    client = writer(clerk_b)
+def test_assign_and_release_a_household(county, clerk_b, staff):
+    client = staff(clerk_b)
     micro = county.micro_grids[1]
     household = household_create(number=f"{micro.code}0050", address="新户", grid=micro)
     liaison = county.liaisons[1]
@@ -271,8 +260,8 @@ def test_assign_and_release_a_household(county, clerk_b, writer):
     assert response.json()["liaison_name"] == liaison.name
 
 
-def test_second_liaison_for_a_household_is_400(county, clerk_b, writer):
-    client = writer(clerk_b)
+def test_second_liaison_for_a_household_is_400(county, clerk_b, staff):
+    client = staff(clerk_b)
     other = gridworker_create(
         name="另一联户长",
         id_number=make_id_number("513424", "19700101", 44),
@@ -290,8 +279,8 @@ def test_second_liaison_for_a_household_is_400(county, clerk_b, writer):
     assert LiaisonHousehold.objects.get(household=county.households[1]).liaison == other
 
 
-def test_liaison_outside_scope_is_not_found(county, clerk_b, writer):
-    client = writer(clerk_b)
+def test_liaison_outside_scope_is_not_found(county, clerk_b, staff):
+    client = staff(clerk_b)
     response = send(client, "post", LINKS, {"liaison": county.liaisons[0].pk, "household": county.households[1].number})
     assert response.status_code == 400
     assert list(response.json()) == ["liaison"]
@@ -301,32 +290,13 @@ def test_liaison_outside_scope_is_not_found(county, clerk_b, writer):
 # --- Query counts and schema ----------------------------------------------------------------------
 
 
-def _grow(county, n):
-    for i in range(n):
-        t = i % 2
-        micro = county.micro_grids[t]
-        worker = gridworker_create(
-            name=f"员{i}",
-            id_number=make_id_number("513424", "19950101", 100 + i),
-            phone="13800000000",
-            worker_type=WorkerType.MICRO,
-            unit=micro,
-            start_date=datetime.date(2024, 1, 1),
-            post=Post.A,
-        )
-        household = household_create(number=f"{micro.code}{500 + i:04d}", address=f"{i}号", grid=micro)
-        LiaisonHousehold.objects.create(liaison=county.liaisons[t], household=household)
-        if i % 2:
-            GridWorker.objects.filter(pk=worker.pk).update(backup=county.workers[t])
-
-
 @pytest.mark.parametrize("url", [WORKERS, LINKS, VACANCIES])
 def test_list_query_count_is_constant(county, county_official, login, django_assert_max_num_queries, url):
     client = login(county_official)
     bound = 7  # session, user, count, page (+ margin); the same however many rows
     with django_assert_max_num_queries(bound):
         first = get(client, url, page_size=500)
-    _grow(county, 12)
+    grow_grid_workers(county, 12)
     with django_assert_max_num_queries(bound):
         second = get(client, url, page_size=500)
     if url != VACANCIES:

@@ -3,23 +3,13 @@
 import hashlib
 import re
 
-import pytest
 from django.utils import translation
 
-from governance.roles import user_sync_permissions
 from grid.models import Case, CaseCategory, ColourDeadline, Mediation, Open311Client
 from grid.services import cases as svc
+from tests.helpers.cases import cases_xlsx, good_rows
 
 KEY = re.compile(r'class="open311-key"[^>]*>([^<]+)<')
-
-
-@pytest.fixture
-def staff(login):
-    def _staff(user):
-        user_sync_permissions(user)
-        return login(user)
-
-    return _staff
 
 
 # --- Open311 clients ------------------------------------------------------------------------------
@@ -198,8 +188,6 @@ def test_an_administrator_imports_historical_cases_in_the_admin(county, admin_us
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
 
-    from tests.grid.test_case_import import good_rows, xlsx
-
     settings.MEDIA_ROOT = tmp_path
     import_url = reverse("admin:grid_case_roster_import")
     changelist = reverse("admin:grid_case_changelist")
@@ -211,7 +199,7 @@ def test_an_administrator_imports_historical_cases_in_the_admin(county, admin_us
     client = staff(admin_user)
     assert import_url in client.get(changelist).content.decode()
     before = Case.objects.count()
-    upload = SimpleUploadedFile("cases.xlsx", xlsx(good_rows(county, 5)), content_type="application/octet-stream")
+    upload = SimpleUploadedFile("cases.xlsx", cases_xlsx(good_rows(county, 5)), content_type="application/octet-stream")
     response = client.post(import_url, {"file": upload})
     report = response.context["report"]
     assert (report.new, report.error_rows) == (5, 0) and Case.objects.count() == before

@@ -12,6 +12,7 @@ from governance.masking import mask_phone
 from governance.roles import user_sync_permissions
 from grid.models import Case, CaseCategory, CaseEvent, CaseState
 from grid.services import cases as svc
+from tests.helpers.cases import PNG_1PX
 
 CASES = "/api/v1/cases/"
 EVENTS = "/api/v1/case-events/"
@@ -154,8 +155,6 @@ def test_reporting_needs_the_add_permission(county, clerk_a, login):
 
 def test_report_with_an_attachment_in_a_multipart_form(county, clerk_a, writer):
     from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from tests.conftest import PNG_1PX
 
     client = writer(clerk_a)
     response = client.post(CASES, {

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from governance.models import Role, User
 from grid.models import Case, CaseCategory, CaseEvent, CaseState
 from grid.services import cases as svc
-from tests.markers import requires_postgres
+from tests.helpers.markers import requires_postgres
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 

@@ -4,80 +4,23 @@ one migrated event per step, counters moved on, all or nothing, scoped, idempote
 import datetime
 import io
 
-import openpyxl
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from governance.rosters import get_spec, roster_export, roster_import, roster_template
+from governance.rosters import roster_export, roster_import, roster_template
 from grid.models import Case, CaseAction, CaseCounter, CaseEvent, CaseState, Colour, Triage
 from grid.rosters.cases import case_is_overdue
 from grid.services.cases import case_create
-
-NAMES = [
-    "number", "title", "description", "category", "grid", "colour", "triage", "source", "reporter_name",
-    "reporter_phone", "address", "reported_at", "accepted_at", "dispatched_at", "resolved_at", "verified_at",
-    "closed_at", "state", "result", "rating",
-]
+from tests.helpers.cases import cases_xlsx, good_rows
+from tests.helpers.excel import headers
 
 
-def headers(names=NAMES):
-    spec = get_spec("cases")
-    return [str(spec.column(name).header) for name in names]
-
-
-def xlsx(rows: list[dict], names=NAMES) -> bytes:
-    workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    sheet.append(headers(names))
-    for row in rows:
-        sheet.append([_cell(row.get(name)) for name in names])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _cell(value):
-    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
-        return timezone.localtime(value).replace(tzinfo=None)  # Excel cells have no time zone
-    return value
-
-
-def closed_row(grid, i: int, number: str | None = None) -> dict:
-    """A case of May 2024 that went the whole loop (times as text, as old systems export them)."""
-    day = 1 + i % 28
-    return {
-        "number": number,
-        "title": f"历史事件{i}",
-        "description": "院墙界线纠纷" if i % 2 else None,
-        "category": "dispute-neighbour" if i % 3 else "邻里纠纷",
-        "grid": grid.code,
-        "colour": ["green", "Yellow", "red"][i % 3],  # values or labels
-        "triage": Triage.MINOR.value,
-        "source": "hotline",
-        "reporter_name": "张三",
-        "reporter_phone": "13900000000",
-        "address": "1组1号",
-        "reported_at": f"2024-05-{day:02d} 09:{i % 60:02d}",
-        "accepted_at": f"2024-05-{day:02d} 10:00",
-        "dispatched_at": datetime.datetime(2024, 5, day, 11, 0),  # an Excel date cell
-        "resolved_at": f"2024/5/{day} 15:30",
-        "verified_at": f"2024-05-{day:02d} 17:00",
-        "closed_at": f"2024-05-{day:02d} 18:00",
-        "state": "closed",
-        "result": "已调解",
-        "rating": "satisfied",
-    }
-
-
-def good_rows(county, count=20):
-    rows = [closed_row(county.micro_grids[i % 2], i) for i in range(count)]
-    # Numbers kept from the old system: one of our own form (township A, May 2024, sequence 7), one not.
-    rows[0]["number"] = f"{county.township_a.code[:9]}20240500007"
-    rows[1]["number"] = "OLD-2024-000123"
-    return rows
+def header(name: str) -> str:
+    """The header of the cases roster's column ``name``."""
+    return headers("cases", [name])[0]
 
 
 def run(content, user=None, dry_run=False):
@@ -95,7 +38,7 @@ def counts():
 
 def test_good_file_keeps_and_gives_numbers_writes_events_and_moves_the_counters(county, clerk_a):
     rows = good_rows(county)
-    report = run(xlsx(rows))
+    report = run(cases_xlsx(rows))
     assert report.ok, report.errors
     assert report.written and report.new == 20
     imported = Case.objects.filter(migrated=True)
@@ -144,7 +87,7 @@ def test_a_case_entered_later_gets_the_next_number(county, clerk_a):
             "grid": county.grids[0].code, "reported_at": month_start, "state": "reported"}
     fresh = {"title": "无编号事件", "category": "其他", "grid": county.micro_grids[0].code,
              "reported_at": month_start, "state": "reported"}
-    report = run(xlsx([kept, fresh]), user=clerk_a)
+    report = run(cases_xlsx([kept, fresh]), user=clerk_a)
     assert report.ok, report.errors
     assert Case.objects.get(title="无编号事件").number == f"{a.code[:9]}{month}00006"
     assert CaseCounter.objects.get(township=a, month=month).last == 6
@@ -173,7 +116,7 @@ def test_steps_of_open_rejected_and_private_cases(county):
          "reported_at": "2024-03-03 08:00", "dispatched_at": "2024-03-03 09:00", "resolved_at": "2024-03-05 09:00",
          "state": "resolved"},
     ]
-    report = run(xlsx(rows))
+    report = run(cases_xlsx(rows))
     assert report.ok, report.errors
     green, yellow, rejected, private, late = (Case.objects.get(title=row["title"]) for row in rows)
     assert not green.is_overdue and yellow.is_overdue and late.is_overdue
@@ -231,27 +174,27 @@ def test_one_bad_row_among_200_writes_nothing(county, spoil, column, words):
     rows = good_rows(county, 200)
     spoil(rows[150])
     before = counts()
-    report = run(xlsx(rows))
+    report = run(cases_xlsx(rows))
     assert not report.ok and not report.written
     assert report.error_rows == 1
-    assert any(e.row == 152 and e.column == headers([column])[0] and words in e.message for e in report.errors), \
+    assert any(e.row == 152 and e.column == header(column) and words in e.message for e in report.errors), \
         report.errors
     assert counts() == before
 
 
 def test_a_grid_outside_the_users_area_is_not_found(county, clerk_b):
-    report = run(xlsx(good_rows(county, 4)), user=clerk_b)  # rows 0 and 2 are in township A
+    report = run(cases_xlsx(good_rows(county, 4)), user=clerk_b)  # rows 0 and 2 are in township A
     assert not report.written
     assert {e.row for e in report.errors} == {2, 4}
-    assert all(e.column == headers(["grid"])[0] for e in report.errors)
+    assert all(e.column == header("grid") for e in report.errors)
 
 
 def test_category_must_be_a_leaf_and_exist(county):
     rows = good_rows(county, 3)
     rows[0]["category"] = "dispute"  # a category with sub-categories
     rows[1]["category"] = "无此类别"
-    report = run(xlsx(rows))
-    assert {(e.row, e.column) for e in report.errors} == {(2, headers(["category"])[0]), (3, headers(["category"])[0])}
+    report = run(cases_xlsx(rows))
+    assert {(e.row, e.column) for e in report.errors} == {(2, header("category")), (3, header("category"))}
     assert Case.objects.filter(migrated=True).count() == 0
 
 
@@ -259,7 +202,7 @@ def test_category_must_be_a_leaf_and_exist(county):
 
 
 def test_second_import_changes_nothing_and_an_edited_row_is_refused(county):
-    content = xlsx(good_rows(county))
+    content = cases_xlsx(good_rows(county))
     assert run(content).new == 20
     before = counts()
     again = run(content)
@@ -269,15 +212,15 @@ def test_second_import_changes_nothing_and_an_edited_row_is_refused(county):
     # Rows without a number were matched by grid, time reported and title; a case is never edited by import.
     rows = good_rows(county)[:2]
     rows[0]["title"] = "改过的标题"
-    report = run(xlsx(rows))
-    assert not report.written and [(e.row, e.column) for e in report.errors] == [(2, headers(["number"])[0])]
+    report = run(cases_xlsx(rows))
+    assert not report.written and [(e.row, e.column) for e in report.errors] == [(2, header("number"))]
     assert "it does not change them" in report.errors[0].message
     assert counts() == before
 
 
 def test_dry_run_writes_nothing(county):
     before = counts()
-    report = run(xlsx(good_rows(county)), dry_run=True)
+    report = run(cases_xlsx(good_rows(county)), dry_run=True)
     assert report.ok and report.dry_run and report.new == 20 and not report.written
     assert counts() == before
 
@@ -285,7 +228,7 @@ def test_dry_run_writes_nothing(county):
 def test_query_count_does_not_grow_with_rows(county):
     def queries(count):
         with CaptureQueriesContext(connection) as captured:
-            report = run(xlsx(good_rows(county, count)), dry_run=True)
+            report = run(cases_xlsx(good_rows(county, count)), dry_run=True)
         assert report.ok, report.errors
         return len(captured)
 
@@ -294,7 +237,7 @@ def test_query_count_does_not_grow_with_rows(county):
 
 def test_command_line_and_export_round_trip(county, tmp_path):
     path = tmp_path / "cases.xlsx"
-    path.write_bytes(xlsx(good_rows(county, 10)))
+    path.write_bytes(cases_xlsx(good_rows(county, 10)))
     out = io.StringIO()
     with translation.override("en"):
         call_command("import_roster", "cases", str(path), stdout=out)

@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from governance.models import Notification, Role, User
 from grid.models import Case, CaseCategory, CaseCounter, CaseEvent, CaseState
 from grid.services import cases as svc
+from tests.helpers.cases import PNG_1PX
 
 
 def messages(exc: ValidationError) -> str:
@@ -232,8 +233,6 @@ def test_a_renamed_executable_is_refused_and_nothing_is_created(new_case):
 
 def test_an_image_is_stored_outside_the_web_root_with_its_detected_type(new_case, settings):
     from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from tests.conftest import PNG_1PX
 
     case = new_case(attachments=[SimpleUploadedFile("photo.jpg.exe", PNG_1PX, content_type="application/x-msdos")])
     (attachment,) = case.attachments.all()

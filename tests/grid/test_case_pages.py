@@ -10,7 +10,7 @@ from django.utils import translation
 from governance.roles import user_sync_permissions
 from grid.models import Case, CaseAttachment, CaseCategory, CaseState
 from grid.services import cases as svc
-from tests.conftest import PNG_1PX
+from tests.helpers.cases import PNG_1PX
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from governance.models import Household, Level
 from governance.services import household_create, household_update, orgunit_create
 from grid.models import GridWorker, LiaisonHousehold, WorkerType
 from grid.services.workers import LIAISON_LIMIT_MESSAGE, gridworker_create, liaison_assign, liaison_unassign
-from tests.conftest import make_id_number
-from tests.markers import requires_postgres
+from tests.helpers.markers import requires_postgres
+from tests.helpers.people import make_id_number
 
 
 def errors(exc_info, field):

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from governance.models import ExportLog, OrgUnit
-from governance.roles import user_sync_permissions
 from governance.services import orgunit_create
 from grid.models import Case, CaseCategory, Mediation
 from grid.selectors.work import dispute_summary, period_of
@@ -30,15 +29,6 @@ def at(day: datetime.date, hour: int) -> datetime.datetime:
 
 def create_url(case) -> str:
     return reverse("grid:mediation-create", args=[case.pk])
-
-
-@pytest.fixture
-def login(login):
-    def _login(user):
-        user_sync_permissions(user)
-        return login(user)
-
-    return _login
 
 
 @pytest.fixture
@@ -106,10 +96,10 @@ def test_anonymous_is_sent_to_login(client, county, url):
     assert response.status_code == 302 and response.url.startswith(reverse("login"))
 
 
-def test_the_list_shows_the_disputes_of_the_area_with_their_sessions(login, county, clerk_a, dispute):
+def test_the_list_shows_the_disputes_of_the_area_with_their_sessions(staff, county, clerk_a, dispute):
     hazard = svc.case_create(user=clerk_a, title="危房", description="墙体开裂",
                              category=CaseCategory.objects.get(code="hazard-building"), grid=county.micro_grids[0])
-    response = login(clerk_a).get(LIST)
+    response = staff(clerk_a).get(LIST)
     assert response.status_code == 200
     assert [case.pk for case in response.context["object_list"]] == [county.cases[0].pk]
     html = text(response)
@@ -119,14 +109,14 @@ def test_the_list_shows_the_disputes_of_the_area_with_their_sessions(login, coun
     assert create_url(county.cases[0]) in html
 
 
-def test_township_b_sees_only_its_own(login, county, clerk_b):
-    response = login(clerk_b).get(LIST)
+def test_township_b_sees_only_its_own(staff, county, clerk_b):
+    response = staff(clerk_b).get(LIST)
     assert [case.pk for case in response.context["object_list"]] == [county.cases[1].pk]
     assert county.cases[0].number not in text(response)
 
 
-def test_the_filters(login, county, clerk_a, small_set):
-    client = login(clerk_a)
+def test_the_filters(staff, county, clerk_a, small_set):
+    client = staff(clerk_a)
 
     def listed(**params):
         return {case.pk for case in client.get(LIST, params).context["object_list"]}
@@ -147,8 +137,8 @@ def category_pk(code: str) -> int:
     return CaseCategory.objects.get(code=code).pk
 
 
-def test_the_list_is_exported_and_logged(login, county, clerk_a, small_set):
-    response = login(clerk_a).get(LIST, {"export": "xlsx", "mediated": "yes"})
+def test_the_list_is_exported_and_logged(staff, county, clerk_a, small_set):
+    response = staff(clerk_a).get(LIST, {"export": "xlsx", "mediated": "yes"})
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0]
@@ -164,9 +154,9 @@ def _list_queries(client) -> int:
     return len(context)
 
 
-def test_the_list_costs_the_same_queries_however_many_disputes(login, county, clerk_a, dispute,
+def test_the_list_costs_the_same_queries_however_many_disputes(staff, county, clerk_a, dispute,
                                                               django_assert_max_num_queries):
-    client = login(clerk_a)
+    client = staff(clerk_a)
     before = _list_queries(client)
     for n in range(6):
         case = dispute(f"纠纷{n}", "dispute-neighbour", county.grids[0], timezone.now())
@@ -187,9 +177,9 @@ def post_data(**changes):
     return data
 
 
-def test_a_session_is_recorded(login, county, clerk_a):
+def test_a_session_is_recorded(staff, county, clerk_a):
     case = county.cases[0]
-    client = login(clerk_a)
+    client = staff(clerk_a)
     response = client.get(create_url(case))
     assert response.status_code == 200
     assert '<option value="德A镇矛盾纠纷调解室">' in text(response)  # the rooms used before are suggested
@@ -204,41 +194,41 @@ def test_a_session_is_recorded(login, county, clerk_a):
     assert f'href="{create_url(case)}"' in page
 
 
-def test_a_case_that_is_not_a_dispute_has_no_mediation_section(login, county, clerk_a, category):
+def test_a_case_that_is_not_a_dispute_has_no_mediation_section(staff, county, clerk_a, category):
     case = svc.case_create(user=clerk_a, title="路灯不亮", description="三组路灯坏了",
                            category=category("sanitation-garbage"), grid=county.grids[0])
-    page = text(login(clerk_a).get(reverse("grid:case-detail", args=[case.pk])))
+    page = text(staff(clerk_a).get(reverse("grid:case-detail", args=[case.pk])))
     assert 'id="case-mediations"' not in page and create_url(case) not in page
 
 
-def test_it_goes_back_where_it_came_from_but_only_to_our_site(login, county, clerk_a):
-    client = login(clerk_a)
+def test_it_goes_back_where_it_came_from_but_only_to_our_site(staff, county, clerk_a):
+    client = staff(clerk_a)
     response = client.post(create_url(county.cases[0]), post_data(next="/grid/mediation/?mediated=yes"))
     assert response.url == "/grid/mediation/?mediated=yes"
     response = client.post(create_url(county.cases[0]), post_data(next="https://evil.example/"))
     assert response.url == reverse("grid:case-detail", args=[county.cases[0].pk])
 
 
-def test_a_village_worker_records_too(login, county, village_a):
-    response = login(village_a).post(create_url(county.cases[0]), post_data())
+def test_a_village_worker_records_too(staff, county, village_a):
+    response = staff(village_a).post(create_url(county.cases[0]), post_data())
     assert response.status_code == 302 and Mediation.objects.filter(recorded_by=village_a).exists()
 
 
-def test_a_grid_worker_may_not(login, county, grid_worker_a):
-    assert login(grid_worker_a).get(create_url(county.cases[0])).status_code == 403
+def test_a_grid_worker_may_not(staff, county, grid_worker_a):
+    assert staff(grid_worker_a).get(create_url(county.cases[0])).status_code == 403
 
 
-def test_another_townships_dispute_is_not_found(login, county, clerk_a):
-    client = login(clerk_a)
+def test_another_townships_dispute_is_not_found(staff, county, clerk_a):
+    client = staff(clerk_a)
     assert client.get(create_url(county.cases[1])).status_code == 404
     assert client.post(create_url(county.cases[1]), post_data()).status_code == 404
     assert not Mediation.objects.filter(case=county.cases[1], recorded_by=clerk_a).exists()
 
 
-def test_a_case_that_is_no_dispute_is_not_found(login, county, clerk_a):
+def test_a_case_that_is_no_dispute_is_not_found(staff, county, clerk_a):
     hazard = svc.case_create(user=clerk_a, title="危房", description="墙体开裂",
                              category=CaseCategory.objects.get(code="hazard-building"), grid=county.micro_grids[0])
-    assert login(clerk_a).get(create_url(hazard)).status_code == 404
+    assert staff(clerk_a).get(create_url(hazard)).status_code == 404
 
 
 @pytest.mark.parametrize(("changes", "field"), [
@@ -249,9 +239,9 @@ def test_a_case_that_is_no_dispute_is_not_found(login, county, clerk_a):
     ({"outcome": "won"}, "outcome"),
     ({"room": ""}, "room"),
 ])
-def test_bad_input_is_shown_on_the_form_and_saves_nothing(login, county, clerk_a, changes, field):
+def test_bad_input_is_shown_on_the_form_and_saves_nothing(staff, county, clerk_a, changes, field):
     before = Mediation.objects.count()
-    response = login(clerk_a).post(create_url(county.cases[0]), post_data(**changes))
+    response = staff(clerk_a).post(create_url(county.cases[0]), post_data(**changes))
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert Mediation.objects.count() == before
@@ -321,9 +311,9 @@ def test_the_county_sees_both_townships_and_township_b_only_its_own(county, coun
     assert b.total.current == {"raised": 1, "mediated": 0, "sessions": 0, "agreed": 0, "open": 1, "overdue": 0}
 
 
-def test_the_summary_page(login, clerk_a, small_set):
+def test_the_summary_page(staff, clerk_a, small_set):
     with translation.override("en"):
-        response = login(clerk_a).get(SUMMARY, {"period": "day", "date": DAY.isoformat()})
+        response = staff(clerk_a).get(SUMMARY, {"period": "day", "date": DAY.isoformat()})
     assert response.status_code == 200
     html = text(response)
     assert 'data-count="raised">3<' in html and 'data-count="overdue">1<' in html
@@ -333,8 +323,8 @@ def test_the_summary_page(login, clerk_a, small_set):
     assert "?period=day&amp;date=2025-03-11" in html and "?period=day&amp;date=2025-03-13" in html
 
 
-def test_the_summary_of_township_b_leaves_a_out(login, clerk_b, small_set):
-    response = login(clerk_b).get(SUMMARY, {"period": "week", "date": DAY.isoformat()})
+def test_the_summary_of_township_b_leaves_a_out(staff, clerk_b, small_set):
+    response = staff(clerk_b).get(SUMMARY, {"period": "week", "date": DAY.isoformat()})
     html = text(response)
     assert response.context["summary"].total.current["raised"] == 1
     assert small_set["b1"].number in html
@@ -345,15 +335,15 @@ def test_the_summary_of_township_b_leaves_a_out(login, clerk_b, small_set):
     {}, {"period": "year"}, {"date": "2025-02-30"}, {"date": "0001-01-01"}, {"period": "week", "date": "9999-12-31"},
     {"period": ["day", "month"], "date": "<script>"},
 ])
-def test_bad_parameters_fall_back_to_today(login, clerk_a, params):
-    response = login(clerk_a).get(SUMMARY, params)
+def test_bad_parameters_fall_back_to_today(staff, clerk_a, params):
+    response = staff(clerk_a).get(SUMMARY, params)
     assert response.status_code == 200
     period = response.context["period"]
     assert period.start <= timezone.localdate() < period.end
 
 
-def test_the_summary_is_exported_and_logged(login, clerk_a, small_set):
-    response = login(clerk_a).get(SUMMARY, {"period": "day", "date": DAY.isoformat(), "export": "xlsx"})
+def test_the_summary_is_exported_and_logged(staff, clerk_a, small_set):
+    response = staff(clerk_a).get(SUMMARY, {"period": "day", "date": DAY.isoformat(), "export": "xlsx"})
     assert response.status_code == 200
     book = openpyxl.load_workbook(io.BytesIO(response.content))
     assert len(book.worksheets) == 4  # totals, by category, by village, the disputes
@@ -372,9 +362,9 @@ def _summary_queries(client, params) -> int:
     return len(context)
 
 
-def test_the_summary_costs_the_same_queries_however_many_disputes(login, county, clerk_a, small_set, dispute,
+def test_the_summary_costs_the_same_queries_however_many_disputes(staff, county, clerk_a, small_set, dispute,
                                                                   village_a2, django_assert_max_num_queries):
-    client = login(clerk_a)
+    client = staff(clerk_a)
     params = {"period": "month", "date": DAY.isoformat()}
     before = _summary_queries(client, params)
     for n in range(8):

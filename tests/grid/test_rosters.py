@@ -7,8 +7,8 @@ from governance.models import Household
 from governance.rosters import get_spec, roster_export, roster_import
 from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType
 from grid.services.workers import LIAISON_LIMIT_MESSAGE
-from tests.conftest import make_id_number
-from tests.governance.test_rosters import exported, fill_template, headers, read_export, xlsx
+from tests.helpers.excel import exported, fill_template, headers, read_export, xlsx
+from tests.helpers.people import make_id_number
 
 WORKER = ["name", "id_number", "phone", "worker_type", "unit", "start_date", "post", "backup"]
 

@@ -8,26 +8,14 @@ from django.urls import reverse
 from django.utils import translation
 
 from governance.models import OrgUnit
-from governance.roles import user_sync_permissions
 from governance.services import household_create, orgunit_create
 from grid.models import GridWorker, LiaisonHousehold
 from grid.services.workers import gridworker_create, gridworker_end, liaison_assign
-from tests.conftest import make_id_number
+from tests.helpers.people import make_id_number
 
 WORKERS = "/grid/workers/"
 VACANCIES = "/grid/vacancies/"
 LIAISONS = "/grid/liaisons/"
-
-
-@pytest.fixture
-def login(login):
-    """Log a cast user in with the permissions of his role: the pages' writes need them."""
-
-    def _login(user):
-        user_sync_permissions(user)
-        return login(user)
-
-    return _login
 
 
 def worker_url(worker):
@@ -74,8 +62,8 @@ def test_anonymous_is_sent_to_login(client, county, url):
     assert response.url.startswith(reverse("login"))
 
 
-def test_clerk_b_sees_nothing_of_township_a_on_any_page(login, county, clerk_b):
-    client = login(clerk_b)
+def test_clerk_b_sees_nothing_of_township_a_on_any_page(staff, county, clerk_b):
+    client = staff(clerk_b)
     a_values = [
         county.workers[0].name, county.liaisons[0].name, county.micro_grids[0].code, county.grids[0].name,
         county.villages[0].display_name,
@@ -88,8 +76,8 @@ def test_clerk_b_sees_nothing_of_township_a_on_any_page(login, county, clerk_b):
     assert county.liaisons[1].name in text(client.get(LIAISONS))
 
 
-def test_detail_pages_of_township_a_are_404_for_clerk_b(login, county, clerk_b):
-    client = login(clerk_b)
+def test_detail_pages_of_township_a_are_404_for_clerk_b(staff, county, clerk_b):
+    client = staff(clerk_b)
     assert client.get(worker_url(county.workers[0])).status_code == 404
     assert client.get(worker_url(county.liaisons[0])).status_code == 404
     assert client.get(liaison_url(county.liaisons[0])).status_code == 404
@@ -103,12 +91,12 @@ def test_detail_pages_of_township_a_are_404_for_clerk_b(login, county, clerk_b):
     assert LiaisonHousehold.objects.filter(household=household, liaison=county.liaisons[0]).exists()
 
 
-def test_a_worker_is_not_a_liaison_page(login, county, clerk_a):
-    assert login(clerk_a).get(liaison_url(county.workers[0])).status_code == 404
+def test_a_worker_is_not_a_liaison_page(staff, county, clerk_a):
+    assert staff(clerk_a).get(liaison_url(county.workers[0])).status_code == 404
 
 
-def test_county_official_sees_both_townships_and_no_other_county(login, county, other_county, county_official):
-    client = login(county_official)
+def test_county_official_sees_both_townships_and_no_other_county(staff, county, other_county, county_official):
+    client = staff(county_official)
     body = text(client.get(WORKERS))
     assert county.workers[0].name in body and county.workers[1].name in body
     assert other_county.workers[0].name not in body
@@ -120,9 +108,9 @@ def test_county_official_sees_both_townships_and_no_other_county(login, county, 
 # --- Masking -----------------------------------------------------------------------------
 
 
-def test_township_clerk_sees_masked_id_numbers_and_phones(login, county, clerk_a):
+def test_township_clerk_sees_masked_id_numbers_and_phones(staff, county, clerk_a):
     worker = county.workers[0]
-    client = login(clerk_a)
+    client = staff(clerk_a)
     for url in (WORKERS, worker_url(worker), LIAISONS, liaison_url(county.liaisons[0])):
         body = text(client.get(url))
         assert worker.id_number not in body and county.liaisons[0].id_number not in body
@@ -132,17 +120,17 @@ def test_township_clerk_sees_masked_id_numbers_and_phones(login, county, clerk_a
     assert "139****0000" in body
 
 
-def test_village_staff_sees_full_id_numbers_and_phones(login, county, village_a):
-    body = text(login(village_a).get(WORKERS))
+def test_village_staff_sees_full_id_numbers_and_phones(staff, county, village_a):
+    body = text(staff(village_a).get(WORKERS))
     assert county.workers[0].id_number in body and "13900000000" in body
 
 
 # --- Filters, search, sorting ------------------------------------------------------------
 
 
-def test_filters_by_type_party_post_and_status(login, county, clerk_a):
+def test_filters_by_type_party_post_and_status(staff, county, clerk_a):
     workers = add_micro_workers(county, 3, start=10)  # 10 and 12 are party members
-    client = login(clerk_a)
+    client = staff(clerk_a)
     assert set(rows(client.get(WORKERS, {"worker_type": "liaison"}))) == {county.liaisons[0]}
     assert set(rows(client.get(WORKERS, {"party": "yes"}))) == {workers[0], workers[2]}
     assert county.workers[0] in rows(client.get(WORKERS, {"party": "no"}))
@@ -154,9 +142,9 @@ def test_filters_by_type_party_post_and_status(login, county, clerk_a):
     assert workers[1] in rows(client.get(WORKERS, {"status": "all"}))
 
 
-def test_search_by_name_full_id_number_and_full_phone(login, county, clerk_a):
+def test_search_by_name_full_id_number_and_full_phone(staff, county, clerk_a):
     worker = county.workers[0]
-    client = login(clerk_a)
+    client = staff(clerk_a)
     assert rows(client.get(WORKERS, {"q": worker.name})) == [worker]
     assert rows(client.get(WORKERS, {"q": worker.id_number.lower()})) == [worker]
     assert rows(client.get(WORKERS, {"q": "13900000001"})) == [county.liaisons[0]]
@@ -165,18 +153,18 @@ def test_search_by_name_full_id_number_and_full_phone(login, county, clerk_a):
     assert rows(client.get(WORKERS, {"q": "1390000"})) == []
 
 
-def test_unit_filters_narrow_to_a_subtree_and_ignore_foreign_units(login, county, county_official, clerk_b):
-    client = login(county_official)
+def test_unit_filters_narrow_to_a_subtree_and_ignore_foreign_units(staff, county, county_official, clerk_b):
+    client = staff(county_official)
     found = rows(client.get(WORKERS, {"township": county.township_a.code}))
     assert set(found) == {county.workers[0], county.liaisons[0]}
-    clerk = login(clerk_b)
+    clerk = staff(clerk_b)
     response = clerk.get(WORKERS, {"village": county.villages[0].code})
     assert response.status_code == 200
     assert set(rows(response)) == {county.workers[1], county.liaisons[1]}
 
 
-def test_bad_query_parameters_never_fail(login, county, county_official):
-    client = login(county_official)
+def test_bad_query_parameters_never_fail(staff, county, county_official):
+    client = staff(county_official)
     for params in (
         {"page": "abc"}, {"page": "999"}, {"sort": "password"}, {"sort": "-"}, {"worker_type": "boss"},
         {"party": "maybe"}, {"post": "C"}, {"status": "x"}, {"level": "county"}, {"township": "x' OR 1=1"},
@@ -186,8 +174,8 @@ def test_bad_query_parameters_never_fail(login, county, county_official):
             assert client.get(url, params).status_code == 200, (url, params)
 
 
-def test_sorting_by_header(login, county, county_official):
-    client = login(county_official)
+def test_sorting_by_header(staff, county, county_official):
+    client = staff(county_official)
     names = [w.name for w in rows(client.get(WORKERS, {"sort": "-name"}))]
     assert names == sorted(names, reverse=True)
     counts = [w.n_households for w in rows(client.get(LIAISONS, {"sort": "-households"}))]
@@ -197,12 +185,12 @@ def test_sorting_by_header(login, county, county_official):
 # --- Vacancies ---------------------------------------------------------------------------
 
 
-def test_vacancies_list_unstaffed_units_with_the_coverage(login, county, clerk_a):
+def test_vacancies_list_unstaffed_units_with_the_coverage(staff, county, clerk_a):
     add_micro_workers(county, 2, start=10, party_every=1)
     grid = county.grids[0]
     empty = orgunit_create(code=f"{grid.code}20", name="德A村空缺微网格", level="micro_grid", kind="micro_grid",
                            parent=grid)
-    response = login(clerk_a).get(VACANCIES)
+    response = staff(clerk_a).get(VACANCIES)
     assert response.status_code == 200
     # The standard grid has no full-time worker; the new micro-grid has nobody.
     assert {unit.code for unit in rows(response)} == {grid.code, empty.code}
@@ -211,12 +199,12 @@ def test_vacancies_list_unstaffed_units_with_the_coverage(login, county, clerk_a
     assert coverage["micro_party_share"] == pytest.approx(66.7)
     body = text(response)
     assert "66.7%" in body
-    only_micro = rows(login(clerk_a).get(VACANCIES, {"level": "micro_grid"}))
+    only_micro = rows(staff(clerk_a).get(VACANCIES, {"level": "micro_grid"}))
     assert [unit.code for unit in only_micro] == [empty.code]
 
 
-def test_vacancy_coverage_follows_the_picked_village(login, county, county_official):
-    response = login(county_official).get(VACANCIES, {"township": county.township_b.code})
+def test_vacancy_coverage_follows_the_picked_village(staff, county, county_official):
+    response = staff(county_official).get(VACANCIES, {"township": county.township_b.code})
     assert response.context["coverage_unit"] == county.township_b
     assert {unit.code for unit in rows(response)} == {county.grids[1].code}
 
@@ -229,15 +217,15 @@ def _household(county, n: int, grid: OrgUnit | None = None):
     return household_create(number=f"{grid.code}{n:04d}", address=f"德A村9组{n}号", grid=grid)
 
 
-def test_liaison_list_shows_household_counts(login, county, clerk_a):
+def test_liaison_list_shows_household_counts(staff, county, clerk_a):
     liaison_assign(liaison=county.liaisons[0], household=_household(county, 50))
-    response = login(clerk_a).get(LIAISONS)
+    response = staff(clerk_a).get(LIAISONS)
     assert [(row.pk, row.n_households) for row in rows(response)] == [(county.liaisons[0].pk, 2)]
 
 
-def test_liaison_page_assigns_a_household_by_number(login, county, clerk_a):
+def test_liaison_page_assigns_a_household_by_number(staff, county, clerk_a):
     household = _household(county, 51)
-    client = login(clerk_a)
+    client = staff(clerk_a)
     page = client.get(liaison_url(county.liaisons[0]))
     assert household.number in text(page)  # offered among the households nobody looks after
     response = client.post(liaison_url(county.liaisons[0]), {"household": household.number})
@@ -247,14 +235,14 @@ def test_liaison_page_assigns_a_household_by_number(login, county, clerk_a):
     assert household.address in text(page)
 
 
-def test_assigning_a_household_with_a_liaison_shows_the_reason(login, county, clerk_a):
+def test_assigning_a_household_with_a_liaison_shows_the_reason(staff, county, clerk_a):
     household = _household(county, 52)
     other = gridworker_create(
         name="另一联户长", id_number=make_id_number("513424", "19700707", 700), phone="13500000700",
         worker_type="liaison", unit=county.grids[0], start_date=datetime.date(2024, 1, 1),
     )
     liaison_assign(liaison=other, household=household)
-    response = login(clerk_a).post(liaison_url(county.liaisons[0]), {"household": household.number})
+    response = staff(clerk_a).post(liaison_url(county.liaisons[0]), {"household": household.number})
     assert response.status_code == 200
     form = response.context["assign_form"]
     with translation.override("en"):
@@ -263,16 +251,16 @@ def test_assigning_a_household_with_a_liaison_shows_the_reason(login, county, cl
     assert LiaisonHousehold.objects.get(household=household).liaison == other
 
 
-def test_assigning_a_household_of_another_township_is_not_found(login, county, clerk_a):
-    response = login(clerk_a).post(liaison_url(county.liaisons[0]), {"household": county.households[1].number})
+def test_assigning_a_household_of_another_township_is_not_found(staff, county, clerk_a):
+    response = staff(clerk_a).post(liaison_url(county.liaisons[0]), {"household": county.households[1].number})
     assert response.status_code == 200
     assert response.context["assign_form"].errors["household"]
     assert not LiaisonHousehold.objects.filter(household=county.households[1], liaison=county.liaisons[0]).exists()
 
 
-def test_the_liaison_limit_is_shown_and_enforced(login, county, clerk_a, settings):
+def test_the_liaison_limit_is_shown_and_enforced(staff, county, clerk_a, settings):
     settings.LIAISON_MAX_HOUSEHOLDS = 2
-    client = login(clerk_a)
+    client = staff(clerk_a)
     liaison_assign(liaison=county.liaisons[0], household=_household(county, 53))
     page = client.get(liaison_url(county.liaisons[0]))
     assert page.context["n_households"] == 2
@@ -283,9 +271,9 @@ def test_the_liaison_limit_is_shown_and_enforced(login, county, clerk_a, setting
     assert LiaisonHousehold.objects.filter(liaison=county.liaisons[0]).count() == 2
 
 
-def test_unassign_releases_the_household(login, county, clerk_a):
+def test_unassign_releases_the_household(staff, county, clerk_a):
     household = county.households[0]
-    client = login(clerk_a)
+    client = staff(clerk_a)
     response = client.post(reverse("grid:liaison-unassign", args=[county.liaisons[0].pk]), {"household": household.pk})
     assert response.status_code == 302
     assert not LiaisonHousehold.objects.filter(household=household).exists()
@@ -295,8 +283,8 @@ def test_unassign_releases_the_household(login, county, clerk_a):
     assert client.get(response.url).status_code == 200
 
 
-def test_roles_that_may_not_write_see_no_form_and_are_refused(login, county, grid_worker_a):
-    client = login(grid_worker_a)  # a grid worker reads the liaisons of his grid
+def test_roles_that_may_not_write_see_no_form_and_are_refused(staff, county, grid_worker_a):
+    client = staff(grid_worker_a)  # a grid worker reads the liaisons of his grid
     page = client.get(liaison_url(county.liaisons[0]))
     assert page.status_code == 200
     assert 'id="id_household"' not in text(page) and "liaison-unassign" not in text(page)
@@ -307,13 +295,13 @@ def test_roles_that_may_not_write_see_no_form_and_are_refused(login, county, gri
     assert LiaisonHousehold.objects.filter(liaison=county.liaisons[0]).count() == 1
 
 
-def test_worker_page_shows_backup_and_liaison_households(login, county, clerk_a):
+def test_worker_page_shows_backup_and_liaison_households(staff, county, clerk_a):
     partner = gridworker_create(
         name="顶岗网格员", id_number=make_id_number("513424", "19810101", 710), phone="13500000710",
         worker_type="micro", unit=county.micro_grids[0], start_date=datetime.date(2024, 1, 1),
         post="B", backup=county.workers[0],
     )
-    client = login(clerk_a)
+    client = staff(clerk_a)
     body = text(client.get(worker_url(county.workers[0])))
     assert partner.name in body
     body = text(client.get(worker_url(county.liaisons[0])))
@@ -333,8 +321,8 @@ def test_worker_page_shows_backup_and_liaison_households(login, county, clerk_a)
         (VACANCIES, {"level": "micro_grid", "sort": "-code"}),
     ],
 )
-def test_list_pages_query_count_is_constant(login, county, county_official, django_assert_max_num_queries, url, params):
-    client = login(county_official)
+def test_list_pages_query_count_is_constant(staff, county, county_official, django_assert_max_num_queries, url, params):
+    client = staff(county_official)
     add_micro_workers(county, 2, start=10)
     with django_assert_max_num_queries(14):
         assert client.get(url, params).status_code == 200
@@ -350,8 +338,8 @@ def test_list_pages_query_count_is_constant(login, county, county_official, djan
         assert client.get(url, params).status_code == 200
 
 
-def test_liaison_page_query_count_is_constant(login, county, clerk_a, django_assert_max_num_queries):
-    client = login(clerk_a)
+def test_liaison_page_query_count_is_constant(staff, county, clerk_a, django_assert_max_num_queries):
+    client = staff(clerk_a)
     url = liaison_url(county.liaisons[0])
     with django_assert_max_num_queries(14):
         client.get(url)
@@ -369,8 +357,8 @@ export_ready = pytest.mark.skipif(
 
 @export_ready
 @pytest.mark.parametrize("url", [WORKERS, LIAISONS])
-def test_export_button_returns_the_filtered_list_as_xlsx(login, county, clerk_a, url):
-    client = login(clerk_a)
+def test_export_button_returns_the_filtered_list_as_xlsx(staff, county, clerk_a, url):
+    client = staff(clerk_a)
     page = text(client.get(url, {"party": "no"}))
     assert "export=xlsx" in page
     response = client.get(url, {"party": "no", "export": "xlsx"})
@@ -381,12 +369,12 @@ def test_export_button_returns_the_filtered_list_as_xlsx(login, county, clerk_a,
 
 
 @export_ready
-def test_export_holds_the_filtered_rows_of_the_scope_only(login, county, clerk_a):
+def test_export_holds_the_filtered_rows_of_the_scope_only(staff, county, clerk_a):
     import io
 
     from openpyxl import load_workbook
 
-    response = login(clerk_a).get(WORKERS, {"worker_type": "micro", "export": "xlsx"})
+    response = staff(clerk_a).get(WORKERS, {"worker_type": "micro", "export": "xlsx"})
     content = b"".join(response.streaming_content) if response.streaming else response.content
     cells = {str(cell) for row in load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True) for cell in row}
     assert county.workers[0].name in cells

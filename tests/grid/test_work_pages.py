@@ -8,21 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from governance.roles import user_sync_permissions
 from grid.models import Case, CaseCategory
 from grid.selectors.work import my_work
 from grid.services import cases as svc
 
 MY_WORK = "/grid/work/"
-
-
-@pytest.fixture
-def login(login):
-    def _login(user):
-        user_sync_permissions(user)
-        return login(user)
-
-    return _login
 
 
 @pytest.fixture
@@ -79,8 +69,8 @@ def test_the_url_name(db):
     assert reverse("grid:my-work") == MY_WORK
 
 
-def test_the_village_worker_sees_what_is_his_and_his_units(login, village_a, work):
-    response = login(village_a).get(MY_WORK)
+def test_the_village_worker_sees_what_is_his_and_his_units(staff, village_a, work):
+    response = staff(village_a).get(MY_WORK)
     assert response.status_code == 200
     ids = section_ids(response)
     # A village worker neither accepts nor checks: he has no such sections.
@@ -93,8 +83,8 @@ def test_the_village_worker_sees_what_is_his_and_his_units(login, village_a, wor
     assert [case.pk for case in response.context["sections"][2]["rows"]][0] == work["late"].pk
 
 
-def test_the_clerk_sees_what_waits_for_his_township(login, county, clerk_a, work):
-    response = login(clerk_a).get(MY_WORK)
+def test_the_clerk_sees_what_waits_for_his_township(staff, county, clerk_a, work):
+    response = staff(clerk_a).get(MY_WORK)
     ids = section_ids(response)
     assert set(ids) == {"overdue", "due_soon", "assigned", "unit", "intake", "check"}
     assert ids["assigned"] == set() and ids["unit"] == set()
@@ -107,9 +97,9 @@ def test_the_clerk_sees_what_waits_for_his_township(login, county, clerk_a, work
     assert counts(response) == {"overdue": 1, "due_soon": 1, "assigned": 0, "unit": 0, "intake": 2, "check": 1}
 
 
-def test_the_page_links_every_case_and_says_when_a_section_is_empty(login, clerk_a, work):
+def test_the_page_links_every_case_and_says_when_a_section_is_empty(staff, clerk_a, work):
     with translation.override("en"):
-        response = login(clerk_a).get(MY_WORK)
+        response = staff(clerk_a).get(MY_WORK)
     html = response.content.decode()
     assert reverse("grid:case-detail", args=[work["check"].pk]) in html
     assert reverse("grid:case-detail", args=[work["intake"].pk]) in html
@@ -117,8 +107,8 @@ def test_the_page_links_every_case_and_says_when_a_section_is_empty(login, clerk
     assert 'data-count="intake">2<' in html
 
 
-def test_township_b_sees_none_of_it(login, county, clerk_b, work):
-    response = login(clerk_b).get(MY_WORK)
+def test_township_b_sees_none_of_it(staff, county, clerk_b, work):
+    response = staff(clerk_b).get(MY_WORK)
     # Only its own case, reported to township B, waiting to be accepted.
     assert {key: ids for key, ids in section_ids(response).items() if ids} == {"intake": {county.cases[1].pk}}
     assert counts(response)["intake"] == 1 and sum(counts(response).values()) == 1
@@ -154,9 +144,9 @@ def test_a_section_lists_its_first_rows_and_counts_all(clerk_a, new_case):
     assert sections["intake"].count == 5 and len(sections["intake"].rows) == 3
 
 
-def test_the_system_operator_without_a_unit_gets_a_page(login, django_user_model, county, work):
+def test_the_system_operator_without_a_unit_gets_a_page(staff, django_user_model, county, work):
     operator = django_user_model.objects.create_superuser("root", password="pw-for-tests-only")
-    response = login(operator).get(MY_WORK)
+    response = staff(operator).get(MY_WORK)
     assert response.status_code == 200
     assert work["check"].pk in section_ids(response)["check"]
 
@@ -167,9 +157,9 @@ def _queries(client) -> int:
     return len(context)
 
 
-def test_the_page_costs_the_same_queries_however_many_cases(login, county, clerk_a, village_a, work, new_case,
+def test_the_page_costs_the_same_queries_however_many_cases(staff, county, clerk_a, village_a, work, new_case,
                                                             django_assert_max_num_queries):
-    client = login(clerk_a)
+    client = staff(clerk_a)
     before = _queries(client)
     for n in range(8):
         case = new_case(f"更多{n}", grid=county.grids[0])

@@ -16,7 +16,7 @@ from grid.services.workers import (
     gridworker_set_backup,
     gridworker_update,
 )
-from tests.conftest import make_id_number
+from tests.helpers.people import make_id_number
 
 START = datetime.date(2024, 1, 1)
 

@@ -22,7 +22,10 @@ from partybuild.services import (
     service_record_create,
     wish_post,
 )
-from tests.partybuild.conftest import advance, english, grid_role_in_village, new_member, operator
+from tests.helpers.growth import grow_party_rows
+from tests.helpers.messages import english
+from tests.helpers.people import grid_role_in_village, new_member, operator
+from tests.helpers.wishes import advance
 
 ROWS = {
     "partyorganization": lambda c, i: c.branches[i],
@@ -288,19 +291,13 @@ def test_add_wish_for_a_household_of_another_community(county, village_a, county
 # --- Query counts --------------------------------------------------------------------------
 
 
-def _grow(county, n):
-    from tests.partybuild.test_api import _grow as grow_rows
-
-    grow_rows(county, n)
-
-
 @pytest.mark.parametrize("model", ROWS)
 def test_changelist_query_count_is_constant(county, county_official, staff, django_assert_max_num_queries, model):
     client = staff(county_official)
     bound = 14  # session, user, permissions, filter choices, counts, page, one prefetch
     with django_assert_max_num_queries(bound):
         first = listed(client.get(url(model)))
-    _grow(county, 6)
+    grow_party_rows(county, 6)
     with django_assert_max_num_queries(bound):
         second = listed(client.get(url(model)))
     assert len(second) >= len(first)

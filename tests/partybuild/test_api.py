@@ -6,7 +6,7 @@ import json
 import pytest
 
 from governance.masking import mask_id_number, mask_phone
-from partybuild.models import CentralHousehold, ServiceRecord, UnitRegistration, Wish
+from partybuild.models import CentralHousehold, UnitRegistration, Wish
 from partybuild.services import (
     SECOND_ACTIVE_REGISTRATION,
     SERVICE_OVERLAP,
@@ -14,7 +14,9 @@ from partybuild.services import (
     service_record_create,
     wish_post,
 )
-from tests.partybuild.conftest import english, grid_role_in_village, new_member, operator
+from tests.helpers.growth import grow_party_rows
+from tests.helpers.messages import english
+from tests.helpers.people import grid_role_in_village, new_member, new_resident, operator
 
 API = "/api/v1/"
 
@@ -225,8 +227,6 @@ def test_service_record_overlap_is_400(county, village_a, staff):
 
 
 def test_party_member_create_update_and_the_resident_is_fixed(county, clerk_a, staff):
-    from tests.partybuild.conftest import new_resident
-
     client = staff(clerk_a)
     resident = new_resident(county)
     response = post(client, f"{API}party-members/", {
@@ -296,34 +296,13 @@ def test_double_points_both_sides_see_the_record(county, clerk_a, clerk_b, login
 # --- Query counts --------------------------------------------------------------------------
 
 
-def _grow(county, n):
-    for i in range(n):
-        index = i % 2
-        member = new_member(county, index)
-        wish = wish_post(user=operator(), community=county.villages[index], title=f"心愿{i}", category="other",
-                         household=county.households[index])
-        ServiceRecord.objects.create(
-            member=member, community=county.villages[index], date=datetime.date(2025, 1, 1),
-            start_time=datetime.time(9), end_time=datetime.time(10), hours=1, kind="patrol", wish=wish,
-        )
-        CentralHousehold.objects.filter(household=county.households[index]).update(member=member)
-        UnitRegistration.objects.create(
-            unit_name=f"单位{i}", party_organization="党支部", community=county.villages[index],
-            registered_on=datetime.date(2025, 1, 1),
-        ).offers.create(kind="need", description="x")
-        from partybuild.services import member_registration_create
-
-        member_registration_create(user=operator(), member=member, community=county.villages[index],
-                                   registered_on=datetime.date(2025, 1, 1), posts=["policy"])
-
-
 @pytest.mark.parametrize("endpoint", ENDPOINTS)
 def test_list_query_count_is_constant(county, county_official, login, django_assert_max_num_queries, endpoint):
     client = login(county_official)
     bound = 7  # session, user, count, page, one prefetch (+ margin)
     with django_assert_max_num_queries(bound):
         first = get(client, f"{API}{endpoint}/")
-    _grow(county, 6)
+    grow_party_rows(county, 6)
     with django_assert_max_num_queries(bound):
         second = get(client, f"{API}{endpoint}/")
     assert second["count"] >= first["count"]

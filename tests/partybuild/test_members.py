@@ -17,7 +17,8 @@ from partybuild.services import (
     party_member_update,
     party_organization_update,
 )
-from tests.partybuild.conftest import english, errors_of, new_household, new_member, new_resident, operator
+from tests.helpers.messages import english, errors_of
+from tests.helpers.people import new_household, new_member, new_resident, operator
 
 
 def test_create_a_probationary_member(county):

@@ -10,7 +10,7 @@ from partybuild.services import (
     party_organization_create,
     party_organization_update,
 )
-from tests.partybuild.conftest import english, errors_of
+from tests.helpers.messages import english, errors_of
 
 
 def test_committee_branch_grid_branch_group(county):

@@ -30,8 +30,9 @@ from partybuild.services import (
 )
 from partybuild.services.common import COMMUNITY_OUT_OF_SCOPE, save_guarded
 from partybuild.services.registrations import second_registration
-from tests.markers import requires_postgres
-from tests.partybuild.conftest import english, errors_of, new_member
+from tests.helpers.markers import requires_postgres
+from tests.helpers.messages import english, errors_of
+from tests.helpers.people import new_member
 
 DAY = datetime.date(2025, 3, 1)
 

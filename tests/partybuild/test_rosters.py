@@ -19,8 +19,8 @@ from partybuild.models import (
     Wish,
 )
 from partybuild.services import SECOND_ACTIVE_REGISTRATION, SERVICE_DAY_OVER_24, SERVICE_OVERLAP
-from tests.governance.test_rosters import exported, fill_template, headers, xlsx
-from tests.partybuild.conftest import new_household, new_member, new_resident
+from tests.helpers.excel import exported, fill_template, headers, xlsx
+from tests.helpers.people import new_household, new_member, new_resident
 
 
 @pytest.fixture

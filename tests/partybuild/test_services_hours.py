@@ -26,7 +26,9 @@ from partybuild.services import (
     service_record_update,
     wish_post,
 )
-from tests.partybuild.conftest import advance, english, errors_of, new_member, operator
+from tests.helpers.messages import english, errors_of
+from tests.helpers.people import new_member, operator
+from tests.helpers.wishes import advance
 
 DAY = datetime.date(2025, 5, 4)
 T = datetime.time

@@ -9,7 +9,6 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from governance.roles import user_sync_permissions
 from governance.services import household_create, resident_create
 from partybuild.models import (
     MemberRegistration,
@@ -31,8 +30,8 @@ from partybuild.services import (
     wish_update,
     wish_verify,
 )
-from tests.conftest import make_id_number
-from tests.partybuild.conftest import advance, grid_role_in_village, operator
+from tests.helpers.people import grid_role_in_village, make_id_number, operator
+from tests.helpers.wishes import advance
 
 MEMBERS = "/party/members/"
 REGISTRATIONS = "/party/registrations/"
@@ -44,17 +43,6 @@ WISHES = "/party/wishes/list/"
 NEW_WISH = "/party/wishes/new/"
 SERVICES = "/party/services/"
 LISTS = [MEMBERS, REGISTRATIONS, UNIT_REGISTRATIONS, BOARD, WISHES, SERVICES]
-
-
-@pytest.fixture
-def login(login):
-    """Log a cast user in with the permissions of his role: the pages' writes need them."""
-
-    def _login(user):
-        user_sync_permissions(user)
-        return login(user)
-
-    return _login
 
 
 def member_url(member):
@@ -110,8 +98,8 @@ def test_anonymous_is_sent_to_login(client, county, url):
     assert response.url.startswith(reverse("login"))
 
 
-def test_clerk_b_sees_nothing_of_township_a_on_any_page(login, county, clerk_b):
-    client = login(clerk_b)
+def test_clerk_b_sees_nothing_of_township_a_on_any_page(staff, county, clerk_b):
+    client = staff(clerk_b)
     a_values = [
         county.residents[0].name, county.villages[0].display_name, county.wishes[0].household.address,
         county.branches[0].name, county.committees[0].name,
@@ -123,8 +111,8 @@ def test_clerk_b_sees_nothing_of_township_a_on_any_page(login, county, clerk_b):
     assert county.residents[1].name in text(client.get(MEMBERS))
 
 
-def test_detail_pages_and_writes_of_township_a_are_404_for_clerk_b(login, county, clerk_b):
-    client = login(clerk_b)
+def test_detail_pages_and_writes_of_township_a_are_404_for_clerk_b(staff, county, clerk_b):
+    client = staff(clerk_b)
     member, wish = county.members[0], county.wishes[0]
     assert client.get(member_url(member)).status_code == 404
     assert client.get(wish_url(wish)).status_code == 404
@@ -135,8 +123,8 @@ def test_detail_pages_and_writes_of_township_a_are_404_for_clerk_b(login, county
     assert client.get(wish_url(county.wishes[1])).status_code == 200
 
 
-def test_pickers_offer_only_what_the_user_sees(login, county, clerk_b):
-    client = login(clerk_b)
+def test_pickers_offer_only_what_the_user_sees(staff, county, clerk_b):
+    client = staff(clerk_b)
     members = text(client.get("/party/pickers/members/", {"q": county.residents[0].name}))
     assert county.residents[0].name not in members
     assert county.residents[1].name in text(client.get("/party/pickers/members/", {"q": county.residents[1].name}))
@@ -150,8 +138,8 @@ def test_pickers_offer_only_what_the_user_sees(login, county, clerk_b):
     )
 
 
-def test_county_official_sees_no_other_county(login, county, other_county, county_official):
-    client = login(county_official)
+def test_county_official_sees_no_other_county(staff, county, other_county, county_official):
+    client = staff(county_official)
     for url in LISTS:
         body = text(client.get(url))
         assert other_county.residents[0].name not in body, url
@@ -160,8 +148,8 @@ def test_county_official_sees_no_other_county(login, county, other_county, count
     assert client.get(wish_url(other_county.wishes[0])).status_code == 404
 
 
-def test_roles_that_may_not_write_see_no_form_and_are_refused(login, county, grid_worker_a):
-    client = login(grid_worker_a)  # a grid worker reads members and posts wishes, nothing more
+def test_roles_that_may_not_write_see_no_form_and_are_refused(staff, county, grid_worker_a):
+    client = staff(grid_worker_a)  # a grid worker reads members and posts wishes, nothing more
     member = county.members[0]
     page = client.get(member_url(member))
     assert page.status_code == 200 and 'id="service-form"' not in text(page)
@@ -175,9 +163,9 @@ def test_roles_that_may_not_write_see_no_form_and_are_refused(login, county, gri
 # --- Masking -----------------------------------------------------------------------------
 
 
-def test_township_clerk_sees_masked_id_numbers_and_phones(login, county, clerk_a):
+def test_township_clerk_sees_masked_id_numbers_and_phones(staff, county, clerk_a):
     resident = county.residents[0]
-    client = login(clerk_a)
+    client = staff(clerk_a)
     for url in (MEMBERS, member_url(county.members[0])):
         body = text(client.get(url))
         assert resident.id_number not in body
@@ -186,17 +174,17 @@ def test_township_clerk_sees_masked_id_numbers_and_phones(login, county, clerk_a
     assert resident.phone not in body and resident.phone[:3] + "****" + resident.phone[-4:] in body
 
 
-def test_village_staff_sees_full_id_numbers(login, county, village_a):
-    body = text(login(village_a).get(member_url(county.members[0])))
+def test_village_staff_sees_full_id_numbers(staff, county, village_a):
+    body = text(staff(village_a).get(member_url(county.members[0])))
     assert county.residents[0].id_number in body and county.residents[0].phone in body
 
 
 # --- Member list -------------------------------------------------------------------------
 
 
-def test_member_filters_and_search(login, county, clerk_a):
+def test_member_filters_and_search(staff, county, clerk_a):
     plain = add_member(county, 50)
-    client = login(clerk_a)
+    client = staff(clerk_a)
     member = county.members[0]
     assert set(rows(client.get(MEMBERS))) == {member, plain}
     assert rows(client.get(MEMBERS, {"in_service": "yes"})) == [member]
@@ -213,8 +201,8 @@ def test_member_filters_and_search(login, county, clerk_a):
     assert response.status_code == 200 and set(rows(response)) == {member, plain}
 
 
-def test_member_list_shows_registration_and_hours(login, county, clerk_a):
-    response = login(clerk_a).get(MEMBERS)
+def test_member_list_shows_registration_and_hours(staff, county, clerk_a):
+    response = staff(clerk_a).get(MEMBERS)
     row = next(r for r in rows(response) if r.pk == county.members[0].pk)
     assert row.registered_with == county.villages[0].display_name
     assert row.total_hours == 2
@@ -223,11 +211,11 @@ def test_member_list_shows_registration_and_hours(login, county, clerk_a):
 # --- Member page -------------------------------------------------------------------------
 
 
-def test_member_page_shows_registrations_services_and_totals(login, county, clerk_a):
+def test_member_page_shows_registrations_services_and_totals(staff, county, clerk_a):
     member = county.members[0]
     service_record_create(member=member, community=county.villages[0], date=today(),
                           start_time=datetime.time(14), end_time=datetime.time(15, 30), kind="greening")
-    response = login(clerk_a).get(member_url(member))
+    response = staff(clerk_a).get(member_url(member))
     assert response.status_code == 200
     context = response.context
     assert context["total_hours"] == pytest.approx(3.5)
@@ -238,12 +226,12 @@ def test_member_page_shows_registrations_services_and_totals(login, county, cler
     assert 'data-total="points">15<' in body  # the cast's record carries no points, ours 15
 
 
-def test_the_branch_and_the_community_see_the_same_totals(login, county, clerk_a, village_a):
+def test_the_branch_and_the_community_see_the_same_totals(staff, county, clerk_a, village_a):
     member = county.members[0]
     service_record_create(member=member, community=county.villages[0], date=today(),
                           start_time=datetime.time(8), end_time=datetime.time(9), kind="patrol")
     totals = [
-        (login(user).get(member_url(member)).context["total_hours"]) for user in (clerk_a, village_a)
+        (staff(user).get(member_url(member)).context["total_hours"]) for user in (clerk_a, village_a)
     ]
     assert totals[0] == totals[1] == 3
 
@@ -257,9 +245,9 @@ def _service_post(client, member, **overrides):
     return client.post(member_url(member), data)
 
 
-def test_logging_two_hours_of_service(login, county, clerk_a):
+def test_logging_two_hours_of_service(staff, county, clerk_a):
     member = add_member(county, 51)
-    client = login(clerk_a)
+    client = staff(clerk_a)
     response = _service_post(client, member)
     assert response.status_code == 302
     record = ServiceRecord.objects.get(member=member)
@@ -269,9 +257,9 @@ def test_logging_two_hours_of_service(login, county, clerk_a):
     assert any("2.0" in message for message in messages_of(page))
 
 
-def test_overlapping_service_is_refused_with_its_reason(login, county, clerk_a):
+def test_overlapping_service_is_refused_with_its_reason(staff, county, clerk_a):
     member = add_member(county, 52)
-    client = login(clerk_a)
+    client = staff(clerk_a)
     _service_post(client, member)
     response = _service_post(client, member, start_time="10:00", end_time="12:00")
     assert response.status_code == 200
@@ -281,9 +269,9 @@ def test_overlapping_service_is_refused_with_its_reason(login, county, clerk_a):
     assert ServiceRecord.objects.filter(member=member).count() == 1
 
 
-def test_bad_service_times_are_refused_on_their_fields(login, county, clerk_a):
+def test_bad_service_times_are_refused_on_their_fields(staff, county, clerk_a):
     member = add_member(county, 53)
-    client = login(clerk_a)
+    client = staff(clerk_a)
     response = _service_post(client, member, start_time="11:00", end_time="09:00")
     assert response.context["service_form"].errors["end_time"]
     tomorrow = (today() + datetime.timedelta(days=1)).isoformat()
@@ -297,10 +285,10 @@ def test_bad_service_times_are_refused_on_their_fields(login, county, clerk_a):
     assert not ServiceRecord.objects.filter(member=member).exists()
 
 
-def test_service_may_link_only_a_wish_the_member_took(login, county, clerk_a):
+def test_service_may_link_only_a_wish_the_member_took(staff, county, clerk_a):
     member = county.members[0]
     wish = county.wishes[0]
-    client = login(clerk_a)
+    client = staff(clerk_a)
     response = _service_post(client, member, wish=wish.pk, start_time="13:00", end_time="14:00")
     assert response.status_code == 200 and response.context["service_form"].errors["wish"]
     advance(wish, "complete", member=member)
@@ -312,9 +300,9 @@ def test_service_may_link_only_a_wish_the_member_took(login, county, clerk_a):
 # --- Double report -----------------------------------------------------------------------
 
 
-def test_registering_an_in_service_member_with_posts(login, county, clerk_a):
+def test_registering_an_in_service_member_with_posts(staff, county, clerk_a):
     member = add_member(county, 54, in_service=True)
-    client = login(clerk_a)
+    client = staff(clerk_a)
     form_page = client.get(NEW_REGISTRATION, {"member": member.pk})
     assert member.resident.name in text(form_page)  # preselected from the member page's link
     response = client.post(NEW_REGISTRATION, {
@@ -328,9 +316,9 @@ def test_registering_an_in_service_member_with_posts(login, county, clerk_a):
     assert rows(listing) == [registration]
 
 
-def test_a_second_active_registration_shows_the_reason(login, county, clerk_a):
+def test_a_second_active_registration_shows_the_reason(staff, county, clerk_a):
     member = county.members[0]  # registered by the cast
-    response = login(clerk_a).post(NEW_REGISTRATION, {
+    response = staff(clerk_a).post(NEW_REGISTRATION, {
         "member": member.pk, "community": county.villages[0].pk, "registered_on": today().isoformat(),
     })
     assert response.status_code == 200
@@ -339,9 +327,9 @@ def test_a_second_active_registration_shows_the_reason(login, county, clerk_a):
     assert MemberRegistration.objects.filter(member=member).count() == 1
 
 
-def test_registration_refuses_members_out_of_scope_or_not_in_service(login, county, clerk_a):
+def test_registration_refuses_members_out_of_scope_or_not_in_service(staff, county, clerk_a):
     plain = add_member(county, 55)
-    client = login(clerk_a)
+    client = staff(clerk_a)
     for member in (county.members[1], plain):
         response = client.post(NEW_REGISTRATION, {
             "member": member.pk, "community": county.villages[0].pk, "registered_on": today().isoformat(),
@@ -351,8 +339,8 @@ def test_registration_refuses_members_out_of_scope_or_not_in_service(login, coun
     assert response.status_code == 200
 
 
-def test_registering_a_work_unit_with_its_lists(login, county, clerk_a):
-    client = login(clerk_a)
+def test_registering_a_work_unit_with_its_lists(staff, county, clerk_a):
+    client = staff(clerk_a)
     response = client.post(NEW_UNIT_REGISTRATION, {
         "unit_name": "县医院", "party_organization": "县医院党委", "community": county.villages[0].pk,
         "registered_on": today().isoformat(), "contact_name": "李主任", "contact_phone": "13812345678",
@@ -377,8 +365,8 @@ def test_registering_a_work_unit_with_its_lists(login, county, clerk_a):
 # --- Micro-wishes ------------------------------------------------------------------------
 
 
-def test_posting_a_wish(login, county, clerk_a):
-    client = login(clerk_a)
+def test_posting_a_wish(staff, county, clerk_a):
+    client = staff(clerk_a)
     response = client.post(NEW_WISH, {
         "community": county.villages[0].pk, "household": county.households[0].pk, "title": "代买米面",
         "category": "daily_life", "content": "腿脚不便",
@@ -388,8 +376,8 @@ def test_posting_a_wish(login, county, clerk_a):
     assert (wish.state, wish.household, wish.community) == (WishState.POSTED, county.households[0], county.villages[0])
 
 
-def test_posting_a_wish_for_a_household_out_of_scope_is_refused(login, county, clerk_a):
-    response = login(clerk_a).post(NEW_WISH, {
+def test_posting_a_wish_for_a_household_out_of_scope_is_refused(staff, county, clerk_a):
+    response = staff(clerk_a).post(NEW_WISH, {
         "community": county.villages[0].pk, "household": county.households[1].pk, "title": "越界",
         "category": "other",
     })
@@ -397,8 +385,8 @@ def test_posting_a_wish_for_a_household_out_of_scope_is_refused(login, county, c
     assert not Wish.objects.filter(title="越界").exists()
 
 
-def test_posting_a_wish_for_a_household_of_another_community_shows_the_reason(login, county, county_official):
-    response = login(county_official).post(NEW_WISH, {
+def test_posting_a_wish_for_a_household_of_another_community_shows_the_reason(staff, county, county_official):
+    response = staff(county_official).post(NEW_WISH, {
         "community": county.villages[0].pk, "household": county.households[1].pk, "title": "不属本社区",
         "category": "other",
     })
@@ -407,9 +395,9 @@ def test_posting_a_wish_for_a_household_of_another_community_shows_the_reason(lo
         assert "does not belong to" in str(response.context["form"].errors["household"][0])
 
 
-def test_a_wish_goes_through_the_six_steps(login, county, clerk_a):
+def test_a_wish_goes_through_the_six_steps(staff, county, clerk_a):
     wish, member = county.wishes[0], county.members[0]
-    client = login(clerk_a)
+    client = staff(clerk_a)
     posts = [
         ("dispatch", {"member": member.pk}, WishState.DISPATCHED),
         ("take", {"member": member.pk}, WishState.TAKEN),
@@ -433,9 +421,9 @@ def test_a_wish_goes_through_the_six_steps(login, county, clerk_a):
     assert "township_a" in history and "已修好" in history
 
 
-def test_dispatching_to_nobody_lets_an_eligible_member_take_it(login, county, clerk_a):
+def test_dispatching_to_nobody_lets_an_eligible_member_take_it(staff, county, clerk_a):
     wish, member = county.wishes[0], county.members[0]
-    client = login(clerk_a)
+    client = staff(clerk_a)
     client.post(step_url(wish, "dispatch"), {"member": ""})
     wish.refresh_from_db()
     assert wish.state == WishState.DISPATCHED and wish.dispatched_to is None
@@ -443,9 +431,9 @@ def test_dispatching_to_nobody_lets_an_eligible_member_take_it(login, county, cl
     assert Wish.objects.get(pk=wish.pk).taken_by == member
 
 
-def test_a_refused_step_shows_the_reason_without_an_error_page(login, county, clerk_a):
+def test_a_refused_step_shows_the_reason_without_an_error_page(staff, county, clerk_a):
     wish = county.wishes[0]
-    client = login(clerk_a)
+    client = staff(clerk_a)
     response = client.post(step_url(wish, "verify"), {"next": BOARD}, follow=True)
     assert response.status_code == 200
     assert response.redirect_chain[-1][0] == BOARD
@@ -465,14 +453,14 @@ def test_a_refused_step_shows_the_reason_without_an_error_page(login, county, cl
     assert Wish.objects.get(pk=wish.pk).state == WishState.TAKEN
 
 
-def test_a_foreign_next_url_is_ignored(login, county, clerk_a):
-    response = login(clerk_a).post(step_url(county.wishes[0], "dispatch"), {"next": "https://evil.example/"})
+def test_a_foreign_next_url_is_ignored(staff, county, clerk_a):
+    response = staff(clerk_a).post(step_url(county.wishes[0], "dispatch"), {"next": "https://evil.example/"})
     assert response.url == BOARD
 
 
-def test_the_board_and_the_page_offer_only_the_steps_of_the_users_role(login, county, village_a):
+def test_the_board_and_the_page_offer_only_the_steps_of_the_users_role(staff, county, village_a):
     wish = advance(county.wishes[0], "publish", member=county.members[0])
-    client = login(grid_role_in_village(county))
+    client = staff(grid_role_in_village(county))
     board = client.get(BOARD)
     assert [c["step"] for c in board.context["columns"]] == [None] * 6
     assert step_url(wish, "publish") not in text(board)
@@ -482,15 +470,15 @@ def test_the_board_and_the_page_offer_only_the_steps_of_the_users_role(login, co
         assert str(page.context["next_step"]["label"]) == "Publish"
         assert "Village staff" in str(page.context["next_step"]["roles"])
     assert 'id="next-step-who"' in text(page)
-    client = login(village_a)
+    client = staff(village_a)
     columns = [c["step"] for c in client.get(BOARD).context["columns"]]
     assert columns == ["dispatch", "take", "complete", "verify", "publish", None]
     assert [item["step"] for item in client.get(wish_url(wish)).context["steps"]] == ["publish"]
 
 
-def test_a_step_the_role_does_not_take_is_refused_with_the_reason(login, county):
+def test_a_step_the_role_does_not_take_is_refused_with_the_reason(staff, county):
     wish = advance(county.wishes[0], "publish", member=county.members[0])
-    response = login(grid_role_in_village(county)).post(step_url(wish, "publish"), {"next": BOARD}, follow=True)
+    response = staff(grid_role_in_village(county)).post(step_url(wish, "publish"), {"next": BOARD}, follow=True)
     assert response.status_code == 200 and response.redirect_chain[-1][0] == BOARD
     shown = messages_of(response)
     assert len(shown) == 1 and "晒单" in shown[0]
@@ -498,8 +486,8 @@ def test_a_step_the_role_does_not_take_is_refused_with_the_reason(login, county)
     assert not wish.events.filter(action="publish").exists()
 
 
-def test_the_wish_page_shows_who_did_what_when(login, county, clerk_a, django_assert_max_num_queries):
-    client = login(clerk_a)
+def test_the_wish_page_shows_who_did_what_when(staff, county, clerk_a, django_assert_max_num_queries):
+    client = staff(clerk_a)
     wish = county.wishes[0]
     with django_assert_max_num_queries(10):
         page = text(client.get(wish_url(wish)))
@@ -519,8 +507,8 @@ def test_the_wish_page_shows_who_did_what_when(login, county, clerk_a, django_as
     assert 'id="wish-events"' not in text(client.get(wish_url(wish)))
 
 
-def test_step_forms_load_into_the_card_with_htmx(login, county, clerk_a):
-    client = login(clerk_a)
+def test_step_forms_load_into_the_card_with_htmx(staff, county, clerk_a):
+    client = staff(clerk_a)
     wish = county.wishes[0]
     fragment = client.get(step_url(wish, "dispatch"), {"next": BOARD}, HTTP_HX_REQUEST="true")
     assert fragment.status_code == 200
@@ -532,7 +520,7 @@ def test_step_forms_load_into_the_card_with_htmx(login, county, clerk_a):
     assert f'value="{county.members[0].pk}"' in picker
 
 
-def test_the_board_shows_six_columns_with_counts(login, county, clerk_a):
+def test_the_board_shows_six_columns_with_counts(staff, county, clerk_a):
     member = county.members[0]
     village = county.villages[0]
     household = county.households[0]
@@ -544,30 +532,30 @@ def test_the_board_shows_six_columns_with_counts(login, county, clerk_a):
             wish_take(user=operator(), wish=wish, member=member)
         if n >= 3:
             wish_verify(user=operator(), wish=wish_complete(user=operator(), wish=wish, result="好"))
-    response = login(clerk_a).get(BOARD)
+    response = staff(clerk_a).get(BOARD)
     counts = {column["state"]: column["count"] for column in response.context["columns"]}
     assert counts == {"posted": 2, "dispatched": 1, "taken": 1, "done": 0, "verified": 1, "published": 0}
 
 
-def test_board_columns_are_capped_with_a_more_link(login, county, clerk_a, monkeypatch):
+def test_board_columns_are_capped_with_a_more_link(staff, county, clerk_a, monkeypatch):
     from partybuild.views import wishes
 
     monkeypatch.setattr(wishes, "BOARD_COLUMN_SIZE", 2)
     for n in range(3):
         wish_post(user=operator(), community=county.villages[0], household=county.households[0], title=f"多{n}",
                   category="other")
-    response = login(clerk_a).get(BOARD)
+    response = staff(clerk_a).get(BOARD)
     posted = response.context["columns"][0]
     assert (posted["count"], len(posted["wishes"]), posted["more"]) == (4, 2, 2)
     assert "/party/wishes/list/?state=posted" in text(response)
-    assert len(rows(login(clerk_a).get(WISHES, {"state": "posted"}))) == 4
+    assert len(rows(staff(clerk_a).get(WISHES, {"state": "posted"}))) == 4
 
 
-def test_service_list_filters_and_totals(login, county, clerk_a):
+def test_service_list_filters_and_totals(staff, county, clerk_a):
     member = county.members[0]
     service_record_create(member=member, community=county.villages[0], date=today(),
                           start_time=datetime.time(8), end_time=datetime.time(9, 30), kind="greening")
-    client = login(clerk_a)
+    client = staff(clerk_a)
     response = client.get(SERVICES)
     assert len(rows(response)) == 2
     assert response.context["totals"]["hours"] == pytest.approx(3.5)
@@ -577,8 +565,8 @@ def test_service_list_filters_and_totals(login, county, clerk_a):
     assert rows(client.get(SERVICES, {"member": county.members[1].pk})) == []
 
 
-def test_bad_query_parameters_never_fail(login, county, county_official):
-    client = login(county_official)
+def test_bad_query_parameters_never_fail(staff, county, county_official):
+    client = staff(county_official)
     for params in (
         {"page": "abc"}, {"page": "999"}, {"sort": "password"}, {"sort": "-"}, {"organization": "x"},
         {"status": "??"}, {"in_service": "perhaps"}, {"state": "gone"}, {"month": "2020-13"}, {"kind": "x"},
@@ -620,8 +608,8 @@ def _add_rows(county, start: int, count: int) -> None:
         (SERVICES, {"kind": "patrol"}),
     ],
 )
-def test_list_pages_query_count_is_constant(login, county, county_official, django_assert_max_num_queries, url, params):
-    client = login(county_official)
+def test_list_pages_query_count_is_constant(staff, county, county_official, django_assert_max_num_queries, url, params):
+    client = staff(county_official)
     _add_rows(county, 100, 2)
     with django_assert_max_num_queries(12):
         assert client.get(url, params).status_code == 200
@@ -630,9 +618,9 @@ def test_list_pages_query_count_is_constant(login, county, county_official, djan
         assert client.get(url, params).status_code == 200
 
 
-def test_member_page_query_count_is_constant(login, county, clerk_a, django_assert_max_num_queries):
+def test_member_page_query_count_is_constant(staff, county, clerk_a, django_assert_max_num_queries):
     member = county.members[0]
-    client = login(clerk_a)
+    client = staff(clerk_a)
     with django_assert_max_num_queries(16):
         client.get(member_url(member))
     for n in range(12):
@@ -652,8 +640,8 @@ export_ready = pytest.mark.skipif(
 
 @export_ready
 @pytest.mark.parametrize("url", [MEMBERS, REGISTRATIONS, UNIT_REGISTRATIONS, WISHES, SERVICES])
-def test_export_button_returns_xlsx(login, county, clerk_a, url):
-    client = login(clerk_a)
+def test_export_button_returns_xlsx(staff, county, clerk_a, url):
+    client = staff(clerk_a)
     assert "export=xlsx" in text(client.get(url))
     response = client.get(url, {"export": "xlsx"})
     assert response.status_code == 200

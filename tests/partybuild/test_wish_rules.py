@@ -22,7 +22,9 @@ from partybuild.services import (
     wish_update,
     wish_verify,
 )
-from tests.partybuild.conftest import WISH_STEPS, advance, english, errors_of, operator, take_step
+from tests.helpers.messages import english, errors_of
+from tests.helpers.people import operator
+from tests.helpers.wishes import WISH_STEPS, advance, take_step
 
 ROLES = {
     "community": "、".join(english(r) for r in ("Administrator", "County official", "Township staff", "Village staff")),

@@ -25,8 +25,10 @@ from partybuild.services import (
     wish_update,
     wish_verify,
 )
-from tests.markers import requires_postgres
-from tests.partybuild.conftest import WISH_STEPS, advance, english, errors_of, new_member, take_step
+from tests.helpers.markers import requires_postgres
+from tests.helpers.messages import english, errors_of
+from tests.helpers.people import new_member
+from tests.helpers.wishes import WISH_STEPS, advance, take_step
 
 
 @pytest.fixture

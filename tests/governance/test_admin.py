@@ -7,22 +7,13 @@ from django.utils import translation
 from governance.masking import mask_id_number, mask_phone
 from governance.models import Household, Level, OrgUnit, Resident, Role, User
 from governance.services import orgunit_create
+from tests.helpers.admin import listed, refused
 from tests.helpers.growth import grow_residents
 from tests.helpers.people import make_id_number
 
 
 def url(model, view="changelist", *args):
     return reverse(f"admin:governance_{model}_{view}", args=args)
-
-
-def listed(response):
-    assert response.status_code == 200, response.content[:500]
-    return list(response.context["cl"].result_list)
-
-
-def refused(response):
-    """The admin's answer for an object it cannot find: back to the index, nothing shown."""
-    return response.status_code == 302 and response.url == reverse("admin:index")
 
 
 # --- Lists ---------------------------------------------------------------------------------

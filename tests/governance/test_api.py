@@ -1,6 +1,5 @@
 """The REST API under /api/v1/: scope, authentication, masking, filters, writes, query counts."""
 
-import json
 
 import pytest
 from django.urls import reverse
@@ -9,18 +8,13 @@ from rest_framework.authtoken.models import Token
 
 from governance.masking import mask_id_number, mask_phone
 from governance.models import Household, Level, Resident, Tag
+from tests.helpers.api import get, send
 from tests.helpers.growth import grow_residents
 from tests.helpers.people import make_id_number
 
 ORG_UNITS = "/api/v1/org-units/"
 HOUSEHOLDS = "/api/v1/households/"
 RESIDENTS = "/api/v1/residents/"
-
-
-def get(client, url, **params):
-    response = client.get(url, params, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200, response.content
-    return response.json()
 
 
 def codes(payload):
@@ -39,10 +33,6 @@ def subtree_codes(chain, index):
         chain.grids[index].code,
         chain.micro_grids[index].code,
     }
-
-
-def send(client, method, url, data):
-    return getattr(client, method)(url, json.dumps(data), content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
 
 
 def message(text):

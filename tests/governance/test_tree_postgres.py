@@ -1,38 +1,16 @@
 """The tree under concurrent writers, and the subtree index, on real PostgreSQL."""
 
-import threading
-
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 
 from governance.models import Household, Level, OrgUnit
 from governance.services import orgunit_create, orgunit_move
 from governance.tree_check import tree_violations
+from tests.helpers.concurrency import refusals, run_at_once
 from tests.helpers.markers import requires_postgres
 
 pytestmark = requires_postgres
-
-
-def run_concurrently(jobs):
-    errors = []
-    barrier = threading.Barrier(len(jobs))
-
-    def runner(job):
-        try:
-            barrier.wait()
-            job()
-        except Exception as exc:  # collected and re-raised in the main thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=runner, args=(job,)) for job in jobs]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert not errors, errors
 
 
 @pytest.mark.django_db(transaction=True)
@@ -69,9 +47,10 @@ def test_concurrent_creates_and_moves_leave_a_valid_tree(county):
             target = villages[(i + 1) % 2]
             grid = orgunit_move(unit=grid, new_parent=target, new_code=f"{target.code}9{i:02d}")
 
-    run_concurrently(
+    outcomes = run_at_once(
         [create_counties(0), create_counties(1), create_grids(2), create_grids(3), move_grid_back_and_forth]
     )
+    assert not refusals(outcomes), refusals(outcomes)
 
     assert tree_violations() == []
     call_command("check_tree")  # raises CommandError on any violation

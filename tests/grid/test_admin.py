@@ -1,6 +1,5 @@
 """The grid admin: scoped lists and choices, masking, filters, search, and writes through the services."""
 
-import datetime
 
 import pytest
 from django.test import override_settings
@@ -9,23 +8,14 @@ from django.urls import reverse
 from governance.masking import mask_id_number, mask_phone
 from governance.models import Level
 from governance.services import household_create, orgunit_create
-from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType
-from grid.services.workers import gridworker_create
+from grid.models import GridWorker, LiaisonHousehold, Post
+from tests.helpers.admin import listed, refused
 from tests.helpers.growth import grow_grid_workers
-from tests.helpers.people import make_id_number
+from tests.helpers.people import make_id_number, new_liaison
 
 
 def url(model, view="changelist", *args):
     return reverse(f"admin:grid_{model}_{view}", args=args)
-
-
-def listed(response):
-    assert response.status_code == 200, response.content[:500]
-    return list(response.context["cl"].result_list)
-
-
-def refused(response):
-    return response.status_code == 302 and response.url == reverse("admin:index")
 
 
 def form_errors(response):
@@ -182,14 +172,7 @@ def test_assign_a_household_in_the_admin(county, clerk_a, staff):
     response = client.post(url("liaisonhousehold", "add"), data, HTTP_ACCEPT_LANGUAGE="en")
     assert form_errors(response)["liaison"] == ["A household liaison looks after at most 1 households."]
 
-    second = gridworker_create(
-        name="另一联户长",
-        id_number=make_id_number("513424", "19700101", 44),
-        phone="13800000000",
-        worker_type=WorkerType.LIAISON,
-        unit=county.grids[0],
-        start_date=datetime.date(2024, 1, 1),
-    )
+    second = new_liaison(county.grids[0], 44)
     response = client.post(
         url("liaisonhousehold", "add"),
         {**data, "liaison": second.pk, "household": county.households[0].pk},
@@ -204,14 +187,7 @@ def test_assign_a_household_in_the_admin(county, clerk_a, staff):
 
 
 def test_changing_a_link_moves_the_household(county, clerk_a, staff):
-    second = gridworker_create(
-        name="另一联户长",
-        id_number=make_id_number("513424", "19700101", 44),
-        phone="13800000000",
-        worker_type=WorkerType.LIAISON,
-        unit=county.grids[0],
-        start_date=datetime.date(2024, 1, 1),
-    )
+    second = new_liaison(county.grids[0], 44)
     link = LiaisonHousehold.objects.get(household=county.households[0])
     response = staff(clerk_a).post(url("liaisonhousehold", "change", link.pk), {"liaison": second.pk, "since": ""})
     assert response.status_code == 302, form_errors(response)

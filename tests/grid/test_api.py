@@ -1,31 +1,19 @@
 """The grid API (/api/v1/grid-workers/, /liaison-households/, /vacancies/): scope, masking, writes, filters."""
 
-import datetime
-import json
 
 import pytest
 from django.test import override_settings
 
 from governance.masking import mask_id_number, mask_phone
 from governance.services import household_create
-from grid.models import GridWorker, LiaisonHousehold, Post, WorkerType
-from grid.services.workers import gridworker_create
+from grid.models import GridWorker, LiaisonHousehold, Post
+from tests.helpers.api import get, send
 from tests.helpers.growth import grow_grid_workers
-from tests.helpers.people import make_id_number
+from tests.helpers.people import make_id_number, new_liaison
 
 WORKERS = "/api/v1/grid-workers/"
 LINKS = "/api/v1/liaison-households/"
 VACANCIES = "/api/v1/vacancies/"
-
-
-def get(client, url, **params):
-    response = client.get(url, params, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def send(client, method, url, data):
-    return getattr(client, method)(url, json.dumps(data), content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
 
 
 def names(payload):
@@ -262,14 +250,7 @@ def test_assign_and_release_a_household(county, clerk_b, staff):
 
 def test_second_liaison_for_a_household_is_400(county, clerk_b, staff):
     client = staff(clerk_b)
-    other = gridworker_create(
-        name="另一联户长",
-        id_number=make_id_number("513424", "19700101", 44),
-        phone="13800000000",
-        worker_type=WorkerType.LIAISON,
-        unit=county.grids[1],
-        start_date=datetime.date(2024, 1, 1),
-    )
+    other = new_liaison(county.grids[1], 44)
     data = {"liaison": other.pk, "household": county.households[1].number}
     response = send(client, "post", LINKS, data)
     assert response.status_code == 400

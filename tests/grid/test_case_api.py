@@ -12,6 +12,7 @@ from governance.masking import mask_phone
 from governance.roles import user_sync_permissions
 from grid.models import Case, CaseCategory, CaseEvent, CaseState
 from grid.services import cases as svc
+from tests.helpers.api import get, post
 from tests.helpers.cases import PNG_1PX
 
 CASES = "/api/v1/cases/"
@@ -19,16 +20,6 @@ EVENTS = "/api/v1/case-events/"
 CATEGORIES = "/api/v1/case-categories/"
 ACTIONS = ["accept", "reject", "dispatch", "take", "start", "resolve", "verify", "return", "rate", "close",
            "escalate"]
-
-
-def get(client, url, **params):
-    response = client.get(url, params, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def post(client, url, data=None):
-    return client.post(url, json.dumps(data or {}), content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
 
 
 def step(client, case, name, data=None):
@@ -50,21 +41,6 @@ def writer(db):
         return client
 
     return _writer
-
-
-@pytest.fixture
-def hazard(db):
-    return CaseCategory.objects.get(code="hazard-building")
-
-
-@pytest.fixture
-def new_case(county, clerk_a, hazard):
-    def make(user=None, **fields):
-        values = {"title": "危房", "description": "墙体开裂", "category": hazard, "grid": county.micro_grids[0]}
-        values.update(fields)
-        return svc.case_create(user=user or clerk_a, **values)
-
-    return make
 
 
 # --- Scope and masking ------------------------------------------------------------------------

@@ -1,40 +1,15 @@
 """Cases under concurrency (PostgreSQL): numbers never repeat or skip; of two steps at once, one wins."""
 
-import threading
-
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import connections
 from django.utils import timezone, translation
 
 from governance.models import Role, User
-from grid.models import Case, CaseCategory, CaseEvent, CaseState
+from grid.models import CaseCategory, CaseEvent, CaseState
 from grid.services import cases as svc
+from tests.helpers.concurrency import refusals, run_at_once, successes
 from tests.helpers.markers import requires_postgres
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(jobs) -> list:
-    """Run the callables in threads released together; each result or the ValidationError it raised."""
-    results = [None] * len(jobs)
-    barrier = threading.Barrier(len(jobs))
-
-    def run(index, job):
-        try:
-            barrier.wait()
-            results[index] = job()
-        except ValidationError as exc:
-            results[index] = exc
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_numbers_given_at_once_have_no_gaps_and_no_duplicates(county, clerk_a):
@@ -64,8 +39,7 @@ def test_of_two_takes_at_once_exactly_one_wins(county, clerk_a):
              for n in range(4)]
 
     results = run_at_once([lambda user=user: svc.case_take(case=case, user=user) for user in staff])
-    winners = [result for result in results if isinstance(result, Case)]
-    refused = [result for result in results if isinstance(result, ValidationError)]
+    winners, refused = successes(results), refusals(results)
     assert len(winners) == 1 and len(refused) == 3
     with translation.override("en"):
         assert all("now “Taken”: it cannot be taken" in " ".join(exc.messages) for exc in refused)

@@ -22,11 +22,6 @@ def clerk(clerk_a):
 
 
 @pytest.fixture
-def hazard(db):
-    return CaseCategory.objects.get(code="hazard-building")
-
-
-@pytest.fixture
 def sanitation(db):
     return CaseCategory.objects.get(code="sanitation-garbage")
 

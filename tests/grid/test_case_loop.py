@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 
 from governance.models import Notification, Role, User
-from grid.models import Case, CaseCategory, CaseCounter, CaseEvent, CaseState
+from grid.models import Case, CaseCounter, CaseEvent, CaseState
 from grid.services import cases as svc
 from tests.helpers.cases import PNG_1PX
 
@@ -15,21 +15,6 @@ from tests.helpers.cases import PNG_1PX
 def messages(exc: ValidationError) -> str:
     with translation.override("en"):
         return " ".join(exc.messages)
-
-
-@pytest.fixture
-def hazard(db):
-    return CaseCategory.objects.get(code="hazard-building")
-
-
-@pytest.fixture
-def new_case(county, clerk_a, hazard):
-    def make(**fields):
-        values = {"title": "危房", "description": "墙体开裂", "category": hazard, "grid": county.micro_grids[0]}
-        values.update(fields)
-        return svc.case_create(user=clerk_a, **values)
-
-    return make
 
 
 @pytest.fixture

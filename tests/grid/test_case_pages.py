@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from governance.roles import user_sync_permissions
-from grid.models import Case, CaseAttachment, CaseCategory, CaseState
+from grid.models import Case, CaseAttachment, CaseState
 from grid.services import cases as svc
 from tests.helpers.cases import PNG_1PX
 
@@ -23,11 +23,6 @@ def clerk(clerk_a):
 def village(village_a):
     user_sync_permissions(village_a)
     return village_a
-
-
-@pytest.fixture
-def hazard(db):
-    return CaseCategory.objects.get(code="hazard-building")
 
 
 def form_data(county, category, **extra):

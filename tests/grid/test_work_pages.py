@@ -8,23 +8,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from grid.models import Case, CaseCategory
+from grid.models import Case
 from grid.selectors.work import my_work
 from grid.services import cases as svc
 
 MY_WORK = "/grid/work/"
-
-
-@pytest.fixture
-def new_case(county, clerk_a):
-    hazard = CaseCategory.objects.get(code="hazard-building")
-
-    def make(title="危房", **fields):
-        values = {"title": title, "description": "墙体开裂", "category": hazard, "grid": county.micro_grids[0]}
-        values.update(fields)
-        return svc.case_create(user=clerk_a, **values)
-
-    return make
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""People beyond the standing cast: valid ID numbers, users, and further residents, households and
-party members of a cast township."""
+"""People beyond the standing cast: valid ID numbers, users, and further residents, households, party
+members and household liaisons of a cast township."""
 
 import datetime
 import itertools
@@ -7,6 +7,8 @@ import itertools
 from governance.models import Role, User
 from governance.services import household_create, resident_create
 from governance.validators import id_check_char
+from grid.models import WorkerType
+from grid.services.workers import gridworker_create
 from partybuild.services import party_member_create
 
 # The password of every user the tests create; the browser tests type it.
@@ -69,4 +71,17 @@ def new_member(chain, index: int = 0, *, in_service: bool = True, organization=N
         joined_on=datetime.date(2010, 7, 1),
         in_service=in_service,
         work_unit="县教育局" if in_service else "",
+    )
+
+
+def new_liaison(unit, seq: int, **extra):
+    """A further household liaison (联户长) of ``unit``; ``seq`` tells him apart (his name and ID number)."""
+    return gridworker_create(
+        name=f"联户长{seq}",
+        id_number=make_id_number("513424", "19700101", seq),
+        phone="13800000000",
+        worker_type=WorkerType.LIAISON,
+        unit=unit,
+        start_date=datetime.date(2024, 1, 1),
+        **extra,
     )

@@ -22,6 +22,7 @@ from partybuild.services import (
     service_record_create,
     wish_post,
 )
+from tests.helpers.admin import listed, refused
 from tests.helpers.growth import grow_party_rows
 from tests.helpers.messages import english
 from tests.helpers.people import grid_role_in_village, new_member, operator
@@ -40,15 +41,6 @@ ROWS = {
 
 def url(model, view="changelist", *args):
     return reverse(f"admin:partybuild_{model}_{view}", args=args)
-
-
-def listed(response):
-    assert response.status_code == 200, response.content[:500]
-    return list(response.context["cl"].result_list)
-
-
-def refused(response):
-    return response.status_code == 302 and response.url == reverse("admin:index")
 
 
 def listed_actions(response) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from partybuild.services import (
     service_record_create,
     wish_post,
 )
+from tests.helpers.api import get, post
 from tests.helpers.growth import grow_party_rows
 from tests.helpers.messages import english
 from tests.helpers.people import grid_role_in_village, new_member, new_resident, operator
@@ -29,16 +30,6 @@ ENDPOINTS = {
     "wishes": lambda c, i: c.wishes[i],
     "service-records": lambda c, i: c.members[i].services.get(),
 }
-
-
-def get(client, url, **params):
-    response = client.get(url, params, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 200, response.content
-    return response.json()
-
-
-def post(client, url, data=None):
-    return client.post(url, json.dumps(data or {}), content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
 
 
 def ids(payload):

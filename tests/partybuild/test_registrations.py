@@ -2,11 +2,9 @@
 who registers and who ends a registration."""
 
 import datetime
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connections
 
 from governance.models import Role, User
 from partybuild.models import MemberRegistration, PostClaim, RegistrationStatus, UnitRegistration
@@ -30,6 +28,7 @@ from partybuild.services import (
 )
 from partybuild.services.common import COMMUNITY_OUT_OF_SCOPE, save_guarded
 from partybuild.services.registrations import second_registration
+from tests.helpers.concurrency import refusals, run_at_once, successes
 from tests.helpers.markers import requires_postgres
 from tests.helpers.messages import english, errors_of
 from tests.helpers.people import new_member
@@ -235,23 +234,10 @@ def test_village_staff_register_and_end_in_their_community(county, village_a):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_registrations_of_one_member_leave_one_active(county, official):
     member = new_member(county)
-    outcomes = []
-    barrier = threading.Barrier(2)
-
-    def register(village):
-        try:
-            barrier.wait()
-            member_registration_create(user=official, member=member, community=village, registered_on=DAY)
-            outcomes.append("ok")
-        except ValidationError as exc:
-            outcomes.append(errors_of(exc)[0])
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=register, args=(village,)) for village in county.villages]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert len(outcomes) == 2 and outcomes.count("ok") == 1
+    outcomes = run_at_once([
+        lambda village=village: member_registration_create(user=official, member=member, community=village,
+                                                           registered_on=DAY)
+        for village in county.villages
+    ])
+    assert len(successes(outcomes)) == 1 and len(refusals(outcomes)) == 1
     assert member.registrations.filter(status="active").count() == 1

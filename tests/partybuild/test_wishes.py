@@ -1,10 +1,8 @@
 """Micro-wishes: 点单 → 派单 → 接单 → 消单 → 核单 → 晒单, only in order, one taker, and the board."""
 
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connections
 
 from partybuild.models import WISH_FLOW, Wish, WishState
 from partybuild.selectors import wish_board, wish_eligible_members
@@ -25,6 +23,7 @@ from partybuild.services import (
     wish_update,
     wish_verify,
 )
+from tests.helpers.concurrency import refusals, run_at_once
 from tests.helpers.markers import requires_postgres
 from tests.helpers.messages import english, errors_of
 from tests.helpers.people import new_member
@@ -223,27 +222,11 @@ def test_board_columns_are_cut_and_queries_constant(county, official, django_ass
 def test_of_concurrent_takes_only_one_wins(county, official):
     wish = wish_dispatch(wish=post(county, official), user=official, member=None)
     takers = [county.members[0], new_member(county), new_member(county), new_member(county)]
-    outcomes = {}
-    barrier = threading.Barrier(len(takers))
-
-    def take(member):
-        try:
-            barrier.wait()
-            wish_take(wish=wish, user=official, member=member)
-            outcomes[member.pk] = "taken"
-        except ValidationError as exc:
-            outcomes[member.pk] = errors_of(exc)[0]
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=take, args=(member,)) for member in takers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    winners = [pk for pk, outcome in outcomes.items() if outcome == "taken"]
-    assert len(outcomes) == len(takers) and len(winners) == 1
+    outcomes = run_at_once([lambda member=member: wish_take(wish=wish, user=official, member=member)
+                            for member in takers])
+    [winner] = [member for member, outcome in zip(takers, outcomes, strict=True)
+                if not isinstance(outcome, ValidationError)]
     refused = english(WISH_WRONG_STATE, current=english("Taken"), expected=english("Dispatched"))
-    assert all(outcome == refused for pk, outcome in outcomes.items() if pk not in winners)
-    assert Wish.objects.get(pk=wish.pk).taken_by_id == winners[0]
+    assert [errors_of(exc)[0] for exc in refusals(outcomes)] == [refused] * (len(takers) - 1)
+    assert Wish.objects.get(pk=wish.pk).taken_by_id == winner.pk
     assert wish.events.filter(action="take").count() == 1

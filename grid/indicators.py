@@ -3,18 +3,20 @@
 from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from governance.indicators.registry import (
-    BY_CATEGORY,
     HIGHER,
     LOWER,
     MEDIAN,
     RATIO,
+    Breakdown,
     Indicator,
     Panel,
     RecordLink,
     Target,
     register,
+    register_breakdown,
     register_panel,
 )
 from governance.models import Level, OrgUnit
@@ -182,10 +184,14 @@ def _column(code: str) -> str:
     return "c_" + code.replace("-", "_")
 
 
-# One indicator per seeded top category: the bars of the dashboard's "cases by category".
+# The dashboard's "cases by category": one indicator per seeded top category, each a bar of it.
+CASES_BY_CATEGORY = register_breakdown(Breakdown(
+    key="grid.cases_by_category", title=_("Cases by category"), label_heading=_("Category"),
+    value_heading=pgettext_lazy("count of cases", "Cases"), empty=_("Case counts by category are not computed yet."),
+    order=10))
 for _code, _name, _children in TAXONOMY:
     register(Indicator(key=f"grid.cases_category.{_code}", label=_name, unit=CASES, leaf=case_counts,
-                       numerator=_column(_code), breakdown=BY_CATEGORY))
+                       numerator=_column(_code), breakdown=CASES_BY_CATEGORY.key))
 
 
 def _share(part, whole) -> str | None:

@@ -21,7 +21,8 @@ How the dashboards show an indicator is declared with it too (``governance.indic
 names no app's key): its place among the headline cards, trend lines and league columns, its
 target, which way is better, the record list its number opens, whether it is a percentage, and
 the breakdown chart it is one bar of. An indicator that declares none of them is still a row of
-the dashboard's full table.
+the dashboard's full table. Apps declare their breakdown charts (``register_breakdown``) and
+dashboard panels (``register_panel``) the same way.
 """
 
 import datetime
@@ -39,10 +40,6 @@ MEDIAN = "median"
 # Which way is better (``Indicator.better``): it colours a change and turns a target around.
 HIGHER = "higher"
 LOWER = "lower"
-
-# The breakdown charts of the dashboard (``Indicator.breakdown``).
-BY_CATEGORY = "category"
-
 
 @dataclass(frozen=True)
 class Target:
@@ -106,7 +103,7 @@ class Indicator:
     better: str | None = None
     # The list whose count equals the value, or None (no link).
     records: RecordLink | None = None
-    # The breakdown chart this count is one bar of (BY_CATEGORY), or "": a row of the full table.
+    # The key of the breakdown chart (``Breakdown``) this count is one bar of, or "": a row of the full table.
     breakdown: str = ""
 
     def __post_init__(self):
@@ -184,3 +181,36 @@ def unregister_panel(key: str) -> None:
 
 def all_panels() -> list[Panel]:
     return _panels.all()
+
+
+# --- Breakdown charts that apps add ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A chart of counts that belong together (cases by category), declared by the app whose counts
+    they are with ``register_breakdown``; its bars are the indicators that name its ``key`` in
+    ``Indicator.breakdown``, biggest first, and its table has the two headings given here."""
+
+    key: str
+    title: str
+    label_heading: str  # the bars' column (a category)
+    value_heading: str  # the counts' column (cases)
+    empty: str  # said when the month has no count yet
+    order: int = 100
+
+
+_breakdowns = Registry("indicators", core="governance.indicators.org")  # declared next to the apps' indicators
+
+
+def register_breakdown(breakdown: Breakdown) -> Breakdown:
+    return _breakdowns.add(breakdown.key, breakdown)
+
+
+def unregister_breakdown(key: str) -> None:
+    _breakdowns.remove(key)
+
+
+def all_breakdowns() -> list[Breakdown]:
+    return sorted(_breakdowns.all(), key=lambda breakdown: (breakdown.order, breakdown.key))
+

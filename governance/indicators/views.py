@@ -27,7 +27,7 @@ from governance.rosters.xlsx import XlsxWriter, xlsx_response
 
 
 def _export(figures: dashboard.Figures) -> HttpResponse:
-    """The page's numbers as a workbook: every indicator, the trend, the league and the categories."""
+    """The page's numbers as a workbook: every indicator, the trend, the league and each breakdown."""
     unit, period, trend, league = figures.unit, figures.period, figures.trend, figures.league
     number = dashboard.plain_number
     buffer = io.BytesIO()
@@ -52,9 +52,10 @@ def _export(figures: dashboard.Figures) -> HttpResponse:
         for league_row in league.rows:
             sheet.append([league_row.unit.display_name, league_row.unit.code,
                           *[figure.number for figure in league_row.cells(league.keys)]])
-    with writer.sheet(_("Case categories"), [_("Category"), _("Cases")], widths=[24, 10]) as sheet:
-        for label, value in zip(figures.categories["labels"], figures.categories["values"], strict=True):
-            sheet.append([label, value])
+    for chart in figures.breakdowns:
+        with writer.sheet(chart["title"], [chart["label_heading"], chart["value_heading"]], widths=[24, 10]) as sheet:
+            for label, value in chart["rows"]:
+                sheet.append([label, value])
     writer.close()
     return xlsx_response(buffer.getvalue(), f"dashboard-{unit.code}-{period:%Y%m}.xlsx")
 

@@ -1,4 +1,4 @@
-/* Dashboard charts: draws the trend, category and league charts from the page's #dashboard-data JSON
+/* Dashboard charts: draws the trend, breakdown and league charts from the page's #dashboard-data JSON
    (Django json_script) with the vendored Apache ECharts, SVG renderer so they print sharply.
    Each series says whether it is a percentage ("percent", from the indicator's declaration).
    Progressive enhancement: without ECharts, data or a container, nothing happens and the tables remain. */
@@ -50,8 +50,8 @@
     };
   }
 
-  // Horizontal bars, biggest first (at the top).
-  function categoriesOption(cat) {
+  // A breakdown: horizontal bars, biggest first (at the top), named by the breakdown's value heading.
+  function breakdownOption(cat) {
     if (!cat || !Array.isArray(cat.labels) || !Array.isArray(cat.values) || !cat.labels.length) return null;
     var rows = cat.labels.map(function (label, i) { return [label, cat.values[i] || 0]; });
     rows.sort(function (a, b) { return b[1] - a[1]; });
@@ -59,7 +59,7 @@
       grid: { top: 8 }, tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       xAxis: valueAxis(false),
       yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r[0]; }), axisTick: { show: false } },
-      series: [{ type: "bar", name: "数量", data: rows.map(function (r) { return r[1]; }), color: PALETTE[0], barMaxWidth: 22,
+      series: [{ type: "bar", name: cat.label || "", data: rows.map(function (r) { return r[1]; }), color: PALETTE[0], barMaxWidth: 22,
         label: { show: true, position: "right", color: "#1f2933" } }]
     };
   }
@@ -82,7 +82,13 @@
     };
   }
 
-  var BUILDERS = { trend: trendOption, categories: categoriesOption, league: leagueOption };
+  var BUILDERS = { trend: trendOption, breakdown: breakdownOption, league: leagueOption };
+
+  // The chart's data: its own key in the JSON, or a declared breakdown's (data-breakdown="<key>").
+  function chartData(data, el) {
+    var name = el.getAttribute("data-chart");
+    return name === "breakdown" ? (data.breakdowns || {})[el.getAttribute("data-breakdown")] : data[name];
+  }
 
   function readData() {
     var node = document.getElementById("dashboard-data");
@@ -103,7 +109,7 @@
 
     Array.prototype.forEach.call(document.querySelectorAll(".dashboard-chart[data-chart]"), function (el) {
       var build = BUILDERS[el.getAttribute("data-chart")];
-      var option = build ? build(data[el.getAttribute("data-chart")]) : null;
+      var option = build ? build(chartData(data, el)) : null;
       if (!option) { el.textContent = ""; el.hidden = true; return; }
       var font = window.getComputedStyle(el).fontFamily || FONT;
       option.animation = !calm();

@@ -11,12 +11,12 @@ import re
 import zipfile
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from governance.indicators import dashboard
 from governance.indicators.engine import rollup_month
 from governance.indicators.months import shift_month, this_month
-from governance.indicators.registry import HIGHER, LOWER, RATIO, Indicator, Target, all_indicators
+from governance.indicators.registry import HIGHER, LOWER, RATIO, Indicator, Target, all_breakdowns, all_indicators
 from governance.rosters.tabular import read_table
 from tests.helpers.cases import add_case
 
@@ -55,18 +55,23 @@ def test_county_dashboard_shows_the_county_and_its_townships(login, county_offic
     assert league_numbers(response, "grid.cases_raised") == [
         (county.township_a.code, 1), (county.township_b.code, 1)]
     charts = response.context["charts"]
-    assert set(charts) == {"trend", "categories", "league"}
+    assert set(charts) == {"trend", "breakdowns", "league"}
     assert len(charts["trend"]["periods"]) == 12 and charts["trend"]["periods"][-1] == f"{rolled:%Y-%m}"
     raised = next(s for s in charts["trend"]["series"] if s["key"] == "grid.cases_raised")
     assert raised["values"][-1] == 2
-    # Both cases of the cast are disputes: the category chart leads with 矛盾纠纷.
-    assert charts["categories"]["labels"][0] == "矛盾纠纷" and charts["categories"]["values"][0] == 2
-    assert sum(charts["categories"]["values"]) == 2
+    # Both cases of the cast are disputes: the grid's category chart leads with 矛盾纠纷.
+    categories = charts["breakdowns"]["grid.cases_by_category"]
+    assert categories["labels"][0] == "矛盾纠纷" and categories["values"][0] == 2
+    assert sum(categories["values"]) == 2
     assert charts["league"]["labels"] == [county.township_a.display_name, county.township_b.display_name]
     html = response.content.decode()
     assert 'id="dashboard-data"' in html
-    for chart in ("trend", "categories", "league"):
+    for chart in ("trend", "breakdown", "league"):
         assert f'data-chart="{chart}"' in html
+    # The breakdown's chart, title and headings are the grid's declaration, shown by governance's page.
+    assert 'data-breakdown="grid.cases_by_category"' in html
+    section = html[html.index('id="breakdown-gridcases_by_category"'):]
+    assert "事件分类统计" in section[:300] and "<th scope=\"col\">类别</th>" in section
     assert "echarts-6.1.0/echarts.min.js" in html and "js/dashboard-charts.js" in html
 
 
@@ -168,7 +173,11 @@ def test_export_is_a_workbook_with_the_pages_numbers(login, county_official, cou
         assert rows[row.label][2] == row.current.number, row.key
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         league_sheet = archive.read("xl/worksheets/sheet3.xml").decode()
+        workbook = archive.read("xl/workbook.xml").decode()
+        breakdown_sheet = archive.read("xl/worksheets/sheet4.xml").decode()
     assert county.township_a.display_name in league_sheet and county.township_b.display_name in league_sheet
+    # One sheet per breakdown, named and headed as its app declares it.
+    assert '<sheet name="事件分类统计"' in workbook and "类别" in breakdown_sheet and "矛盾纠纷" in breakdown_sheet
 
 
 def test_empty_month_says_what_to_do(login, admin_user, county, rolled):
@@ -296,7 +305,8 @@ def test_the_page_shows_what_the_indicators_declare(login, county_official, coun
     assert kpi(response, "grid.worker_party_share").current.text.endswith("%")
     # The categories are the chart's bars, not rows of the full table.
     assert not any(row.indicator and row.indicator.breakdown for row in response.context["rows"])
-    assert len(charts["categories"]["labels"]) == len([i for i in all_indicators() if i.breakdown])
+    assert len(charts["breakdowns"]["grid.cases_by_category"]["labels"]) == len(
+        [i for i in all_indicators() if i.breakdown])
 
 
 def test_governance_names_no_apps_indicator():
@@ -307,7 +317,10 @@ def test_governance_names_no_apps_indicator():
     assert {key.split(".")[0] for key in app_keys} >= {"grid", "partybuild", "indicator_app"}
     names = app_keys | {key.rsplit(".", 1)[0] + "." for key in app_keys if key.count(".") > 1}
     names |= {i.records.url_name for i in all_indicators() if i.records}
-    assert "grid.cases_category." in names and "grid:case-list" in names
+    # The breakdown charts too: their keys, and their titles and headings as written (English msgids).
+    with translation.override("en"):
+        names |= {text for b in all_breakdowns() for text in (b.key, str(b.title), str(b.empty))}
+    assert "grid.cases_category." in names and "grid:case-list" in names and "Cases by category" in names
     sources = [*(root / "governance").rglob("*.py"), *(root / "templates" / "governance").rglob("*.html"),
                root / "static" / "js" / "dashboard-charts.js"]
     found = [(path.relative_to(root), name) for path in sources for name in names

@@ -18,6 +18,7 @@ from governance.indicators.dashboard.numbers import (
     LeagueRow,
     Row,
     breakdown,
+    breakdowns,
     default_period,
     format_number,
     indicator_map,
@@ -49,7 +50,7 @@ from governance.indicators.dashboard.scope import (
 
 __all__ = [
     "TREND_MONTHS", "Change", "DashboardPage", "Figure", "Figures", "League", "LeagueRow", "Row", "breadcrumb",
-    "breakdown", "dashboard_figures", "dashboard_page", "default_period", "format_number", "indicator_map",
-    "kpi_rows", "league", "league_keys", "panels", "placed", "plain_number", "rating", "record_link",
+    "breakdown", "breakdowns", "dashboard_figures", "dashboard_page", "default_period", "format_number",
+    "indicator_map", "kpi_rows", "league", "league_keys", "panels", "placed", "plain_number", "rating", "record_link",
     "rollup_progress", "rollup_runs", "scope_top", "trend", "trend_keys", "unit_rows", "visible_unit",
 ]

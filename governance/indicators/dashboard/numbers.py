@@ -18,12 +18,12 @@ from django.utils.translation import gettext_lazy
 
 from governance.indicators.months import format_period, month_start, shift_month, this_month
 from governance.indicators.registry import (
-    BY_CATEGORY,
     HIGHER,
     LOWER,
     MEDIAN,
     RATIO,
     Indicator,
+    all_breakdowns,
     all_indicators,
 )
 from governance.models import IndicatorValue, OrgUnit
@@ -276,7 +276,7 @@ def trend(unit: OrgUnit, keys: list[str], end_period: datetime.date, months: int
     }
 
 
-def breakdown(values: dict[str, IndicatorValue], name: str = BY_CATEGORY) -> dict:
+def breakdown(values: dict[str, IndicatorValue], name: str) -> dict:
     """The month's counts of the indicators that make up the breakdown ``name``, biggest first."""
     members = {indicator.key: indicator for indicator in all_indicators() if indicator.breakdown == name}
     items = sorted(
@@ -287,6 +287,19 @@ def breakdown(values: dict[str, IndicatorValue], name: str = BY_CATEGORY) -> dic
         "labels": [str(members[key].label) for key, _row in items],
         "values": [int(row.numerator or 0) for _key, row in items],
     }
+
+
+def breakdowns(values: dict[str, IndicatorValue]) -> list[dict]:
+    """Every declared breakdown chart with its month's bars (no query: ``values`` are already read)."""
+    charts = []
+    for declared in all_breakdowns():
+        bars = breakdown(values, declared.key)
+        charts.append({
+            "key": declared.key, "title": str(declared.title), "label_heading": str(declared.label_heading),
+            "value_heading": str(declared.value_heading), "empty": str(declared.empty), **bars,
+            "rows": list(zip(bars["labels"], bars["values"], strict=True)),
+        })
+    return charts
 
 
 @dataclass

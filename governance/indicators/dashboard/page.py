@@ -21,7 +21,7 @@ from governance.indicators.dashboard.numbers import (
     TREND_MONTHS,
     League,
     Row,
-    breakdown,
+    breakdowns,
     compared_periods,
     default_period,
     format_number,
@@ -36,7 +36,7 @@ from governance.indicators.dashboard.numbers import (
 )
 from governance.indicators.dashboard.scope import breadcrumb, rollup_runs
 from governance.indicators.months import format_period, month_last_day, month_start, shift_month, this_month
-from governance.indicators.registry import BY_CATEGORY, Indicator, all_panels
+from governance.indicators.registry import Indicator, all_panels
 from governance.models import LEVEL_ORDER, IndicatorValue, MonthApproval, OrgUnit, RollupRun
 from governance.portal.forms import FILTER_LEVELS
 
@@ -99,7 +99,7 @@ class Figures:
     values: dict[str, IndicatorValue]  # the month's raw values by key, breakdowns included
     league: League
     trend: dict
-    categories: dict
+    breakdowns: list[dict]  # every declared breakdown chart with its bars
 
 
 def dashboard_figures(*, unit: OrgUnit, period: datetime.date | None = None, sort: str = "") -> Figures:
@@ -115,7 +115,7 @@ def dashboard_figures(*, unit: OrgUnit, period: datetime.date | None = None, sor
         unit=unit, period=period, rows=rows, values=values,
         league=league(unit, period, league_keys(sort), sort),
         trend=trend(unit, lines, period, found=found),
-        categories=breakdown(values, BY_CATEGORY),
+        breakdowns=breakdowns(values),
     )
 
 
@@ -136,8 +136,7 @@ class DashboardPage:
     sort_links: list[dict]
     trend: dict
     trend_rows: list[dict]
-    categories: dict
-    category_rows: list[tuple[str, int]]
+    breakdowns: list[dict]  # each: key, title, headings, empty text, labels, values, rows
     charts: dict  # the data of the page's charts (dashboard-charts.js)
     export_href: str
     can_run_rollup: bool
@@ -184,7 +183,8 @@ def _charts(figures: Figures) -> dict:
     trending = set(trend_keys())
     return {
         "trend": figures.trend,
-        "categories": figures.categories,
+        "breakdowns": {chart["key"]: {"label": chart["value_heading"], "labels": chart["labels"],
+                                      "values": chart["values"]} for chart in figures.breakdowns},
         "league": {
             "labels": [row.unit.display_name for row in league.rows],
             # The league chart compares the columns that are also trend lines.
@@ -211,7 +211,7 @@ def dashboard_page(*, user, unit: OrgUnit, period: datetime.date | None = None, 
     chain = breadcrumb(user, unit)
     _link_figures(figures, chain, user)
     indicators = indicator_map()
-    trend_data, categories = figures.trend, figures.categories
+    trend_data = figures.trend
     export_query = params.copy()
     export_query["export"] = "xlsx"
     can_run_rollup = can_start_rollup(user)
@@ -234,8 +234,7 @@ def dashboard_page(*, user, unit: OrgUnit, period: datetime.date | None = None, 
                                         for series in trend_data["series"]]}
             for i, month in enumerate(trend_data["periods"])
         ],
-        categories=categories,
-        category_rows=list(zip(categories["labels"], categories["values"], strict=True)),
+        breakdowns=figures.breakdowns,
         charts=_charts(figures),
         export_href=f"?{export_query.urlencode()}",
         can_run_rollup=can_run_rollup,

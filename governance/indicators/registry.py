@@ -207,10 +207,6 @@ def register_breakdown(breakdown: Breakdown) -> Breakdown:
     return _breakdowns.add(breakdown.key, breakdown)
 
 
-def unregister_breakdown(key: str) -> None:
-    _breakdowns.remove(key)
-
-
 def all_breakdowns() -> list[Breakdown]:
     return sorted(_breakdowns.all(), key=lambda breakdown: (breakdown.order, breakdown.key))
 

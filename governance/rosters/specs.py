@@ -312,7 +312,3 @@ def get_spec(kind: str) -> RosterSpec:
 
 def all_specs() -> list[RosterSpec]:
     return _registry.all()
-
-
-def specs_for_model(model) -> list[RosterSpec]:
-    return [spec for spec in all_specs() if spec.model is model]

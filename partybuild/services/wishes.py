@@ -256,7 +256,7 @@ def wish_verify(*, wish: Wish, user) -> Wish:
 
 
 def wish_publish(*, wish: Wish, user) -> Wish:
-    """The party organisation above the community shows the fulfilled wish (晒单)."""
+    """The fulfilled wish is shown to the villagers (晒单), by the community's staff or those above it."""
     with transaction.atomic():
         return _step(_locked(wish, user, WishAction.PUBLISH), user, WishAction.PUBLISH)
 

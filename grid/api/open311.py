@@ -20,7 +20,6 @@ import datetime
 import decimal
 import json
 import math
-import time
 from operator import attrgetter
 
 from django.core.cache import cache
@@ -106,14 +105,15 @@ def _client(request) -> Open311Client:
         client = clients.filter(key_hash=open311_key_hash(key), is_active=True).first()
     if client is None or not client.user.is_active:
         raise Refused(403, _("A valid api_key is required."))
-    # Fixed one-minute windows in the shared cache: at most per_minute calls in each (per client and key).
-    window = int(time.time() // 60)
-    counter = f"open311:{client.pk}:{client.key_hash[:12]}:{window}"
-    cache.add(counter, 0, timeout=120)
+    # A one-minute window in the shared cache, opened by the client's first call: at most
+    # per_minute calls until it expires (incr keeps the counter's expiry on locmem and Redis).
+    # Windows aligned to the clock would let a burst straddle two minutes.
+    counter = f"open311:{client.pk}:{client.key_hash[:12]}"
+    cache.add(counter, 0, timeout=60)
     try:
         calls = cache.incr(counter)
     except ValueError:  # expired between add and incr
-        cache.set(counter, 1, timeout=120)
+        cache.set(counter, 1, timeout=60)
         calls = 1
     if calls > client.per_minute:
         raise Refused(429, _("Too many requests: at most %(limit)d a minute.") % {"limit": client.per_minute})

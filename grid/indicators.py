@@ -6,10 +6,12 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from governance.indicators.registry import (
+    FLOW,
     HIGHER,
     LOWER,
     MEDIAN,
     RATIO,
+    STOCK,
     Breakdown,
     Indicator,
     Panel,
@@ -137,47 +139,47 @@ def cases_reported(**query) -> RecordLink:
 register(Indicator(key="grid.cases_raised", label=_("Cases raised"), unit=CASES, leaf=case_counts,
                    numerator="raised", check=lambda start, end, units: Case.objects.filter(
                        grid__in=units, reported_at__gte=start, reported_at__lt=end).count(),
-                   headline=30, league=30, trend=10, records=cases_reported()))
+                   headline=30, league=30, trend=10, records=cases_reported(), over=FLOW))
 register(Indicator(key="grid.cases_accepted", label=_("Cases accepted"), unit=CASES, leaf=case_counts,
-                   numerator="accepted"))
+                   numerator="accepted", over=FLOW))
 register(Indicator(key="grid.cases_resolved", label=_("Cases resolved"), unit=CASES, leaf=case_counts,
-                   numerator="resolved"))
+                   numerator="resolved", over=FLOW))
 register(Indicator(key="grid.cases_closed", label=_("Cases closed"), unit=CASES, leaf=case_counts,
                    numerator="closed", check=lambda start, end, units: Case.objects.filter(
                        grid__in=units, closed_at__gte=start, closed_at__lt=end).count(),
-                   headline=40, league=40, trend=20))
+                   headline=40, league=40, trend=20, over=FLOW))
 register(Indicator(key="grid.closure_rate", label=_("Closure rate"), unit="%", kind=RATIO, leaf=case_counts,
                    numerator="raised_closed", denominator="raised",
-                   headline=50, league=50, trend=40, target=Target(green=0.95, yellow=0.85), better=HIGHER))
+                   headline=50, league=50, trend=40, target=Target(green=0.95, yellow=0.85), better=HIGHER, over=FLOW))
 register(Indicator(key="grid.cases_overdue", label=_("Overdue open cases at month end"), unit=CASES,
                    leaf=case_counts, numerator="overdue",
-                   headline=70, league=70, trend=30, target=Target(green=0, yellow=2), better=LOWER))
+                   headline=70, league=70, trend=30, target=Target(green=0, yellow=2), better=LOWER, over=STOCK))
 register(Indicator(key="grid.cases_red", label=_("Red cases raised"), unit=CASES, leaf=case_counts,
-                   numerator="red", better=LOWER, records=cases_reported(colour="red")))
+                   numerator="red", better=LOWER, records=cases_reported(colour="red"), over=FLOW))
 register(Indicator(key="grid.cases_yellow", label=_("Yellow cases raised"), unit=CASES, leaf=case_counts,
-                   numerator="yellow", records=cases_reported(colour="yellow")))
+                   numerator="yellow", records=cases_reported(colour="yellow"), over=FLOW))
 register(Indicator(key="grid.cases_green", label=_("Green cases raised"), unit=CASES, leaf=case_counts,
-                   numerator="green", records=cases_reported(colour="green")))
+                   numerator="green", records=cases_reported(colour="green"), over=FLOW))
 register(Indicator(key="grid.median_hours_to_resolve", label=_("Median hours to resolve"), unit=_("hours"),
                    kind=MEDIAN, samples=hours_to_resolve, headline=80, league=80, better=LOWER))
 register(Indicator(key="grid.worker_party_share", label=_("Grid workers who are party members"), unit="%",
                    kind=RATIO, leaf=worker_counts, numerator="members", denominator="workers",
-                   headline=100, league=100, better=HIGHER))
+                   headline=100, league=100, better=HIGHER, over=STOCK))
 register(Indicator(key="grid.cases_major", label=_("Major matters raised"), unit=CASES, leaf=case_counts,
-                   numerator="major"))
+                   numerator="major", over=FLOW))
 register(Indicator(key="grid.cases_minor", label=_("Minor matters raised"), unit=CASES, leaf=case_counts,
-                   numerator="minor"))
+                   numerator="minor", over=FLOW))
 register(Indicator(key="grid.cases_private", label=_("Private matters raised"), unit=CASES, leaf=case_counts,
-                   numerator="private"))
+                   numerator="private", over=FLOW))
 register(Indicator(key="grid.on_time_rate", label=_("On-time rate"), unit="%", kind=RATIO, leaf=case_counts,
                    numerator="resolved_on_time", denominator="resolved",
-                   headline=60, league=60, target=Target(green=0.9, yellow=0.8), better=HIGHER))
+                   headline=60, league=60, target=Target(green=0.9, yellow=0.8), better=HIGHER, over=FLOW))
 register(Indicator(key="grid.satisfaction_rate", label=_("Satisfaction rate"), unit="%", kind=RATIO,
                    leaf=rating_counts, numerator="satisfied", denominator="rated",
-                   headline=90, target=Target(green=0.9, yellow=0.8), better=HIGHER))
+                   headline=90, target=Target(green=0.9, yellow=0.8), better=HIGHER, over=FLOW))
 # A count that keeps its denominator: "3 of 40 grids and micro-grids have no worker".
 register(Indicator(key="grid.units_without_worker", label=_("Grids and micro-grids without a worker"),
-                   unit=_("units"), leaf=uncovered_units, numerator="uncovered", denominator="units"))
+                   unit=_("units"), leaf=uncovered_units, numerator="uncovered", denominator="units", over=STOCK))
 
 
 def _column(code: str) -> str:
@@ -191,7 +193,7 @@ CASES_BY_CATEGORY = register_breakdown(Breakdown(
     order=10))
 for _code, _name, _children in TAXONOMY:
     register(Indicator(key=f"grid.cases_category.{_code}", label=_name, unit=CASES, leaf=case_counts,
-                       numerator=_column(_code), breakdown=CASES_BY_CATEGORY.key))
+                       numerator=_column(_code), breakdown=CASES_BY_CATEGORY.key, over=FLOW))
 
 
 def _share(part, whole) -> str | None:

@@ -3,7 +3,7 @@
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
-from governance.indicators.registry import HIGHER, Indicator, register
+from governance.indicators.registry import FLOW, HIGHER, STOCK, Indicator, register
 from partybuild.models import (
     MemberRegistration,
     PartyMember,
@@ -54,19 +54,19 @@ def unit_registrations(start, end, units):
 register(Indicator(key="partybuild.members", label=_("Party members"), unit=_("persons"), leaf=member_counts,
                    check=lambda start, end, units: PartyMember.objects.filter(
                        is_active=True, organization__org_unit__in=units).count(),
-                   headline=110, league=110))
+                   headline=110, league=110, over=STOCK))
 register(Indicator(key="partybuild.wishes_posted", label=_("Micro-wishes posted"), unit=_("wishes"),
                    leaf=wish_counts, numerator="posted", check=lambda start, end, units: Wish.objects.filter(
-                       community__in=units, posted_at__gte=start, posted_at__lt=end).count()))
+                       community__in=units, posted_at__gte=start, posted_at__lt=end).count(), over=FLOW))
 register(Indicator(key="partybuild.wishes_completed", label=_("Micro-wishes completed"), unit=_("wishes"),
-                   leaf=wish_counts, numerator="completed", headline=120, league=120, better=HIGHER))
+                   leaf=wish_counts, numerator="completed", headline=120, league=120, better=HIGHER, over=FLOW))
 register(Indicator(key="partybuild.volunteer_services", label=_("Volunteer services"), unit=_("services"),
-                   leaf=service_hours, numerator="services", better=HIGHER))
+                   leaf=service_hours, numerator="services", better=HIGHER, over=FLOW))
 register(Indicator(key="partybuild.volunteer_hours", label=_("Volunteer hours"), unit=_("hours"),
-                   leaf=service_hours, numerator="hours", headline=130, league=130, better=HIGHER))
+                   leaf=service_hours, numerator="hours", headline=130, league=130, better=HIGHER, over=FLOW))
 register(Indicator(key="partybuild.points", label=_("Service points awarded"), unit=_("points"),
-                   leaf=service_hours, numerator="points"))
+                   leaf=service_hours, numerator="points", over=FLOW))
 register(Indicator(key="partybuild.members_registered", label=_("In-service members registered"),
-                   unit=_("persons"), leaf=member_registrations))
+                   unit=_("persons"), leaf=member_registrations, over=STOCK))
 register(Indicator(key="partybuild.units_registered", label=_("Work units registered"), unit=_("units"),
-                   leaf=unit_registrations))
+                   leaf=unit_registrations, over=STOCK))

@@ -3,7 +3,7 @@
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
 
-from governance.indicators.registry import RATIO, Indicator, register
+from governance.indicators.registry import RATIO, STOCK, Indicator, register
 from governance.models import Household, Level, OrgUnit, Resident
 
 
@@ -46,10 +46,10 @@ def _check_residents(start, end, units) -> int:
 
 # The first headline cards and league columns (10, 20); the apps' places come after them.
 register(Indicator(key="households", label=_("Households"), unit=_("households"), leaf=household_counts,
-                   check=_check_households, headline=10, league=10))
+                   check=_check_households, headline=10, league=10, over=STOCK))
 register(Indicator(key="residents", label=_("Residents"), unit=_("persons"), leaf=resident_counts,
-                   check=_check_residents, headline=20, league=20))
+                   check=_check_residents, headline=20, league=20, over=STOCK))
 register(Indicator(key="child_units", label=_("Units of the level below"), unit=_("units"),
-                   leaf=child_unit_counts, cumulative=False))
+                   leaf=child_unit_counts, cumulative=False, over=STOCK))
 register(Indicator(key="households_per_grid", label=_("Households per grid"), unit=_("households"), kind=RATIO,
-                   leaf=grid_household_counts, numerator="households", denominator="grids"))
+                   leaf=grid_household_counts, numerator="households", denominator="grids", over=STOCK))

@@ -37,6 +37,13 @@ COUNT = "count"
 RATIO = "ratio"
 MEDIAN = "median"
 
+# How an indicator adds up over a period of several months (``Indicator.over``): a flow is
+# summed month by month (cases raised; a ratio sums its numerators and its denominators, never
+# its rates), a stock is read at the period's last month (households, open at period end).
+# A median takes the period's own samples instead.
+FLOW = "flow"
+STOCK = "stock"
+
 # Which way is better (``Indicator.better``): it colours a change and turns a target around.
 HIGHER = "higher"
 LOWER = "lower"
@@ -105,6 +112,8 @@ class Indicator:
     records: RecordLink | None = None
     # The key of the breakdown chart (``Breakdown``) this count is one bar of, or "": a row of the full table.
     breakdown: str = ""
+    # FLOW or STOCK: how the months of a period add up (required but for a median).
+    over: str | None = None
 
     def __post_init__(self):
         if self.kind not in (COUNT, RATIO, MEDIAN):
@@ -115,6 +124,10 @@ class Indicator:
             raise ValueError(f"indicator {self.key} needs a leaf function")
         if self.kind == RATIO and not self.denominator:
             raise ValueError(f"ratio indicator {self.key} needs a denominator column")
+        if self.kind == MEDIAN and self.over is not None:
+            raise ValueError(f"median indicator {self.key}: a median takes its period's samples, it has no 'over'")
+        if self.kind != MEDIAN and self.over not in (FLOW, STOCK):
+            raise ValueError(f"indicator {self.key}: say how it adds up over months: over=FLOW or over=STOCK")
         if self.better not in (None, HIGHER, LOWER):
             raise ValueError(f"indicator {self.key}: better is HIGHER, LOWER or None, not {self.better!r}")
         if self.target is not None and self.better is None:

@@ -16,7 +16,17 @@ from django.utils import timezone, translation
 from governance.indicators import dashboard
 from governance.indicators.engine import rollup_month
 from governance.indicators.months import shift_month, this_month
-from governance.indicators.registry import HIGHER, LOWER, RATIO, Indicator, Target, all_breakdowns, all_indicators
+from governance.indicators.registry import (
+    FLOW,
+    HIGHER,
+    LOWER,
+    RATIO,
+    STOCK,
+    Indicator,
+    Target,
+    all_breakdowns,
+    all_indicators,
+)
 from governance.rosters.tabular import read_table
 from tests.helpers.cases import add_case
 
@@ -351,14 +361,17 @@ def test_an_indicator_refuses_a_display_that_cannot_be():
         return units
 
     with pytest.raises(ValueError, match="target needs better"):
-        Indicator(key="x.y", label="x", unit="", leaf=leaf, target=Target(green=1, yellow=0))
+        Indicator(key="x.y", label="x", unit="", leaf=leaf, target=Target(green=1, yellow=0), over=FLOW)
     with pytest.raises(ValueError, match="better is"):
-        Indicator(key="x.y", label="x", unit="", leaf=leaf, better="up")
+        Indicator(key="x.y", label="x", unit="", leaf=leaf, better="up", over=FLOW)
     with pytest.raises(ValueError, match="only a ratio"):
-        Indicator(key="x.y", label="x", unit="%", leaf=leaf)
-    share = Indicator(key="x.y", label="x", unit="%", kind=RATIO, leaf=leaf, denominator="d", better=HIGHER)
+        Indicator(key="x.y", label="x", unit="%", leaf=leaf, over=FLOW)
+    with pytest.raises(ValueError, match="how it adds up over months"):
+        Indicator(key="x.y", label="x", unit="", leaf=leaf)
+    share = Indicator(key="x.y", label="x", unit="%", kind=RATIO, leaf=leaf, denominator="d", better=HIGHER,
+                      over=FLOW)
     assert share.percent and dashboard.format_number(share, "0.171") == "17.1%"
-    assert not Indicator(key="x.z", label="x", unit="", kind=RATIO, leaf=leaf, denominator="d").percent
+    assert not Indicator(key="x.z", label="x", unit="", kind=RATIO, leaf=leaf, denominator="d", over=STOCK).percent
 
 
 def test_the_coverage_panel_counts_grids_without_a_worker(login, county_official, county, rolled):

@@ -154,7 +154,7 @@ def test_a_failing_indicator_marks_the_run_partial(county):
 
     rollup_month(MAY)
     before = number(MAY, "households", county.county), snapshot(MAY)
-    register(Indicator(key="test.broken", label="broken", unit="", leaf=broken))
+    register(Indicator(key="test.broken", label="broken", unit="", leaf=broken, over="flow"))
     try:
         run = rollup_month(MAY)
     finally:
@@ -209,7 +209,7 @@ def test_verify_reports_a_mismatch(county):
 
         return Household.objects.filter(grid__in=units).values(node=F("grid")).annotate(n=Count("pk") * 2)
 
-    register(Indicator(key="households", label="households", unit="", leaf=doubled, check=wrong.check))
+    register(Indicator(key="households", label="households", unit="", leaf=doubled, check=wrong.check, over="stock"))
     try:
         with pytest.raises(CommandError, match="mismatches"):
             call_command("rollup_indicators", month=f"{timezone.localdate():%Y-%m}", verify=True)

@@ -87,7 +87,7 @@ def test_a_part_that_keeps_failing_marks_the_run_partial(county):
 
         return household_counts(start, end, units)
 
-    register(Indicator(key="test.broken", label="broken", unit="", leaf=broken))
+    register(Indicator(key="test.broken", label="broken", unit="", leaf=broken, over="flow"))
     try:
         run = run_of(rollup_month_task(MAY.isoformat()))
     finally:

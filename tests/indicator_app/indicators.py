@@ -22,6 +22,6 @@ def panel_context(unit, period, values):
 
 
 register(Indicator(key="indicator_app.grids", label="测试应用：网格数", unit="个", leaf=grid_counts,
-                   headline=15, league=15, trend=50, target=Target(green=2, yellow=1), better=HIGHER))
+                   headline=15, league=15, trend=50, target=Target(green=2, yellow=1), better=HIGHER, over="stock"))
 register_panel(Panel(key="indicator-app", title="测试应用面板", template="indicator_app/panel.html",
                      context=panel_context))

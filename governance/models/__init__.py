@@ -5,7 +5,7 @@ tags; ``users``: staff users and the export log; ``messaging``: notifications an
 outbox; ``indicators``: indicator values, rollup runs, month approvals.
 """
 
-from governance.models.indicators import IndicatorValue, MonthApproval, RollupRun, RollupStatus
+from governance.models.indicators import IndicatorValue, MonthApproval, PeriodValue, RollupRun, RollupStatus
 from governance.models.messaging import Notification, OutboxMessage
 from governance.models.org import (
     DIVISION_LEVELS,
@@ -32,6 +32,7 @@ __all__ = [
     "ExportLog",
     "Household",
     "IndicatorValue",
+    "PeriodValue",
     "Kind",
     "Level",
     "MonthApproval",

@@ -50,6 +50,41 @@ class IndicatorValue(models.Model):
         return f"{self.org_unit_id} {self.period:%Y-%m} {self.key} = {self.value}"
 
 
+class PeriodValue(models.Model):
+    """An indicator over several months that cannot be added up from its months: a median.
+
+    The rollup of a month stores its quarter's, half-year's and year's medians here (taken
+    from the period's own samples, never a median of medians); counts and ratios over a
+    period are summed from ``IndicatorValue`` when they are read. ``first`` and ``last`` are
+    the first days of the period's first and last months.
+    """
+
+    org_scope_field = "org_unit"
+
+    org_unit = models.ForeignKey(OrgUnit, verbose_name=_("org unit"), on_delete=models.CASCADE,
+                                 related_name="period_values", db_index=False, db_constraint=False)
+    key = models.CharField(_("indicator"), max_length=64)
+    first = models.DateField(_("first month"))
+    last = models.DateField(_("last month"))
+    numerator = models.DecimalField(_("numerator"), max_digits=20, decimal_places=4, default=0)
+    value = models.DecimalField(_("value"), max_digits=24, decimal_places=6, null=True, blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("period value")
+        verbose_name_plural = _("period values")
+        indexes = [models.Index(fields=["first", "last", "key"], name="period_value_range")]
+        constraints = [
+            models.UniqueConstraint(fields=["org_unit", "key", "first", "last"], name="period_value_once"),
+            models.CheckConstraint(condition=models.Q(first__lte=models.F("last")), name="period_value_ordered"),
+        ]
+
+    def __str__(self):
+        return f"{self.org_unit_id} {self.first:%Y-%m}..{self.last:%Y-%m} {self.key} = {self.value}"
+
+
 class RollupStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     COMPLETE = "complete", pgettext_lazy("rollup status", "Complete")

@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from governance.indicators.months import month_start, shift_month, this_month
 from governance.indicators.registry import (
     FLOW,
     HIGHER,
@@ -87,6 +88,43 @@ def rating_counts(start, end, units):
     )
 
 
+def case_cohorts(start, end, units):
+    """The cases raised in the month as they stand now (a cohort): how many, closed by now,
+    resolved on time, resolved or already late, rated, rated satisfied.
+
+    These figures follow the cases after their month: ``case_steps_since`` tells the refresh
+    task which months changed. A case that is open and past its deadline counts as late
+    before it is resolved; a rejected case is never late.
+    """
+    now = timezone.now()
+    resolved = Q(resolved_at__isnull=False)
+    late_open = Q(resolved_at__isnull=True, due_at__lt=now) & ~Q(state=CaseState.REJECTED)
+    return (Case.objects.filter(grid__in=units, reported_at__gte=start, reported_at__lt=end)
+            .values(node=F("grid"))
+            .annotate(raised=Count("pk"),
+                      closed=Count("pk", filter=Q(closed_at__isnull=False)),
+                      due=Count("pk", filter=resolved | late_open),
+                      on_time=Count("pk", filter=resolved & (Q(due_at__isnull=True) | Q(resolved_at__lte=F("due_at")))),
+                      rated=Count("pk", filter=Q(rating__in=Rating.values)),
+                      satisfied=Count("pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASIC]))))
+
+
+COHORT_MONTHS = 12  # asked for the first time, the refresh recomputes this many months
+
+
+def case_steps_since(marker):
+    """The months whose cases took a step since ``marker`` (the last step id seen), and the new marker.
+
+    The first time (no marker): the last ``COHORT_MONTHS`` months.
+    """
+    latest = CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    if marker is None:
+        return {shift_month(this_month(), -i) for i in range(COHORT_MONTHS)}, latest
+    days = (CaseEvent.objects.filter(pk__gt=marker, pk__lte=latest)
+            .values_list("case__reported_at", flat=True).distinct())
+    return {month_start(timezone.localtime(day).date()) for day in days}, latest
+
+
 def hours_to_resolve(start, end, units):
     """(tree_id, lft, hours) of each case resolved in the month: report to resolution."""
     rows = (
@@ -148,9 +186,15 @@ register(Indicator(key="grid.cases_closed", label=_("Cases closed"), unit=CASES,
                    numerator="closed", check=lambda start, end, units: Case.objects.filter(
                        grid__in=units, closed_at__gte=start, closed_at__lt=end).count(),
                    headline=40, league=40, trend=20, over=FLOW))
-register(Indicator(key="grid.closure_rate", label=_("Closure rate"), unit="%", kind=RATIO, leaf=case_counts,
-                   numerator="raised_closed", denominator="raised",
-                   headline=50, league=50, trend=40, target=Target(green=0.95, yellow=0.85), better=HIGHER, over=FLOW))
+register(Indicator(key="grid.closure_rate", label=_("Closure rate within the month"), unit="%", kind=RATIO,
+                   leaf=case_counts, numerator="raised_closed", denominator="raised", better=HIGHER, over=FLOW,
+                   definition=_("Of the cases raised in each month, the share closed by the end of that same "
+                                "month: a case raised late in a month and closed early in the next never counts.")))
+register(Indicator(key="grid.closure_rate_to_date", label=_("Closure rate (to date)"), unit="%", kind=RATIO,
+                   leaf=case_cohorts, numerator="closed", denominator="raised", changes=case_steps_since,
+                   headline=50, league=50, trend=40, target=Target(green=0.95, yellow=0.85), better=HIGHER, over=FLOW,
+                   definition=_("Of the cases raised in the period, the share closed as of today (as of its "
+                                "approval for an approved month): the rate counties publish.")))
 register(Indicator(key="grid.cases_overdue", label=_("Overdue open cases at month end"), unit=CASES,
                    leaf=case_counts, numerator="overdue",
                    headline=70, league=70, trend=30, target=Target(green=0, yellow=2), better=LOWER, over=STOCK))
@@ -171,12 +215,23 @@ register(Indicator(key="grid.cases_minor", label=_("Minor matters raised"), unit
                    numerator="minor", over=FLOW))
 register(Indicator(key="grid.cases_private", label=_("Private matters raised"), unit=CASES, leaf=case_counts,
                    numerator="private", over=FLOW))
-register(Indicator(key="grid.on_time_rate", label=_("On-time rate"), unit="%", kind=RATIO, leaf=case_counts,
-                   numerator="resolved_on_time", denominator="resolved",
-                   headline=60, league=60, target=Target(green=0.9, yellow=0.8), better=HIGHER, over=FLOW))
-register(Indicator(key="grid.satisfaction_rate", label=_("Satisfaction rate"), unit="%", kind=RATIO,
-                   leaf=rating_counts, numerator="satisfied", denominator="rated",
-                   headline=90, target=Target(green=0.9, yellow=0.8), better=HIGHER, over=FLOW))
+register(Indicator(key="grid.on_time_rate", label=_("On-time rate within the month"), unit="%", kind=RATIO,
+                   leaf=case_counts, numerator="resolved_on_time", denominator="resolved", better=HIGHER, over=FLOW,
+                   definition=_("Of the cases resolved in each month, the share resolved by their deadline.")))
+register(Indicator(key="grid.on_time_rate_to_date", label=_("On-time rate (to date)"), unit="%", kind=RATIO,
+                   leaf=case_cohorts, numerator="on_time", denominator="due", changes=case_steps_since,
+                   headline=60, league=60, target=Target(green=0.9, yellow=0.8), better=HIGHER, over=FLOW,
+                   definition=_("Of the cases raised in the period that are resolved or already past their "
+                                "deadline as of today, the share resolved by the deadline.")))
+register(Indicator(key="grid.satisfaction_rate", label=_("Satisfaction within the month"), unit="%", kind=RATIO,
+                   leaf=rating_counts, numerator="satisfied", denominator="rated", better=HIGHER, over=FLOW,
+                   definition=_("Of the cases rated in each month, the share rated satisfied or basically "
+                                "satisfied.")))
+register(Indicator(key="grid.satisfaction_rate_to_date", label=_("Satisfaction rate (to date)"), unit="%",
+                   kind=RATIO, leaf=case_cohorts, numerator="satisfied", denominator="rated",
+                   changes=case_steps_since, headline=90, target=Target(green=0.9, yellow=0.8), better=HIGHER,
+                   over=FLOW, definition=_("Of the cases raised in the period and rated as of today, the share "
+                                           "rated satisfied or basically satisfied.")))
 # A count that keeps its denominator: "3 of 40 grids and micro-grids have no worker".
 register(Indicator(key="grid.units_without_worker", label=_("Grids and micro-grids without a worker"),
                    unit=_("units"), leaf=uncovered_units, numerator="uncovered", denominator="units", over=STOCK))

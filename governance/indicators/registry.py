@@ -114,6 +114,15 @@ class Indicator:
     breakdown: str = ""
     # FLOW or STOCK: how the months of a period add up (required but for a median).
     over: str | None = None
+    # What it means, in a sentence the dashboard shows beside it (two rates that sound alike
+    # must say how they differ).
+    definition: str = ""
+    # A figure "as of today" about a month (of the cases raised in it, those closed by now) keeps
+    # changing after the month. ``changes(marker)`` returns the months whose figures may have
+    # changed since ``marker`` (None: never asked) and the marker to ask with next time; the
+    # refresh task (``tasks.refresh_to_date``) recomputes those months' families. None: final
+    # once its month is over.
+    changes: Callable[[int | None], tuple[set[datetime.date], int | None]] | None = None
 
     def __post_init__(self):
         if self.kind not in (COUNT, RATIO, MEDIAN):

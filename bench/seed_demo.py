@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark ``manage.py seed_demo``: wall time, peak memory and rows per second.
+"""Benchmark ``manage.py seed_demo`` (its cases included): wall time, peak memory and rows per second.
 
     .venv/bin/python bench/seed_demo.py                       # county on SQLite, county + city on PostgreSQL
     .venv/bin/python bench/seed_demo.py --scales county --db sqlite
@@ -35,6 +35,8 @@ BEGIN, END = "<!-- seed_demo:begin -->", "<!-- seed_demo:end -->"
 DATA_PREFIX = "<!-- seed_demo:data "
 DEFAULT_RUNS = [("sqlite", "county"), ("postgres", "county"), ("postgres", "city")]
 PG_PORT = 55433
+# The demo's cases and their steps (events), counted apart from the other rosters.
+CASES, CASE_STEPS = "grid.Case", "grid.CaseEvent"
 
 
 def main() -> int:
@@ -112,6 +114,8 @@ def run_one(db: str, scale: str, seed: int, server: "PostgresServer | None") -> 
             sys.stdout.write(log.read_text())
             raise SystemExit(f"seed_demo --scale {scale} on {db} failed (exit {child.returncode})")
         stats = json.loads(stats_file.read_text())
+        rosters = stats.get("rosters", {})
+        cases, case_steps = rosters.get(CASES, 0), rosters.get(CASE_STEPS, 0)
         if db == "sqlite":
             size = db_file.stat().st_size
         else:
@@ -124,7 +128,9 @@ def run_one(db: str, scale: str, seed: int, server: "PostgresServer | None") -> 
             "units": sum(stats["units"].values()),
             "households": stats["households"],
             "residents": stats["residents"],
-            "roster_rows": sum(stats.get("rosters", {}).values()),
+            "cases": cases,
+            "case_steps": case_steps,
+            "roster_rows": sum(rosters.values()) - cases - case_steps,
             "rows": stats["rows"],
             "seed_s": stats["seconds"],
             "wall_s": round(wall, 2),
@@ -265,7 +271,9 @@ COLUMNS = [
     ("units", "org units", "{:,}"),
     ("households", "households", "{:,}"),
     ("residents", "residents", "{:,}"),
-    ("roster_rows", "roster rows", "{:,}"),
+    ("cases", "cases", "{:,}"),
+    ("case_steps", "case steps", "{:,}"),
+    ("roster_rows", "other roster rows", "{:,}"),
     ("rows", "rows inserted", "{:,}"),
     ("wall_s", "wall time (s)", "{:.1f}"),
     ("seed_s", "in seed (s)", "{:.1f}"),
@@ -284,29 +292,35 @@ def render_table(results: list[dict]) -> str:
     rule = "|" + "|".join("---:" if fmt.startswith("{:") else "---" for _, _, fmt in COLUMNS) + "|"
     lines = [header, rule]
     for result in results:
-        lines.append("| " + " | ".join(fmt.format(result.get(key, "")) for key, _, fmt in COLUMNS) + " |")
+        lines.append("| " + " | ".join("–" if result.get(key) is None else fmt.format(result[key])
+                                       for key, _, fmt in COLUMNS) + " |")
     return "\n".join(lines)
 
 
 SECTION = """{begin}
 ## Seeding the demo data (`seed_demo`)
 
-What is measured: `manage.py seed_demo --scale SCALE` into a freshly migrated, empty
-database, run by `bench/seed_demo.py` (see bench/README.md). *Wall time* is the whole
-command, interpreter start-up included; *in seed* is the time the command itself reports
-(tree, tags, households, residents, tag links, the rosters of part 2, demo users, in one
-transaction). *Roster rows* are the rows the apps' demo modules add: party organisations,
-members, party-member households, double-report registrations and lists, micro-wishes,
-service records, grid workers and liaison households. *Rows/s* is every inserted row (org
-units, households, residents, tag links, tags, rosters, users) divided by the wall time.
-*Peak RSS* is the seeding process alone (the database server's memory is not counted).
-PostgreSQL ran with stock settings apart from `max_wal_size=4GB`, on the same machine;
-SQLite is a local file.
+What is measured: `manage.py seed_demo --scale SCALE --no-rollup` into a freshly migrated,
+empty database, run by `bench/seed_demo.py` (see bench/README.md): the whole demo, its cases
+included. *Wall time* is the whole command, interpreter start-up included; *in seed* is the
+time the command itself reports (tree, tags, households, residents, tag links, the rosters,
+the cases, demo users, in one transaction). *Cases* and *case steps* are the demo's case
+history (a year of cases up to the demo's "today", four years at `city` scale, about one case
+a year for every two households) and the steps each went through (`CaseEvent`). *Other roster
+rows* are the rest of what the apps' demo modules add: party organisations, members,
+party-member households, double-report registrations and lists, micro-wishes, service
+records, grid workers and liaison households, mediation records and case-number counters.
+*Rows/s* is every inserted row (org units, households, residents, tag links, tags, rosters,
+cases and their steps, users) divided by the wall time. *Peak RSS* is the seeding process
+alone (the database server's memory is not counted). Not included: the thirteen months of
+indicators `seed_demo` computes after the seed unless told `--no-rollup` (`make run` computes
+them; a month costs what the rollup section below says). PostgreSQL ran with stock settings
+apart from `max_wal_size=4GB`, on the same machine; SQLite is a local file.
 
 Machine: {machine}.
 
 {table}
-
+{before_cases}
 How the seed is fast (details in `governance/demo/writer.py`):
 
 - The org tree goes in with one `bulk_create` per level, its MPTT `lft`/`rght` numbering
@@ -319,18 +333,20 @@ How the seed is fast (details in `governance/demo/writer.py`):
   Python generates the next, and the four tables' secondary indexes, unique constraints
   and foreign keys are dropped for the load and rebuilt once at the end (as pg_restore
   does), inside the same transaction.
-- The rosters (`partybuild/demo/`, `grid/demo/`, plugged in through
+- The rosters and the cases (`partybuild/demo/`, `grid/demo/`, plugged in through
   `governance/demo/hooks.py`) go in the same way: explicit ids, the same COPY/executemany
   writer, their tables' indexes and foreign keys dropped and rebuilt once on PostgreSQL.
   They read back only what they need (the residents tagged 党员, the tagged households,
   one township's adults at a time for the grid posts): the party members of the whole
-  place are held in memory, never all its residents.
+  place are held in memory, never all its residents. The cases are planned and written one
+  township at a time, each with its steps, from the plan and the seed alone.
 - What remains is mostly Python generating the people (names, GB 11643 ID numbers,
-  families): the *households* step. *Steps* splits the seed's own time: tree (plan + org
-  units), households (generate + load), indexes (PostgreSQL rebuild), the roster steps
-  (party members, double report, wishes and services, grid workers; roster indexes on
-  PostgreSQL), users (one password hash), commit. *Load avg* is the machine's 1-minute
-  load before the run (other work shares the two cores).
+  families) and the cases with their steps: the *households* and *cases* steps. *Steps*
+  splits the seed's own time: tree (plan + org units), households (generate + load), indexes
+  (PostgreSQL rebuild), the roster steps (party members, double report, wishes and services,
+  grid workers), cases, roster indexes (PostgreSQL rebuild of the rosters' and cases'
+  indexes), users (one password hash), commit. *Load avg* is the machine's 1-minute load
+  before the run (other work shares the two cores).
 
 {data}
 {end}"""
@@ -349,11 +365,17 @@ def update_doc(results: list[dict]) -> None:
         merged[(row["db"], row["scale"])] = row
     order = {"small": 0, "county": 1, "city": 2}
     rows = sorted(merged.values(), key=lambda r: (order[r["scale"]], r["db"] != "sqlite"))
+    older = [f"{row['db']} {row['scale']}" for row in rows if row.get("cases") is None]
+    before_cases = ""
+    if older:
+        before_cases = (f"\nThe rows with – for cases ({', '.join(older)}) were measured before the demo seeded "
+                        "cases and predate them; the next run of `bench/seed_demo.py` replaces them.\n")
     section = SECTION.format(
         begin=BEGIN,
         end=END,
         machine=_machine(),
         table=render_table(rows),
+        before_cases=before_cases,
         data=DATA_PREFIX + json.dumps(rows, ensure_ascii=False) + " -->",
     )
     write_section(text, BEGIN, END, section)

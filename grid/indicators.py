@@ -23,7 +23,8 @@ from governance.indicators.registry import (
     register_panel,
 )
 from governance.models import Level, OrgUnit
-from grid.models import Case, CaseAction, CaseEvent, CaseState, Colour, GridWorker, Rating, Triage
+from grid.models import Case, CaseAction, CaseEvent, CaseState, Colour, GridWorker, Rating, Triage, WorkerType
+from grid.selectors.workers import STAFFING_TYPES
 from grid.taxonomy import TAXONOMY
 
 
@@ -136,27 +137,84 @@ def hours_to_resolve(start, end, units):
     return ((tree_id, lft, taken.total_seconds() / 3600) for tree_id, lft, taken in rows.iterator())
 
 
+def _serving_at(day):
+    """Workers serving at the end of a month whose next day is ``day``: started before it, not ended by it."""
+    return Q(start_date__lt=day) & (Q(end_date__isnull=True) | Q(end_date__gte=day))
+
+
 def worker_counts(start, end, units):
-    """Grid workers serving at the month's end (started before it, not ended by it)."""
-    serving = GridWorker.objects.filter(unit__in=units, start_date__lt=end.date()).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=end.date())
-    )
-    return serving.values(node=F("unit")).annotate(
-        members=Count("pk", filter=Q(is_party_member=True)), workers=Count("pk")
-    )
+    """Grid workers serving at the month's end: all, party members, and by type (one column a type)."""
+    by_type = {_type_column(value): Count("pk", filter=Q(worker_type=value)) for value in WorkerType.values}
+    return (GridWorker.objects.filter(_serving_at(end.date()), unit__in=units)
+            .values(node=F("unit"))
+            .annotate(members=Count("pk", filter=Q(is_party_member=True)), workers=Count("pk"), **by_type))
+
+
+def _type_column(worker_type: str) -> str:
+    return f"t_{worker_type}"
+
+
+def _staffs(day, level):
+    """EXISTS a worker of a type that staffs ``level`` (STAFFING_TYPES) serving the outer unit at ``day``.
+
+    A household liaison or a building head serves a grid but does not staff it: the vacancy
+    list (``grid.selectors.workers``) asks the same of the workers in post today.
+    """
+    return Exists(GridWorker.objects.filter(_serving_at(day), unit=OuterRef("pk"),
+                                            worker_type__in=STAFFING_TYPES[level]))
 
 
 def uncovered_units(start, end, units):
-    """Per active grid and micro-grid: 1 if no grid worker serves it at the month's end, and 1 (of all)."""
+    """Per active grid: 1 (``grids``), 1 if it is not staffed (``unstaffed``), 1 if no grid worker of its
+    own serves it (``without_own``); per active micro-grid: 1 (``micro_grids``), 1 if no micro-grid
+    worker serves it (``micro_unstaffed``); all at the month's end.
+
+    A grid is staffed when its own full-time or part-time grid worker serves it, or when it has
+    active micro-grids and a micro-grid worker serves every one of them: a county that staffs
+    its micro-grids and not the grids above them has no unstaffed grid, but every grid of it
+    is "without its own grid worker".
+    """
     day = end.date()
-    serving = GridWorker.objects.filter(unit=OuterRef("pk"), start_date__lt=day).filter(
-        Q(end_date__isnull=True) | Q(end_date__gte=day)
-    )
-    return (OrgUnit.objects.filter(pk__in=units.values("pk"), is_active=True,
-                                   level__in=[Level.GRID, Level.MICRO_GRID])
-            .annotate(covered=Exists(serving))
+    micro_grids = OrgUnit.objects.filter(parent=OuterRef("pk"), level=Level.MICRO_GRID, is_active=True)
+    grid, micro = Q(level=Level.GRID), Q(level=Level.MICRO_GRID)
+    staffed_below = Q(has_micro=True, micro_gap=False)
+    return (OrgUnit.objects.filter(pk__in=units.values("pk"), is_active=True, level__in=[Level.GRID, Level.MICRO_GRID])
+            .annotate(own_grid=_staffs(day, Level.GRID), own_micro=_staffs(day, Level.MICRO_GRID),
+                      has_micro=Exists(micro_grids),
+                      micro_gap=Exists(micro_grids.exclude(_staffs(day, Level.MICRO_GRID))))
             .values(node=F("pk"))
-            .annotate(uncovered=Count("pk", filter=Q(covered=False)), units=Count("pk")))
+            .annotate(grids=Count("pk", filter=grid),
+                      unstaffed=Count("pk", filter=grid & Q(own_grid=False) & ~staffed_below),
+                      without_own=Count("pk", filter=grid & Q(own_grid=False)),
+                      micro_grids=Count("pk", filter=micro),
+                      micro_unstaffed=Count("pk", filter=micro & Q(own_micro=False))))
+
+
+def _check_grids(end, units) -> tuple[int, int]:
+    """For ``rollup_indicators --verify``: (grids not staffed, grids without their own worker) at the
+    month's end, from plain lists of ids rather than the leaf's correlated subqueries."""
+    day = end.date()
+    serving = GridWorker.objects.filter(start_date__lt=day).exclude(end_date__lt=day)
+    grids = set(OrgUnit.objects.filter(pk__in=units, level=Level.GRID, is_active=True).values_list("pk", flat=True))
+    own = set(serving.filter(unit__in=grids, worker_type__in=STAFFING_TYPES[Level.GRID])
+              .values_list("unit", flat=True))
+    micro = dict(OrgUnit.objects.filter(parent__in=grids, level=Level.MICRO_GRID, is_active=True)
+                 .values_list("pk", "parent"))
+    served = set(serving.filter(unit__in=micro, worker_type__in=STAFFING_TYPES[Level.MICRO_GRID])
+                 .values_list("unit", flat=True))
+    gaps = {parent for pk, parent in micro.items() if pk not in served}
+    staffed_below = set(micro.values()) - gaps
+    without_own = grids - own
+    return len(without_own - staffed_below), len(without_own)
+
+
+def _check_workers(worker_type: str):
+    def check(start, end, units) -> int:
+        day = end.date()
+        return (GridWorker.objects.filter(unit__in=units, worker_type=worker_type, start_date__lt=day)
+                .exclude(end_date__lt=day).count())
+
+    return check
 
 
 CASES = _("cases")
@@ -232,9 +290,28 @@ register(Indicator(key="grid.satisfaction_rate_to_date", label=_("Satisfaction r
                    changes=case_steps_since, headline=90, target=Target(green=0.9, yellow=0.8), better=HIGHER,
                    over=FLOW, definition=_("Of the cases raised in the period and rated as of today, the share "
                                            "rated satisfied or basically satisfied.")))
-# A count that keeps its denominator: "3 of 40 grids and micro-grids have no worker".
-register(Indicator(key="grid.units_without_worker", label=_("Grids and micro-grids without a worker"),
-                   unit=_("units"), leaf=uncovered_units, numerator="uncovered", denominator="units", over=STOCK))
+# Counts that keep their denominator: "3 of 40 grids are not staffed".
+register(Indicator(key="grid.units_without_worker", label=_("Grids not staffed"), unit=_("units"),
+                   leaf=uncovered_units, numerator="unstaffed", denominator="grids", over=STOCK,
+                   check=lambda start, end, units: _check_grids(end, units)[0],
+                   definition=_("Active grids that neither their own full-time or part-time grid worker nor "
+                                "micro-grid workers in every one of their micro-grids serve at the end of the "
+                                "month.")))
+register(Indicator(key="grid.grids_without_own_worker", label=_("Grids without their own grid worker"),
+                   unit=_("units"), leaf=uncovered_units, numerator="without_own", denominator="grids", over=STOCK,
+                   check=lambda start, end, units: _check_grids(end, units)[1],
+                   definition=_("Active grids on which no full-time or part-time grid worker serves at the end of "
+                                "the month, whether or not their micro-grids are staffed.")))
+register(Indicator(key="grid.micro_grids_without_worker", label=_("Micro-grids without a micro-grid worker"),
+                   unit=_("units"), leaf=uncovered_units, numerator="micro_unstaffed", denominator="micro_grids",
+                   over=STOCK))
+# Workers by type are plain rows of the full table, and the coverage panel lists them beside the
+# grids they staff: the six figures describe one roster, read with coverage rather than as a chart.
+WORKER_TYPE_DEFINITION = _("Serving at the end of the month: started before it ended, and not left by then.")
+for _type, _label in WorkerType.choices:
+    register(Indicator(key=f"grid.workers.{_type}", label=_label, unit=_("persons"),
+                       leaf=worker_counts, numerator=_type_column(_type), over=STOCK,
+                       definition=WORKER_TYPE_DEFINITION, check=_check_workers(_type)))
 
 
 def _column(code: str) -> str:
@@ -255,16 +332,33 @@ def _share(part, whole) -> str | None:
     return f"{100 * part / whole:.1f}" if whole else None
 
 
+def _counted(value, column: str) -> int | None:
+    figure = getattr(value, column) if value is not None else None
+    return int(figure) if figure is not None else None
+
+
 def coverage_context(unit, period, values) -> dict:
-    """The dashboard's grid-worker coverage: from the month's values already read (no query)."""
-    vacant, party = values.get("grid.units_without_worker"), values.get("grid.worker_party_share")
-    units = int(vacant.denominator) if vacant is not None and vacant.denominator is not None else None
-    without = int(vacant.numerator) if vacant is not None else 0
-    members = int(party.numerator) if party is not None else 0
-    workers = int(party.denominator or 0) if party is not None else 0
+    """The dashboard's grid-worker coverage: from the month's values already read (no query).
+
+    ``units`` (the active grids) is None until the coverage is computed for the month; each figure
+    below it is 0 when the month has no row for it (nothing of that kind in the unit's area).
+    """
+    unstaffed = values.get("grid.units_without_worker")
+    without_own = values.get("grid.grids_without_own_worker")
+    micro = values.get("grid.micro_grids_without_worker")
+    party = values.get("grid.worker_party_share")
+    units = _counted(unstaffed, "denominator")
+    vacant = _counted(unstaffed, "numerator") or 0
+    members = _counted(party, "numerator") or 0
+    workers = _counted(party, "denominator") or 0
+    by_type = [(label, _counted(values.get(f"grid.workers.{value}"), "numerator") or 0)
+               for value, label in WorkerType.choices]
     return {
-        "units": units, "without": without,
-        "covered_share": _share(units - without, units) if units else None,
+        "units": units, "without": vacant,
+        "covered_share": _share(units - vacant, units) if units else None,
+        "without_own": _counted(without_own, "numerator") or 0,
+        "micro_grids": _counted(micro, "denominator") or 0, "micro_without": _counted(micro, "numerator") or 0,
+        "by_type": [(label, count) for label, count in by_type if count],
         "party_members": members, "workers": workers, "party_share": _share(members, workers),
     }
 

@@ -1,4 +1,5 @@
-"""The org chain's own monthly indicators: households, residents, units, households per grid."""
+"""The org chain's own monthly indicators: households, residents, units, grids and micro-grids,
+households per grid."""
 
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,20 @@ def child_unit_counts(start, end, units):
             .values(node=F("parent")).annotate(n=Count("pk")))
 
 
+def grid_unit_counts(start, end, units):
+    """Active grids and active micro-grids, each counted where it is: summed up the tree, a
+    township's count is its grids (or micro-grids) in every village.
+
+    A unit keeps no history of when it was opened or closed: a past month counts the units
+    active now, as ``child_units`` and ``households_per_grid`` do.
+    """
+    return (OrgUnit.objects.filter(pk__in=units.values("pk"), level__in=[Level.GRID, Level.MICRO_GRID],
+                                   is_active=True)
+            .values(node=F("pk"))
+            .annotate(grids=Count("pk", filter=Q(level=Level.GRID)),
+                      micro_grids=Count("pk", filter=Q(level=Level.MICRO_GRID))))
+
+
 def grid_household_counts(start, end, units):
     """Per grid or micro-grid: its households (as ``households`` counts them), and 1 if it is an active grid.
 
@@ -44,6 +59,13 @@ def _check_residents(start, end, units) -> int:
     return Resident.objects.filter(is_active=True, created_at__lt=end, household__grid__in=units).count()
 
 
+def _check_units(level):
+    def check(start, end, units) -> int:
+        return OrgUnit.objects.filter(pk__in=units, level=level, is_active=True).count()
+
+    return check
+
+
 # The first headline cards and league columns (10, 20); the apps' places come after them.
 register(Indicator(key="households", label=_("Households"), unit=_("households"), leaf=household_counts,
                    check=_check_households, headline=10, league=10, over=STOCK))
@@ -53,3 +75,9 @@ register(Indicator(key="child_units", label=_("Units of the level below"), unit=
                    leaf=child_unit_counts, cumulative=False, over=STOCK))
 register(Indicator(key="households_per_grid", label=_("Households per grid"), unit=_("households"), kind=RATIO,
                    leaf=grid_household_counts, numerator="households", denominator="grids", over=STOCK))
+register(Indicator(key="grids", label=_("Number of grids"), unit=_("units"), leaf=grid_unit_counts, numerator="grids",
+                   check=_check_units(Level.GRID), over=STOCK,
+                   definition=_("Active grids in the unit's area.")))
+register(Indicator(key="micro_grids", label=_("Number of micro-grids"), unit=_("units"), leaf=grid_unit_counts,
+                   numerator="micro_grids", check=_check_units(Level.MICRO_GRID), over=STOCK,
+                   definition=_("Active micro-grids in the unit's area.")))

@@ -375,10 +375,16 @@ def test_an_indicator_refuses_a_display_that_cannot_be():
 
 
 def test_the_coverage_panel_counts_grids_without_a_worker(login, county_official, county, rolled):
+    """The cast's grids are staffed through their micro-grids, but none has a grid worker of its own."""
     from governance.models import IndicatorValue
 
-    vacant = IndicatorValue.objects.get(org_unit=county.county, period=rolled, key="grid.units_without_worker")
-    page = login(county_official).get("/dashboard/").content.decode()
+    unstaffed = IndicatorValue.objects.get(org_unit=county.county, period=rolled, key="grid.units_without_worker")
+    assert (unstaffed.numerator, unstaffed.denominator) == (0, 2)
+    page = login(county_official).get("/dashboard/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     panel = page[page.index('id="panel-grid-coverage"'):]
-    assert f'data-value="units">{int(vacant.denominator)}<' in panel
-    assert f">{int(vacant.numerator)}<" in panel[panel.index('data-value="without"'):]
+    panel = panel[:panel.index("</section>")]
+    assert 'data-value="units">2<' in panel
+    assert "<span>0</span>" in panel[panel.index('data-value="without"'):]
+    assert ">2</a>" in panel[panel.index('data-value="without_own"'):]
+    assert "网格员未覆盖的网格" in panel and "无专属网格员的网格" in panel
+    assert "微网格员" in panel and "联户长" in panel  # the workers by type the county has

@@ -292,18 +292,24 @@ def test_on_time_triage_and_satisfaction(county):
 
 
 def test_grids_and_micro_grids_without_a_worker(county):
+    """A grid is staffed by its own grid worker or by micro-grid workers in all its micro-grids; the
+    cast's grids have only a liaison of their own, so none has its own grid worker."""
     from grid.models import GridWorker
 
     add_village_with_grid(county.township_a, "202")  # a new grid, nobody serves it
     # B's micro-grid worker left on 15 May: at the end of May nobody serves that micro-grid.
     GridWorker.objects.filter(pk=county.workers[1].pk).update(end_date=datetime.date(2024, 5, 15))
     rollup_month(MAY)
-    uncovered = values(MAY, "grid.units_without_worker")
-    assert uncovered[county.grids[0].code] == (Decimal(0), Decimal(2), Decimal(0))
-    assert uncovered[f"{county.township_a.code[:9]}202001"] == (Decimal(1), Decimal(1), Decimal(1))
-    assert uncovered[county.township_a.code] == (Decimal(1), Decimal(3), Decimal(1))
-    assert uncovered[county.micro_grids[1].code] == (Decimal(1), Decimal(1), Decimal(1))
-    assert uncovered[county.county.code] == (Decimal(2), Decimal(5), Decimal(2))
+    unstaffed = values(MAY, "grid.units_without_worker")
+    assert unstaffed[county.grids[0].code] == (Decimal(0), Decimal(1), Decimal(0))  # its micro-grid is served
+    assert unstaffed[f"{county.township_a.code[:9]}202001"] == (Decimal(1), Decimal(1), Decimal(1))
+    assert unstaffed[county.township_a.code] == (Decimal(1), Decimal(2), Decimal(1))
+    assert unstaffed[county.grids[1].code] == (Decimal(1), Decimal(1), Decimal(1))
+    assert unstaffed[county.county.code] == (Decimal(2), Decimal(3), Decimal(2))
+    assert values(MAY, "grid.grids_without_own_worker")[county.county.code][0] == 3
+    micro = values(MAY, "grid.micro_grids_without_worker")
+    assert micro[county.micro_grids[1].code] == (Decimal(1), Decimal(1), Decimal(1))
+    assert micro[county.county.code] == (Decimal(1), Decimal(2), Decimal(1))
     # At the end of April she still served.
     april = datetime.date(2024, 4, 1)
     rollup_month(april)

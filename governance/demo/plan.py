@@ -1,7 +1,8 @@
 """The shape of a demo place, decided before anything is written.
 
 ``make_plan(scale, seed)`` returns every org unit (codes, names, kinds, coordinates, MPTT
-numbering), how many households each lowest unit holds, and which units the demo users
+numbering; every grid and micro-grid has a centroid, as Open311 needs to file a report by
+position), how many households each lowest unit holds, and which units the demo users
 belong to. It touches no database, so the county and city shapes can be checked in tests
 without writing 10^5 households.
 """
@@ -306,6 +307,7 @@ def make_plan(scale: Scale | str, seed: int = 1) -> Plan:
 
     leaves = [g for g in grids if not g.children] + [m for g in grids for m in g.children]
     _name_leaves_and_addresses(grids, rng)
+    _place_grids(grids, random.Random(f"yiwang-demo/{scale.name}/{seed}/centroids"))
 
     # Households: ~30 per micro-grid (10-50), ~450 per grid without micro-grids.
     leaf_weights = []
@@ -366,6 +368,28 @@ def _name_leaves_and_addresses(grids: list[Unit], rng: random.Random) -> None:
                 unit.address = AddressStyle(prefix, False, building, road, road_no, estate, floors)
         else:
             grid.address = AddressStyle(prefix, False, 1, road, road_no, estate, floors)
+
+
+# How far a grid's centroid lies from its village's, and a micro-grid's from its grid's (degrees:
+# about 2 km and 400 m): micro-grids cluster round their grid, grids round their village.
+GRID_SPREAD = 0.02
+MICRO_GRID_SPREAD = 0.004
+
+
+def _place_grids(grids: list[Unit], rng: random.Random) -> None:
+    """Give every grid a centroid near its village's and every micro-grid one near its grid's.
+
+    Open311 files a report given only lat/long in the grid or micro-grid whose centroid is
+    nearest (``grid.api.open311.nearest_grid``). Drawn from their own random stream, so the rest
+    of the plan (names, households) is the same as without them.
+    """
+    for grid in grids:
+        village = grid.parent
+        grid.latitude = _coord(float(village.latitude) + rng.uniform(-GRID_SPREAD, GRID_SPREAD))
+        grid.longitude = _coord(float(village.longitude) + rng.uniform(-GRID_SPREAD, GRID_SPREAD))
+        for micro in grid.children:
+            micro.latitude = _coord(float(grid.latitude) + rng.uniform(-MICRO_GRID_SPREAD, MICRO_GRID_SPREAD))
+            micro.longitude = _coord(float(grid.longitude) + rng.uniform(-MICRO_GRID_SPREAD, MICRO_GRID_SPREAD))
 
 
 def _number(root: Unit) -> list[Unit]:

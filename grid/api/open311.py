@@ -5,10 +5,14 @@
 - ``requests.json`` GET: service requests (cases) of the client's area; POST: file a case;
 - ``requests/{service_request_id}.json``: one service request (as a one-element list).
 
-Every call needs the ``api_key`` of an ``Open311Client`` (issued in the admin, stored as its
-SHA-256 hash): our requests carry personal matters, so even reading is not public. A client
-sees and files cases only in the area of the account it files as (``client.user``), is limited
-to ``per_minute`` calls a minute, and never sees the reporter's personal data. A case filed
+Discovery (``services.json``, ``services/{code}.json``) is public, as GeoReport v2 makes it: a
+standard client reads the services without a key, limited to ``ANONYMOUS_PER_MINUTE`` calls a
+minute per client address (taken as the login lockout takes it, by django-axes' settings).
+Requests need the ``api_key`` of an ``Open311Client`` (issued in the admin, stored as its SHA-256
+hash): they carry personal matters, so even reading them is not public. A client sees and files
+cases only in the area of the account it files as (``client.user``), is limited to ``per_minute``
+calls a minute (its keyed discovery calls count too), and never sees the reporter's personal
+data. A rate limit that cannot reach the cache lets the call through (logged). A case filed
 here goes through ``grid.services.cases.case_create`` like any other report; its grid is the
 ``attribute[grid]`` code when given, else the grid or micro-grid of the area whose centroid is
 nearest to ``lat``/``long``. ``service_request_id`` is the case number; ``status`` is ``closed``
@@ -19,9 +23,11 @@ Errors are Open311 error lists, ``[{"code": <HTTP status>, "description": "..."}
 import datetime
 import decimal
 import json
+import logging
 import math
 from operator import attrgetter
 
+from axes.helpers import get_client_ip_address
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, Subquery
@@ -46,6 +52,10 @@ from grid.models import (
 )
 from grid.services.cases import case_create
 
+logger = logging.getLogger(__name__)
+
+# Calls a minute to the public discovery endpoints from one address without a key.
+ANONYMOUS_PER_MINUTE = 60
 # A point farther than this from every grid centroid of the client's area is not filed by position.
 MAX_DISTANCE_KM = 20
 # GET requests.json answers at most this many requests, newest first (GeoReport v2 suggests 1000),
@@ -95,33 +105,69 @@ def _form(request) -> dict:
     return request.POST
 
 
-def _client(request) -> Open311Client:
+def _within_limit(counter: str, limit: int) -> bool:
+    """Count a call in ``counter``'s one-minute window of the shared cache: True while at most ``limit``.
+
+    The window is opened by the first call (incr keeps the counter's expiry on locmem and Redis):
+    windows aligned to the clock would let a burst straddle two minutes. A cache that cannot be
+    reached lets the call through: the limit guards the portal, an outage of it must not stop
+    the API (any backend's error, hence the broad except).
+    """
+    try:
+        cache.add(counter, 0, timeout=60)
+        try:
+            calls = cache.incr(counter)
+        except ValueError:  # expired between add and incr
+            cache.set(counter, 1, timeout=60)
+            calls = 1
+    except Exception:
+        logger.warning("Open311 rate limit skipped: the cache is unavailable", exc_info=True)
+        return True
+    return calls <= limit
+
+
+def _keyed_client(request) -> Open311Client | None:
+    """The active client whose ``api_key`` the call carries, or None."""
     key = _form(request).get("api_key") if request.method == "POST" else None
     key = key or request.GET.get("api_key") or request.headers.get("X-Api-Key") or ""
     key = key.strip()
-    client = None
-    if key and len(key) <= 200:
-        clients = Open311Client.objects.select_related("user")
-        client = clients.filter(key_hash=open311_key_hash(key), is_active=True).first()
-    if client is None or not client.user.is_active:
-        raise Refused(403, _("A valid api_key is required."))
-    # A one-minute window in the shared cache, opened by the client's first call: at most
-    # per_minute calls until it expires (incr keeps the counter's expiry on locmem and Redis).
-    # Windows aligned to the clock would let a burst straddle two minutes.
-    counter = f"open311:{client.pk}:{client.key_hash[:12]}"
-    cache.add(counter, 0, timeout=60)
-    try:
-        calls = cache.incr(counter)
-    except ValueError:  # expired between add and incr
-        cache.set(counter, 1, timeout=60)
-        calls = 1
-    if calls > client.per_minute:
+    if not key or len(key) > 200:
+        return None
+    client = Open311Client.objects.select_related("user").filter(key_hash=open311_key_hash(key), is_active=True).first()
+    return client if client is not None and client.user.is_active else None
+
+
+def _limit_client(client: Open311Client) -> None:
+    if not _within_limit(f"open311:{client.pk}:{client.key_hash[:12]}", client.per_minute):
         raise Refused(429, _("Too many requests: at most %(limit)d a minute.") % {"limit": client.per_minute})
+
+
+def _client(request) -> Open311Client:
+    client = _keyed_client(request)
+    if client is None:
+        raise Refused(403, _("A valid api_key is required."))
+    _limit_client(client)
     return client
 
 
-def open311_view(methods, *, needs_client=True):
-    """An Open311 endpoint: JSON only, allowed methods, the client's key and rate, errors as Open311 bodies."""
+def _public_client(request) -> Open311Client | None:
+    """A public call: counted against its client's window when it carries a valid key, else against its address's.
+
+    A missing, stale or wrong key is no reason to refuse what anyone may read.
+    """
+    client = _keyed_client(request)
+    if client is not None:
+        _limit_client(client)
+        return client
+    address = get_client_ip_address(request) or "unknown"
+    if not _within_limit(f"open311:ip:{address}", ANONYMOUS_PER_MINUTE):
+        raise Refused(429, _("Too many requests: at most %(limit)d a minute.") % {"limit": ANONYMOUS_PER_MINUTE})
+    return None
+
+
+def open311_view(methods, *, public=False):
+    """An Open311 endpoint: JSON only, allowed methods, the client's key (none for a ``public`` one) and
+    rate, errors as Open311 bodies."""
 
     def decorate(view):
         @csrf_exempt
@@ -133,7 +179,7 @@ def open311_view(methods, *, needs_client=True):
                 response["Allow"] = ", ".join(methods)
                 return response
             try:
-                client = _client(request) if needs_client else None
+                client = _public_client(request) if public else _client(request)
                 return view(request, client, *args, **kwargs)
             except Refused as refused:
                 return _error(refused.status, refused.description)
@@ -177,12 +223,12 @@ def _service(category: CaseCategory) -> dict:
     }
 
 
-@open311_view(("GET",))
+@open311_view(("GET",), public=True)
 def services_list(request, client):
     return _json([_service(category) for category in _services()])
 
 
-@open311_view(("GET",))
+@open311_view(("GET",), public=True)
 def service_definition(request, client, code):
     category = next((c for c in _services() if c.code == code), None)
     if category is None:

@@ -12,6 +12,7 @@ from django.utils import translation
 
 from governance.demo import DEFAULT_PASSWORD, DEMO_USERNAMES, make_plan, seed_demo
 from governance.demo.people import HOUSEHOLD_COLUMNS, RESIDENT_COLUMNS
+from governance.demo.plan import GRID_SPREAD, MICRO_GRID_SPREAD
 from governance.models import (
     KINDS_BY_LEVEL,
     Household,
@@ -113,6 +114,18 @@ def test_plan_is_deterministic_and_seed_dependent():
 
     assert names(make_plan("county", seed=5)) == names(make_plan("county", seed=5))
     assert names(make_plan("county", seed=5)) != names(make_plan("county", seed=6))
+
+
+def test_every_grid_and_micro_grid_has_a_centroid_near_its_parent():
+    """Open311 files a report by lat/long in the grid or micro-grid with the nearest centroid."""
+    plan = make_plan("county", seed=1)
+    placed = [u for u in plan.units if u.level in (Level.GRID, Level.MICRO_GRID)]
+    assert len(placed) == 138 + 2218
+    for unit in placed:
+        reach = GRID_SPREAD if unit.level == Level.GRID else MICRO_GRID_SPREAD
+        assert abs(unit.latitude - unit.parent.latitude) <= reach + 1e-6, unit.code
+        assert abs(unit.longitude - unit.parent.longitude) <= reach + 1e-6, unit.code
+    assert len({(u.latitude, u.longitude) for u in placed}) == len(placed)
 
 
 def test_demo_users_sit_where_the_story_needs_them():

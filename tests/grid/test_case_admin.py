@@ -46,8 +46,8 @@ def test_issuing_a_new_key_replaces_the_old_one(county, admin_user, clerk_a, sta
     [new_key] = KEY.findall(response.content.decode())
     api.refresh_from_db()
     assert new_key != old_key and api.key_hash == hashlib.sha256(new_key.encode()).hexdigest()
-    assert client.get("/open311/v2/services.json", {"api_key": old_key}).status_code == 403
-    assert client.get("/open311/v2/services.json", {"api_key": new_key}).status_code == 200
+    assert client.get("/open311/v2/requests.json", {"api_key": old_key}).status_code == 403
+    assert client.get("/open311/v2/requests.json", {"api_key": new_key}).status_code == 200
 
 
 def test_clients_are_scoped_and_kept_by_the_administrator(county, admin_user, clerk_a, clerk_b, staff):

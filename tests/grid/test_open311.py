@@ -1,15 +1,27 @@
 """The Open311 GeoReport v2 façade (/open311/v2/): keys, rate limit, services, filing cases, statuses, scope."""
 
 import hashlib
+import logging
 
 import pytest
+from django.core.cache import cache
 
-from governance.models import OrgUnit
+from governance.demo import seed_demo
+from governance.models import HOUSEHOLD_LEVELS, OrgUnit, User
 from grid.admin.cases import open311_key_issue
+from grid.api import open311
 from grid.models import Case, CaseSource, Open311Client
 from grid.services import cases as svc
 
 BASE = "/open311/v2/"
+
+
+@pytest.fixture(autouse=True)
+def fresh_rate_windows():
+    """Each test starts with no call counted (the windows live in the shared cache)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
@@ -59,8 +71,8 @@ def test_the_key_is_stored_as_its_hash(api_client):
     assert stored.key_prefix == api_client.key[:8] and len(api_client.key) >= 40
 
 
-@pytest.mark.parametrize("url", ["services.json", "requests.json", "requests/X.json"])
-def test_every_call_needs_a_valid_key(client, api_client, url):
+@pytest.mark.parametrize("url", ["requests.json", "requests/X.json"])
+def test_every_request_call_needs_a_valid_key(client, api_client, url):
     for key in (None, "", "wrong-key", api_client.key_hash):
         response = get(client, url, key)
         assert response.status_code == 403
@@ -75,10 +87,67 @@ def test_posting_needs_a_valid_key(client, api_client):
 
 def test_an_inactive_client_or_user_is_refused(client, api_client):
     Open311Client.objects.filter(pk=api_client.pk).update(is_active=False)
-    assert get(client, "services.json", api_client.key).status_code == 403
+    assert get(client, "requests.json", api_client.key).status_code == 403
     Open311Client.objects.filter(pk=api_client.pk).update(is_active=True)
     type(api_client.user).objects.filter(pk=api_client.user.pk).update(is_active=False)
-    assert get(client, "services.json", api_client.key).status_code == 403
+    assert get(client, "requests.json", api_client.key).status_code == 403
+
+
+# --- Public discovery -------------------------------------------------------------------------------
+
+
+def test_discovery_answers_without_a_key(client, db):
+    """A standard GeoReport v2 client reads the services without a key; a stale key does not stop it."""
+    for key in (None, "a-stale-key"):
+        services = get(client, "services.json", key)
+        assert services.status_code == 200
+        codes = {row["service_code"] for row in services.json()}
+        assert {"sanitation-garbage", "other"} <= codes
+        definition = get(client, "services/sanitation-garbage.json", key)
+        assert definition.status_code == 200 and definition.json()["service_code"] == "sanitation-garbage"
+    assert get(client, "services/nope.json").status_code == 404
+
+
+def test_requests_stay_keyed_when_discovery_is_public(client, county):
+    assert get(client, "requests.json").status_code == 403
+    assert get(client, f"requests/{county.cases[0].number}.json").status_code == 403
+    response = file(client, None, **{"attribute[grid]": county.grids[0].code})
+    assert response.status_code == 403 and "api_key" in error(response)
+    assert not Case.objects.filter(source=CaseSource.OPEN311).exists()
+
+
+def test_anonymous_discovery_is_limited_per_address(client, db, monkeypatch):
+    monkeypatch.setattr(open311, "ANONYMOUS_PER_MINUTE", 2)
+    here, there = {"REMOTE_ADDR": "198.51.100.7"}, {"REMOTE_ADDR": "198.51.100.8"}
+    assert client.get(BASE + "services.json", **here).status_code == 200
+    assert client.get(BASE + "services/other.json", **here).status_code == 200
+    refused = client.get(BASE + "services.json", HTTP_ACCEPT_LANGUAGE="en", **here)
+    assert refused.status_code == 429 and "at most 2" in error(refused)
+    assert client.get(BASE + "services.json", **there).status_code == 200  # another caller has his own window
+
+
+def test_keyed_discovery_counts_against_the_clients_own_window(client, api_client, monkeypatch):
+    monkeypatch.setattr(open311, "ANONYMOUS_PER_MINUTE", 1)
+    for _i in range(3):  # more than an anonymous caller may, within the client's 100
+        assert get(client, "services.json", api_client.key).status_code == 200
+
+
+class DownCache:
+    """A cache whose server cannot be reached."""
+
+    def add(self, *args, **kwargs):
+        raise ConnectionError("cache unreachable")
+
+    incr = set = add
+
+
+def test_a_cache_outage_lets_calls_through(client, county, api_client, monkeypatch, caplog):
+    monkeypatch.setattr(open311, "cache", DownCache())
+    with caplog.at_level(logging.WARNING, logger="grid.api.open311"):
+        assert get(client, "services.json").status_code == 200
+        assert get(client, "requests.json", api_client.key).status_code == 200
+        assert get(client, "requests.json").status_code == 403  # the key is still checked
+    assert "rate limit skipped" in caplog.text
 
 
 def test_the_rate_limit_answers_429(client, api_client):
@@ -251,3 +320,27 @@ def test_a_json_body_is_accepted_too(client, county, api_client):
     broken = client.post(BASE + "requests.json", "{nope", content_type="application/json",
                          HTTP_ACCEPT_LANGUAGE="en")
     assert broken.status_code == 400 and "JSON" in error(broken)
+
+
+# --- The demo ----------------------------------------------------------------------------------------
+
+
+def test_a_report_by_position_finds_its_grid_in_the_demo(client, db):
+    """Every demo grid and micro-grid has a centroid; a report by lat/long lands in the nearest one."""
+    seed_demo(scale="small", seed=1)
+    units = OrgUnit.objects.filter(level__in=HOUSEHOLD_LEVELS)
+    assert not units.filter(latitude__isnull=True).exists() and not units.filter(longitude__isnull=True).exists()
+    demo = Open311Client(name="随手拍", user=User.objects.get(username="county"), per_minute=100)
+    key = open311_key_issue(demo)
+    demo.save()
+    micro = units.filter(level="micro_grid").order_by("code")[7]
+    lat, lon = float(micro.latitude) + 0.0002, float(micro.longitude) - 0.0001  # a few metres off its centroid
+    nearest = min(units, key=lambda u: open311.distance_km(lat, lon, float(u.latitude), float(u.longitude)))
+    response = file(client, key, lat=f"{lat:.6f}", long=f"{lon:.6f}")
+    assert response.status_code == 201, response.content
+    case = Case.objects.get(number=response.json()[0]["service_request_id"])
+    assert case.grid == nearest and nearest.code.startswith(micro.parent.code)
+    # At a grid's own centroid, the grid itself.
+    grid = micro.parent
+    response = file(client, key, lat=str(grid.latitude), long=str(grid.longitude))
+    assert Case.objects.get(number=response.json()[0]["service_request_id"]).grid == grid

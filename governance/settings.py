@@ -265,6 +265,8 @@ CELERY_BEAT_SCHEDULE = {
                               "schedule": crontab(minute=0, hour=1, day_of_month=1)},
     "rollup-current-month": {"task": "governance.indicators.tasks.rollup_scheduled", "kwargs": {"which": "current"},
                              "schedule": crontab(minute=0, hour=2)},
+    # The figures "as of today" (of the cases raised in a month, those closed by now) follow late closures.
+    "refresh-to-date": {"task": "governance.indicators.tasks.refresh_to_date", "schedule": 600.0},
     "check-approved-months": {"task": "governance.indicators.tasks.check_approved_months",
                               "schedule": crontab(minute=30, hour=3)},
 }

@@ -1,12 +1,18 @@
 """The monthly indicators as data (/api/v1/indicators/), the numbers the dashboards show.
 
-``GET /api/v1/indicators/?org=CODE&period=YYYY-MM[&children=1]``
-    Every indicator value of the unit for the month, or of each unit one level down.
-``GET /api/v1/indicators/series/?org=CODE&key=K&from=YYYY-MM&to=YYYY-MM``
-    One indicator of the unit month by month (a month without a value is null).
+``GET /api/v1/indicators/?org=CODE&period=P[&children=1]``
+    Every indicator value of the unit over the period, or of each unit one level down.
+``GET /api/v1/indicators/series/?org=CODE&key=K&from=P&to=P[&every=month|quarter|half|year]``
+    One indicator of the unit period by period (a period without a value is null).
 
-Both read ``IndicatorValue`` only, through ``governance.indicators.dashboard``. ``org`` defaults to the
-top of the caller's scope; a unit outside it answers 404. A malformed month or an unknown
+A period ``P`` is a month ``2025-05``, a quarter ``2025-Q2``, a half-year ``2025-H1``, a year
+``2025`` or any range of months ``2025-01..2025-06`` (the year so far is the range from January).
+Values over several months add up as each indicator declares (``over``: a flow sums its months,
+a stock is its last month's, a ratio sums numerators and denominators, a median is taken over
+the period's own samples), exactly as the dashboard and its Excel export show them.
+
+Both read the stored values only, through ``governance.indicators.dashboard``. ``org`` defaults to
+the top of the caller's scope; a unit outside it answers 404. A malformed period or an unknown
 indicator is a 400 naming the field.
 """
 
@@ -19,36 +25,49 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from governance.indicators import dashboard
-from governance.indicators.months import format_period, parse_period, shift_month
+from governance.indicators.months import Period, format_period, parse_period_text
 from governance.models import IndicatorValue, OrgUnit
 from governance.portal.api import router
 
 MAX_SERIES_MONTHS = 120
 
 
-class MonthField(serializers.CharField):
-    """A month written ``YYYY-MM``, read as the first day of that month."""
+PERIOD_HELP = ("A month 2025-05, a quarter 2025-Q2, a half-year 2025-H1, a year 2025, or a range of months "
+               "2025-01..2025-06 (at most 120 months).")
+EVERY = {"month": lambda first: Period.month(first),
+         "quarter": lambda first: Period.quarter(first.year, (first.month + 2) // 3),
+         "half": lambda first: Period.half(first.year, 1 if first.month <= 6 else 2),
+         "year": lambda first: Period.year(first.year)}
 
-    default_error_messages = {"month": _("Enter a month as YYYY-MM, for example 2025-03.")}
+
+class PeriodField(serializers.Field):
+    """A period as the API writes it (``PERIOD_HELP``), read as a ``Period``."""
+
+    default_error_messages = {"period": _("Enter a month 2025-05, a quarter 2025-Q2, a half-year 2025-H1, a year "
+                                          "2025 or a range 2025-01..2025-06 of at most 120 months.")}
 
     def to_internal_value(self, data):
-        period = parse_period(super().to_internal_value(data))
+        period = parse_period_text(data) if isinstance(data, str) and len(data) <= 32 else None
         if period is None:
-            self.fail("month")
+            self.fail("period")
         return period
+
+    def to_representation(self, value):
+        return str(value)
 
 
 class ValuesQuerySerializer(serializers.Serializer):
     org = serializers.CharField(required=False, max_length=32)
-    period = MonthField(required=False)
+    period = PeriodField(required=False)
     children = serializers.BooleanField(required=False, default=False)
 
 
 class SeriesQuerySerializer(serializers.Serializer):
     org = serializers.CharField(required=False, max_length=32)
     key = serializers.CharField(max_length=64)
-    from_ = MonthField(required=False)
-    to = MonthField(required=False)
+    from_ = PeriodField(required=False)
+    to = PeriodField(required=False)
+    every = serializers.ChoiceField(choices=list(EVERY), required=False, default="month")
 
     def get_fields(self):
         fields = super().get_fields()
@@ -63,9 +82,9 @@ class SeriesQuerySerializer(serializers.Serializer):
     def validate(self, attrs):
         start, end = attrs.get("from"), attrs.get("to")
         if start and end:
-            if start > end:
+            if start.first > end.last:
                 raise serializers.ValidationError({"from": _("The first month is after the last.")})
-            if (end.year - start.year) * 12 + end.month - start.month >= MAX_SERIES_MONTHS:
+            if Period(start.first, end.last).length > MAX_SERIES_MONTHS:
                 raise serializers.ValidationError({"from": _("Ask for at most 120 months at a time.")})
         return attrs
 
@@ -73,18 +92,22 @@ class SeriesQuerySerializer(serializers.Serializer):
 class IndicatorValueSerializer(serializers.Serializer):
     org = serializers.CharField(help_text=_("Code of the org unit."))
     org_name = serializers.CharField()
-    period = serializers.CharField(help_text=_("The month, YYYY-MM."))
+    period = serializers.CharField(help_text=_("The period, written as it was asked for (2025-05, 2025-Q2 ...)."))
+    first = serializers.CharField(help_text=_("Its first month, YYYY-MM."))
+    last = serializers.CharField(help_text=_("Its last month, YYYY-MM."))
     key = serializers.CharField()
     label = serializers.CharField()
     unit = serializers.CharField(help_text=_("Unit of measure (a ratio is '%': value is a fraction)."))
     kind = serializers.CharField(help_text=_("count, ratio or median."))
+    over = serializers.CharField(allow_null=True, help_text=_(
+        "How it adds up over months: flow (summed), stock (the last month's); null for a median."))
     numerator = serializers.FloatField(allow_null=True)
     denominator = serializers.FloatField(allow_null=True)
     value = serializers.FloatField(allow_null=True)
 
 
 class SeriesPointSerializer(serializers.Serializer):
-    period = serializers.CharField(help_text=_("The month, YYYY-MM."))
+    period = serializers.CharField(help_text=_("The period: a month 2025-05, or 2025-Q2, 2025-H1, 2025 by 'every'."))
     numerator = serializers.FloatField(allow_null=True)
     denominator = serializers.FloatField(allow_null=True)
     value = serializers.FloatField(allow_null=True)
@@ -97,6 +120,7 @@ class SeriesSerializer(serializers.Serializer):
     label = serializers.CharField()
     unit = serializers.CharField()
     kind = serializers.CharField(help_text=_("count, ratio or median."))
+    every = serializers.CharField(help_text=_("month, quarter, half or year."))
     points = SeriesPointSerializer(many=True)
 
 
@@ -104,19 +128,21 @@ def _float(value):
     return None if value is None else float(value)
 
 
-def _value_dict(row: IndicatorValue, indicators) -> dict:
+def _value_dict(unit: OrgUnit, period: Period, row: IndicatorValue, indicators) -> dict:
     indicator = indicators.get(row.key)
     return {
-        "org": row.org_unit.code, "org_name": row.org_unit.display_name, "period": format_period(row.period),
+        "org": unit.code, "org_name": unit.display_name, "period": str(period),
+        "first": format_period(period.first), "last": format_period(period.last),
         "key": row.key, "label": str(indicator.label) if indicator else row.key,
         "unit": str(indicator.unit) if indicator else "", "kind": indicator.kind if indicator else "count",
+        "over": indicator.over if indicator else None,
         "numerator": _float(row.numerator), "denominator": _float(row.denominator), "value": _float(row.value),
     }
 
 
 ORG = OpenApiParameter("org", OpenApiTypes.STR, description="Org unit code (default: the top of your scope).")
 PERIOD = OpenApiParameter("period", OpenApiTypes.STR,
-                          description="Month YYYY-MM (default: the last month with values).")
+                          description=f"{PERIOD_HELP} Default: the last month with values.")
 
 
 class IndicatorViewSet(viewsets.GenericViewSet):
@@ -148,14 +174,14 @@ class IndicatorViewSet(viewsets.GenericViewSet):
         query = ValuesQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         unit = self._unit(query.validated_data.get("org"))
-        period = query.validated_data.get("period") or dashboard.default_period(unit)
-        rows = IndicatorValue.objects.visible_to(request.user).filter(period=period).select_related("org_unit")
-        if query.validated_data["children"]:
-            rows = rows.filter(org_unit__parent=unit).order_by("org_unit__lft", "key")
-        else:
-            rows = rows.filter(org_unit=unit).order_by("key")
+        period = query.validated_data.get("period") or Period.month(dashboard.default_period(unit))
+        units = (list(OrgUnit.objects.visible_to(request.user).filter(parent=unit).order_by("lft"))
+                 if query.validated_data["children"] else [unit])
         indicators = dashboard.indicator_map()
-        return Response(IndicatorValueSerializer([_value_dict(row, indicators) for row in rows], many=True).data)
+        values = dashboard.values_over(units, period, indicators)
+        data = [_value_dict(shown, period, row, indicators)
+                for shown in units for _key, row in sorted(values.get(shown.pk, {}).items())]
+        return Response(IndicatorValueSerializer(data, many=True).data)
 
     @extend_schema(
         parameters=[
@@ -163,9 +189,11 @@ class IndicatorViewSet(viewsets.GenericViewSet):
             OpenApiParameter("key", OpenApiTypes.STR, required=True,
                              description="Indicator key, e.g. households."),
             OpenApiParameter("from", OpenApiTypes.STR,
-                             description="First month YYYY-MM (default: 11 months before 'to')."),
+                             description=f"The first period: {PERIOD_HELP} Default: 11 steps before 'to'."),
             OpenApiParameter("to", OpenApiTypes.STR,
-                             description="Last month YYYY-MM (default: the last month with values)."),
+                             description=f"The last period: {PERIOD_HELP} Default: the last month with values."),
+            OpenApiParameter("every", OpenApiTypes.STR, enum=[*EVERY],
+                             description="The step of the series: month (default), quarter, half or year."),
         ],
         responses=SeriesSerializer,
     )
@@ -175,26 +203,25 @@ class IndicatorViewSet(viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         data = query.validated_data
         unit = self._unit(data.get("org"))
-        end = data.get("to") or dashboard.default_period(unit)
-        start = data.get("from") or shift_month(end, -11)
-        if start > end:
+        step = EVERY[data["every"]]
+        end = step(data["to"].last if data.get("to") else dashboard.default_period(unit))
+        start = step(data["from"].first) if data.get("from") else end.shifted(-11 * end.length)
+        if start.first > end.last:
             raise serializers.ValidationError({"from": [_("The first month is after the last.")]})
-        found = {
-            row.period: row
-            for row in IndicatorValue.objects.visible_to(request.user).filter(
-                org_unit=unit, key=data["key"], period__gte=start, period__lte=end)
-        }
-        points, period = [], start
-        while period <= end:
-            row = found.get(period)
-            points.append({"period": format_period(period), "numerator": _float(row.numerator) if row else None,
-                           "denominator": _float(row.denominator) if row else None,
-                           "value": _float(row.value) if row else None})
-            period = shift_month(period, 1)
+        if Period(start.first, end.last).length > MAX_SERIES_MONTHS:
+            raise serializers.ValidationError({"from": [_("Ask for at most 120 months at a time.")]})
         indicator = dashboard.indicator_map()[data["key"]]
+        periods, period = [], start
+        while period.first <= end.last:
+            periods.append(period)
+            period = period.following
+        found = dashboard.series_over(unit, indicator, periods)
+        points = [{"period": str(period), "numerator": _float(found[period].numerator) if period in found else None,
+                   "denominator": _float(found[period].denominator) if period in found else None,
+                   "value": _float(found[period].value) if period in found else None} for period in periods]
         return Response(SeriesSerializer({
             "org": unit.code, "org_name": unit.display_name, "key": indicator.key, "label": str(indicator.label),
-            "unit": str(indicator.unit), "kind": indicator.kind, "points": points,
+            "unit": str(indicator.unit), "kind": indicator.kind, "every": data["every"], "points": points,
         }).data)
 
 

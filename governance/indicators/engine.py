@@ -17,11 +17,12 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from governance.indicators.months import month_bounds, month_start
+from governance.indicators.months import Period, month_bounds, month_start, stored_periods
 from governance.indicators.registry import MEDIAN, RATIO, Indicator, all_indicators
-from governance.models import IndicatorValue, Level, OrgUnit, RollupRun, RollupStatus
+from governance.models import IndicatorValue, Level, OrgUnit, PeriodValue, RollupRun, RollupStatus
 
 # --- The rollup ---------------------------------------------------------------------------
 
@@ -211,28 +212,59 @@ def _upper_family(leaf, members, period, start, end, upper, where, where_params,
     _replace(period, keys, upper, sql, params)
 
 
+def _medians(indicator, start, end, units, scope_ranges) -> dict[int, tuple[int, Decimal]]:
+    """{unit id: (number of samples, median)} of the units of ``scope_ranges`` (id, tree_id, lft, rght),
+    over the samples of ``start``..``end`` inside ``units`` (one query for the samples)."""
+    samples = sorted((tree_id, lft, float(v)) for tree_id, lft, v in indicator.samples(start, end, units)
+                     if v is not None)
+    positions = [(tree_id, lft) for tree_id, lft, _v in samples]
+    medians = {}
+    for unit_id, tree_id, lft, rght in scope_ranges:
+        first = bisect.bisect_left(positions, (tree_id, lft))
+        last = bisect.bisect_right(positions, (tree_id, rght))
+        if first < last:
+            median = statistics.median(v for _t, _l, v in samples[first:last])
+            medians[unit_id] = (last - first, Decimal(str(round(median, 6))))
+    return medians
+
+
 def _rollup_median(indicator, period, start, end, units, scope_ranges, now, write_units=None) -> None:
-    """Each unit's median over the samples inside its range (one query for the samples).
+    """Each unit's median of the month over the samples inside its range, and of the month's
+    quarter, half-year and year over theirs (``PeriodValue``).
 
     ``units`` bounds the samples, ``scope_ranges`` and ``write_units`` (default ``units``)
     the units written.
     """
-    samples = sorted((tree_id, lft, float(v)) for tree_id, lft, v in indicator.samples(start, end, units)
-                     if v is not None)
-    positions = [(tree_id, lft) for tree_id, lft, _v in samples]
-    rows = []
-    for unit_id, tree_id, lft, rght in scope_ranges:
-        first = bisect.bisect_left(positions, (tree_id, lft))
-        last = bisect.bisect_right(positions, (tree_id, rght))
-        if first == last:
-            continue
-        median = statistics.median(v for _t, _l, v in samples[first:last])
-        rows.append(IndicatorValue(
-            org_unit_id=unit_id, period=period, key=indicator.key, numerator=last - first,
-            value=Decimal(str(round(median, 6))), computed_at=now,
-        ))
-    _delete(period, [indicator.key], units if write_units is None else write_units)  # in the family's savepoint
+    write_units = units if write_units is None else write_units
+    rows = [IndicatorValue(org_unit_id=unit_id, period=period, key=indicator.key, numerator=n, value=median,
+                           computed_at=now)
+            for unit_id, (n, median) in _medians(indicator, start, end, units, scope_ranges).items()]
+    _delete(period, [indicator.key], write_units)  # in the family's savepoint
     IndicatorValue.objects.bulk_create(rows)
+    for stored in stored_periods(period):
+        first, last = stored.bounds()
+        medians = _medians(indicator, first, min(last, now), units, scope_ranges)
+        PeriodValue.objects.filter(key=indicator.key, first=stored.first, last=stored.last,
+                                   org_unit__in=write_units.values("pk")).delete()
+        PeriodValue.objects.bulk_create(
+            PeriodValue(org_unit_id=unit_id, key=indicator.key, first=stored.first, last=stored.last,
+                        numerator=n, value=median, computed_at=now)
+            for unit_id, (n, median) in medians.items())
+
+
+def period_medians(indicator: Indicator, period: Period, units: list[OrgUnit]) -> dict[int, tuple[int, Decimal]]:
+    """The medians of ``units`` over a period whose medians no rollup stores (any range of months),
+    taken now from the period's samples: one query for the samples of the units' subtrees."""
+    if not units:
+        return {}
+    start, end = period.bounds()
+    # Read the ranges afresh: MPTT renumbers lft/rght on every insert, so a held instance may be stale.
+    ranges = list(OrgUnit.objects.filter(pk__in=[unit.pk for unit in units])
+                  .values_list("pk", "tree_id", "lft", "rght"))
+    subtrees = Q()
+    for _pk, tree_id, lft, rght in ranges:
+        subtrees |= Q(tree_id=tree_id, lft__gte=lft, lft__lte=rght)
+    return _medians(indicator, start, min(end, timezone.now()), OrgUnit.objects.filter(subtrees), ranges)
 
 
 class Outcome:
@@ -359,29 +391,55 @@ def rollup_month(period: datetime.date, org=None, indicators: list[Indicator] | 
 def approval_changes(period: datetime.date) -> bool:
     """Whether recomputing the month now would change any stored value; writes nothing.
 
-    The month is recomputed inside a transaction that is rolled back; before that, its rows
-    are copied to a temporary table, and one EXCEPT each way compares them in the database.
+    The figures "as of today" (``Indicator.changes``) are left out: they move as the month's cases
+    are closed, which is no correction of the month. The month is recomputed inside a transaction
+    that is rolled back; before that, its rows are copied to a temporary table, and one EXCEPT each
+    way compares them in the database.
     """
     period = month_start(period)
+    indicators = [indicator for indicator in all_indicators() if indicator.changes is None]
+    keys = [indicator.key for indicator in indicators]
     quote = connection.ops.quote_name
     table = quote(IndicatorValue._meta.db_table)
     columns = f"org_unit_id, {quote('key')}, numerator, denominator, value"
+    of_keys = f"{quote('key')} IN ({', '.join('%s' for _key in keys)})"
     day = connection.ops.adapt_datefield_value(period)
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS indicator_before")
             cursor.execute(f"CREATE TEMPORARY TABLE indicator_before AS SELECT {columns} FROM {table} "
-                           f"WHERE period = %s", [day])
-        compute_month(period)
+                           f"WHERE period = %s AND {of_keys}", [day, *keys])
+        compute_month(period, indicators=indicators)
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT 1 FROM (SELECT {columns} FROM {table} WHERE period = %s "
+                f"SELECT 1 FROM (SELECT {columns} FROM {table} WHERE period = %s AND {of_keys} "
                 f"EXCEPT SELECT {columns} FROM indicator_before) x "
                 f"UNION ALL SELECT 1 FROM (SELECT {columns} FROM indicator_before "
-                f"EXCEPT SELECT {columns} FROM {table} WHERE period = %s) y",
-                [day, day],
+                f"EXCEPT SELECT {columns} FROM {table} WHERE period = %s AND {of_keys}) y",
+                [day, *keys, day, *keys],
             )
             changed = cursor.fetchone() is not None
             cursor.execute("DROP TABLE indicator_before")
         transaction.set_rollback(True)
     return changed
+
+
+def refresh_to_date(months_of, locked) -> dict:
+    """Recompute the figures "as of today" (``Indicator.changes``) of the months whose records moved.
+
+    ``months_of(indicator.changes)`` returns the months to recompute for that function (it keeps
+    the markers); ``locked(month)`` says whether a month is approved, hence frozen as of its
+    approval. Each month is one ``compute_month`` of those indicators' families only. Returns
+    {month: Outcome}.
+    """
+    by_changes: dict = {}
+    for indicator in all_indicators():
+        if indicator.changes is not None:
+            by_changes.setdefault(indicator.changes, []).append(indicator)
+    months: dict = {}
+    for changes, indicators in by_changes.items():
+        for month in months_of(changes):
+            months.setdefault(month_start(month), []).extend(indicators)
+    today = month_start(timezone.localdate())
+    return {month: compute_month(month, indicators=indicators, label="to date")
+            for month, indicators in sorted(months.items()) if month <= today and not locked(month)}

@@ -10,6 +10,7 @@ import datetime
 import logging
 
 from celery import chord, group, signature
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -17,7 +18,7 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from governance.indicators.approval import can_start_rollup, period_is_locked
-from governance.indicators.engine import UPPER_LEVELS
+from governance.indicators.engine import UPPER_LEVELS, refresh_to_date
 from governance.indicators.months import format_period, month_start, this_month
 from governance.models import Level, OrgUnit, RollupRun, RollupStatus
 
@@ -108,3 +109,32 @@ def rollup_start(*, period, user):
     if run_id is None:  # approved between the check and the start
         raise ValidationError(ROLLUP_LOCKED, code="locked", params=params)
     return RollupRun.objects.select_related("org_unit").get(pk=run_id)
+
+
+# --- Figures "as of today" -------------------------------------------------------------------
+
+TO_DATE_MARKER = "indicators:to-date:{name}"
+
+
+def to_date_refresh() -> dict:
+    """Recompute the figures "as of today" of the months whose records moved since the last refresh
+    (beat, every few minutes). Approved months keep their figures as of their approval.
+
+    Each ``Indicator.changes`` function keeps its marker (the last step it saw) in the cache; the
+    markers move on only when every month was recomputed, so a failure is retried next time. A
+    lost cache only costs one refresh of the last months. Returns {month: Outcome}.
+    """
+    markers = {}
+
+    def months_of(changes):
+        key = TO_DATE_MARKER.format(name=f"{changes.__module__}.{changes.__qualname__}")
+        months, markers[key] = changes(cache.get(key))
+        return months
+
+    outcomes = refresh_to_date(months_of, period_is_locked)
+    if not any(outcome.failed for outcome in outcomes.values()):
+        cache.set_many(markers, timeout=None)
+    for month, outcome in outcomes.items():
+        for error in outcome.errors:
+            logger.error("refreshing %s to date: %s", format_period(month), error["error"])
+    return outcomes

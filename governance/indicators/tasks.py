@@ -16,7 +16,7 @@ from django.utils import timezone
 from governance.indicators.approval import month_check_approval, period_is_locked
 from governance.indicators.engine import compute_month, compute_upper, run_status
 from governance.indicators.months import month_start
-from governance.indicators.runs import start_rollup
+from governance.indicators.runs import start_rollup, to_date_refresh
 from governance.models import MonthApproval, OrgUnit, RollupRun, RollupStatus
 
 logger = logging.getLogger(__name__)
@@ -172,3 +172,9 @@ def check_approved_months() -> int:
     for period in MonthApproval.objects.filter(locked=True).values_list("period", flat=True):
         changed += month_check_approval(period=period).changed_at is not None
     return changed
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def refresh_to_date() -> int:
+    """Follow late closures: recompute the figures "as of today" of the months whose cases moved."""
+    return len(to_date_refresh())

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from governance.indicators import dashboard
 from governance.indicators.approval import can_start_rollup, month_approve, month_reopen
-from governance.indicators.months import format_period, parse_period
+from governance.indicators.months import Period, format_period, parse_period, parse_period_text
 from governance.indicators.runs import rollup_start as run_start
 from governance.models import OrgUnit
 from governance.portal.views import is_htmx, safe_next
@@ -32,10 +32,10 @@ def _export(figures: dashboard.Figures) -> HttpResponse:
     number = dashboard.plain_number
     buffer = io.BytesIO()
     writer = XlsxWriter(buffer)
-    title = f"{unit.display_name} {format_period(period)}"
+    title = f"{unit.display_name} {period.label}"
     with writer.sheet(_("Indicators"), [
         _("Indicator"), _("Unit of measure"), title, _("Numerator"), _("Denominator"),
-        _("Last month"), _("Change vs last month"), _("Same month last year"), _("Change vs last year"),
+        _("Period before"), _("Change vs period before"), _("Same period last year"), _("Change vs last year"),
     ], widths=[28, 10, 16, 12, 12, 12, 14, 16, 14]) as sheet:
         for row in figures.rows:
             sheet.append([
@@ -57,7 +57,15 @@ def _export(figures: dashboard.Figures) -> HttpResponse:
             for label, value in chart["rows"]:
                 sheet.append([label, value])
     writer.close()
-    return xlsx_response(buffer.getvalue(), f"dashboard-{unit.code}-{period:%Y%m}.xlsx")
+    return xlsx_response(buffer.getvalue(), f"dashboard-{unit.code}-{str(period).replace('..', '-')}.xlsx")
+
+
+def requested_period(params) -> Period | None:
+    """The period asked for: ``period`` (2025-05, 2025-Q2, 2025-H1, 2025, 2025-01..2025-06), or the
+    custom range's two months ``from`` and ``to``; None (the default period) for anything else."""
+    if params.get("from") and params.get("to"):
+        return parse_period_text(f"{params['from']}..{params['to']}")
+    return parse_period_text(params.get("period"))
 
 
 def _posted_period(request):
@@ -134,7 +142,7 @@ def dashboard_page(request, code: str | None = None):
             unit = dashboard.visible_unit(user, code)
         except OrgUnit.DoesNotExist:
             raise Http404(_("No such unit in your area.")) from None
-    period = parse_period(request.GET.get("period"))
+    period = requested_period(request.GET)
     sort = request.GET.get("sort", "")
     if request.GET.get("export") == "xlsx":
         return _export(dashboard.dashboard_figures(unit=unit, period=period, sort=sort))

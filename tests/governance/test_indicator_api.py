@@ -36,6 +36,7 @@ def test_values_of_a_unit_equal_the_dashboards(login, county_official, county, r
     assert values["households"]["value"] == 2 and values["households"]["org"] == county.county.code
     assert values["grid.closure_rate"] == {
         "org": county.county.code, "org_name": county.county.display_name, "period": f"{rolled:%Y-%m}",
+        "first": f"{rolled:%Y-%m}", "last": f"{rolled:%Y-%m}", "over": "flow",
         "key": "grid.closure_rate", "label": values["grid.closure_rate"]["label"], "unit": "%", "kind": "ratio",
         "numerator": 0.0, "denominator": 2.0, "value": 0.0,
     }

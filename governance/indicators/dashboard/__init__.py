@@ -40,6 +40,7 @@ from governance.indicators.dashboard.page import (
     panels,
     record_link,
 )
+from governance.indicators.dashboard.periods import combine, medians, series_over, values_over
 from governance.indicators.dashboard.scope import (
     breadcrumb,
     rollup_progress,
@@ -49,7 +50,8 @@ from governance.indicators.dashboard.scope import (
 )
 
 __all__ = [
-    "TREND_MONTHS", "Change", "DashboardPage", "Figure", "Figures", "League", "LeagueRow", "Row", "breadcrumb",
+    "TREND_MONTHS", "Change", "combine", "medians", "series_over", "values_over",
+    "DashboardPage", "Figure", "Figures", "League", "LeagueRow", "Row", "breadcrumb",
     "breakdown", "breakdowns", "dashboard_figures", "dashboard_page", "default_period", "format_number",
     "indicator_map", "kpi_rows", "league", "league_keys", "panels", "placed", "plain_number", "rating", "record_link",
     "rollup_progress", "rollup_runs", "scope_top", "trend", "trend_keys", "unit_rows", "visible_unit",

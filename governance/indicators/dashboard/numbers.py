@@ -16,7 +16,8 @@ from django.db.models import FilteredRelation, Max, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from governance.indicators.months import format_period, month_start, shift_month, this_month
+from governance.indicators.dashboard.periods import combine, stock_month
+from governance.indicators.months import Period, format_period, month_start, shift_month, this_month
 from governance.indicators.registry import (
     HIGHER,
     LOWER,
@@ -201,45 +202,44 @@ class Row:
         return str(self.indicator.unit) if self.indicator else ""
 
 
-def compared_periods(period: datetime.date) -> list[datetime.date]:
-    """The month, the month before, and the same month a year before."""
-    return [period, shift_month(period, -1), shift_month(period, -12)]
+def compared_periods(period: Period) -> list[Period]:
+    """The period, the period of the same length before it, and the same period a year before."""
+    return [period, period.previous, period.year_ago]
 
 
 def trend_periods(end_period: datetime.date, months: int) -> list[datetime.date]:
     return [shift_month(end_period, offset) for offset in range(1 - months, 1)]
 
 
-def unit_rows(unit: OrgUnit, period: datetime.date,
-              found: list[IndicatorValue] | None = None) -> tuple[list[Row], dict[str, IndicatorValue]]:
-    """Every indicator of ``unit`` with its changes (one query for the three months, none given ``found``).
+def unit_rows(unit: OrgUnit, period: Period, found: list[IndicatorValue],
+              medians: dict | None = None) -> tuple[list[Row], dict[str, IndicatorValue]]:
+    """Every indicator of ``unit`` over ``period`` with its changes, from its monthly rows ``found``
+    (holding at least the months of the compared periods) and, for a period of several months, the
+    medians read by ``periods.medians`` ({(unit id, period): {key: value}}). No query.
 
-    Returns the rows (registered indicators in registry order, then any unregistered key that
-    has a value; the bars of a breakdown are not rows) and the month's raw values
+    Returns the rows (registered indicators in registry order, then, for a month, any unregistered
+    key that has a value; the bars of a breakdown are not rows) and the period's values
     ({key: IndicatorValue}, breakdowns included).
     """
-    period = month_start(period)
-    compared = compared_periods(period)
-    previous, year_ago = compared[1], compared[2]
-    by_period: dict = {month: {} for month in compared}
-    if found is None:
-        found = IndicatorValue.objects.filter(org_unit=unit, period__in=compared)
-    for row in found:
-        if row.period in by_period:
-            by_period[row.period][row.key] = row
     indicators = indicator_map()
+    medians = medians or {}
+    at = stock_month(found, period)
+    current, previous, year_ago = (
+        {**combine(found, compared, indicators, at if compared == period else None),
+         **medians.get((unit.pk, compared), {})}
+        for compared in compared_periods(period))
     keys = [key for key, indicator in indicators.items() if not indicator.breakdown]
-    keys += sorted(key for key in by_period[period] if key not in indicators)
+    keys += sorted(key for key in current if key not in indicators)
     rows = []
     for key in keys:
         indicator = indicators.get(key)
-        current = Figure.of(key, indicator, by_period[period].get(key))
+        figure = Figure.of(key, indicator, current.get(key))
         rows.append(Row(
-            key, indicator, current,
-            _change(key, indicator, current, Figure.of(key, indicator, by_period[previous].get(key))),
-            _change(key, indicator, current, Figure.of(key, indicator, by_period[year_ago].get(key))),
+            key, indicator, figure,
+            _change(key, indicator, figure, Figure.of(key, indicator, previous.get(key))),
+            _change(key, indicator, figure, Figure.of(key, indicator, year_ago.get(key))),
         ))
-    return rows, by_period[period]
+    return rows, current
 
 
 def kpi_rows(rows: list[Row]) -> list[Row]:
@@ -330,15 +330,54 @@ def league_keys(sort: str = "") -> list[str]:
     return keys
 
 
-def league(unit: OrgUnit, period: datetime.date, keys: list[str], sort: str = "") -> League:
-    """The units one level down with their values of the month (one grouped query).
+def _sorted(rows: list[LeagueRow], sort: str, keys: list[str]) -> tuple[list[LeagueRow], str]:
+    """``sort`` is an indicator key (ascending) or ``-key`` (descending); units without a value
+    sort last either way, and ties keep the tree order."""
+    sort_key = sort.lstrip("-")
+    if sort_key not in keys:
+        return rows, ""
+    present = [r for r in rows if r.figures[sort_key].value is not None]
+    missing = [r for r in rows if r.figures[sort_key].value is None]
+    present.sort(key=lambda r: r.figures[sort_key].value, reverse=sort.startswith("-"))
+    return present + missing, sort
 
-    ``sort`` is an indicator key (ascending) or ``-key`` (descending); units without a value
-    sort last either way, and ties keep the tree order.
+
+def _league_row(child: OrgUnit, keys: list[str], indicators, values: dict[str, IndicatorValue]) -> LeagueRow:
+    row = LeagueRow(child)
+    for key in keys:
+        row.figures[key] = Figure.of(key, indicators[key], values.get(key))
+    row.ordered = [row.figures[key] for key in keys]
+    return row
+
+
+def league(unit: OrgUnit, period: Period, keys: list[str], sort: str = "", *, at: datetime.date | None = None,
+           medians: dict | None = None) -> League:
+    """The units one level down with their values over ``period``.
+
+    A month is one grouped query; a period of several months two (the children, their monthly
+    rows of the period), with stocks read at ``at`` (the unit's own last month with values) and
+    the medians given (``periods.medians``).
     """
-    period = month_start(period)
     indicators = indicator_map()
     keys = [key for key in keys if key in indicators]
+    if period.is_month:
+        rows = _month_league(unit, period.first, keys, indicators)
+    else:
+        children = list(OrgUnit.objects.filter(parent=unit).order_by("lft"))
+        found: dict = {}
+        for value in IndicatorValue.objects.filter(org_unit__parent=unit, key__in=keys, period__gte=period.first,
+                                                   period__lte=period.last):
+            found.setdefault(value.org_unit_id, []).append(value)
+        medians = medians or {}
+        rows = [_league_row(child, keys, indicators, {
+            **combine(found.get(child.pk, []), period, indicators, at or period.last),
+            **medians.get((child.pk, period), {})}) for child in children]
+    rows, sort = _sorted(rows, sort, keys)
+    return League(keys, [indicators[key] for key in keys], rows, sort)
+
+
+def _month_league(unit: OrgUnit, period: datetime.date, keys: list[str], indicators) -> list[LeagueRow]:
+    """The children with their values of the month: one grouped join."""
     annotations = {}
     for i, key in enumerate(keys):
         of_key = Q(month_values__key=key)
@@ -357,18 +396,8 @@ def league(unit: OrgUnit, period: datetime.date, keys: list[str], sort: str = ""
     for child in children:
         row = LeagueRow(child)
         for i, key in enumerate(keys):
-            value = getattr(child, f"v{i}")
-            numerator = getattr(child, f"n{i}")
-            row.figures[key] = Figure(key, indicators[key], value, numerator, getattr(child, f"d{i}"))
+            row.figures[key] = Figure(key, indicators[key], getattr(child, f"v{i}"), getattr(child, f"n{i}"),
+                                      getattr(child, f"d{i}"))
         row.ordered = [row.figures[key] for key in keys]
         rows.append(row)
-    sort_key = sort.lstrip("-")
-    if sort_key in keys:
-        descending = sort.startswith("-")
-        present = [r for r in rows if r.figures[sort_key].value is not None]
-        missing = [r for r in rows if r.figures[sort_key].value is None]
-        present.sort(key=lambda r: r.figures[sort_key].value, reverse=descending)
-        rows = present + missing
-    else:
-        sort = ""
-    return League(keys, [indicators[key] for key in keys], rows, sort)
+    return rows

@@ -7,7 +7,6 @@ numbers link to the records an indicator declares, and the charts' data says whi
 are percentages: the page names no app's indicator.
 """
 
-import datetime
 from dataclasses import dataclass, fields
 from urllib.parse import urlencode
 
@@ -15,6 +14,8 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from governance.indicators.approval import can_approve_months, can_start_rollup
 from governance.indicators.dashboard.numbers import (
@@ -34,18 +35,29 @@ from governance.indicators.dashboard.numbers import (
     trend_periods,
     unit_rows,
 )
+from governance.indicators.dashboard.periods import medians, stock_month
 from governance.indicators.dashboard.scope import breadcrumb, rollup_runs
-from governance.indicators.months import format_period, month_last_day, month_start, shift_month, this_month
-from governance.indicators.registry import Indicator, all_panels
+from governance.indicators.months import (
+    HALF,
+    MAX_PERIOD_MONTHS,
+    MONTH,
+    QUARTER,
+    YEAR,
+    Period,
+    month_last_day,
+    this_month,
+)
+from governance.indicators.registry import FLOW, Indicator, all_panels
 from governance.models import LEVEL_ORDER, IndicatorValue, MonthApproval, OrgUnit, RollupRun
 from governance.portal.forms import FILTER_LEVELS
 
 # --- Links to the records behind a number -------------------------------------------------
 
 
-def record_link(indicator: Indicator | None, unit: OrgUnit, chain: list[OrgUnit], period: datetime.date,
-                user) -> str:
+def record_link(indicator: Indicator | None, unit: OrgUnit, chain: list[OrgUnit], period: Period, user) -> str:
     """The URL of the list the indicator declares (``records``) whose count equals ``unit``'s value, or "".
+
+    Over several months only a flow's count is the list's (a stock is its last month's).
 
     ``chain`` is the unit's ancestors from the user's scope top down to the unit itself. The
     scoped filter bars pick township → village → grid below the user's home unit; the home
@@ -53,7 +65,7 @@ def record_link(indicator: Indicator | None, unit: OrgUnit, chain: list[OrgUnit]
     (a county seen by an operator with no home unit, a micro-grid) cannot be reproduced.
     """
     link = indicator.records if indicator is not None else None
-    if link is None:
+    if link is None or (not period.is_month and indicator.over != FLOW):
         return ""
     home_id = user.home_unit_id
     query: dict[str, str] = {}
@@ -69,16 +81,16 @@ def record_link(indicator: Indicator | None, unit: OrgUnit, chain: list[OrgUnit]
         if query.get(unit.level) != unit.code:
             return ""
     query.update(link.query)
-    query[link.first_day] = f"{period:%Y-%m-%d}"
-    query[link.last_day] = f"{month_last_day(period):%Y-%m-%d}"
+    query[link.first_day] = f"{period.first:%Y-%m-%d}"
+    query[link.last_day] = f"{month_last_day(period.last):%Y-%m-%d}"
     try:
         return f"{reverse(link.url_name)}?{urlencode(query)}"
     except NoReverseMatch:
         return ""
 
 
-def panels(unit: OrgUnit, period: datetime.date, values: dict) -> list[dict]:
-    """Every registered panel, rendered for the unit and month."""
+def panels(unit: OrgUnit, period: Period, values: dict) -> list[dict]:
+    """Every registered panel, rendered for the unit and period."""
     return [
         {"key": panel.key, "title": panel.title,
          "html": render_to_string(panel.template, panel.context(unit, period, values))}
@@ -91,47 +103,63 @@ def panels(unit: OrgUnit, period: datetime.date, values: dict) -> list[dict]:
 
 @dataclass
 class Figures:
-    """A unit's numbers of a month: what the page shows and its Excel export holds."""
+    """A unit's numbers over a period: what the page shows and its Excel export holds."""
 
     unit: OrgUnit
-    period: datetime.date
+    period: Period
     rows: list[Row]  # every indicator, with or without a value
-    values: dict[str, IndicatorValue]  # the month's raw values by key, breakdowns included
+    values: dict[str, IndicatorValue]  # the period's values by key, breakdowns included
     league: League
     trend: dict
     breakdowns: list[dict]  # every declared breakdown chart with its bars
 
 
-def dashboard_figures(*, unit: OrgUnit, period: datetime.date | None = None, sort: str = "") -> Figures:
-    """The numbers of ``unit`` for ``period`` (default: its last month with values), in three queries at most."""
-    period = month_start(period) if period else default_period(unit)
+def dashboard_figures(*, unit: OrgUnit, period: Period | None = None, sort: str = "") -> Figures:
+    """The numbers of ``unit`` over ``period`` (default: its last month with values).
+
+    A month costs three queries at most; a period of several months five (the league's children and
+    rows apart, and the stored medians).
+    """
+    period = period or Period.month(default_period(unit))
     lines = trend_keys()
-    # The full table's three months and the trend's twelve, in one read of the unit's values.
-    found = list(IndicatorValue.objects.filter(org_unit=unit).filter(
-        Q(period__in=compared_periods(period))
-        | Q(key__in=lines, period__gte=trend_periods(period, TREND_MONTHS)[0], period__lte=period)))
-    rows, values = unit_rows(unit, period, found)
+    months = trend_periods(period.last, min(max(TREND_MONTHS, period.length), MAX_PERIOD_MONTHS))
+    # The compared periods and the trend's months, in one read of the unit's values.
+    wanted = Q(key__in=lines, period__gte=months[0], period__lte=months[-1])
+    for compared in compared_periods(period):
+        wanted |= Q(period__gte=compared.first, period__lte=compared.last)
+    found = list(IndicatorValue.objects.filter(org_unit=unit).filter(wanted))
+    at = stock_month(found, period)
+    found_medians = {}
+    if not period.is_month:
+        children = list(OrgUnit.objects.filter(parent=unit).only("pk", "tree_id", "lft", "rght"))
+        indicators = indicator_map()
+        found_medians = medians([unit, *children], [period], indicators)
+        found_medians.update(medians([unit], [period.previous, period.year_ago], indicators))
+    rows, values = unit_rows(unit, period, found, found_medians)
     return Figures(
         unit=unit, period=period, rows=rows, values=values,
-        league=league(unit, period, league_keys(sort), sort),
-        trend=trend(unit, lines, period, found=found),
+        league=league(unit, period, league_keys(sort), sort, at=at, medians=found_medians),
+        trend=trend(unit, lines, period.last, len(months), found=found),
         breakdowns=breakdowns(values),
     )
 
 
 @dataclass
 class DashboardPage:
-    """Everything ``/dashboard/`` shows of one unit and month; its fields are the template's context."""
+    """Everything ``/dashboard/`` shows of one unit and period; its fields are the template's context."""
 
     unit: OrgUnit
     chain: list[OrgUnit]
-    period: datetime.date
-    period_label: str
+    period: Period
+    period_label: str  # as written in URLs: 2025-05, 2025-Q2, 2025-H1, 2025, 2025-01..2025-06
+    period_name: str  # as the page names it: 2025年第二季度
+    is_month: bool
+    period_choices: list[dict]  # the picker's month, quarter, half-year, year and year so far
     previous_period: str
     next_period: str
     has_values: bool
     kpis: list[Row]
-    rows: list[Row]  # the full table: the indicators with a value this month or last
+    rows: list[Row]  # the full table: the indicators with a value in the period or the one before
     league: League
     sort_links: list[dict]
     trend: dict
@@ -145,6 +173,7 @@ class DashboardPage:
     month_is_over: bool
     approval: MonthApproval | None
     panels: list[dict]
+    definitions: list[Indicator]  # the indicators shown that explain themselves (``Indicator.definition``)
 
     def context(self) -> dict:
         """The fields by name, as the template (and the tests, through ``response.context``) read them."""
@@ -198,12 +227,36 @@ def _charts(figures: Figures) -> dict:
     }
 
 
-def dashboard_page(*, user, unit: OrgUnit, period: datetime.date | None = None, sort: str = "",
+def period_choices(period: Period, params: QueryDict) -> list[dict]:
+    """The picker's ways to read the figures around ``period``'s last month: that month, its quarter,
+    half-year, year, and its year so far; the one shown is active."""
+    month = period.last
+    choices = [
+        (MONTH, pgettext_lazy("period picker", "Month"), Period.month(month)),
+        (QUARTER, _("Quarter"), Period.quarter(month.year, (month.month + 2) // 3)),
+        (HALF, _("Half-year"), Period.half(month.year, 1 if month.month <= 6 else 2)),
+        (YEAR, _("Year"), Period.year(month.year)),
+        ("ytd", _("Year to date"), Period.year_to_date(month)),
+    ]
+    query = params.copy()
+    query.pop("export", None)
+    links, active_seen = [], False
+    for kind, label, choice in choices:
+        query["period"] = str(choice)
+        active = choice == period and not active_seen
+        active_seen = active_seen or active
+        links.append({"kind": kind, "label": label, "period": str(choice), "href": f"?{query.urlencode()}",
+                      "active": active})
+    return links
+
+
+def dashboard_page(*, user, unit: OrgUnit, period: Period | None = None, sort: str = "",
                    params: QueryDict | None = None) -> DashboardPage:
-    """The dashboard of ``unit`` (inside the user's scope) for ``period`` (default: its last month with values).
+    """The dashboard of ``unit`` (inside the user's scope) over ``period`` (default: its last month with values).
 
     ``sort`` orders the league (an indicator key, ``-key`` descending); ``params`` are the page's
-    query parameters, kept in its sort and export links. At most six queries (panels add none).
+    query parameters, kept in its sort and export links. At most six queries for a month, nine for
+    a period of several months (panels add none).
     """
     params = params if params is not None else QueryDict()
     figures = dashboard_figures(unit=unit, period=period, sort=sort)
@@ -214,18 +267,22 @@ def dashboard_page(*, user, unit: OrgUnit, period: datetime.date | None = None, 
     trend_data = figures.trend
     export_query = params.copy()
     export_query["export"] = "xlsx"
-    can_run_rollup = can_start_rollup(user)
+    can_run_rollup = can_start_rollup(user) and period.is_month
+    rows = [row for row in figures.rows
+            if row.current.value is not None or row.last_month.earlier.value is not None]
     return DashboardPage(
         unit=unit,
         chain=chain,
         period=period,
-        period_label=format_period(period),
-        previous_period=format_period(shift_month(period, -1)),
-        next_period=format_period(shift_month(period, 1)),
+        period_label=str(period),
+        period_name=period.label,
+        is_month=period.is_month,
+        period_choices=period_choices(period, params),
+        previous_period=str(period.previous),
+        next_period=str(period.following),
         has_values=bool(figures.values),
         kpis=kpi_rows(figures.rows),
-        rows=[row for row in figures.rows
-              if row.current.value is not None or row.last_month.earlier.value is not None],
+        rows=rows,
         league=figures.league,
         sort_links=_sort_links(figures.league, params),
         trend=trend_data,
@@ -238,12 +295,14 @@ def dashboard_page(*, user, unit: OrgUnit, period: datetime.date | None = None, 
         charts=_charts(figures),
         export_href=f"?{export_query.urlencode()}",
         can_run_rollup=can_run_rollup,
-        can_approve=can_approve_months(user),
+        can_approve=can_approve_months(user) and period.is_month,
         # The month's last run in the user's area, for those who can start one (one query).
-        last_run=(rollup_runs(user).filter(period=period).select_related("org_unit").first()
+        last_run=(rollup_runs(user).filter(period=period.first).select_related("org_unit").first()
                   if can_run_rollup else None),
-        month_is_over=period < this_month(),
-        # Approved months are marked, and so is a late correction found since (one query).
-        approval=MonthApproval.objects.filter(period=period, locked=True).first(),
+        month_is_over=period.last < this_month(),
+        # Approved months are marked, and so is a late correction found since (one query, months only).
+        approval=(MonthApproval.objects.filter(period=period.first, locked=True).first()
+                  if period.is_month else None),
         panels=panels(unit, period, figures.values),
+        definitions=[row.indicator for row in rows if row.indicator is not None and row.indicator.definition],
     )

@@ -1,0 +1,150 @@
+"""Values over a period of several months, from the monthly rows the rollup stored.
+
+How the months add up is what each indicator declares (``Indicator.over``), in this one place
+for the dashboard, the API and the Excel export alike:
+
+- a flow (cases raised) sums its months; a ratio of flows sums its numerators and its
+  denominators and divides once (never an average of monthly rates);
+- a stock (households, open at period end) is the period's last month with values;
+- a median is taken over the period's own samples: stored by the rollup for the quarter,
+  half-year and year of each month it computes (``PeriodValue``), taken from the samples at
+  reading time for any other range.
+
+A value over a period is an unsaved ``IndicatorValue`` whose ``period`` is the period's first
+month, so everything that shows a month's rows shows a period's the same way.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from governance.indicators.engine import period_medians
+from governance.indicators.months import Period, month_start
+from governance.indicators.registry import MEDIAN, RATIO, STOCK, Indicator
+from governance.models import IndicatorValue, OrgUnit, PeriodValue
+
+SIX_PLACES = Decimal("0.000001")
+
+
+def stock_month(rows, period: Period) -> datetime.date:
+    """The month a stock is read at: the period's last month with values among ``rows`` (else its last)."""
+    return max((row.period for row in rows if row.period in period), default=period.last)
+
+
+def combine(rows, period: Period, indicators: dict[str, Indicator], at: datetime.date | None = None,
+            ) -> dict[str, IndicatorValue]:
+    """One unit's values over ``period`` by key, from its monthly ``rows`` (rows of other months are ignored).
+
+    ``at`` is the month stocks are read at (default: ``stock_month`` of the rows). Medians are
+    not here (see ``medians``): a month's median cannot be added to another's.
+    """
+    inside = [row for row in rows if row.period in period]
+    if period.is_month:
+        return {row.key: row for row in inside}
+    at = stock_month(inside, period) if at is None else at
+    sums: dict[str, list] = {}
+    unit_id = None
+    for row in inside:
+        indicator = indicators.get(row.key)
+        if indicator is None or indicator.kind == MEDIAN or (indicator.over == STOCK and row.period != at):
+            continue
+        unit_id = row.org_unit_id
+        total = sums.setdefault(row.key, [Decimal(0), None])
+        total[0] += row.numerator or 0
+        if row.denominator is not None:
+            total[1] = (total[1] or Decimal(0)) + row.denominator
+    values = {}
+    for key, (numerator, denominator) in sums.items():
+        if indicators[key].kind == RATIO:
+            value = (numerator / denominator).quantize(SIX_PLACES) if denominator else None
+        else:
+            value = numerator
+        values[key] = IndicatorValue(org_unit_id=unit_id, period=period.first, key=key, numerator=numerator,
+                                     denominator=denominator, value=value)
+    return values
+
+
+def stored_equivalent(period: Period) -> Period | None:
+    """The period whose medians the rollup stores and that holds the same samples, or None.
+
+    A quarter, half-year or year is stored as itself; the current year so far has the same
+    samples as the whole year (nothing is resolved in the future).
+    """
+    if period.kind in ("quarter", "half", "year"):
+        return period
+    today = month_start(timezone.localdate())
+    if period.first.month == 1 and period.first.year == period.last.year == today.year and period.last >= today:
+        return Period.year(period.first.year)
+    return None
+
+
+def medians(units: list[OrgUnit], periods: list[Period], indicators: dict[str, Indicator],
+            ) -> dict[tuple[int, Period], dict[str, IndicatorValue]]:
+    """{(unit id, period): {key: value}} of the median indicators over periods of several months.
+
+    Stored periods cost one query for all of them; any other range one query of samples per
+    median indicator and period.
+    """
+    keys = [key for key, indicator in indicators.items() if indicator.kind == MEDIAN]
+    found: dict = {}
+    periods = [period for period in dict.fromkeys(periods) if not period.is_month]
+    if not keys or not units or not periods:
+        return found
+    stored = {period: stored_equivalent(period) for period in periods}
+    wanted = Q()
+    for equivalent in {equivalent for equivalent in stored.values() if equivalent is not None}:
+        wanted |= Q(first=equivalent.first, last=equivalent.last)
+    rows = []
+    if wanted:
+        rows = list(PeriodValue.objects.filter(wanted, org_unit__in=[unit.pk for unit in units], key__in=keys))
+    for period, equivalent in stored.items():
+        if equivalent is None:
+            for key in keys:
+                for unit_id, (n, median) in period_medians(indicators[key], period, units).items():
+                    found.setdefault((unit_id, period), {})[key] = IndicatorValue(
+                        org_unit_id=unit_id, period=period.first, key=key, numerator=n, value=median)
+            continue
+        for row in rows:
+            if (row.first, row.last) == (equivalent.first, equivalent.last):
+                found.setdefault((row.org_unit_id, period), {})[row.key] = IndicatorValue(
+                    org_unit_id=row.org_unit_id, period=period.first, key=row.key, numerator=row.numerator,
+                    value=row.value)
+    return found
+
+
+def values_over(units: list[OrgUnit], period: Period, indicators: dict[str, Indicator],
+                ) -> dict[int, dict[str, IndicatorValue]]:
+    """{unit id: {key: value}} of ``units`` over ``period``: one query for their months, and the
+    medians' (see ``medians``) for a period of several months. Each unit's stocks are read at its
+    own last month with values in the period."""
+    rows: dict[int, list] = {unit.pk: [] for unit in units}
+    for row in IndicatorValue.objects.filter(org_unit__in=list(rows), period__gte=period.first,
+                                             period__lte=period.last):
+        rows[row.org_unit_id].append(row)
+    found = medians(units, [period], indicators)
+    return {unit_id: {**combine(unit_rows, period, indicators), **found.get((unit_id, period), {})}
+            for unit_id, unit_rows in rows.items()}
+
+
+def series_over(unit: OrgUnit, indicator: Indicator, periods: list[Period]) -> dict[Period, IndicatorValue]:
+    """{period: value} of one indicator of ``unit`` over consecutive ``periods``: one query for the
+    months (and one for the medians of periods of several months). A stock is read at each period's
+    last month, or at the unit's last month with values when the period runs past it."""
+    if not periods:
+        return {}
+    rows = list(IndicatorValue.objects.filter(org_unit=unit, key=indicator.key, period__gte=periods[0].first,
+                                              period__lte=periods[-1].last))
+    indicators = {indicator.key: indicator}
+    latest = None
+    if indicator.over == STOCK and not all(period.is_month for period in periods):
+        latest = IndicatorValue.objects.filter(org_unit=unit).aggregate(latest=Max("period"))["latest"]
+    found = medians([unit], periods, indicators)
+    values = {}
+    for period in periods:
+        at = min(period.last, latest) if latest is not None else period.last
+        value = {**combine(rows, period, indicators, at), **found.get((unit.pk, period), {})}.get(indicator.key)
+        if value is not None:
+            values[period] = value
+    return values

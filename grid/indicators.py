@@ -1,6 +1,7 @@
 """The grid's monthly indicators: cases through their loop, and grid workers, with how the dashboard shows them."""
 
-from django.db.models import Count, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import Count, DateField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -121,9 +122,10 @@ def case_steps_since(marker):
     latest = CaseEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     if marker is None:
         return {shift_month(this_month(), -i) for i in range(COHORT_MONTHS)}, latest
-    days = (CaseEvent.objects.filter(pk__gt=marker, pk__lte=latest)
-            .values_list("case__reported_at", flat=True).distinct())
-    return {month_start(timezone.localtime(day).date()) for day in days}, latest
+    months = (CaseEvent.objects.filter(pk__gt=marker, pk__lte=latest)
+              .annotate(month=TruncMonth("case__reported_at", output_field=DateField()))
+              .values_list("month", flat=True).order_by().distinct())
+    return {month_start(month) for month in months}, latest
 
 
 def hours_to_resolve(start, end, units):

@@ -55,13 +55,13 @@ def test_county_dashboard_shows_the_county_and_its_townships(login, county_offic
     response = login(county_official).get("/dashboard/")
     assert response.status_code == 200
     assert response.context["unit"] == county.county
-    assert response.context["period"] == rolled
+    assert response.context["period"].first == rolled == response.context["period"].last
     assert kpi(response, "households").current.number == 2
     assert kpi(response, "grid.cases_raised").current.number == 2
     # Last month had the households too (created before its end? no: they are created now).
-    assert kpi(response, "grid.closure_rate").current.text == "0.0%"
-    assert kpi(response, "grid.closure_rate").current.fraction == "0 / 2"
-    assert kpi(response, "grid.closure_rate").current.rating == "red"
+    assert kpi(response, "grid.closure_rate_to_date").current.text == "0.0%"
+    assert kpi(response, "grid.closure_rate_to_date").current.fraction == "0 / 2"
+    assert kpi(response, "grid.closure_rate_to_date").current.rating == "red"
     assert league_numbers(response, "grid.cases_raised") == [
         (county.township_a.code, 1), (county.township_b.code, 1)]
     charts = response.context["charts"]
@@ -132,11 +132,11 @@ def test_league_sorts_by_any_indicator(login, county_official, county, rolled):
 
 def test_targets_colour_the_league_and_can_be_configured(login, county_official, county, rolled, settings):
     response = login(county_official).get("/dashboard/")
-    cell = response.context["league"].rows[0].figures["grid.closure_rate"]
+    cell = response.context["league"].rows[0].figures["grid.closure_rate_to_date"]
     assert cell.rating == "red" and cell.rating_word
-    settings.DASHBOARD_TARGETS = {"grid.closure_rate": {"green": 0, "yellow": 0}}
+    settings.DASHBOARD_TARGETS = {"grid.closure_rate_to_date": {"green": 0, "yellow": 0}}
     response = login(county_official).get("/dashboard/")
-    assert response.context["league"].rows[0].figures["grid.closure_rate"].rating == "green"
+    assert response.context["league"].rows[0].figures["grid.closure_rate_to_date"].rating == "green"
     assert "rating-green" in response.content.decode()
 
 
@@ -175,7 +175,7 @@ def test_export_is_a_workbook_with_the_pages_numbers(login, county_official, cou
     response = login(county_official).get("/dashboard/?export=xlsx")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    assert response["Content-Disposition"].endswith(f'dashboard-{county.county.code}-{rolled:%Y%m}.xlsx"')
+    assert response["Content-Disposition"].endswith(f'dashboard-{county.county.code}-{rolled:%Y-%m}.xlsx"')
     table = read_table(response.content)
     rows = {cells[0]: cells for _number, cells in table.rows}
     page = login(county_official).get("/dashboard/")
@@ -202,7 +202,7 @@ def test_empty_month_says_what_to_do(login, admin_user, county, rolled):
 def test_default_month_without_any_values_is_last_calendar_month(login, county_official, county):
     response = login(county_official).get("/dashboard/")
     assert response.status_code == 200
-    assert response.context["period"] == shift_month(this_month(), -1)
+    assert response.context["period"].first == shift_month(this_month(), -1)
     assert response.context["has_values"] is False
 
 
@@ -296,22 +296,24 @@ def test_the_page_shows_what_the_indicators_declare(login, county_official, coun
     response = login(county_official).get("/dashboard/")
     assert [row.key for row in response.context["kpis"]] == [
         "households", "indicator_app.grids", "residents", "grid.cases_raised", "grid.cases_closed",
-        "grid.closure_rate", "grid.on_time_rate", "grid.cases_overdue", "grid.median_hours_to_resolve",
-        "grid.satisfaction_rate", "grid.worker_party_share", "partybuild.members", "partybuild.wishes_completed",
-        "partybuild.volunteer_hours"]
+        "grid.closure_rate_to_date", "grid.on_time_rate_to_date", "grid.cases_overdue",
+        "grid.median_hours_to_resolve", "grid.satisfaction_rate_to_date", "grid.worker_party_share",
+        "partybuild.members", "partybuild.wishes_completed", "partybuild.volunteer_hours"]
     assert response.context["league"].keys == [
         "households", "indicator_app.grids", "residents", "grid.cases_raised", "grid.cases_closed",
-        "grid.closure_rate", "grid.on_time_rate", "grid.cases_overdue", "grid.median_hours_to_resolve",
+        "grid.closure_rate_to_date", "grid.on_time_rate_to_date", "grid.cases_overdue", "grid.median_hours_to_resolve",
         "grid.worker_party_share", "partybuild.members", "partybuild.wishes_completed", "partybuild.volunteer_hours"]
     charts = chart_data(response.content.decode())
     assert [s["key"] for s in charts["trend"]["series"]] == [
-        "grid.cases_raised", "grid.cases_closed", "grid.cases_overdue", "grid.closure_rate", "indicator_app.grids"]
+        "grid.cases_raised", "grid.cases_closed", "grid.cases_overdue", "grid.closure_rate_to_date",
+        "indicator_app.grids"]
     # The league chart compares the league's columns that are also trend lines, in column order.
     assert [s["key"] for s in charts["league"]["series"]] == [
-        "indicator_app.grids", "grid.cases_raised", "grid.cases_closed", "grid.closure_rate", "grid.cases_overdue"]
+        "indicator_app.grids", "grid.cases_raised", "grid.cases_closed", "grid.closure_rate_to_date",
+        "grid.cases_overdue"]
     # Every series says whether it is a percentage: the script takes it from there, never from the key.
     percent = {s["key"]: s["percent"] for s in charts["trend"]["series"] + charts["league"]["series"]}
-    assert percent["grid.closure_rate"] is True and percent["grid.cases_raised"] is False
+    assert percent["grid.closure_rate_to_date"] is True and percent["grid.cases_raised"] is False
     assert kpi(response, "grid.worker_party_share").current.text.endswith("%")
     # The categories are the chart's bars, not rows of the full table.
     assert not any(row.indicator and row.indicator.breakdown for row in response.context["rows"])

@@ -41,3 +41,5 @@ class PartybuildConfig(AppConfig):
             }
         )
         register_role_permissions({role: {"partybuild.wishevent": VIEW} for role in Role.values})
+        # The kinds of party organisation are the whole portal's configuration: administrators keep them.
+        register_role_permissions({Role.ADMIN: {"partybuild.partyorganizationkind": ALL}})

@@ -17,7 +17,6 @@ from partybuild.models import (
     MemberRegistration,
     MemberStatus,
     OfferKind,
-    OrgKind,
     PartyMember,
     PartyOrganization,
     RegistrationStatus,
@@ -27,6 +26,7 @@ from partybuild.models import (
     Wish,
     WishCategory,
     WishState,
+    kind_choices,
 )
 
 
@@ -77,7 +77,7 @@ class PartyOrganizationFilterSet(filters.FilterSet):
     )
     within = organization_filter("", _("This organisation and every one below it (id)."))
     unit = subtree_filter("org_unit", _("Organisations covering a unit below this one (code or id)."))
-    kind = filters.MultipleChoiceFilter(choices=OrgKind.choices)
+    kind = filters.MultipleChoiceFilter(choices=kind_choices)
     is_active = filters.BooleanFilter()
 
     class Meta:

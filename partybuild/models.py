@@ -1,5 +1,7 @@
-"""Party organisations, party members, double report (双报到), micro-wishes and volunteer service."""
+"""Party organisations and their kinds, party members, double report (双报到), micro-wishes and volunteer service."""
 
+import re
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -17,22 +19,108 @@ from governance.models import Household, Level, OrgUnit, Resident, TreeNode
 from governance.scope import ScopedQuerySet
 
 
-class OrgKind(models.TextChoices):
-    COMMITTEE = "committee", _("Party committee")
-    GENERAL_BRANCH = "general_branch", _("General party branch")
-    BRANCH = "branch", _("Party branch")
-    GRID_BRANCH = "grid_branch", _("Grid party branch")
-    GROUP = "group", _("Building/courtyard party group")
+class OrgKind:
+    """The codes of the kinds every portal starts with (``partybuild.kinds.DEFAULT_KINDS``).
+
+    Which kinds exist and which may sit under which are rows of ``PartyOrganizationKind`` that an
+    administrator edits; these constants only name the seeded ones for code that builds a tree
+    (the demo, the indicators by kind).
+    """
+
+    COMMITTEE = "committee"
+    STREET_COMMITTEE = "street_committee"
+    COMMUNITY_COMMITTEE = "community_committee"
+    GENERAL_BRANCH = "general_branch"
+    BRANCH = "branch"
+    GRID_BRANCH = "grid_branch"
+    GROUP = "group"
 
 
-# Which kinds may sit directly under which (党委 → 党总支/党支部 → 网格党支部 → 楼栋/庭院党小组).
-CHILD_KINDS = {
-    OrgKind.COMMITTEE: {OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH},
-    OrgKind.GENERAL_BRANCH: {OrgKind.BRANCH},
-    OrgKind.BRANCH: {OrgKind.GRID_BRANCH, OrgKind.GROUP},
-    OrgKind.GRID_BRANCH: {OrgKind.GROUP},
-    OrgKind.GROUP: set(),
-}
+KIND_UNKNOWN = _("There is no kind of party organisation “%(kind)s”.")
+KIND_DOES_NOT_FIT = _("A %(child)s cannot be placed under a %(parent)s: a %(child)s sits under %(allowed)s.")
+KIND_ONLY_AT_THE_TOP = _("A %(child)s cannot be placed under a %(parent)s: a %(child)s is only a top organisation.")
+
+
+class PartyOrganizationKind(models.Model):
+    """A kind of party organisation (党委, 街道党工委, 党支部 …) and the kinds it may sit under.
+
+    Configuration an administrator keeps for the whole portal, not county data (not scoped).
+    An organisation stores its kind's ``code``, which therefore never changes once used.
+    """
+
+    code = models.SlugField(
+        _("code"), max_length=20, unique=True,
+        help_text=_("Letters, digits, - and _; stored with every organisation of this kind, fixed once used."),
+    )
+    name = models.CharField(_("name"), max_length=40, unique=True)
+    aliases = models.CharField(
+        _("other names"), max_length=200, blank=True,
+        help_text=_("Other names an Excel import accepts for this kind, separated by 、 (e.g. 楼栋党小组、庭院党小组)"),
+    )
+    parents = models.ManyToManyField(
+        "self", verbose_name=_("may sit under"), symmetrical=False, blank=True, related_name="allowed_children",
+        help_text=_("The kinds an organisation of this kind may be placed under; any kind may be a top organisation."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("kind of party organisation")
+        verbose_name_plural = _("kinds of party organisation")
+        ordering = ["sort_order", "code"]
+
+    def __str__(self):
+        return self.name
+
+    def alias_list(self) -> list[str]:
+        return [alias for alias in re.split(r"[、,，;；\s]+", self.aliases) if alias]
+
+    @classmethod
+    def rules(cls) -> "KindRules":
+        """Every kind's name and the kinds it may sit under, read in two queries."""
+        names = dict(cls.objects.order_by("sort_order", "code").values_list("code", "name"))
+        parents: dict[str, set[str]] = {code: set() for code in names}
+        pairs = cls.parents.through.objects.values_list(
+            "from_partyorganizationkind__code", "to_partyorganizationkind__code"
+        )
+        for child, parent in pairs:
+            parents[child].add(parent)
+        return KindRules(names, {code: frozenset(found) for code, found in parents.items()})
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    """(code, name) of every kind, in their order: the choices of a form or filter, read when it is used."""
+    return list(PartyOrganizationKind.objects.order_by("sort_order", "code").values_list("code", "name"))
+
+
+@dataclass(frozen=True)
+class KindRules:
+    """The kinds as read once (``PartyOrganizationKind.rules()``): code → name, code → codes it may sit under."""
+
+    names: dict[str, str]
+    parents: dict[str, frozenset[str]]
+
+    def name(self, code: str) -> str:
+        return self.names.get(code, code)
+
+    def fits(self, child: str, parent: str) -> bool:
+        return parent in self.parents.get(child, ())
+
+    def children_of(self, parent: str) -> set[str]:
+        return {child for child, parents in self.parents.items() if parent in parents}
+
+    def unknown(self, code: str) -> ValidationError | None:
+        if code in self.names:
+            return None
+        return ValidationError(KIND_UNKNOWN, code="unknown_kind", params={"kind": code})
+
+    def misfit(self, child: str, parent: str) -> ValidationError | None:
+        """Why an organisation of kind ``child`` cannot sit under one of kind ``parent`` (None: it can)."""
+        if self.fits(child, parent):
+            return None
+        allowed = [self.names[code] for code in self.names if code in self.parents.get(child, ())]
+        params = {"child": self.name(child), "parent": self.name(parent), "allowed": "、".join(allowed)}
+        return ValidationError(KIND_DOES_NOT_FIT if allowed else KIND_ONLY_AT_THE_TOP, code="kind_misfit",
+                               params=params)
 
 
 class PartyOrganizationQuerySet(TreeQuerySet, ScopedQuerySet):
@@ -44,13 +132,16 @@ class PartyOrganizationManager(TreeManager.from_queryset(PartyOrganizationQueryS
 
 
 class PartyOrganization(TreeNode):
-    """A party organisation (党组织): committee, branch, grid branch or group, covering one OrgUnit."""
+    """A party organisation (党组织) of one kind (党委, 党支部, 网格党支部 …), covering one OrgUnit."""
 
     org_scope_field = "org_unit"
     tree_lock_key = 7_254_002
 
     name = models.CharField(_("name"), max_length=100)
-    kind = models.CharField(_("kind"), max_length=20, choices=OrgKind.choices)
+    # The code of a PartyOrganizationKind: a code, not a foreign key, so that every stored row, export,
+    # API filter (?kind=committee) and caller that names a kind by its code keeps working; the
+    # kind's existence and nesting are checked by clean() and the services (a rule across rows).
+    kind = models.CharField(_("kind"), max_length=20)
     parent = TreeForeignKey(
         "self", verbose_name=_("parent organisation"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="children",
@@ -73,18 +164,19 @@ class PartyOrganization(TreeNode):
     class Meta:
         verbose_name = _("party organisation")
         verbose_name_plural = _("party organisations")
+        constraints = [models.CheckConstraint(condition=~Q(kind=""), name="party_organization_has_kind")]
 
     def __str__(self):
         return self.name
 
     def clean(self):
-        if self.parent_id and self.kind and self.kind not in CHILD_KINDS[self.parent.kind]:
-            raise ValidationError(
-                {"kind": ValidationError(
-                    _("A %(child)s cannot be placed under a %(parent)s."),
-                    params={"child": OrgKind(self.kind).label, "parent": OrgKind(self.parent.kind).label},
-                )}
-            )
+        if self.kind:
+            rules = PartyOrganizationKind.rules()
+            error = rules.unknown(self.kind)
+            if error is None and self.parent_id:
+                error = rules.misfit(self.kind, self.parent.kind)
+            if error is not None:
+                raise ValidationError({"kind": error})
         if self.parent_id and self.org_unit_id and not self.org_unit.is_descendant_of(
             self.parent.org_unit, include_self=True
         ) and not self.work_unit:

@@ -1,7 +1,8 @@
 """Admin of the party organisations (an indented tree), the party members and the party-member households."""
 
+from django import forms
 from django.contrib import admin
-from django.db.models import OuterRef
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTAdminForm, MPTTModelAdmin
 
@@ -22,7 +23,7 @@ from partybuild.admin.common import (
     PartyWriteAdminMixin,
     changed_fields,
 )
-from partybuild.models import CentralHousehold, PartyMember, PartyOrganization
+from partybuild.models import CentralHousehold, PartyMember, PartyOrganization, PartyOrganizationKind, kind_choices
 from partybuild.services.organizations import (
     MEMBER_FIELDS,
     ORGANIZATION_FIELDS,
@@ -41,8 +42,22 @@ from partybuild.services.organizations import (
 
 
 class PartyOrganizationForm(MPTTAdminForm, RuleCheckedForm):
+    # The kinds are rows (kept in their own admin), read each time the form is shown.
+    kind = forms.ChoiceField(label=_("kind"), choices=lambda: [("", "---------"), *kind_choices()])
+
     def check_rules(self):
         party_organization_check(organization=self.instance)
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return kind_choices()
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
 
 
 @admin.register(PartyOrganization)
@@ -51,11 +66,11 @@ class PartyOrganizationAdmin(PartyWriteAdminMixin, ScopedAdminMixin, RosterAdmin
 
     roster_kind = "party_organizations"
     form = PartyOrganizationForm
-    list_display = ("name", "kind", "org_unit", "work_unit", "members_count", "is_active")
+    list_display = ("name", "kind_name", "org_unit", "work_unit", "members_count", "is_active")
     list_select_related = ("org_unit",)
     mptt_indent_field = "name"
     mptt_level_indent = 20
-    list_filter = ("kind", "is_active", TownshipFilter, VillageFilter)
+    list_filter = (KindFilter, "is_active", TownshipFilter, VillageFilter)
     search_fields = ("name", "work_unit")
     autocomplete_fields = ("parent", "org_unit")
     fields = ("name", "kind", "parent", "org_unit", "work_unit", "is_active")
@@ -63,11 +78,16 @@ class PartyOrganizationAdmin(PartyWriteAdminMixin, ScopedAdminMixin, RosterAdmin
 
     def get_queryset(self, request):
         members = PartyMember.objects.filter(organization=OuterRef("pk"), is_active=True)
-        return super().get_queryset(request).annotate(n_members=count_subquery(members))
+        names = PartyOrganizationKind.objects.filter(code=OuterRef("kind")).values("name")[:1]
+        return super().get_queryset(request).annotate(n_members=count_subquery(members), kind_label=Subquery(names))
 
     @admin.display(description=_("members"), ordering="n_members")
     def members_count(self, obj):
         return obj.n_members
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_name(self, obj):
+        return obj.kind_label or obj.kind
 
     def save_model(self, request, obj, form, change):
         if change:

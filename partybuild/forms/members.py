@@ -6,11 +6,15 @@ from django.utils.translation import gettext_lazy as _
 from governance.portal.forms import ScopedFilterForm
 from governance.selectors import subtree_q
 from partybuild.forms.common import ALL, search_members
-from partybuild.models import MemberStatus, OrgKind, PartyOrganization
+from partybuild.models import MemberStatus, PartyOrganization, PartyOrganizationKind
 
 YES_NO = [*ALL, ("yes", _("Yes")), ("no", _("No"))]
-# Organisations a filter offers: groups are too many and too small to filter by.
-FILTER_ORG_KINDS = [OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH, OrgKind.GRID_BRANCH]
+
+
+def kinds_with_children():
+    """The kinds other kinds may sit under: the organisations a filter offers (groups, the kinds nothing
+    sits under, are too many and too small to filter by)."""
+    return PartyOrganizationKind.objects.filter(allowed_children__isnull=False).values("code")
 
 
 class MemberFilterForm(ScopedFilterForm):
@@ -30,7 +34,7 @@ class MemberFilterForm(ScopedFilterForm):
         del self.fields["tag"]
         organizations = list(
             PartyOrganization.objects.visible_to(self.user)
-            .filter(kind__in=FILTER_ORG_KINDS)
+            .filter(kind__in=kinds_with_children())
             .order_by("tree_id", "lft")
             .only("pk", "name", "mptt_level", "tree_id", "lft", "rght")
         )

@@ -1,13 +1,18 @@
-"""What the party-building rosters share: how a community, a member and an organisation are named in a file."""
+"""What the party-building rosters share: how a community, a member, an organisation and its kind are
+named in a file."""
 
 import datetime
 
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import Level, OrgUnit
-from governance.rosters import PERSONAL_ID, Column, Ref
-from partybuild.models import PartyMember, PartyOrganization
+from governance.rosters import PERSONAL_ID, Column, Parser, Ref
+from partybuild.models import PartyMember, PartyOrganization, PartyOrganizationKind
 from partybuild.services.common import NOT_A_COMMUNITY
+
+KIND_NOT_FOUND = _("“%(value)s” is not a kind of party organisation. The kinds are: %(kinds)s.")
 
 
 def member_columns() -> list[Column]:
@@ -47,3 +52,50 @@ def check_community(row, instance, job):
 
 def hhmm(value: datetime.time) -> str:
     return value.strftime("%H:%M")
+
+
+def _fold(text) -> str:
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)
+    return "".join(str(text).split()).casefold()
+
+
+class OrganizationKind(Parser):
+    """A kind of party organisation by its name, one of its other names or its code.
+
+    The kinds are rows an administrator keeps (``PartyOrganizationKind``): they are read once
+    per import, when the column's cells are about to be parsed.
+    """
+
+    empty = ""
+
+    def __call__(self, value):
+        return self.bind()(value)
+
+    def bind(self):
+        kinds = list(PartyOrganizationKind.objects.all())
+        found: dict[str, str] = {}
+        for kind in kinds:
+            for text in (kind.name, kind.code, *kind.alias_list()):
+                found.setdefault(_fold(text), kind.code)
+        names = "、".join(kind.name for kind in kinds)
+
+        def parse(value):
+            code = found.get(_fold(value))
+            if code is None:
+                raise ValidationError(gettext(KIND_NOT_FOUND) % {"value": str(value).strip(), "kinds": names})
+            return code
+
+        return parse
+
+    def describe(self):
+        kinds = PartyOrganizationKind.objects.all()
+        listed = "、".join(
+            f"{kind.name}（{'、'.join(kind.alias_list())}）" if kind.aliases else kind.name for kind in kinds
+        )
+        return gettext("One of the kinds (other names in brackets): %(kinds)s") % {"kinds": listed}
+
+
+def kind_name(code: str) -> str:
+    """The name of the kind ``code`` (the code itself when there is no such kind)."""
+    return PartyOrganizationKind.objects.filter(code=code).values_list("name", flat=True).first() or code

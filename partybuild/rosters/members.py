@@ -1,14 +1,19 @@
 """Rosters of the party organisations, the party members and the party-member households.
 
-Organisations are written in bulk, parents before their children, and the tree is renumbered once.
+Organisations are written in bulk, parents before their children, and the tree is renumbered once;
+their kinds and which kind may sit under which are the rows an administrator keeps, read once
+per import. A party-member household is named by its household number or by its head's ID
+number (with its grid as a cross-check).
 """
 
 from collections import defaultdict
 
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from governance.models import Household, OrgUnit, Resident
+from governance.models import Household, Level, OrgUnit, Relation, Resident
 from governance.rosters import (
     PERSONAL_ID,
     Bool,
@@ -26,16 +31,16 @@ from governance.rosters import (
 )
 from governance.tree import tree_renumber, tree_write_lock
 from partybuild.models import (
-    CHILD_KINDS,
     CentralHousehold,
     MemberRegistration,
     MemberStatus,
     OrgKind,
     PartyMember,
     PartyOrganization,
+    PartyOrganizationKind,
     RegistrationStatus,
 )
-from partybuild.rosters.common import member_columns, organization_ref
+from partybuild.rosters.common import OrganizationKind, kind_name, member_columns, organization_ref
 from partybuild.services.common import MEMBER_INACTIVE
 from partybuild.services.organizations import (
     CENTRAL_HOUSEHOLD_MEMBER_ELSEWHERE,
@@ -45,8 +50,7 @@ from partybuild.services.organizations import (
     ORG_UNDER_ITSELF,
 )
 
-# The model's own messages (PartyOrganization.clean), checked here without its queries.
-ORG_KIND_DOES_NOT_FIT = _("A %(child)s cannot be placed under a %(parent)s.")
+# The model's own message (PartyOrganization.clean), checked here without its queries.
 ORG_UNIT_OUTSIDE_PARENT = _("The unit covered must lie inside the unit of the parent organisation.")
 
 
@@ -59,7 +63,8 @@ class PartyOrganizationRoster(RosterSpec):
     export_order = ("tree_id", "lft")
     columns = [
         Column("name", _("Name"), Text(), required=True, example=_("First grid party branch"), width=28),
-        Column("kind", _("Kind"), Choice(OrgKind), required=True, example=OrgKind.GRID_BRANCH.label, width=14),
+        Column("kind", _("Kind"), OrganizationKind(), required=True, export="kind_name",
+               example=lambda: kind_name(OrgKind.GRID_BRANCH), width=14),
         Column("org_unit", _("Unit code"), Ref(OrgUnit, "code", _("org unit"),
                                                  description=_("Code of the unit the organisation covers")),
                required=True, example="513424102201001", width=18),
@@ -76,6 +81,10 @@ class PartyOrganizationRoster(RosterSpec):
     def lock(self):
         return tree_write_lock(PartyOrganization.tree_lock_key)
 
+    def export_queryset(self, queryset):
+        names = PartyOrganizationKind.objects.filter(code=OuterRef("kind")).values("name")[:1]
+        return super().export_queryset(queryset).annotate(kind_name=Coalesce(Subquery(names), F("kind")))
+
     def prepare(self, row, kwargs, job):
         if "parent" in kwargs:
             # Checked below without PartyOrganization.clean()'s query for each row.
@@ -88,12 +97,15 @@ class PartyOrganizationRoster(RosterSpec):
     def check(self, job):
         parents = job.context.get("parent", {})
         header = job.header_of("parent")
+        rules = job.context["kinds"] = PartyOrganizationKind.rules()
+        kept = []  # rows that stay under their parent (the file has no parent column)
         for row in job.rows:
             organization = row.instance
             if organization is None or row.failed:
                 continue
             if not job.has("parent"):
                 organization.parent_id = row.existing["parent_id"] if row.existing else None
+                kept.append(row)
                 continue
             target = parents.get(row)
             if isinstance(target, InFile):
@@ -124,14 +136,32 @@ class PartyOrganizationRoster(RosterSpec):
             else:
                 organization.parent = None
                 continue
-            if organization.kind not in CHILD_KINDS[parent.kind]:
-                job.error(row, job.header_of("kind"), ORG_KIND_DOES_NOT_FIT % {
-                    "child": OrgKind(organization.kind).label, "parent": OrgKind(parent.kind).label})
+            misfit = rules.misfit(organization.kind, parent.kind)
+            if misfit is not None:
+                job.error(row, job.header_of("kind"), " ".join(misfit.messages))
             elif not organization.work_unit and not organization.org_unit.is_descendant_of(
                 parent.org_unit, include_self=True
             ):
                 job.error(row, job.header_of("org_unit"), ORG_UNIT_OUTSIDE_PARENT)
+        self._check_kept_parents(job, kept)
         self._check_children(job)
+
+    def _check_kept_parents(self, job, rows):
+        """An organisation whose kind changes must still fit under the parent it keeps."""
+        changing = [row for row in rows if row.existing and row.existing["parent_id"]
+                    and row.existing["kind"] != row.instance.kind]
+        if not changing:
+            return
+        in_file = {row.existing["id"]: row.instance.kind for row in job.rows if row.existing and row.instance}
+        stored = {}
+        for chunk in chunked(sorted({row.existing["parent_id"] for row in changing})):
+            stored.update(PartyOrganization.objects.filter(pk__in=chunk).values_list("pk", "kind"))
+        rules = job.context["kinds"]
+        for row in changing:
+            parent_id = row.existing["parent_id"]
+            misfit = rules.misfit(row.instance.kind, in_file.get(parent_id, stored.get(parent_id, "")))
+            if misfit is not None:
+                job.error(row, job.header_of("kind"), " ".join(misfit.messages))
 
     def _check_children(self, job):
         """An organisation whose kind changes must still fit over its children (party_organization_check)."""
@@ -143,14 +173,15 @@ class PartyOrganizationRoster(RosterSpec):
         if not changing:
             return
         moved_in_file = {row.existing["id"] for row in job.rows if row.existing and row.instance is not None}
+        rules = job.context["kinds"]
         for chunk in chunked(sorted(changing)):
             children = PartyOrganization.objects.filter(parent_id__in=chunk).exclude(pk__in=moved_in_file)
             for child in children.only("pk", "name", "kind", "parent_id"):
                 row = changing[child.parent_id]
-                if child.kind not in CHILD_KINDS[row.instance.kind] and not row.failed:
+                if not rules.fits(child.kind, row.instance.kind) and not row.failed:
                     job.error(row, job.header_of("kind"), ORG_CHILD_DOES_NOT_FIT % {
-                        "child": child.name, "child_kind": OrgKind(child.kind).label,
-                        "kind": OrgKind(row.instance.kind).label})
+                        "child": child.name, "child_kind": rules.name(child.kind),
+                        "kind": rules.name(row.instance.kind)})
 
     def write(self, job):
         created, changed = job.created, job.updated
@@ -235,20 +266,92 @@ class PartyMemberRoster(RosterSpec):
 # --- Party-member households ----------------------------------------------------------------
 
 
+HOUSEHOLD_NOT_NAMED = _("Give the household number, or the ID number of the head of the household.")
+HEAD_NOT_A_HEAD = _("%(name)s is not recorded as the head of a household (%(relation)s): give the household number.")
+HEAD_OF_ANOTHER_HOUSEHOLD = _("%(name)s is the head of household %(other)s, not of %(number)s.")
+GRID_NOT_FOUND = _("There is no grid or micro-grid “%(value)s” in your area.")
+HOUSEHOLD_IN_ANOTHER_GRID = _("Household %(number)s is in %(grid)s, not in “%(value)s”.")
+SAME_HOUSEHOLD = _("Names the same household as row %(row)d (%(number)s).")
+
+
 class CentralHouseholdRoster(RosterSpec):
+    """Party-member households, each named by its household number or by its head's ID number.
+
+    A county's file often has no household numbers but names the head and the grid: the
+    household is then the one whose head has that ID number, and the grid (code or name) must
+    be the household's or one above it. The rows are matched to the stored ones by the
+    household found (``check``), not by a key column: the engine's key is read before any
+    reference is resolved.
+    """
+
     kind = "central_households"
     label = CentralHousehold._meta.verbose_name_plural
     model = CentralHousehold
-    key = ("household",)
-    key_paths = ("household__number",)
     export_order = ("household__number",)
+    matching_note = _(
+        "Rows are matched by the household: its number, or, where the number is left empty, the ID number "
+        "of its head (the grid, if filled in, must be the household's). A household already in the system is "
+        "updated, never duplicated."
+    )
     columns = [
-        Column("household", _("Household number"), Ref(Household, "number", _("household")), required=True,
-               example="5134241022010010101", width=24),
+        Column("household", _("Household number"), Ref(Household, "number", _("household"), select_related=("grid",)),
+               example="5134241022010010101", width=24,
+               note=_("Or leave it empty and give the head of household's ID number.")),
+        Column("head", _("Head of household ID number"),
+               Ref(Resident, "id_number", _("head of household"), upper=True, select_related=("household__grid",),
+                   description=_("ID number of the head of the household")),
+               field=None, export=None, example="51342419800101001X", width=22,
+               note=_("Names the household when its number is left empty.")),
+        Column("grid", _("Grid"), Text(description=_("Code or name of the grid or micro-grid")), field=None,
+               export="household__grid__code", example="513424102201001", width=18,
+               note=_("A cross-check: the household must lie in this grid.")),
         Column("address", _("Address"), export="household__address", width=30),
         *member_columns(),
         Column("since", _("Since"), Date(), example="2026-01-05", width=12),
     ]
+
+    def prepare(self, row, kwargs, job):
+        household, head = kwargs.get("household"), row.values.get("head")
+        if household is None and head is None:
+            if not row.failed:  # a household number or an ID number not found is already reported
+                job.error(row, job.header_of("household"), HOUSEHOLD_NOT_NAMED)
+            return
+        if head is not None:
+            if head.relation != Relation.HEAD:
+                job.error(row, job.header_of("head"), HEAD_NOT_A_HEAD % {
+                    "name": head.name, "relation": Relation(head.relation).label})
+                return
+            if household is not None and household.pk != head.household_id:
+                job.error(row, job.header_of("head"), HEAD_OF_ANOTHER_HOUSEHOLD % {
+                    "name": head.name, "other": head.household.number, "number": household.number})
+                return
+            if household is None:
+                household = kwargs["household"] = head.household
+                job.context.setdefault("by_head", set()).add(row)
+        named = row.values.get("grid")
+        if named:
+            units = self._grids(job).get(named)
+            if not units:
+                job.error(row, job.header_of("grid"), GRID_NOT_FOUND % {"value": named})
+            elif not any(unit.tree_id == household.grid.tree_id and unit.lft <= household.grid.lft <= unit.rght
+                         for unit in units):
+                job.error(row, job.header_of("grid"), HOUSEHOLD_IN_ANOTHER_GRID % {
+                    "number": household.number, "grid": household.grid.display_name, "value": named})
+
+    def _grids(self, job) -> dict[str, list[OrgUnit]]:
+        """The grids and micro-grids the file names (by code, name or short name), in the user's scope."""
+        if "grids" not in job.context:
+            named = sorted({row.values["grid"] for row in job.rows if row.values.get("grid")})
+            units = OrgUnit.objects.all() if job.user is None else OrgUnit.objects.visible_to(job.user)
+            found = defaultdict(list)
+            for chunk in chunked(named):
+                matching = units.filter(Q(code__in=chunk) | Q(name__in=chunk) | Q(short_name__in=chunk),
+                                        level__in=[Level.GRID, Level.MICRO_GRID])
+                for unit in matching.only("code", "name", "short_name", "tree_id", "lft", "rght"):
+                    for text in {unit.code, unit.name, unit.short_name} & set(chunk):
+                        found[text].append(unit)
+            job.context["grids"] = found
+        return job.context["grids"]
 
     def validate(self, row, instance, job):
         member, household = instance.member, instance.household
@@ -257,6 +360,27 @@ class CentralHouseholdRoster(RosterSpec):
         elif member.resident.household_id != household.pk:
             job.error(row, job.header_of("member"), CENTRAL_HOUSEHOLD_MEMBER_ELSEWHERE % {
                 "member": member.resident.name, "household": household.number})
+
+    def check(self, job):
+        """One row per household; a household already a party-member household is that row, updated."""
+        by_head = job.context.get("by_head", set())
+        first = {}
+        for row in job.rows:
+            if row.instance is None or row.failed:
+                continue
+            household = row.instance.household
+            if household.pk in first:
+                job.error(row, job.header_of("head" if row in by_head else "household"), SAME_HOUSEHOLD % {
+                    "row": first[household.pk].number, "number": household.number})
+            else:
+                first[household.pk] = row
+        attnames = [field.attname for field in CentralHousehold._meta.concrete_fields]
+        for chunk in chunked(sorted(first)):
+            for record in CentralHousehold.objects.filter(household_id__in=chunk).values(*attnames):
+                row = first[record["household_id"]]
+                row.existing = record
+                row.instance.pk = record["id"]
+                row.instance._state.adding = False
 
 
 register(PartyOrganizationRoster())

@@ -1,5 +1,6 @@
 """Writes of the party-building app that carry a business rule, by subdomain.
 
+``kinds``: the kinds of party organisation and which may sit under which (configuration);
 ``organizations``: party organisations, members, party-member households; ``registrations``:
 the double report (units and in-service members, claimed posts); ``wishes``: micro-wishes and
 the rule of who takes each step; ``volunteering``: service records, hours and points.
@@ -11,6 +12,17 @@ exactly what the services say.
 """
 
 from partybuild.services.common import MEMBER_INACTIVE, NOT_A_COMMUNITY, STEP_NOT_ALLOWED
+from partybuild.services.kinds import (
+    KIND_CODE_IN_USE,
+    KIND_FIELDS,
+    KIND_IN_USE,
+    KIND_NAME_TAKEN,
+    KIND_RULE_IN_USE,
+    organization_kind_check,
+    organization_kind_create,
+    organization_kind_delete,
+    organization_kind_update,
+)
 from partybuild.services.organizations import (
     CENTRAL_HOUSEHOLD_MEMBER_ELSEWHERE,
     MEMBER_FIELDS,
@@ -105,6 +117,11 @@ __all__ = [
     "HOURS_STEP",
     "HOUSEHOLD_OUTSIDE_COMMUNITY",
     "HOUSEHOLD_OUT_OF_SCOPE",
+    "KIND_CODE_IN_USE",
+    "KIND_FIELDS",
+    "KIND_IN_USE",
+    "KIND_NAME_TAKEN",
+    "KIND_RULE_IN_USE",
     "MAX_HOURS_PER_DAY",
     "MEMBER_FIELDS",
     "MEMBER_INACTIVE",
@@ -147,6 +164,10 @@ __all__ = [
     "central_household_set",
     "day_total_exceeded",
     "member_registration_check",
+    "organization_kind_check",
+    "organization_kind_create",
+    "organization_kind_delete",
+    "organization_kind_update",
     "member_registration_create",
     "member_registration_end",
     "overlapping",

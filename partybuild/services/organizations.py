@@ -13,11 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from governance.models import Household, OrgUnit
 from governance.tree import tree_write_lock
 from partybuild.models import (
-    CHILD_KINDS,
     CentralHousehold,
-    OrgKind,
     PartyMember,
     PartyOrganization,
+    PartyOrganizationKind,
     RegistrationStatus,
 )
 from partybuild.services.common import MEMBER_INACTIVE, invalid, set_fields
@@ -66,14 +65,15 @@ def party_organization_check(*, organization: PartyOrganization) -> None:
     if parent is not None and (parent.pk == organization.pk or parent.is_descendant_of(organization)):
         raise ValidationError({"parent": ORG_UNDER_ITSELF})
     if organization.kind:
-        misfit = organization.children.exclude(kind__in=CHILD_KINDS[organization.kind]).first()
+        rules = PartyOrganizationKind.rules()
+        misfit = organization.children.exclude(kind__in=rules.children_of(organization.kind)).first()
         if misfit is not None:
             raise invalid(
                 "kind",
                 ORG_CHILD_DOES_NOT_FIT,
                 child=misfit.name,
-                child_kind=OrgKind(misfit.kind).label,
-                kind=OrgKind(organization.kind).label,
+                child_kind=rules.name(misfit.kind),
+                kind=rules.name(organization.kind),
             )
 
 

@@ -12,7 +12,6 @@ from governance.demo.people import REFERENCE_DATE
 from governance.models import Household, Level, Resident
 from partybuild.demo import members as demo_members
 from partybuild.models import (
-    CHILD_KINDS,
     WISH_FLOW,
     CentralHousehold,
     MemberRegistration,
@@ -20,6 +19,7 @@ from partybuild.models import (
     OrgKind,
     PartyMember,
     PartyOrganization,
+    PartyOrganizationKind,
     PostClaim,
     RegistrationStatus,
     ServiceRecord,
@@ -64,9 +64,10 @@ def test_seeded_rows_pass_the_model_rules(seeded):
 
 def test_organisations_form_a_valid_tree(seeded):
     orgs = list(PartyOrganization.objects.select_related("parent", "org_unit"))
+    rules = PartyOrganizationKind.rules()
     for org in orgs:
         if org.parent:
-            assert org.kind in CHILD_KINDS[org.parent.kind]
+            assert rules.fits(org.kind, org.parent.kind)
             assert org.parent.lft < org.lft < org.rght < org.parent.rght
             assert org.mptt_level == org.parent.mptt_level + 1
     written = {o.pk: (o.lft, o.rght, o.tree_id, o.mptt_level) for o in orgs}

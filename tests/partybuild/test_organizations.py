@@ -30,18 +30,19 @@ def test_committee_branch_grid_branch_group(county):
 
 
 @pytest.mark.parametrize(
-    ("child", "parent"),
-    [(OrgKind.GROUP, "committees"), (OrgKind.COMMITTEE, "branches"), (OrgKind.GENERAL_BRANCH, "branches")],
+    ("child", "parent", "expected"),
+    [
+        (OrgKind.GROUP, "committees",
+         "A 党小组 cannot be placed under a 党委: a 党小组 sits under 党支部、网格党支部."),
+        (OrgKind.COMMITTEE, "branches", "A 党委 cannot be placed under a 党支部: a 党委 sits under 党委、街道党工委."),
+        (OrgKind.GENERAL_BRANCH, "branches",
+         "A 党总支 cannot be placed under a 党支部: a 党总支 sits under 党委、街道党工委、社区党委."),
+    ],
 )
-def test_kind_under_the_wrong_parent_is_refused(county, child, parent):
+def test_kind_under_the_wrong_parent_is_refused(county, child, parent, expected):
     parent_org = getattr(county, parent)[0]
     with pytest.raises(ValidationError) as excinfo:
         party_organization_create(name="错位组织", kind=child, org_unit=county.grids[0], parent=parent_org)
-    expected = english(
-        "A %(child)s cannot be placed under a %(parent)s.",
-        child=OrgKind(child).label,
-        parent=OrgKind(parent_org.kind).label,
-    )
     assert errors_of(excinfo) == [expected]
     assert not PartyOrganization.objects.filter(name="错位组织").exists()
 
@@ -79,12 +80,7 @@ def test_a_kind_its_children_do_not_fit_is_refused(county):
     with pytest.raises(ValidationError) as excinfo:
         party_organization_update(organization=branch, kind=OrgKind.GROUP)
     assert errors_of(excinfo) == [
-        english(
-            ORG_CHILD_DOES_NOT_FIT,
-            child=grid_branch.name,
-            child_kind=OrgKind.GRID_BRANCH.label,
-            kind=OrgKind.GROUP.label,
-        )
+        english(ORG_CHILD_DOES_NOT_FIT, child=grid_branch.name, child_kind="网格党支部", kind="党小组")
     ]
 
 

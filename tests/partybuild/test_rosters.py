@@ -54,7 +54,8 @@ def test_party_organization_kind_must_fit_under_its_parent(county, english):
     rows = [["错误的党委", "committee", county.grids[0].code, county.branches[0].name]]
     names = ["name", "kind", "org_unit", "parent"]
     report = roster_import(kind="party_organizations", file=xlsx(headers("party_organizations", names), rows))
-    assert [e.message for e in report.errors] == ["A Party committee cannot be placed under a Party branch."]
+    assert [e.message for e in report.errors] == [
+        "A 党委 cannot be placed under a 党支部: a 党委 sits under 党委、街道党工委."]
 
 
 def test_party_members_template_round_trip(county, admin_user):

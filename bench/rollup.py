@@ -342,7 +342,18 @@ def measure_rollup(url: str, runs: int) -> dict:
         units = cursor.fetchone()[0]
     return {"period": f"{period:%Y-%m}", "families": families,
             "total_s": round(statistics.median(p["total_s"] for p in passes), 3),
+            "refresh_s": round(statistics.median(_timed(lambda: _refresh_month(period), runs)), 3),
             "month_cases": month_cases, "all_cases": all_cases, "all_events": all_events, "units": units}
+
+
+def _refresh_month(period) -> None:
+    """What the refresh of the figures "as of today" costs for one month whose cases moved: the
+    families of the indicators that declare ``changes``, recomputed and written for every unit."""
+    from governance.indicators.engine import compute_month
+    from governance.indicators.registry import all_indicators
+
+    outcome = compute_month(period, indicators=[i for i in all_indicators() if i.changes is not None])
+    assert not outcome.errors, outcome.errors
 
 
 def measure_queries(url: str) -> dict:
@@ -562,6 +573,9 @@ def render(result: dict) -> str:
         f"both): **{_ratio(compute_sum, floor_sum)}** (target ≤ 2×: {_verdict(compute_sum, floor_sum)}); "
         f"the whole run, writing {written:,} rows, **{rollup['total_s']:.3f} s** "
         f"({_ratio(rollup['total_s'], floor_sum)}).",
+        f"- Refreshing the figures \"as of today\" of one month whose cases moved (the beat task every ten "
+        f"minutes, per month touched since its last run): **{rollup.get('refresh_s', 0):.3f} s**, every unit "
+        f"written.",
         "",
         "**Queries per indicator family** (one whole rollup; the tree grows, the count does not):",
         "",

@@ -8,17 +8,19 @@ prefetch.
 import datetime
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery, Sum, Window
 from django.db.models.functions import RowNumber
 
 from governance.models import OrgUnit
 from governance.scope import scope_filter
-from governance.selectors import subtree_q
+from governance.selectors import count_subquery, subtree_q
 from partybuild.models import (
     WISH_FLOW,
+    CentralHousehold,
     MemberRegistration,
     PartyMember,
     PartyOrganization,
+    PartyOrganizationKind,
     RegistrationStatus,
     ServiceRecord,
     Wish,
@@ -176,3 +178,42 @@ def wish_board(*, fetched_by, community: OrgUnit | None = None, column_size: int
         }
         for state in WISH_FLOW
     ]
+
+
+def organization_tree(*, organizations: QuerySet[PartyOrganization], fetched_by) -> QuerySet[PartyOrganization]:
+    """``organizations`` in tree order, each with its kind's name, its unit and parent, and the active
+    members ``fetched_by`` may see in it (``n_members``) and in its whole subtree (``n_members_below``).
+
+    One query whatever the number of rows: the counts are correlated subqueries.
+    """
+    members = PartyMember.objects.visible_to(fetched_by).filter(is_active=True)
+    below = members.filter(organization__tree_id=OuterRef("tree_id"), organization__lft__gte=OuterRef("lft"),
+                           organization__lft__lt=OuterRef("rght"))
+    names = PartyOrganizationKind.objects.filter(code=OuterRef("kind")).values("name")[:1]
+    return (organizations.select_related("org_unit", "parent")
+            .annotate(kind_name=Subquery(names), n_members=count_subquery(members.filter(organization=OuterRef("pk"))),
+                      n_members_below=count_subquery(below))
+            .order_by("tree_id", "lft"))
+
+
+def organization_overview(*, organizations: QuerySet[PartyOrganization], kinds: list[tuple[str, str]], fetched_by,
+                          within: OrgUnit | None = None) -> dict:
+    """The counts above the organisation tree: organisations by kind (in the kinds' order, ``kinds`` being
+    their (code, name) pairs), in all, the tree's top depth, and the party-member households of the area.
+
+    Two queries: the organisations grouped by kind, the households counted.
+    """
+    rows = list(organizations.order_by().values("kind").annotate(n=Count("pk"), top=Min("mptt_level")))
+    counts = {row["kind"]: row["n"] for row in rows}
+    names = dict(kinds)
+    by_kind = [{"code": code, "name": name, "count": counts[code]} for code, name in kinds if code in counts]
+    by_kind += [{"code": code, "name": code, "count": n} for code, n in counts.items() if code not in names]
+    households = CentralHousehold.objects.visible_to(fetched_by)
+    if within is not None:
+        households = households.filter(subtree_q(within, "household__grid"))
+    return {
+        "by_kind": by_kind,
+        "total": sum(counts.values()),
+        "top_depth": min((row["top"] for row in rows), default=0),
+        "central_households": households.count(),
+    }

@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from partybuild.views import members, pickers, registrations, volunteering, wishes
+from partybuild.views import members, organizations, pickers, registrations, volunteering, wishes
 
 app_name = "partybuild"
 urlpatterns = [
+    path("organizations/", organizations.OrganizationListView.as_view(), name="organization-list"),
     path("members/", members.MemberListView.as_view(), name="member-list"),
     path("members/<int:pk>/", members.MemberDetailView.as_view(), name="member-detail"),
     path("registrations/", registrations.MemberRegistrationListView.as_view(), name="registration-list"),

@@ -96,7 +96,8 @@ def test_the_dashboard_shows_the_chain_by_kind_and_its_households(county, chain,
     rollup_month(THIS_MONTH)
     response = login(county_official).get("/dashboard/")
     assert response.status_code == 200
-    [by_kind] = [chart for chart in response.context["breakdowns"] if chart["key"] == "partybuild.organizations_by_kind"]
+    charts = response.context["breakdowns"]
+    [by_kind] = [chart for chart in charts if chart["key"] == "partybuild.organizations_by_kind"]
     rows = {str(label): value for label, value in by_kind["rows"]}
     assert {label: rows[label] for label in ("街道党工委", "社区党委", "网格党支部", "党小组")} == {
         "街道党工委": 1, "社区党委": 1, "网格党支部": 3, "党小组": 2}

@@ -7,9 +7,10 @@ tagged 党员, so the same seed gives the same rosters; dates count back from th
 "today" (``ctx.today``), never from the clock.
 
 - Organisations: the county (city) party committee; per county a 机关工委 with the party
-  branches of the county's agencies; per township a 党委 (党工委 for a subdistrict) → per
-  village/community a 党支部 (a 党总支 with numbered 党支部 where members are many) → 网格
-  党支部 for grids with enough members → 楼栋/庭院党小组 per micro-grid in communities.
+  branches of the county's agencies; per township a 党委 (a 街道党工委 for a subdistrict) →
+  per village/community a 党支部 (where members are many, a 党总支 — a 社区党委 in a
+  subdistrict — with numbered 党支部) → 网格党支部 for grids with enough members →
+  楼栋/庭院党小组 per micro-grid in communities. The kinds are the default ones, seeded if missing.
 - Members: every resident tagged 党员 (about 7.5% of adults); exactly ``IN_SERVICE_SHARE``
   of them in service with a county agency (townspeople more often), some probationary
   (joined in the last year), some mobile (working away).
@@ -42,11 +43,13 @@ from partybuild.demo.members import (
 )
 from partybuild.demo.registrations import write_member_registrations, write_unit_registrations
 from partybuild.demo.wishes import write_wishes_and_services
+from partybuild.kinds import seed_kinds
 from partybuild.models import (
     CentralHousehold,
     MemberRegistration,
     PartyMember,
     PartyOrganization,
+    PartyOrganizationKind,
     PostClaim,
     ServiceRecord,
     UnitOffer,
@@ -69,6 +72,7 @@ def seed(ctx: DemoContext) -> None:
         members = load_members(ctx, units)
         decide_members(ctx, members, today)
         with tree_write_lock(PartyOrganization.tree_lock_key):
+            seed_kinds(PartyOrganizationKind)  # a database emptied by a test has none
             root, agencies = build_organizations(ctx, members)
             write_organizations(ctx, root)
         write_members(ctx, members)

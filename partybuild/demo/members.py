@@ -130,16 +130,21 @@ def build_organizations(ctx: DemoContext, members: list[Member]) -> tuple[Org, l
             m.org = agency_of[m.work_unit]
 
     for township in (u for u in plan.units if u.level == Level.TOWNSHIP):
+        street = township.kind == Kind.SUBDISTRICT  # a city district's chain: 街道党工委 → 社区党委
         committee = county_orgs[county_of(township).code].add(
-            Org(_committee_name(township), OrgKind.COMMITTEE, township)
+            Org(_committee_name(township), OrgKind.STREET_COMMITTEE if street else OrgKind.COMMITTEE, township)
         )
         for village in township.children:
             community = village.kind == Kind.COMMUNITY
             grids = village.children
             count = sum(len(at_home[leaf]) for g in grids for leaf in (g.children or [g]))
-            # Many members: a general branch (党总支) over numbered branches, grids shared out.
+            # Many members: a general branch (党总支; a community party committee in a subdistrict) over
+            # numbered branches, grids shared out.
             if count >= (120 if community else 180) and len(grids) >= 2:
-                top = committee.add(Org(f"{village.short_name}党总支", OrgKind.GENERAL_BRANCH, village))
+                top = committee.add(
+                    Org(f"{village.short_name}党委", OrgKind.COMMUNITY_COMMITTEE, village) if street and community
+                    else Org(f"{village.short_name}党总支", OrgKind.GENERAL_BRANCH, village)
+                )
                 parts = min(len(grids), max(2, min(4, count // 60)))
                 branches = [
                     top.add(Org(f"{village.short_name}第{'一二三四'[i]}党支部", OrgKind.BRANCH, village))

@@ -9,7 +9,7 @@ from django.db.models import Count, Q
 
 from governance.demo import seed_demo
 from governance.demo.people import REFERENCE_DATE
-from governance.models import Household, Level, Resident
+from governance.models import Household, Kind, Level, Resident
 from partybuild.demo import members as demo_members
 from partybuild.models import (
     WISH_FLOW,
@@ -74,9 +74,13 @@ def test_organisations_form_a_valid_tree(seeded):
     PartyOrganization.objects.rebuild()
     assert {o.pk: (o.lft, o.rght, o.tree_id, o.mptt_level) for o in PartyOrganization.objects.all()} == written
     kinds = Counter(o.kind for o in orgs)
-    assert kinds[OrgKind.COMMITTEE] >= 1 + 3 + 1  # county, each township, the agencies' working committee
-    townships = {o.org_unit_id for o in orgs if o.kind == OrgKind.COMMITTEE and o.org_unit.level == Level.TOWNSHIP}
+    # The county, each township (a street working committee for a subdistrict), the agencies' working committee.
+    assert kinds[OrgKind.COMMITTEE] + kinds[OrgKind.STREET_COMMITTEE] >= 1 + 3 + 1
+    township_kinds = {OrgKind.COMMITTEE, OrgKind.STREET_COMMITTEE}
+    townships = {o.org_unit_id for o in orgs if o.kind in township_kinds and o.org_unit.level == Level.TOWNSHIP}
     assert len(townships) == 3
+    streets = {o.org_unit.kind for o in orgs if o.kind == OrgKind.STREET_COMMITTEE}
+    assert streets == {Kind.SUBDISTRICT}
     assert all(o.work_unit for o in orgs if o.parent and o.parent.name.endswith("直属机关工作委员会"))
 
 

@@ -10,7 +10,14 @@ from governance.portal.api import PersonalDataSerializerMixin, ScopedIdField, Sc
 from governance.selectors import count_subquery
 from partybuild.api.common import PartyViewSet, ScopedPersonField, unchanged
 from partybuild.filters import CentralHouseholdFilterSet, PartyMemberFilterSet, PartyOrganizationFilterSet
-from partybuild.models import CentralHousehold, MemberRegistration, PartyMember, PartyOrganization, RegistrationStatus
+from partybuild.models import (
+    CentralHousehold,
+    MemberRegistration,
+    PartyMember,
+    PartyOrganization,
+    PartyOrganizationKind,
+    RegistrationStatus,
+)
 from partybuild.services.organizations import (
     central_household_clear,
     central_household_set,
@@ -25,14 +32,16 @@ class PartyOrganizationSerializer(serializers.ModelSerializer):
     parent = ScopedIdField(model=PartyOrganization, required=False, allow_null=True, help_text=_("Id of the parent."))
     org_unit = ScopedRelatedField(model=OrgUnit, key_field="code", help_text=_("Code (or id) of the unit covered."))
     org_unit_name = serializers.CharField(source="org_unit.display_name", read_only=True)
+    kind = serializers.CharField(max_length=20, help_text=_("Code of the kind (the kinds are kept in the admin)."))
+    kind_name = serializers.CharField(read_only=True, allow_null=True, help_text=_("Name of the kind."))
     depth = serializers.IntegerField(source="mptt_level", read_only=True, help_text=_("0 for a top organisation."))
     members_count = serializers.IntegerField(read_only=True, help_text=_("Active members of this organisation."))
 
     class Meta:
         model = PartyOrganization
         fields = [
-            "id", "name", "kind", "parent", "org_unit", "org_unit_name", "work_unit", "is_active", "depth",
-            "members_count",
+            "id", "name", "kind", "kind_name", "parent", "org_unit", "org_unit_name", "work_unit", "is_active",
+            "depth", "members_count",
         ]
 
     def create(self, validated_data):
@@ -109,9 +118,10 @@ class PartyOrganizationViewSet(mixins.UpdateModelMixin, PartyViewSet):
 
     def optimise(self, queryset):
         members = PartyMember.objects.filter(organization=OuterRef("pk"), is_active=True)
+        names = PartyOrganizationKind.objects.filter(code=OuterRef("kind")).values("name")[:1]
         return (
             queryset.select_related("org_unit")
-            .annotate(members_count=count_subquery(members))
+            .annotate(members_count=count_subquery(members), kind_name=Subquery(names))
             .order_by("tree_id", "lft")
         )
 

@@ -8,14 +8,18 @@ The rules of ``partybuild.services`` are checked again here in bulk, with the se
 messages. Keys (what makes "the same row"):
 
 party_organizations
-    name + unit code (the OrgUnit the organisation covers). The parent organisation is named
+    name + unit code (the OrgUnit the organisation covers). The kind by its name, one of its
+    other names or its code, and which kind may sit under which, as an administrator keeps
+    them (``PartyOrganizationKind``, read once per import). The parent organisation is named
     by its name; when two organisations share a name, the parent's unit code column tells
     them apart. A parent may be a row of the same file (written first). New organisations
     go in with bulk inserts and the tree is renumbered once.
 party_members
     the resident's ID number. The organisation by name (plus its unit code when names repeat).
 central_households
-    the household number; the member who runs it by his ID number.
+    the household: its number, or, where the number is left empty, its head's ID number (the
+    grid, by code or name, is then a cross-check); matched to the stored rows by the household
+    found, after references are resolved. The member who runs it by his ID number.
 unit_registrations
     work unit + community code + registration date. Each of the resource, need and project
     lists is one column, entries separated by ；. One active registration per unit and community.

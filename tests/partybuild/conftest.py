@@ -1,11 +1,35 @@
-"""Fixtures of the party-building tests."""
+"""Fixtures of the party-building tests: a city district's chain over township A, in English when asked."""
 
 import pytest
+from django.utils import translation
 
-from tests.partybuild.district import build_district
+from governance.rosters import roster_import
+from tests.partybuild.district import (
+    build_district,
+    chain_central_households,
+    chain_members,
+    chain_organizations,
+)
 
 
 @pytest.fixture
 def district(county):
-    """A city district's chain of units and people over township A (tests/partybuild/district.py)."""
+    """A city district's units and people over township A (tests/partybuild/district.py), no party rows yet."""
     return build_district(county)
+
+
+@pytest.fixture
+def chain(district, admin_user):
+    """The district with its party chain imported: organisations, members, party-member households."""
+    for kind, content in (("party_organizations", chain_organizations(district)),
+                          ("party_members", chain_members(district)),
+                          ("central_households", chain_central_households(district))):
+        report = roster_import(kind=kind, file=content, user=admin_user)
+        assert report.ok, str(report)
+    return district
+
+
+@pytest.fixture
+def english():
+    with translation.override("en"):
+        yield

@@ -3,29 +3,15 @@ by the monthly rollup, with a kind an administrator adds later counted among "ot
 
 import datetime
 
-import pytest
-
 from governance.indicators.engine import rollup_month
 from governance.indicators.months import month_bounds, month_start
 from governance.indicators.registry import get_indicator
 from governance.models import OrgUnit
-from governance.rosters import roster_import
 from partybuild.models import CentralHousehold, PartyOrganization
 from partybuild.services import organization_kind_create, party_organization_create
 from tests.helpers.indicators import number
-from tests.partybuild.district import chain_central_households, chain_members, chain_organizations
 
 THIS_MONTH = month_start(datetime.date.today())
-
-
-@pytest.fixture
-def chain(county, district, admin_user):
-    for kind, content in (("party_organizations", chain_organizations(district)),
-                          ("party_members", chain_members(district)),
-                          ("central_households", chain_central_households(district))):
-        report = roster_import(kind=kind, file=content, user=admin_user)
-        assert report.ok, str(report)
-    return district
 
 
 def kind_counts(unit) -> dict[str, int]:

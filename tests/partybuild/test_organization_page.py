@@ -3,26 +3,12 @@ members, search and the kind filter, the scope (township B sees none of A), cons
 
 import re
 
-import pytest
-
-from governance.rosters import roster_import
 from partybuild.models import OrgKind, PartyOrganization
 from partybuild.services import party_organization_create
 from tests.helpers.excel import cell_values
 from tests.helpers.people import new_member
-from tests.partybuild.district import chain_central_households, chain_members, chain_organizations
 
 PAGE = "/party/organizations/"
-
-
-@pytest.fixture
-def chain(county, district, admin_user):
-    for kind, content in (("party_organizations", chain_organizations(district)),
-                          ("party_members", chain_members(district)),
-                          ("central_households", chain_central_households(district))):
-        report = roster_import(kind=kind, file=content, user=admin_user)
-        assert report.ok, str(report)
-    return district
 
 
 def tree(response) -> list[tuple[int, str]]:

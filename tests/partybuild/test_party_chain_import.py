@@ -1,20 +1,11 @@
 """A city district builds its party chain through the roster imports: 街道党工委 → 社区党委 → 网格党支部 →
 楼栋党小组, then its 党员中心户 named by the head's ID number and the grid, without household numbers."""
 
-import pytest
-from django.utils import translation
-
 from governance.rosters import get_spec, roster_import
 from partybuild.models import CentralHousehold, PartyMember, PartyOrganization
 from tests.helpers.excel import exported, fill_template, headers, xlsx
 from tests.helpers.people import make_id_number
 from tests.partybuild.district import chain_central_households, chain_members, chain_organizations
-
-
-@pytest.fixture
-def english():
-    with translation.override("en"):
-        yield
 
 
 def header(kind, name):

@@ -3,9 +3,11 @@
 
 The OrgUnit admin writes through ``governance.services`` so that the level and code rules and
 the tree lock always apply; it also takes the official division list (``governance.divisions``).
+An administrator keeps his county's local names here (``LocalName``, ``governance.terms``).
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
@@ -13,6 +15,7 @@ from django.forms import CheckboxSelectMultiple
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
@@ -21,7 +24,7 @@ from simple_history.template_utils import HistoricalRecordContextHelper
 
 from governance.divisions import county_code_or_error, divisions_import
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
-from governance.models import Household, Level, OrgUnit, Resident, Role, Tag, User
+from governance.models import LOCAL_NAME_LEVELS, Household, Level, LocalName, OrgUnit, Resident, Role, Tag, User
 from governance.portal.admin import (
     GridFilter,
     PersonalDataMixin,
@@ -31,9 +34,17 @@ from governance.portal.admin import (
     VillageFilter,
     sees_everything,
 )
-from governance.roles import role_outranks, roles_grantable_by, user_sync_permissions
+from governance.roles import (
+    ALL,
+    VIEW,
+    register_role_permissions,
+    role_outranks,
+    roles_grantable_by,
+    user_sync_permissions,
+)
 from governance.rosters.admin import RosterAdminMixin
 from governance.services import orgunit_create, orgunit_delete, orgunit_update
+from governance.terms import all_vocabularies, fold, get_vocabulary
 
 admin.site.site_header = _("Yiwang system administration")
 admin.site.site_title = _("Yiwang system administration")
@@ -405,3 +416,102 @@ class TagAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "applies_to")
     list_filter = ("applies_to",)
     search_fields = ("code", "name")
+
+
+# --- Local names (governance.terms) ---------------------------------------------------------
+
+# Who keeps a county's local names: its administrators; the county's officials may read them.
+register_role_permissions({Role.ADMIN: {"governance.localname": ALL}, Role.COUNTY: {"governance.localname": VIEW}})
+
+
+def _term_choices() -> list:
+    return [
+        (str(vocabulary.label), [(f"{vocabulary.key}:{code}", label) for code, label in vocabulary.labels().items()])
+        for vocabulary in all_vocabularies()
+    ]
+
+
+class LocalNameForm(forms.ModelForm):
+    """One local name: the county (or township), the term it renames (grouped by term list), the name."""
+
+    term = forms.ChoiceField(label=_("Term"), help_text=_("The portal's own word for it."))
+
+    class Meta:
+        model = LocalName
+        fields = ("unit", "term", "name")
+        help_texts = {"name": _("The word the county uses: pages, exports and imports in the county use it.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["term"].choices = [("", "---------"), *_term_choices()]
+        if self.instance.pk:
+            self.initial["term"] = f"{self.instance.vocabulary}:{self.instance.code}"
+
+    def clean(self):
+        cleaned = super().clean()
+        term, unit = cleaned.get("term"), cleaned.get("unit")
+        name = " ".join((cleaned.get("name") or "").split())
+        if not term:
+            return cleaned
+        key, code = term.split(":", 1)
+        self.instance.vocabulary, self.instance.code = key, code
+        vocabulary = get_vocabulary(key)
+        if name and vocabulary is not None:
+            # A word that is another term's own label (in any language the portal speaks) would leave an
+            # import guessing which one a cell means.
+            for language in ("en", settings.LANGUAGE_CODE):
+                with translation.override(language):
+                    for other, label in vocabulary.labels().items():
+                        if other != code and fold(label) == fold(name):
+                            self.add_error("name", gettext('"%(name)s" is already the name of %(term)s.')
+                                           % {"name": name, "term": label})
+                            return cleaned
+        if unit is not None and name:
+            others = LocalName.objects.filter(unit=unit, vocabulary=key).exclude(pk=self.instance.pk)
+            if others.filter(code=code).exists():
+                self.add_error("term", gettext("%(unit)s already has a local name for this term.") % {"unit": unit})
+            elif others.filter(name=name).exists():
+                self.add_error("name", gettext('%(unit)s already uses "%(name)s" for another term.')
+                               % {"unit": unit, "name": name})
+        return cleaned
+
+
+class TermListFilter(admin.SimpleListFilter):
+    title = _("term list")
+    parameter_name = "vocabulary"
+
+    def lookups(self, request, model_admin):
+        return [(vocabulary.key, vocabulary.label) for vocabulary in all_vocabularies()]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(vocabulary=self.value()) if self.value() else queryset
+
+
+@admin.register(LocalName)
+class LocalNameAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """A county's own words for levels, grid-worker types and case categories (``governance.terms``)."""
+
+    form = LocalNameForm
+    list_display = ("unit", "term_list", "term_label", "name")
+    list_select_related = ("unit",)
+    list_filter = (TermListFilter,)
+    search_fields = ("name", "code", "unit__name", "unit__code")
+    autocomplete_fields = ("unit",)
+
+    @admin.display(description=_("term list"))
+    def term_list(self, obj):
+        vocabulary = get_vocabulary(obj.vocabulary)
+        return vocabulary.label if vocabulary is not None else obj.vocabulary
+
+    @admin.display(description=_("term"), ordering="code")
+    def term_label(self, obj):
+        vocabulary = get_vocabulary(obj.vocabulary)
+        labels = vocabulary.labels() if vocabulary is not None else {}
+        return labels.get(obj.code, obj.code)
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        home = request.user.home_unit
+        if home is not None and home.level in LOCAL_NAME_LEVELS:
+            initial.setdefault("unit", home.pk)
+        return initial

@@ -40,12 +40,22 @@ def portal_language():
 
 @pytest.fixture
 def county(db):
-    return build_county("513424", "德昌县", "德")
+    return with_local_names(build_county("513424", "德昌县", "德"))
 
 
 @pytest.fixture
 def other_county(db):
-    return build_county("513425", "会理县", "会")
+    return with_local_names(build_county("513425", "会理县", "会"))
+
+
+def with_local_names(chain):
+    """A local name in each township (the scope walk needs a row of every scoped model in each), for a
+    term the cast's pages never show."""
+    from governance.models import LocalName
+
+    for township in chain.townships:
+        LocalName.objects.create(unit=township, vocabulary="worker_type", code="unit_head", name="楼道长")
+    return chain
 
 
 # --- The people -------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 ``org``: the OrgUnit tree and its level and code rules; ``people``: households, residents,
 tags; ``users``: staff users and the export log; ``messaging``: notifications and the
-outbox; ``indicators``: indicator values, rollup runs, month approvals.
+outbox; ``indicators``: indicator values, rollup runs, month approvals; ``terms``: the
+local names a county gives levels, grid-worker types and case categories.
 """
 
 from governance.models.indicators import IndicatorValue, MonthApproval, PeriodValue, RollupRun, RollupStatus
@@ -22,6 +23,7 @@ from governance.models.org import (
     level_error,
 )
 from governance.models.people import Household, Relation, Resident, Sex, Tag
+from governance.models.terms import LOCAL_NAME_LEVELS, LocalName
 from governance.models.users import ExportLog, Role, User, UserManager, UserQuerySet
 
 __all__ = [
@@ -29,12 +31,14 @@ __all__ = [
     "HOUSEHOLD_LEVELS",
     "KINDS_BY_LEVEL",
     "LEVEL_ORDER",
+    "LOCAL_NAME_LEVELS",
     "ExportLog",
     "Household",
     "IndicatorValue",
     "PeriodValue",
     "Kind",
     "Level",
+    "LocalName",
     "MonthApproval",
     "Notification",
     "OrgUnit",

@@ -150,7 +150,7 @@ class RosterAdminMixin:
     def roster_template_view(self, request):
         if not self.may_export_roster(request) and not self.may_import_roster(request):
             raise PermissionDenied
-        return template_response(self.roster_kind)
+        return template_response(self.roster_kind, request.user)
 
     def roster_export_view(self, request):
         if not self.may_export_roster(request):

@@ -1,6 +1,7 @@
 """Cell parsers of the roster engine: text, ID numbers, dates, times, yes/no, choices, numbers, lists, references."""
 
 import datetime
+import os
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -14,6 +15,7 @@ from django.utils.translation import gettext
 from openpyxl.utils.datetime import from_excel
 
 from governance.rosters.lookups import chunked, filter_in
+from governance.terms import fold, vocabulary_for
 
 # --- Cell parsers -------------------------------------------------------------------------
 
@@ -45,6 +47,19 @@ class Parser:
     def bind(self):
         """The callable that parses the cells of one import (may precompute what the active language needs)."""
         return self
+
+    def bind_in(self, names=None):
+        """``bind()`` for an import whose area has the local names ``names`` (a ``LocalNameBook`` or None):
+        choices take them; other parsers have no use for them."""
+        return self.bind()
+
+    def describe_in(self, names=None) -> str:
+        """``describe()`` for a template read where ``names`` are in force (the accepted local names too)."""
+        return self.describe()
+
+    def uses_local_names(self) -> bool:
+        """Whether ``bind_in`` reads local names (then the import loads them, once)."""
+        return False
 
 
 class Text(Parser):
@@ -156,39 +171,112 @@ class Bool(Parser):
         return gettext("Yes") if value else gettext("No")
 
 
-def fold(text: str) -> str:
-    return "".join(str(text).split()).casefold()
+def _bare(label: str) -> str:
+    """A label without its bracketed note at the end: 大事 for 大事（乡镇）."""
+    return _NOTE.sub("", label).strip()
+
+
+_NOTE = re.compile(r"\s*[（(][^（）()]*[）)]\s*$")
+
+
+def _derived_short_forms(labels: dict[str, str]) -> dict[str, set[str]]:
+    """The short forms read off a choice's labels (in one language): a label without its bracketed
+    note (大事 for 大事（乡镇）); or, when no label has a note, each label without the word every
+    label ends with (绿 for 绿色 beside 红色 and 黄色; 单位型 for 单位型网格), when that leaves
+    something of every label and does not cut a word in two."""
+    forms: dict[str, set[str]] = {value: set() for value in labels}
+    bare = {value: _bare(label) for value, label in labels.items()}
+    for value, text in bare.items():
+        if text and text != labels[value]:
+            forms[value].add(text)
+    if any(forms.values()):
+        return forms
+    texts = list(labels.values())
+    suffix = os.path.commonprefix([text[::-1] for text in texts])[::-1] if len(texts) > 1 else ""
+    if suffix and all(len(text) > len(suffix) for text in texts):
+        stems = {value: text[: -len(suffix)] for value, text in labels.items()}
+        # "Satisfied"/"Dissatisfied" share "atisfied": a Latin word is not cut in two.
+        if not any(stem[-1].isascii() and stem[-1].isalnum() and suffix[0].isascii() and suffix[0].isalnum()
+                   for stem in stems.values()):
+            for value, stem in stems.items():
+                stem = stem.strip(" -")
+                if stem:
+                    forms[value].add(stem)
+    return forms
 
 
 class Choice(Parser):
-    """A value of a TextChoices class, given by its label (any language the portal speaks) or its value."""
+    """A value of a TextChoices class. A cell may give its label (in any language the portal speaks), a
+    short form of the label, the local name the county gives it (``governance.terms``) or its value.
 
-    def __init__(self, choices, allowed: Iterable | None = None, default=None):
+    Short forms are read off the labels once per language (``_derived_short_forms``); a column
+    declares others in ``short_forms`` ({value: forms}). A label or a value always means itself;
+    a local name comes next; a short form that could mean two values means neither. The
+    template's instructions list every accepted form (``describe_in``).
+    """
+
+    def __init__(self, choices, allowed: Iterable | None = None, default=None, short_forms: dict | None = None):
         self.choices = choices
         self.allowed = list(allowed) if allowed is not None else [value for value, _label in choices.choices]
         self.empty = default if default is not None else ""
-        self._maps: dict[str, dict[str, str]] = {}
+        self.short_forms = short_forms or {}
+        self._maps: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
 
-    def _map(self) -> dict[str, str]:
+    def _labels(self) -> dict[str, str]:
+        labels = dict(self.choices.choices)
+        return {value: str(labels[value]) for value in self.allowed}
+
+    def _short_forms(self) -> dict[str, list[str]]:
+        """Value → its short forms in the active language (derived, then declared)."""
+        found = {value: sorted(forms) for value, forms in _derived_short_forms(self._labels()).items()}
+        for value, forms in self.short_forms.items():
+            if value in found:
+                found[value] += [str(form) for form in forms if str(form) not in found[value]]
+        return found
+
+    def _map(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(labels and values, short forms): folded text → value, in every language the portal speaks."""
         language = translation.get_language() or settings.LANGUAGE_CODE
         found = self._maps.get(language)
         if found is None:
-            found = {}
-            labels = dict(self.choices.choices)
+            exact: dict[str, str] = {}
+            shorts: dict[str, str | None] = {}
             for lang in ("en", settings.LANGUAGE_CODE, language):
                 with translation.override(lang):
-                    for value in self.allowed:
-                        found.setdefault(fold(labels[value]), value)
+                    for value, label in self._labels().items():
+                        exact.setdefault(fold(label), value)
+                    for value, forms in self._short_forms().items():
+                        for form in forms:
+                            key = fold(form)
+                            shorts[key] = value if shorts.get(key, value) == value else None
             for value in self.allowed:
-                found.setdefault(fold(value), value)
-            self._maps[language] = found
+                exact.setdefault(fold(value), value)
+            found = self._maps[language] = (exact, {k: v for k, v in shorts.items() if v is not None})
         return found
+
+    def _local(self, names) -> dict[str, str]:
+        """Folded local name → value, for the names in ``names`` (a LocalNameBook) that stand for a value."""
+        if names is None:
+            return {}
+        found = vocabulary_for(self.choices)
+        if found is None:
+            return {}
+        vocabulary, codes = found
+        values = {code: value for value, code in codes.items() if value in self.allowed}
+        return {name: values[code] for name, code in names.accepted(vocabulary.key).items() if code in values}
 
     def __call__(self, value):
         return self.bind()(value)
 
+    def uses_local_names(self):
+        return vocabulary_for(self.choices) is not None
+
     def bind(self):
-        mapping = self._map()
+        return self.bind_in(None)
+
+    def bind_in(self, names=None):
+        exact, shorts = self._map()
+        mapping = {**shorts, **self._local(names), **exact}
 
         def parse(value):
             text = _cell_text(value)
@@ -204,8 +292,27 @@ class Choice(Parser):
         return parse
 
     def describe(self):
-        labels = dict(self.choices.choices)
-        return "、".join(str(labels[value]) for value in self.allowed)
+        return "、".join(self._labels().values())
+
+    def describe_in(self, names=None):
+        """Each value's label, then its other accepted forms in brackets: 绿色（绿、green）."""
+        exact, shorts = self._map()
+        local = self._local(names)
+        taken = {**shorts, **local, **exact}
+        by_value: dict[str, list[str]] = {value: [] for value in self.allowed}
+        for value, forms in self._short_forms().items():
+            by_value[value] += [form for form in forms if taken.get(fold(form)) == value]
+        if names is not None and local:
+            for name, value in local.items():
+                if taken.get(name) == value:
+                    by_value[value].append(names.spelling(name))
+        parts = []
+        for value, label in self._labels().items():
+            forms = [form for form in dict.fromkeys(by_value[value]) if fold(form) != fold(label)]
+            if fold(value) != fold(label):
+                forms.append(value)
+            parts.append(f"{label}（{'、'.join(forms)}）" if forms else label)
+        return "、".join(parts)
 
     def display(self, value):
         if not value:
@@ -259,8 +366,14 @@ class ListOf(Parser):
     def __call__(self, value):
         return self.bind()(value)
 
+    def uses_local_names(self):
+        return self.item is not None and self.item.uses_local_names()
+
     def bind(self):
-        item = self.item.bind() if self.item else None
+        return self.bind_in(None)
+
+    def bind_in(self, names=None):
+        item = self.item.bind_in(names) if self.item else None
         separators = self.separators
 
         def parse(value):
@@ -277,7 +390,10 @@ class ListOf(Parser):
         return parse
 
     def describe(self):
-        inner = self.item.describe() if self.item else gettext("Text")
+        return self.describe_in(None)
+
+    def describe_in(self, names=None):
+        inner = self.item.describe_in(names) if self.item else gettext("Text")
         return gettext("Several entries separated by %(sep)s: %(item)s") % {"sep": self.joiner, "item": inner}
 
     def display(self, value):

@@ -13,7 +13,7 @@ from contextlib import contextmanager, nullcontext
 from itertools import islice
 
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ObjectDoesNotExist, ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
@@ -28,7 +28,15 @@ from governance.rosters.lookups import chunked, filter_in
 from governance.rosters.report import SAMPLE_ROWS, ImportReport, RowError, SampleRow
 from governance.rosters.specs import Column, Related, RosterSpec, get_spec
 from governance.rosters.tabular import Table, TableError, read_table
-from governance.rosters.writing import StreamWriter, insert_instances, update_instances, write_history
+from governance.rosters.writing import (
+    StreamWriter,
+    analyze,
+    insert_instances,
+    recording_writes,
+    update_instances,
+    write_history,
+)
+from governance.terms import LocalNameBook
 
 # Rows read, resolved and checked at a time by the rosters that stream their writes.
 PIPELINE_CHUNK = 10_000
@@ -38,14 +46,15 @@ PIPELINE_CHUNK = 10_000
 
 
 class Row:
-    __slots__ = ("number", "cells", "values", "failed", "key", "existing", "instance", "status", "changed", "related",
-                 "written")
+    __slots__ = ("number", "cells", "values", "failed", "bad", "key", "existing", "instance", "status", "changed",
+                 "related", "written")
 
     def __init__(self, number: int, cells: list):
         self.number = number
         self.cells = cells
         self.values: dict = {}
-        self.failed = False
+        self.failed = False  # any error in the row
+        self.bad: set[str] = set()  # the columns (names) with an error
         self.key = None
         self.existing: dict | None = None
         self.instance = None
@@ -80,14 +89,42 @@ class ImportJob:
         self.stream: StreamWriter | None = None
         self.streamed = False
         self._checked: dict[tuple, list[str]] = {}  # (field, value) → errors of a choice or yes/no field
+        self._local_names: LocalNameBook | None = None
+        self._column_names: dict[str, str] | None = None  # header (as reported) → column name
 
     # -- errors --
 
     def error(self, row: Row | None, column: str, message: str) -> None:
+        """Report a problem of ``row`` in ``column`` (its header). A cell gets one message, the first:
+        a later check that still reads it must not contradict the first ("not found", then "not in
+        that village")."""
         number = row.number if row is not None else 1
-        if row is not None and not row.failed:
+        if row is not None:
+            name = self._column_name(column)
+            if name is not None:
+                if name in row.bad or not self.cells_ok(row, *self.spec.follows.get(name, ())):
+                    return
+                row.bad.add(name)
             row.failed = True
         self.report.errors.append(RowError(number, column, str(message)))
+
+    def _column_name(self, header: str) -> str | None:
+        if self._column_names is None:
+            names = {str(column.header): column.name for column in self.spec.columns}
+            names.update((header, name) for name, header in self.headers.items())
+            self._column_names = names
+        return self._column_names.get(header) if header else None
+
+    def cells_ok(self, row: Row, *names: str) -> bool:
+        """None of the columns ``names`` of ``row`` has an error: a rule reading them may run and speak."""
+        return not row.bad or row.bad.isdisjoint(names)
+
+    @property
+    def local_names(self) -> LocalNameBook:
+        """The local names in force in the importing user's area (``governance.terms``), read once."""
+        if self._local_names is None:
+            self._local_names = LocalNameBook.for_area(self.user)
+        return self._local_names
 
     def header_of(self, column: Column | str) -> str:
         name = column if isinstance(column, str) else column.name
@@ -137,7 +174,9 @@ class ImportJob:
         """Parse the cells of ``rows`` ((number, cells) pairs); returns the new rows (also added to ``self.rows``)."""
         added = []
         mapped = [
-            (index, column, column.parser.bind(), self.headers[column.name]) for index, column in self.mapped
+            (index, column, column.parser.bind_in(self.local_names if column.parser.uses_local_names() else None),
+             self.headers[column.name])
+            for index, column in self.mapped
         ]
         key = self.spec.key
         by_key = self.by_key
@@ -156,7 +195,7 @@ class ImportJob:
                     values[column.name] = parser(raw)
                 except ValidationError as exc:
                     self.error(row, header, " ".join(exc.messages))
-            if key and not row.failed:
+            if key and self.cells_ok(row, *key):
                 row.key = tuple(values.get(name) for name in key)
                 first = by_key.get(row.key)
                 if first is not None:
@@ -188,8 +227,10 @@ class ImportJob:
             header = self.header_of(column)
             in_file = defaultdict(list)
             if parser.in_file:
+                # A row whose key reads well may be named, whatever else it has wrong: its own errors
+                # are reported on it, not as "not found" on the rows naming it.
                 for other in self.rows:
-                    if other.key is not None and not other.failed:
+                    if other.key is not None and self.cells_ok(other, *self.spec.key):
                         in_file[other.key[0]].append(other)
             for row in rows:
                 key = row.values.get(name)
@@ -239,7 +280,7 @@ class ImportJob:
         spec = self.spec
         if not spec.key:
             return
-        keyed = [row for row in rows if row.key is not None and not row.failed]
+        keyed = [row for row in rows if row.key is not None and self.cells_ok(row, *spec.key)]
         if not keyed:
             return
         attnames = [f.attname for f in self.model._meta.concrete_fields]
@@ -285,47 +326,56 @@ class ImportJob:
                         row.related[column.name] = current.get(row.existing[pk_name], frozenset())
 
     def build(self, rows: list[Row]) -> None:
-        """Instances of ``rows`` without errors, with their references attached, then validated.
+        """Instances of ``rows``, with their references attached, then validated.
 
         Instances are built from positional field values (the fast path ``Model.__init__``
         takes for rows read from the database) and their foreign-key objects put in the field
         caches, so ``clean()`` reads them without a query. ``clean_fields()`` checks the fields
         the file sets; a choice or yes/no field is checked once per distinct value.
+
+        A row with a bad cell is built too when the spec says its rules cope
+        (``checks_partial_rows``): its bad cells hold their empty value, every field check of
+        a good cell runs, the model's ``clean()`` runs unless it needs a bad cell
+        (``clean_needs``), and the spec's rules ask ``cells_ok`` before they read a cell. So a
+        dry run lists every error of a row at once, and none that only follows from another.
         """
         spec = self.spec
+        partial = spec.checks_partial_rows
         meta = self.model._meta
-        plan = []  # (column name, kwargs key, the other key of the same field, is a relation)
+        plan = []  # (column name, kwargs key, the other key of the same field, is a relation, empty value)
         file_fields = set()
-        memo_fields = []
+        memo_fields = []  # (model field, column name)
+        self._field_columns = {}  # model field name → column name
         for _i, column in self.mapped:
             if not column.field:
                 continue
             model_field = meta.get_field(column.field)
+            self._field_columns[model_field.name] = column.name
             if model_field.is_relation:
                 by_id = isinstance(column.parser, Ref) and column.parser.ids_only
                 first, other = (model_field.attname, model_field.name) if by_id else (
                     model_field.name, model_field.attname)
-                plan.append((column.name, first, other, True))
+                plan.append((column.name, first, other, True, None))
                 continue
-            plan.append((column.name, model_field.attname, None, False))
+            plan.append((column.name, model_field.attname, None, False, column.parser.empty))
             if isinstance(column.parser, Choice | Bool):
-                memo_fields.append(model_field)
+                memo_fields.append((model_field, column.name))
             else:
                 file_fields.add(model_field.name)
         checks = [_field_check(f) for f in meta.concrete_fields if f.name in file_fields]
         self._prepare_instantiation()
         in_file: list[tuple[Row, str, Row]] = []
         for row in rows:
-            if row.failed:
+            if row.failed and not partial:
                 continue
             values = row.values
             kwargs = dict(row.existing) if row.existing else {}
-            for name, key, other, relation in plan:
+            for name, key, other, relation, empty in plan:
                 if relation:
                     kwargs.pop(other, None)
-                kwargs[key] = values.get(name)
+                kwargs[key] = values.get(name, empty)
             spec.prepare(row, kwargs, self)
-            if row.failed:
+            if row.failed and not partial:
                 continue
             for key, value in kwargs.items():
                 if isinstance(value, InFile):  # a row of this file: attached once every row is built
@@ -335,31 +385,28 @@ class ImportJob:
         for row, field_name, other in in_file:
             if other.instance is None:
                 self.error(row, self.header_of(_column_for_field(spec, field_name)), gettext("That row has errors."))
-                row.instance = None
+                if not partial:
+                    row.instance = None
                 continue
             setattr(row.instance, field_name, other.instance)
-        checked = self._checked
         stream = self.stream
         try:
             for row in rows:
                 instance = row.instance
-                if instance is None or row.failed:
+                if instance is None or (row.failed and not partial):
                     continue
-                try:
-                    _clean_fields(instance, checks)
-                    instance.clean()
-                except ValidationError as exc:
-                    self._model_errors(row, exc)
-                    continue
-                for model_field in memo_fields:
-                    value = getattr(instance, model_field.attname)
-                    found = checked.get((model_field.name, value))
-                    if found is None:
-                        found = checked[(model_field.name, value)] = _field_errors(model_field, value, instance)
-                    if found:
-                        self._model_errors(row, ValidationError({model_field.name: found}))
-                if not row.failed:
-                    spec.validate(row, instance, self)
+                if partial:
+                    self._check_row(row, instance, checks, memo_fields)
+                else:
+                    try:
+                        _clean_fields(instance, checks)
+                        spec.clean_instance(row, instance, self)
+                    except ValidationError as exc:
+                        self._model_errors(row, exc)
+                        continue
+                    self._check_choices(row, instance, memo_fields)
+                    if not row.failed:
+                        spec.validate(row, instance, self)
                 if stream is not None and not row.failed and not self.report.errors:
                     if row.existing is None:
                         stream.add(instance)
@@ -371,6 +418,43 @@ class ImportJob:
         except BaseException:
             self.close_stream()
             raise
+
+    def _check_row(self, row: Row, instance, checks, memo_fields) -> None:
+        """Every check of a row that reads none of its bad cells (specs that check partial rows; see ``build``)."""
+        spec = self.spec
+        if row.bad:
+            fields, follows = self._field_columns, spec.follows
+            checks = [check for check in checks if fields.get(check[0]) not in row.bad
+                      and self.cells_ok(row, *follows.get(fields.get(check[0]), ()))]
+        try:
+            _clean_fields(instance, checks)
+        except ValidationError as exc:
+            self._model_errors(row, exc)
+        if not row.bad or (spec.clean_needs is not None and self.cells_ok(row, *spec.clean_needs)):
+            try:
+                spec.clean_instance(row, instance, self)
+            except ValidationError as exc:
+                self._model_errors(row, exc)
+            except (AttributeError, TypeError, ValueError, ObjectDoesNotExist):
+                if not row.bad:
+                    raise
+                # A rule of clean() that tripped over a bad cell's empty value reads that cell, whose
+                # own error is already reported.
+        self._check_choices(row, instance, memo_fields)
+        spec.validate(row, instance, self)
+
+    def _check_choices(self, row: Row, instance, memo_fields) -> None:
+        """The choice and yes/no fields, each distinct value checked once per import."""
+        checked = self._checked
+        for model_field, name in memo_fields:
+            if name in row.bad:
+                continue
+            value = getattr(instance, model_field.attname)
+            found = checked.get((model_field.name, value))
+            if found is None:
+                found = checked[(model_field.name, value)] = _field_errors(model_field, value, instance)
+            if found:
+                self._model_errors(row, ValidationError({model_field.name: found}))
 
     def close_stream(self) -> None:
         """Wait for the stream writer to write what it was given (raises its error, if any)."""
@@ -656,7 +740,7 @@ def roster_import(
         if dry_run:
             _plan(job, table.rows)
         else:
-            with _phase(report, "commit"), transaction.atomic(), spec.lock():
+            with _phase(report, "commit"), transaction.atomic(), spec.lock(), recording_writes() as written:
                 if spec.stream_writes and connection.vendor == "postgresql":
                     job.stream = StreamWriter(spec.model, user, job.keeps_history(), job.written_attnames())
                 _plan(job, table.rows)
@@ -666,6 +750,10 @@ def roster_import(
                     with _phase(report, "write"):
                         spec.write(job)
                     report.written = True
+                    with _phase(report, "analyze"):
+                        # The planner's statistics of the tables just filled: without them the next
+                        # rollup planned for empty tables and took a minute instead of a second.
+                        analyze(written)
     except TableError as exc:
         report.errors.append(RowError(0, "", str(exc)))
     except _Abort:
@@ -676,7 +764,9 @@ def roster_import(
                                     "Import the file again."))
         )
         report.written = False
-    report.errors.sort(key=lambda error: error.row)
+    # Row by row, and within a row in the file's column order (a row's other problems after its cells').
+    order = {header: index for index, header in enumerate(report.headers)}
+    report.errors.sort(key=lambda error: (error.row, order.get(error.column, len(order))))
     job.count()
     if report.errors:
         report.new = report.changed = report.unchanged = 0

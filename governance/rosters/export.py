@@ -13,6 +13,7 @@ from governance.masking import can_view_personal_data, mask_id_number, mask_phon
 from governance.rosters.cells import Choice, Parser, Ref
 from governance.rosters.specs import PERSONAL_ID, PERSONAL_PHONE, Column, RosterSpec, get_spec
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
+from governance.terms import LocalNameBook, vocabulary_for
 
 EXPORT_CHUNK = 2000
 
@@ -47,8 +48,23 @@ def _converter(column: Column, unmasked: bool):
     return mask or display
 
 
+def _term(column: Column):
+    """(term list, {value: code} or None) of a column whose cells a county may name its own way, or None."""
+    if column.term:
+        return column.term, None
+    source = column.display if column.display is not None else column.parser
+    if isinstance(source, Choice):
+        found = vocabulary_for(source.choices)
+        if found is not None:
+            return found[0].key, found[1]
+    return None
+
+
 def write_roster(spec: RosterSpec, queryset, user, target) -> int:
-    """Stream the roster rows of ``queryset`` into an .xlsx file written to ``target``; returns the row count."""
+    """Stream the roster rows of ``queryset`` into an .xlsx file written to ``target``; returns the row count.
+
+    A term a county names its own way is shown by the row's county's name (``Column.term``).
+    """
     unmasked = user is None or can_view_personal_data(user)
     columns = spec.export_columns
     paths = [column.export for column in columns if column.export]
@@ -62,6 +78,22 @@ def write_roster(spec: RosterSpec, queryset, user, target) -> int:
             position += 1
         else:
             positions.append(None)
+    terms = {}  # column index → (term list, {value: code} or None, position of the code or None)
+    book = place = None
+    if spec.local_names_from:
+        for i, column in enumerate(columns):
+            found = _term(column) if positions[i] is not None else None
+            if found is not None:
+                code_at = None
+                if column.term_code:
+                    paths.append(column.term_code)
+                    code_at = position
+                    position += 1
+                terms[i] = (*found, code_at)
+        if terms:
+            paths.append(spec.local_names_from)
+            place = position
+            book = LocalNameBook.for_area(user)
     rows = queryset.values_list("pk", *paths)
     writer = XlsxWriter(target)
     count = 0
@@ -76,9 +108,19 @@ def write_roster(spec: RosterSpec, queryset, user, target) -> int:
                 extra = {i: column.related.export(pks) for i, column in related}
             for record in chunk:
                 cells = []
+                names = book.at(record[place] or "") if book is not None else None
                 for i, convert in enumerate(converters):
                     at = positions[i]
                     value = record[at] if at is not None else extra[i].get(record[0])
+                    term = terms.get(i) if names else None
+                    if term is not None:
+                        vocabulary, codes, code_at = term
+                        code = record[code_at] if code_at is not None else (
+                            codes.get(value) if codes is not None else value)
+                        local = names.get(vocabulary, {}).get(code)
+                        if local:
+                            cells.append(local)
+                            continue
                     cells.append(convert(value) if convert else value)
                 sheet.append(cells)
             chunk.clear()
@@ -135,10 +177,15 @@ def export_response(*, request, kind: str, queryset, filters: dict | None = None
 # --- Template -----------------------------------------------------------------------------
 
 
-def roster_template(kind: str) -> bytes:
-    """The import template: the header row and an example row, and a sheet "说明" explaining each column."""
+def roster_template(kind: str, user=None) -> bytes:
+    """The import template: the header row and an example row, and a sheet "说明" explaining each column.
+
+    A choice column lists every form it accepts, with the local names in force in ``user``'s
+    area (``governance.terms``) when a user asks.
+    """
     spec = get_spec(kind)
     columns = spec.import_columns
+    names = LocalNameBook.for_area(user) if user is not None else None
     buffer = io.BytesIO()
     writer = XlsxWriter(buffer)
     with writer.sheet(str(spec.label), [str(column.header) for column in columns],
@@ -150,7 +197,7 @@ def roster_template(kind: str) -> bytes:
             sheet.append([
                 str(column.header),
                 gettext("Yes") if column.required else gettext("No"),
-                column.parser.describe(),
+                column.parser.describe_in(names),
                 str(column.note) if column.note else "",
             ])
         sheet.append([])
@@ -175,6 +222,6 @@ def _example(column: Column):
     return str(example)
 
 
-def template_response(kind: str) -> HttpResponse:
+def template_response(kind: str, user=None) -> HttpResponse:
     spec = get_spec(kind)
-    return xlsx_response(roster_template(kind), spec.template_filename())
+    return xlsx_response(roster_template(kind, user), spec.template_filename())

@@ -4,7 +4,8 @@ Keys: a household by its number, a resident by his ID number, a grid by its code
 micro-grids have no national code (the official list stops at the village): the template
 asks for the code (the parent's code plus 1-6 letters or digits), the name, the grid type
 (its label, e.g. 新建型网格 or 微网格, or its value) and the parent village or grid code.
-A micro-grid may hang under a grid that is new in the same file.
+A micro-grid may hang under a grid that is new in the same file. The grid type also takes the
+county's local name for the micro-grid (优网格) and the short forms of the labels (单位型).
 """
 
 from django.utils.translation import gettext, pgettext_lazy
@@ -30,6 +31,8 @@ GRID_LEVELS = (Level.GRID, Level.MICRO_GRID)
 class HouseholdRoster(RosterSpec):
     kind = "households"
     stream_writes = True
+    checks_partial_rows = True
+    clean_needs = ()  # Household.clean() reads the grid only when it is set
     label = Household._meta.verbose_name_plural
     model = Household
     key = ("number",)
@@ -62,6 +65,8 @@ class HouseholdRoster(RosterSpec):
 class ResidentRoster(RosterSpec):
     kind = "residents"
     stream_writes = True
+    checks_partial_rows = True
+    clean_needs = ()  # Resident.clean() reads the ID number alone
     label = Resident._meta.verbose_name_plural
     model = Resident
     key = ("id_number",)
@@ -114,6 +119,10 @@ class GridRoster(RosterSpec):
     export_order = ("code",)
     derived_fields = ("level",)
     history = True
+    checks_partial_rows = True
+    # OrgUnit.clean() reads the level, which follows from the kind, and the unit the code names.
+    clean_needs = ("code", "kind")
+    local_names_from = "code"
     columns = [
         Column("code", _("Code"), Text(), required=True, example="51342410220100101", width=20,
                note=_("The parent's code followed by 1-6 letters or digits.")),

@@ -43,6 +43,11 @@ class Column:
     example: object = ""
     note: object = ""
     width: int = 16
+    # A term a county may name its own way (``governance.terms``): the export shows the row's
+    # county's name for it. ``term`` is the term list; ``term_code`` the values() path of the
+    # term's code (default: the exported value). A choice column finds its list by itself.
+    term: str | None = None
+    term_code: str | None = None
 
     def __post_init__(self):
         if self.field == "":
@@ -113,14 +118,11 @@ class TagsColumn(Related):
             names = row.values.get(column.name)
             if not names:
                 continue
-            ids = []
-            for name in names:
-                pk = by_name.get(fold(name))
-                if pk is None:
-                    job.error(row, header, gettext('There is no tag "%(name)s".') % {"name": name})
-                else:
-                    ids.append(pk)
-            row.values[column.name] = tuple(ids)
+            ids = [by_name.get(fold(name)) for name in names]
+            missing = [name for name, pk in zip(names, ids, strict=True) if pk is None]
+            if missing:  # one message for the cell, naming every unknown tag
+                job.error(row, header, gettext('There is no tag "%(name)s".') % {"name": "、".join(missing)})
+            row.values[column.name] = tuple(pk for pk in ids if pk is not None)
 
     def current(self, pks):
         source, target = self._columns()
@@ -245,6 +247,19 @@ class RosterSpec:
     # specs with the default write, whose one unique key is the import key, and whose check()
     # neither reads the roster's own table nor adjusts instances.
     stream_writes = False
+    # A row with a bad cell is still built and checked, so that one dry run lists all its errors
+    # (``ImportJob.build``). A spec that sets this makes prepare(), validate() and check() ask
+    # ``job.cells_ok(row, *columns)`` before a rule reads a column, and names in ``clean_needs``
+    # the columns a bad value of which would make the model's clean() speak wrongly (None: it
+    # runs only when every cell is good).
+    checks_partial_rows = False
+    clean_needs: tuple[str, ...] | None = None
+    # Columns whose value, when the cell is empty, follows from other columns ({column: its sources}):
+    # nothing is said of them while a source is bad (a case's description is its title by default).
+    follows: dict[str, tuple[str, ...]] = {}
+    # The values() path of the code of the unit whose county's local names a row's cells use
+    # (the export shows them; see Column.term).
+    local_names_from: str | None = None
 
     # -- hooks --
 
@@ -261,6 +276,10 @@ class RosterSpec:
 
     def prepare(self, row, kwargs: dict, job) -> None:
         """Fill ``kwargs`` (model field → value) of a row before its instance is built."""
+
+    def clean_instance(self, row, instance, job) -> None:
+        """The model's own rules (``clean()``), as the import applies them."""
+        instance.clean()
 
     def validate(self, row, instance, job) -> None:
         """Rules of one row the model's clean() does not cover (no queries here)."""

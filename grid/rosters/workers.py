@@ -79,6 +79,9 @@ class GridWorkerRoster(RosterSpec):
     key_paths = ("id_number",)
     export_order = ("unit__code", "name", "id")
     derived_fields = ("resident", "party_member", "is_party_member")
+    checks_partial_rows = True
+    clean_needs = ()  # GridWorker.clean() reads the unit, the dates and the backup only when they are set
+    local_names_from = "unit__code"
     columns = [
         Column("name", pgettext_lazy("person", "Name"), Text(), required=True, example=_("Li Si"), width=12),
         Column("id_number", _("ID number"), IdNumber(), required=True, personal=PERSONAL_ID,
@@ -123,7 +126,8 @@ class GridWorkerRoster(RosterSpec):
         kwargs.pop("backup", None)
         people = job.context.get("people")
         if people is None:
-            people = job.context["people"] = _people([r.values["id_number"] for r in job.rows if not r.failed])
+            people = job.context["people"] = _people([r.values["id_number"] for r in job.rows
+                                                      if r.values.get("id_number")])
         resident, member = people.get(kwargs["id_number"], (None, None))
         kwargs["resident"] = resident
         kwargs["party_member"] = member
@@ -132,7 +136,7 @@ class GridWorkerRoster(RosterSpec):
 
     def validate(self, row, instance, job):
         header = job.header_of
-        if instance.end_date and instance.end_date > timezone.localdate():
+        if instance.end_date and instance.end_date > timezone.localdate() and job.cells_ok(row, "end_date"):
             job.error(row, header("end_date"), FUTURE_END_MESSAGE)
 
     def check(self, job):
@@ -147,8 +151,8 @@ class GridWorkerRoster(RosterSpec):
     def _check_liaison_type(self, job):
         leaving = [
             row for row in job.rows
-            if row.instance is not None and row.existing and row.instance.worker_type != WorkerType.LIAISON
-            and row.existing["worker_type"] == WorkerType.LIAISON
+            if row.instance is not None and row.existing and job.cells_ok(row, "worker_type")
+            and row.instance.worker_type != WorkerType.LIAISON and row.existing["worker_type"] == WorkerType.LIAISON
         ]
         if not leaving:
             return
@@ -221,7 +225,7 @@ def _pair(job) -> None:
     header = job.header_of("backup")
     wanted: dict = {}  # row → node it names
     for row, target in requested.items():
-        if row.instance is None or row.failed:
+        if row.instance is None or not job.cells_ok(row, "backup"):
             continue
         if isinstance(target, InFile):
             target = target.row
@@ -247,14 +251,19 @@ def _pair(job) -> None:
                     "name": name, "rows": "、".join(str(n) for n in sorted(numbers))})
     pairs: dict = {}  # node → (partner node or None, post)
     for row, target in wanted.items():
-        if row.failed:
+        if not job.cells_ok(row, "backup"):
             continue
         worker = row.instance
         other = target if isinstance(target, GridWorker) else target.instance
         if other is None:
             continue
-        if not worker.post:
+        # Each rule reads cells of both rows: it speaks only when they parsed.
+        readable = job.cells_ok(row, "end_date", "unit") and (
+            isinstance(target, GridWorker) or job.cells_ok(target, "end_date", "unit"))
+        if not worker.post and job.cells_ok(row, "post"):
             job.error(row, job.header_of("post") if job.has("post") else header, BACKUP_NEEDS_POST_MESSAGE)
+        elif not readable:
+            continue
         elif worker.end_date:
             job.error(row, header, LEFT_WITH_BACKUP_MESSAGE)
         elif other.end_date:
@@ -292,6 +301,8 @@ class LiaisonRoster(RosterSpec):
     key = ("household",)
     key_paths = ("household__number",)
     export_order = ("liaison__unit__code", "liaison__name", "household__number")
+    checks_partial_rows = True
+    clean_needs = ()
     columns = [
         Column("household", _("Household number"), Ref(Household, "number", _("household"),
                                                         select_related=("grid",)),
@@ -316,19 +327,21 @@ class LiaisonRoster(RosterSpec):
             kwargs["since"] = row.existing["since"] if row.existing else timezone.localdate()
 
     def validate(self, row, instance, job):
-        liaison, household = instance.liaison, instance.household
-        if liaison.worker_type != WorkerType.LIAISON:
-            job.error(row, job.header_of("liaison"), NOT_A_LIAISON_MESSAGE)
-        elif not liaison.is_current:
-            job.error(row, job.header_of("liaison"), LIAISON_LEFT_MESSAGE)
-        elif not household.is_active:
+        ok = job.cells_ok
+        if ok(row, "liaison"):
+            liaison = instance.liaison
+            if liaison.worker_type != WorkerType.LIAISON:
+                job.error(row, job.header_of("liaison"), NOT_A_LIAISON_MESSAGE)
+            elif not liaison.is_current:
+                job.error(row, job.header_of("liaison"), LIAISON_LEFT_MESSAGE)
+        if ok(row, "household") and not instance.household.is_active:
             job.error(row, job.header_of("household"), HOUSEHOLD_INACTIVE_MESSAGE)
-        elif grid_id_of(household.grid) != grid_id_of(liaison.unit):
+        if ok(row, "liaison", "household") and grid_id_of(instance.household.grid) != grid_id_of(instance.liaison.unit):
             job.error(row, job.header_of("household"), LIAISON_OTHER_GRID_MESSAGE)
 
     def check(self, job):
         limit = settings.LIAISON_MAX_HOUSEHOLDS
-        rows = [row for row in job.rows if row.instance is not None and not row.failed]
+        rows = [row for row in job.rows if row.instance is not None and job.cells_ok(row, "liaison", "household")]
         by_liaison = defaultdict(list)
         for row in rows:
             by_liaison[row.instance.liaison_id].append(row)

@@ -112,3 +112,17 @@ def test_export_selected_action(county, admin_user, staff):
     assert response.status_code == 200
     rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0].iter_rows(values_only=True))
     assert [row[0] for row in rows[1:]] == [chosen.number]
+
+
+def test_the_preview_lists_every_error_of_every_row_in_one_pass(county, admin_user, staff, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    rows = resident_rows(county, 6)
+    rows[1] = ["", rows[1][1], "NO-SUCH-HOUSEHOLD", "12345", "邻居"]  # four mistakes in row 3
+    rows[4][4] = "邻居"
+    content = xlsx(headers("residents", RESIDENT_COLUMNS), rows)
+    response = staff(admin_user).post(roster_url("resident", "import"), {"file": upload(content)})
+    found = [(error.row, error.column) for error in response.context["report"].errors]
+    name, household, phone, relation = headers("residents", ["name", "household", "phone", "relation"])
+    assert found == [(3, name), (3, household), (3, phone), (3, relation), (6, relation)]
+    page = response.content.decode()
+    assert page.count("NO-SUCH-HOUSEHOLD") == 1 and "12345" in page

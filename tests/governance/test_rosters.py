@@ -7,6 +7,7 @@ Files are built from the spec's own headers in the active language, as the templ
 import datetime
 import io
 
+import openpyxl
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import translation
@@ -159,6 +160,42 @@ def test_every_row_is_checked_and_every_error_reported(county):
     assert report.error_rows == 4
 
 
+def test_one_dry_run_lists_every_error_of_a_row_and_none_that_follows_from_another(county):
+    # Every cell of row 2 is wrong; row 3 has an unknown household only; row 4 is good.
+    rows = resident_rows(county, 3)
+    rows[0] = ["", nth_id_number(0)[:-1] + "X", "NO-SUCH-HOUSEHOLD", "12345", "neighbour"]
+    rows[1][2] = "NO-SUCH-HOUSEHOLD"
+    before = Resident.objects.count()
+    with translation.override("en"):
+        report = roster_import(kind="residents", file=xlsx(headers("residents", RESIDENT_COLUMNS), rows),
+                               dry_run=True)
+    assert [(e.row, e.column) for e in report.errors] == [
+        (2, "Name"), (2, "ID number"), (2, "Household number"), (2, "Phone"), (2, "Relation to head"),
+        (3, "Household number"),
+    ], report.errors
+    assert report.error_rows == 2 and Resident.objects.count() == before
+
+
+def test_households_and_grids_report_all_their_errors_at_once(county, english):
+    grid = county.micro_grids[0].code
+    spec_headers = headers("households", ["number", "address", "grid", "is_active"])
+    report = roster_import(kind="households", file=xlsx(spec_headers, [["H1", "", "NO-SUCH-GRID", "也许"],
+                                                                          ["H2", "2号", grid, "是"]]), dry_run=True)
+    # The unknown grid is "not found", and nothing more is said of it (no "a household belongs to a grid").
+    assert [(e.row, e.column) for e in report.errors] == [(2, "Address"), (2, "Grid code"), (2, "Active")]
+    village = county.villages[0]
+    spec_headers = headers("grids", ["code", "name", "kind", "parent"])
+    rows = [
+        # A bad kind: the level is unknown, so the code and parent rules that read it stay silent.
+        [f"{village.code}008", "", "优网格", village.code],
+        # An unknown parent, a bad name length and a short-form kind: two errors, no "top-level unit".
+        [f"{village.code}009", "名" * 120, "单位型", "NO-SUCH-PARENT"],
+    ]
+    report = roster_import(kind="grids", file=xlsx(spec_headers, rows), dry_run=True)
+    assert [(e.row, e.column) for e in report.errors] == [
+        (2, "Name"), (2, "Grid type"), (3, "Name"), (3, "Parent code")], report.errors
+
+
 def test_the_import_needs_no_query_per_row(county, django_assert_max_num_queries):
     content = residents_file(county, count=300)
     with django_assert_max_num_queries(30):
@@ -218,6 +255,30 @@ def test_dates_booleans_and_choices_in_the_usual_spellings(county):
     for value in ("2026-01-05", "2026/1/5", "2026.1.5", "2026年1月5日", "20260105",
                   datetime.datetime(2026, 1, 5), 46027):
         assert parse(value) == expected, value
+
+
+def test_a_choice_takes_its_label_a_short_form_or_its_code(county, clerk_a):
+    village = county.villages[0]
+    spec_headers = headers("grids", ["code", "name", "kind", "parent"])
+    rows = [[f"{village.code}01{i}", f"网格{i}", kind, village.code]
+            for i, kind in enumerate(["单位型网格", "单位型", "grid_work_unit", "城郊型", "综治"])]
+    report = roster_import(kind="grids", file=xlsx(spec_headers, rows), user=clerk_a)
+    assert report.ok, str(report)
+    kinds = dict(OrgUnit.objects.filter(code__startswith=f"{village.code}01").values_list("name", "kind"))
+    assert kinds == {"网格0": "grid_work_unit", "网格1": "grid_work_unit", "网格2": "grid_work_unit",
+                     "网格3": "grid_peri_urban", "网格4": "grid_standard"}
+
+
+def test_the_templates_instructions_list_every_accepted_form(county):
+    from governance.rosters import roster_template
+
+    workbook = openpyxl.load_workbook(io.BytesIO(roster_template("grids")))
+    instructions = {row[0]: row[2] for row in workbook.worksheets[1].iter_rows(values_only=True) if row and row[0]}
+    kinds = instructions[str(get_spec("grids").column("kind").header)]
+    assert "单位型网格（单位型、grid_work_unit）" in kinds and "微网格（微、micro_grid）" in kinds
+    workbook = openpyxl.load_workbook(io.BytesIO(roster_template("residents")))
+    instructions = {row[0]: row[2] for row in workbook.worksheets[1].iter_rows(values_only=True) if row and row[0]}
+    assert "户主（head）" in instructions[str(get_spec("residents").column("relation").header)]
 
 
 def test_csv_in_utf8_with_bom_and_in_gb18030(county):

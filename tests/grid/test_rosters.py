@@ -132,3 +132,44 @@ def test_a_household_gets_the_liaison_of_the_file(county):
     report = roster_import(kind="liaisons", file=xlsx(headers("liaisons", ["household", "liaison"]), rows))
     assert report.changed == 1, str(report)
     assert LiaisonHousehold.objects.get(household=household).liaison == second
+
+
+def test_one_dry_run_lists_every_error_of_the_workers_file(county, english):
+    micro = county.micro_grids[0]
+    other = county.workers[1]  # township B: another village
+    rows = [
+        # Bad phone, bad type, unknown unit and a backup: the backup's village rule reads the unit, so it is silent.
+        ["甲", make_id_number("513424", "19900202", 30), "1234", "网格长", "51342499999999999", "2026-01-05", "A",
+         other.id_number],
+        # A micro-grid worker on a grid (the model's rule) and a start date that is no date.
+        worker_row("乙", 31, county.grids[0]),
+        # Good cells, but his backup works in another village; and a bad post beside it.
+        worker_row("丙", 32, micro, post="C", backup=county.liaisons[1].id_number),
+        worker_row("丁", 33, micro),
+    ]
+    rows[1][5] = "去年"
+    before = GridWorker.objects.count()
+    report = roster_import(kind="grid_workers", file=xlsx(headers("grid_workers", WORKER), rows), dry_run=True)
+    assert [(e.row, e.column) for e in report.errors] == [
+        (2, "Phone"), (2, "Type"), (2, "Grid code"),
+        (3, "Grid code"), (3, "Start date"),
+        (4, "Post"), (4, "Backup ID number"),
+    ], report.errors
+    messages = {(e.row, e.column): e.message for e in report.errors}
+    assert "was not found" in messages[(2, "Grid code")]
+    assert messages[(3, "Grid code")] == "A micro-grid worker must serve a micro-grid."
+    assert messages[(4, "Backup ID number")] == "The backup must work in the same village or community."
+    assert report.error_rows == 3 and GridWorker.objects.count() == before
+
+
+def test_liaison_rows_report_the_liaison_and_the_household_at_once(county, english):
+    worker = county.workers[0]  # a micro-grid worker, not a liaison
+    household = county.households[0]
+    household.is_active = False
+    household.save()
+    rows = [[household.number, worker.id_number]]
+    report = roster_import(kind="liaisons", file=xlsx(headers("liaisons", ["household", "liaison"]), rows))
+    assert [(e.column, e.message) for e in report.errors] == [
+        ("Household number", "This household is no longer active."),
+        ("Liaison ID number", "Only a household liaison looks after households."),
+    ]

@@ -7,8 +7,8 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils.translation import gettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext_lazy, pgettext_lazy
 
 from governance import selectors
 from governance.forms import HouseholdFilterForm, ResidentFilterForm
@@ -16,6 +16,7 @@ from governance.masking import can_view_personal_data
 from governance.models import Household, Level, OrgUnit, Resident
 from governance.portal.forms import FILTER_LEVELS
 from governance.portal.views import ScopedDetailView, ScopedListView, sees_above_township
+from governance.terms import LocalNameBook
 
 COUNT_LABELS = {
     "township": _("Townships"),
@@ -53,7 +54,19 @@ def _unit_page_context(user, unit: OrgUnit | None) -> dict:
         summary = selectors.unit_summary(unit=unit, fetched_by=user)
     children, keys = selectors.children_summary(unit=unit, fetched_by=user)
     level = children[0].level if children else selectors.child_level(unit)
+    # The county's own words for its levels (德昌: 优网格), one query for the unit and the units below it.
+    book = LocalNameBook.for_places([u.code for u in (unit, *children) if u is not None])
+    names = book.at(unit) if unit is not None else book.at("")
+    for child in children:
+        child.kind_label = book.at(child).kind(child.kind)
+    if unit is not None:
+        unit.level_label, unit.kind_label = names.level(unit.level), names.kind(unit.kind)
+    labels = {key: names.label("level", key, label) for key, label in COUNT_LABELS.items()}
     heading = CHILDREN_HEADINGS.get(level)
+    if level and names.get("level", {}).get(level):
+        children_heading = gettext("%(count)s %(level)s") % {"count": len(children), "level": names.level(level)}
+    else:
+        children_heading = heading % {"count": len(children)} if heading else ""
     if summary:
         totals = [summary[key] for key in keys]
     else:
@@ -61,11 +74,11 @@ def _unit_page_context(user, unit: OrgUnit | None) -> dict:
     context = {
         "unit": unit,
         "chain": chain,
-        "summary": [(key, COUNT_LABELS[key], value, COUNT_UNITS[key]) for key, value in summary.items()],
+        "summary": [(key, labels[key], value, COUNT_UNITS[key]) for key, value in summary.items()],
         "children": children,
-        "count_columns": [(key, COUNT_LABELS[key]) for key in keys],
+        "count_columns": [(key, labels[key]) for key in keys],
         "totals": totals if len(children) > 1 else [],
-        "children_heading": heading % {"count": len(children)} if heading else "",
+        "children_heading": children_heading,
         "household_level": unit is not None and unit.level in (Level.GRID, Level.MICRO_GRID),
         # The list pages' unit pickers, preset to this unit (micro-grids list under their grid).
         "filter_query": urlencode({u.level: u.code for u in chain if u.level in FILTER_LEVELS}),

@@ -33,8 +33,10 @@ from governance.portal.views import (
     require_perm,
 )
 from governance.selectors import unit_chain
+from governance.terms import LocalNameBook
 from grid.forms.cases import ACTION_FORMS, CaseFilterForm, CaseForm, action_form, looks_like_id, person_label
 from grid.models import WORKING_STATES, Case, CaseAction, CaseAttachment, CaseCategory, CaseState, Triage
+from grid.rosters.terms import CASE_CATEGORIES
 from grid.selectors import cases as selectors
 from grid.services import cases as services
 
@@ -75,6 +77,19 @@ PICKER_SIZE = 30
 def _button(action: str) -> tuple[str, str]:
     label, icon = ACTION_BUTTONS[action]
     return str(label), icon
+
+
+def name_categories(cases) -> None:
+    """Each case's category as its county calls it (``category_label``, ``category_parent_label`` and
+    ``category_path``), from one query for all of them."""
+    book = LocalNameBook.for_places(case.grid.code for case in cases)
+    for case in cases:
+        names = book.at(case.grid)
+        category, parent = case.category, case.category.parent
+        case.category_label = names.label(CASE_CATEGORIES, category.code, category.name)
+        case.category_parent_label = names.label(CASE_CATEGORIES, parent.code, parent.name) if parent else ""
+        case.category_path = (f"{case.category_parent_label} / {case.category_label}" if parent
+                              else case.category_label)
 
 
 def _is_overdue(case: Case) -> bool:
@@ -119,6 +134,7 @@ class CaseListView(ExportMixin, RosterListMixin, ScopedListView):
                 "href": f"?{query.urlencode()}" if query else "?",
             })
         context["state_tabs"] = tabs
+        name_categories(context["object_list"])
         return context
 
 
@@ -248,6 +264,7 @@ class CaseDetailView(ScopedDetailView):
         for event in events:
             event.step_attachments = by_event.get(event.pk, [])
         context["chain"] = unit_chain(unit=case.grid, fetched_by=user)
+        name_categories([case])
         context["events"] = events
         context["attachments"] = attachments
         context["overdue"] = _is_overdue(case)
@@ -320,6 +337,7 @@ def case_sheet(request, pk):
     """The printable dispatch sheet (交办单)."""
     case = _scoped_case(request, pk)
     dispatch = case.events.filter(action=CaseAction.DISPATCH).select_related("actor", "unit").order_by("-at").first()
+    name_categories([case])
     return render(request, "grid/case_sheet.html", {
         "case": case,
         "chain": unit_chain(unit=case.grid, fetched_by=request.user),

@@ -18,6 +18,7 @@ from governance.masking import can_view_personal_data
 from governance.models import Household, Level, OrgUnit, Resident
 from governance.portal.views import ExportMixin, RosterListMixin, ScopedDetailView, ScopedListView, require_perm
 from governance.selectors import count_subquery, subtree_q, unit_chain
+from governance.terms import LocalNameBook, local_names
 from grid.forms.workers import (
     LiaisonAssignForm,
     LiaisonFilterForm,
@@ -26,6 +27,7 @@ from grid.forms.workers import (
     WorkerFilterForm,
 )
 from grid.models import GridWorker, LiaisonHousehold, WorkerType
+from grid.rosters.terms import WORKER_TYPES
 from grid.selectors.workers import coverage_summary, vacancies, worker_list_queryset
 from grid.services import workers as services
 
@@ -33,6 +35,16 @@ from grid.services import workers as services
 WORKER_ROW_JOINS = ("unit", "unit__parent", "unit__parent__parent", "unit__parent__parent__parent", "backup")
 # How many unassigned households the liaison page offers to pick from (the box also takes any number).
 ASSIGN_CHOICES = 100
+
+
+def name_types(workers) -> None:
+    """Each worker's type (``type_label``) and his unit's level (``level_label``) as his county calls
+    them (德昌: 优网格员, 优网格), from one query for all of them."""
+    book = LocalNameBook.for_places(worker.unit.code for worker in workers)
+    for worker in workers:
+        names = book.at(worker.unit)
+        worker.type_label = names.label(WORKER_TYPES, worker.worker_type, worker.get_worker_type_display())
+        worker.level_label = names.level(worker.unit.level)
 
 
 class WorkerListView(ExportMixin, RosterListMixin, ScopedListView):
@@ -52,6 +64,11 @@ class WorkerListView(ExportMixin, RosterListMixin, ScopedListView):
     def list_queryset(self, queryset):
         return worker_list_queryset(queryset)
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        name_types(context["object_list"])
+        return context
+
 
 class WorkerDetailView(ScopedDetailView):
     model = GridWorker
@@ -70,6 +87,7 @@ class WorkerDetailView(ScopedDetailView):
         worker = self.object
         user = self.request.user
         context["chain"] = unit_chain(unit=worker.unit, fetched_by=user)
+        name_types([worker])
         context["backing_up"] = (
             GridWorker.objects.visible_to(user).filter(backup=worker).select_related("unit").order_by("name")
         )
@@ -113,6 +131,9 @@ class VacancyListView(RosterListMixin, ScopedListView):
         unit = self.filter_form.selected_unit or user.home_unit
         context["coverage_unit"] = unit
         context["coverage"] = coverage_summary(unit=unit, fetched_by=user) if unit else {}
+        book = LocalNameBook.for_places(vacant.code for vacant in context["object_list"])
+        for vacant in context["object_list"]:
+            vacant.level_label = book.at(vacant).level(vacant.level)
         return context
 
 
@@ -152,6 +173,8 @@ class LiaisonDetailView(ScopedDetailView):
         liaison = self.object
         households = list(_liaison_households(liaison, user))
         context["chain"] = unit_chain(unit=liaison.unit, fetched_by=user)
+        liaison.type_label = local_names(liaison.unit).label(WORKER_TYPES, liaison.worker_type,
+                                                             liaison.get_worker_type_display())
         context["households"] = households
         context["n_households"] = len(households)
         context["limit"] = settings.LIAISON_MAX_HOUSEHOLDS

@@ -12,6 +12,7 @@ from governance.demo.people import REFERENCE_DATE
 from governance.indicators.engine import rollup_month
 from governance.indicators.months import month_start, shift_month
 from governance.models import Level, Role, RollupStatus, User
+from governance.rosters.writing import analyze
 
 # A year of trend lines and the same month a year before: thirteen months up to the demo's "today".
 DEMO_ROLLUP_MONTHS = 13
@@ -79,6 +80,9 @@ class Command(BaseCommand):
                 self._table(rows)
             return
         self._summary(result)
+        # The planner's statistics of the tables just filled (PostgreSQL): without them the rollup below
+        # and the first dashboards plan for empty tables.
+        analyze()
         if options["verbosity"] >= 2:
             self.stdout.write(
                 _("Seconds per step: %(steps)s")

@@ -14,6 +14,7 @@ from governance.models import RollupStatus
 from governance.rosters import roster_import
 from grid.models import Case, CaseEvent
 from tests.helpers.cases import cases_xlsx, closed_row
+from tests.helpers.excel import RESIDENT_COLUMNS, headers, resident_rows, xlsx
 from tests.helpers.markers import requires_postgres
 
 pytestmark = requires_postgres
@@ -55,6 +56,19 @@ def test_the_rollup_right_after_an_import_is_as_fast_as_a_later_one(county):
         cursor.execute("ANALYZE")
     later = timed_rollup(period)
     assert right_after < 3 * later + 1.0, (right_after, later)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_roster_written_while_it_is_checked_is_analyzed_too(county):
+    from governance.models import Resident
+
+    began = timezone.now()
+    content = xlsx(headers("residents", RESIDENT_COLUMNS), resident_rows(county, 500))
+    report = roster_import(kind="residents", file=content)  # written by the stream writer's thread
+    assert report.written and report.new == 500, str(report)
+    estimate, analyzed = statistics(Resident)
+    assert analyzed is not None and analyzed >= began
+    assert estimate == pytest.approx(Resident.objects.count(), rel=0.05)
 
 
 @pytest.mark.django_db(transaction=True)

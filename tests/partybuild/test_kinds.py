@@ -113,8 +113,11 @@ def test_an_administrator_adds_a_kind_and_its_rule_and_the_import_accepts_it(cou
 def test_only_administrators_see_the_kinds(county, admin_user, county_official, staff):
     assert staff(county_official).get(KINDS).status_code == 403
     assert staff(county_official).get(ADD_KIND).status_code == 403
-    rows = listed(staff(admin_user).get(KINDS))
+    client = staff(admin_user)
+    rows = listed(client.get(KINDS))
     assert [row.name for row in rows][:3] == ["党委", "街道党工委", "社区党委"]
+    assert client.get(ADD_KIND).status_code == 200
+    assert client.get(change_url(kind(OrgKind.GROUP))).status_code == 200
 
 
 def test_a_rule_stored_organisations_use_cannot_be_removed(county, admin_user, staff):

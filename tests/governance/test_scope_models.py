@@ -22,11 +22,10 @@ def everyone(county, other_county, admin_user, county_official, clerk_a, clerk_b
         ExportLog.objects.create(user=user, kind="residents", rows=1, with_personal_data=True)
         Notification.objects.create(user=user, text="新事件")
         Open311Client.objects.create(name=f"client {n}", user=user, key_hash=f"{n:064d}", key_prefix=f"{n:08d}")
-    from governance.indicators.engine import rollup_month
-    from governance.indicators.months import month_start
-
     from django.utils import timezone
 
+    from governance.indicators.engine import rollup_month
+    from governance.indicators.months import month_start
     from grid.models import Case
 
     Case.objects.update(resolved_at=timezone.now())  # a median of the month, and of its quarter (PeriodValue)

@@ -24,7 +24,9 @@ from governance.indicators.registry import (
     register_panel,
 )
 from governance.models import Level, OrgUnit
+from governance.terms import local_names
 from grid.models import Case, CaseAction, CaseEvent, CaseState, Colour, GridWorker, Rating, Triage, WorkerType
+from grid.rosters.terms import CASE_CATEGORIES, WORKER_TYPES
 from grid.selectors.workers import STAFFING_TYPES
 from grid.taxonomy import TAXONOMY
 
@@ -313,7 +315,8 @@ WORKER_TYPE_DEFINITION = _("Serving at the end of the month: started before it e
 for _type, _label in WorkerType.choices:
     register(Indicator(key=f"grid.workers.{_type}", label=_label, unit=_("persons"),
                        leaf=worker_counts, numerator=_type_column(_type), over=STOCK,
-                       definition=WORKER_TYPE_DEFINITION, check=_check_workers(_type)))
+                       definition=WORKER_TYPE_DEFINITION, check=_check_workers(_type),
+                       term=(WORKER_TYPES, _type)))
 
 
 def _column(code: str) -> str:
@@ -327,7 +330,8 @@ CASES_BY_CATEGORY = register_breakdown(Breakdown(
     order=10))
 for _code, _name, _children in TAXONOMY:
     register(Indicator(key=f"grid.cases_category.{_code}", label=_name, unit=CASES, leaf=case_counts,
-                       numerator=_column(_code), breakdown=CASES_BY_CATEGORY.key, over=FLOW))
+                       numerator=_column(_code), breakdown=CASES_BY_CATEGORY.key, over=FLOW,
+                       term=(CASE_CATEGORIES, _code)))
 
 
 def _share(part, whole) -> str | None:
@@ -353,7 +357,9 @@ def coverage_context(unit, period, values) -> dict:
     vacant = _counted(unstaffed, "numerator") or 0
     members = _counted(party, "numerator") or 0
     workers = _counted(party, "denominator") or 0
-    by_type = [(label, _counted(values.get(f"grid.workers.{value}"), "numerator") or 0)
+    names = local_names(unit)  # read once per unit and request: the page has read them already
+    by_type = [(names.label(WORKER_TYPES, value, label),
+                _counted(values.get(f"grid.workers.{value}"), "numerator") or 0)
                for value, label in WorkerType.choices]
     return {
         "units": units, "without": vacant,

@@ -254,13 +254,15 @@ def _rollup_median(indicator, period, start, end, units, scope_ranges, now, writ
 
 def period_medians(indicator: Indicator, period: Period, units: list[OrgUnit]) -> dict[int, tuple[int, Decimal]]:
     """The medians of ``units`` over a period whose medians no rollup stores (any range of months),
-    taken now from the period's samples: one query for the samples of the units' subtrees."""
+    taken now from the period's samples: one query for the samples of the units' subtrees.
+
+    The units' ranges are read from the objects: pass units read from the database in this
+    request (MPTT renumbers lft/rght on every insert, so an instance held longer may be stale).
+    """
     if not units:
         return {}
     start, end = period.bounds()
-    # Read the ranges afresh: MPTT renumbers lft/rght on every insert, so a held instance may be stale.
-    ranges = list(OrgUnit.objects.filter(pk__in=[unit.pk for unit in units])
-                  .values_list("pk", "tree_id", "lft", "rght"))
+    ranges = [(unit.pk, unit.tree_id, unit.lft, unit.rght) for unit in units]
     subtrees = Q()
     for _pk, tree_id, lft, rght in ranges:
         subtrees |= Q(tree_id=tree_id, lft__gte=lft, lft__lte=rght)

@@ -123,6 +123,9 @@ class Indicator:
     # refresh task (``tasks.refresh_to_date``) recomputes those months' families. None: final
     # once its month is over.
     changes: Callable[[int | None], tuple[set[datetime.date], int | None]] | None = None
+    # (term list, code) when the label is the name of a term a county may call its own way
+    # (``governance.terms``: a case category, a grid-worker type): the county's dashboard shows its name.
+    term: tuple[str, str] | None = None
 
     def __post_init__(self):
         if self.kind not in (COUNT, RATIO, MEDIAN):

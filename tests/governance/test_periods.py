@@ -211,3 +211,20 @@ def test_the_refresh_runs_on_beat(settings):
 
     entry = settings.CELERY_BEAT_SCHEDULE["refresh-to-date"]
     assert entry["task"] in app.tasks and entry["schedule"] <= 900
+
+
+def test_the_dashboard_speaks_the_countys_words(login, county_official, county, quarter):
+    """Dechang calls its micro-grids 优网格 and their workers 优网格员; its dashboard says so too."""
+    from governance.models import LocalName
+
+    LocalName.objects.create(unit=county.county, vocabulary="level", code="county", name="本县")
+    LocalName.objects.create(unit=county.county, vocabulary="worker_type", code="micro", name="优网格员")
+    LocalName.objects.create(unit=county.county, vocabulary="case_category", code="dispute", name="邻里矛盾")
+    response = login(county_official).get(f"/dashboard/{county.county.code}/?period=2025-Q2")
+    assert response.context["level_name"] == "本县"
+    every_row = dashboard.dashboard_figures(unit=county.county, period=Q2).rows
+    assert {row.key: row.label for row in every_row}["grid.workers.micro"] == "优网格员"
+    categories = next(chart for chart in response.context["breakdowns"] if chart["key"] == "grid.cases_by_category")
+    assert "邻里矛盾" in categories["labels"]
+    html = response.content.decode()
+    assert "本县" in html and "邻里矛盾" in html

@@ -183,19 +183,27 @@ def _change(key, indicator, current: Figure, earlier: Figure) -> Change:
     return Change(key, indicator, earlier, delta)
 
 
+def term_label(indicator: Indicator, names=None) -> str:
+    """The indicator's label, or the county's own name of the term it counts (``Indicator.term``)."""
+    if indicator.term is not None and names is not None:
+        return names.label(*indicator.term, str(indicator.label))
+    return str(indicator.label)
+
+
 @dataclass
 class Row:
-    """An indicator of the unit: this month, and its change against last month and last year."""
+    """An indicator of the unit over the period, and its change against the period before and a year before."""
 
     key: str
     indicator: Indicator | None
     current: Figure
     last_month: Change
     last_year: Change
+    name: str = ""  # the county's own name of the term it counts, if any
 
     @property
     def label(self) -> str:
-        return str(self.indicator.label) if self.indicator else self.key
+        return self.name or (str(self.indicator.label) if self.indicator else self.key)
 
     @property
     def unit(self) -> str:
@@ -212,10 +220,11 @@ def trend_periods(end_period: datetime.date, months: int) -> list[datetime.date]
 
 
 def unit_rows(unit: OrgUnit, period: Period, found: list[IndicatorValue],
-              medians: dict | None = None) -> tuple[list[Row], dict[str, IndicatorValue]]:
+              medians: dict | None = None, names=None) -> tuple[list[Row], dict[str, IndicatorValue]]:
     """Every indicator of ``unit`` over ``period`` with its changes, from its monthly rows ``found``
     (holding at least the months of the compared periods) and, for a period of several months, the
-    medians read by ``periods.medians`` ({(unit id, period): {key: value}}). No query.
+    medians read by ``periods.medians`` ({(unit id, period): {key: value}}), and labelled with the
+    county's own ``names`` (``governance.terms.local_names``). No query.
 
     Returns the rows (registered indicators in registry order, then, for a month, any unregistered
     key that has a value; the bars of a breakdown are not rows) and the period's values
@@ -238,6 +247,7 @@ def unit_rows(unit: OrgUnit, period: Period, found: list[IndicatorValue],
             key, indicator, figure,
             _change(key, indicator, figure, Figure.of(key, indicator, previous.get(key))),
             _change(key, indicator, figure, Figure.of(key, indicator, year_ago.get(key))),
+            term_label(indicator, names) if indicator is not None and indicator.term else "",
         ))
     return rows, current
 
@@ -276,24 +286,25 @@ def trend(unit: OrgUnit, keys: list[str], end_period: datetime.date, months: int
     }
 
 
-def breakdown(values: dict[str, IndicatorValue], name: str) -> dict:
-    """The month's counts of the indicators that make up the breakdown ``name``, biggest first."""
+def breakdown(values: dict[str, IndicatorValue], name: str, names=None) -> dict:
+    """The period's counts of the indicators that make up the breakdown ``name``, biggest first,
+    labelled with the county's own ``names`` of their terms."""
     members = {indicator.key: indicator for indicator in all_indicators() if indicator.breakdown == name}
     items = sorted(
         ((key, row) for key, row in values.items() if key in members),
         key=lambda item: -(item[1].numerator or 0),
     )
     return {
-        "labels": [str(members[key].label) for key, _row in items],
+        "labels": [term_label(members[key], names) for key, _row in items],
         "values": [int(row.numerator or 0) for _key, row in items],
     }
 
 
-def breakdowns(values: dict[str, IndicatorValue]) -> list[dict]:
-    """Every declared breakdown chart with its month's bars (no query: ``values`` are already read)."""
+def breakdowns(values: dict[str, IndicatorValue], names=None) -> list[dict]:
+    """Every declared breakdown chart with its period's bars (no query: ``values`` are already read)."""
     charts = []
     for declared in all_breakdowns():
-        bars = breakdown(values, declared.key)
+        bars = breakdown(values, declared.key, names)
         charts.append({
             "key": declared.key, "title": str(declared.title), "label_heading": str(declared.label_heading),
             "value_heading": str(declared.value_heading), "empty": str(declared.empty), **bars,
@@ -351,19 +362,20 @@ def _league_row(child: OrgUnit, keys: list[str], indicators, values: dict[str, I
 
 
 def league(unit: OrgUnit, period: Period, keys: list[str], sort: str = "", *, at: datetime.date | None = None,
-           medians: dict | None = None) -> League:
+           medians: dict | None = None, children: list[OrgUnit] | None = None) -> League:
     """The units one level down with their values over ``period``.
 
     A month is one grouped query; a period of several months two (the children, their monthly
-    rows of the period), with stocks read at ``at`` (the unit's own last month with values) and
-    the medians given (``periods.medians``).
+    rows of the period; one when the ``children`` are given), with stocks read at ``at`` (the unit's
+    own last month with values) and the medians given (``periods.medians``).
     """
     indicators = indicator_map()
     keys = [key for key in keys if key in indicators]
     if period.is_month:
         rows = _month_league(unit, period.first, keys, indicators)
     else:
-        children = list(OrgUnit.objects.filter(parent=unit).order_by("lft"))
+        if children is None:
+            children = list(OrgUnit.objects.filter(parent=unit).order_by("lft"))
         found: dict = {}
         for value in IndicatorValue.objects.filter(org_unit__parent=unit, key__in=keys, period__gte=period.first,
                                                    period__lte=period.last):

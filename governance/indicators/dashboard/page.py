@@ -50,6 +50,7 @@ from governance.indicators.months import (
 from governance.indicators.registry import FLOW, Indicator, all_panels
 from governance.models import LEVEL_ORDER, IndicatorValue, MonthApproval, OrgUnit, RollupRun
 from governance.portal.forms import FILTER_LEVELS
+from governance.terms import local_names
 
 # --- Links to the records behind a number -------------------------------------------------
 
@@ -112,6 +113,7 @@ class Figures:
     league: League
     trend: dict
     breakdowns: list[dict]  # every declared breakdown chart with its bars
+    level_name: str = ""  # the unit's level as its county calls it
 
 
 def dashboard_figures(*, unit: OrgUnit, period: Period | None = None, sort: str = "") -> Figures:
@@ -129,18 +131,19 @@ def dashboard_figures(*, unit: OrgUnit, period: Period | None = None, sort: str 
         wanted |= Q(period__gte=compared.first, period__lte=compared.last)
     found = list(IndicatorValue.objects.filter(org_unit=unit).filter(wanted))
     at = stock_month(found, period)
-    found_medians = {}
+    found_medians, children = {}, None
     if not period.is_month:
-        children = list(OrgUnit.objects.filter(parent=unit).only("pk", "tree_id", "lft", "rght"))
-        indicators = indicator_map()
-        found_medians = medians([unit, *children], [period], indicators)
-        found_medians.update(medians([unit], [period.previous, period.year_ago], indicators))
-    rows, values = unit_rows(unit, period, found, found_medians)
+        # ``unit`` was read in this request: its tree range is current, as the medians need.
+        children = list(OrgUnit.objects.filter(parent=unit).order_by("lft"))
+        found_medians = medians([unit, *children], compared_periods(period), indicator_map())
+    names = local_names(unit)  # the county's own words for its terms: one query
+    rows, values = unit_rows(unit, period, found, found_medians, names)
     return Figures(
         unit=unit, period=period, rows=rows, values=values,
-        league=league(unit, period, league_keys(sort), sort, at=at, medians=found_medians),
+        league=league(unit, period, league_keys(sort), sort, at=at, medians=found_medians, children=children),
         trend=trend(unit, lines, period.last, len(months), found=found),
-        breakdowns=breakdowns(values),
+        breakdowns=breakdowns(values, names),
+        level_name=names.level(unit.level),
     )
 
 
@@ -149,6 +152,7 @@ class DashboardPage:
     """Everything ``/dashboard/`` shows of one unit and period; its fields are the template's context."""
 
     unit: OrgUnit
+    level_name: str  # the unit's level in its county's own words
     chain: list[OrgUnit]
     period: Period
     period_label: str  # as written in URLs: 2025-05, 2025-Q2, 2025-H1, 2025, 2025-01..2025-06
@@ -272,6 +276,7 @@ def dashboard_page(*, user, unit: OrgUnit, period: Period | None = None, sort: s
             if row.current.value is not None or row.last_month.earlier.value is not None]
     return DashboardPage(
         unit=unit,
+        level_name=figures.level_name,
         chain=chain,
         period=period,
         period_label=str(period),

@@ -85,7 +85,8 @@ def medians(units: list[OrgUnit], periods: list[Period], indicators: dict[str, I
     """{(unit id, period): {key: value}} of the median indicators over periods of several months.
 
     Stored periods cost one query for all of them; any other range one query of samples per
-    median indicator and period.
+    median indicator and period. ``units`` must be read from the database in this request
+    (their tree ranges bound the samples).
     """
     keys = [key for key, indicator in indicators.items() if indicator.kind == MEDIAN]
     found: dict = {}
@@ -123,7 +124,9 @@ def values_over(units: list[OrgUnit], period: Period, indicators: dict[str, Indi
     for row in IndicatorValue.objects.filter(org_unit__in=list(rows), period__gte=period.first,
                                              period__lte=period.last):
         rows[row.org_unit_id].append(row)
-    found = medians(units, [period], indicators)
+    found = {}
+    if not period.is_month:  # the units' tree ranges as they are now, for the medians' samples
+        found = medians(list(OrgUnit.objects.filter(pk__in=list(rows))), [period], indicators)
     return {unit_id: {**combine(unit_rows, period, indicators), **found.get((unit_id, period), {})}
             for unit_id, unit_rows in rows.items()}
 
@@ -140,7 +143,8 @@ def series_over(unit: OrgUnit, indicator: Indicator, periods: list[Period]) -> d
     latest = None
     if indicator.over == STOCK and not all(period.is_month for period in periods):
         latest = IndicatorValue.objects.filter(org_unit=unit).aggregate(latest=Max("period"))["latest"]
-    found = medians([unit], periods, indicators)
+    found = medians([OrgUnit.objects.get(pk=unit.pk)] if not all(p.is_month for p in periods) else [], periods,
+                    indicators)
     values = {}
     for period in periods:
         at = min(period.last, latest) if latest is not None else period.last

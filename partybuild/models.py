@@ -170,8 +170,11 @@ class PartyOrganization(TreeNode):
         return self.name
 
     def clean(self):
-        if self.kind:
-            rules = PartyOrganizationKind.rules()
+        self.clean_with(PartyOrganizationKind.rules() if self.kind else None)
+
+    def clean_with(self, rules: KindRules | None) -> None:
+        """``clean()`` with the kinds already read (an import reads them once, not for every row)."""
+        if self.kind and rules is not None:
             error = rules.unknown(self.kind)
             if error is None and self.parent_id:
                 error = rules.misfit(self.kind, self.parent.kind)

@@ -61,6 +61,10 @@ class PartyOrganizationRoster(RosterSpec):
     key = ("name", "org_unit")
     key_paths = ("name", "org_unit__code")
     export_order = ("tree_id", "lft")
+    # Every error of a row at once: the rules below read a cell only when it is good (cells_ok), and
+    # the model's clean() reads the kind only when it parsed and the parent never (set in check()).
+    checks_partial_rows = True
+    clean_needs = ()
     columns = [
         Column("name", _("Name"), Text(), required=True, example=_("First grid party branch"), width=28),
         Column("kind", _("Kind"), OrganizationKind(), required=True, export="kind_name",
@@ -94,18 +98,30 @@ class PartyOrganizationRoster(RosterSpec):
         if not row.existing:
             kwargs.update(lft=0, rght=0, tree_id=0, mptt_level=0)
 
+    @staticmethod
+    def _rules(job):
+        """The kinds and which may sit under which, read once per import."""
+        if "kinds" not in job.context:
+            job.context["kinds"] = PartyOrganizationKind.rules()
+        return job.context["kinds"]
+
+    def clean_instance(self, row, instance, job):
+        instance.clean_with(self._rules(job))
+
     def check(self, job):
         parents = job.context.get("parent", {})
         header = job.header_of("parent")
-        rules = job.context["kinds"] = PartyOrganizationKind.rules()
+        rules = self._rules(job)
         kept = []  # rows that stay under their parent (the file has no parent column)
         for row in job.rows:
             organization = row.instance
-            if organization is None or row.failed:
+            if organization is None:
                 continue
             if not job.has("parent"):
                 organization.parent_id = row.existing["parent_id"] if row.existing else None
                 kept.append(row)
+                continue
+            if not job.cells_ok(row, "parent", "parent_unit"):
                 continue
             target = parents.get(row)
             if isinstance(target, InFile):
@@ -113,18 +129,18 @@ class PartyOrganizationRoster(RosterSpec):
                 if parent is None:
                     job.error(row, header, gettext("That row has errors."))
                     continue
-                ancestor = target.row
-                seen = {row}
+                ancestor, seen, cyclic = target.row, {row}, False
                 while ancestor is not None:  # a cycle among the file's own rows
                     if ancestor in seen:
                         job.error(row, header, ORG_UNDER_ITSELF)
+                        cyclic = True
                         break
                     seen.add(ancestor)
                     above = parents.get(ancestor)
                     ancestor = above.row if isinstance(above, InFile) else None
-                if row.failed:
+                if cyclic:
                     continue
-                organization.parent = parent
+                kind_known, unit_known = job.cells_ok(target.row, "kind"), job.cells_ok(target.row, "org_unit")
             elif target is not None:
                 parent = target
                 if row.existing and (
@@ -132,15 +148,16 @@ class PartyOrganizationRoster(RosterSpec):
                 ):
                     job.error(row, header, ORG_UNDER_ITSELF)
                     continue
-                organization.parent = parent
+                kind_known = unit_known = True
             else:
                 organization.parent = None
                 continue
-            misfit = rules.misfit(organization.kind, parent.kind)
+            organization.parent = parent
+            misfit = rules.misfit(organization.kind, parent.kind) if kind_known and job.cells_ok(row, "kind") else None
             if misfit is not None:
                 job.error(row, job.header_of("kind"), " ".join(misfit.messages))
-            elif not organization.work_unit and not organization.org_unit.is_descendant_of(
-                parent.org_unit, include_self=True
+            if unit_known and job.cells_ok(row, "org_unit", "work_unit") and not organization.work_unit and not (
+                organization.org_unit.is_descendant_of(parent.org_unit, include_self=True)
             ):
                 job.error(row, job.header_of("org_unit"), ORG_UNIT_OUTSIDE_PARENT)
         self._check_kept_parents(job, kept)
@@ -148,15 +165,16 @@ class PartyOrganizationRoster(RosterSpec):
 
     def _check_kept_parents(self, job, rows):
         """An organisation whose kind changes must still fit under the parent it keeps."""
-        changing = [row for row in rows if row.existing and row.existing["parent_id"]
+        changing = [row for row in rows if row.existing and row.existing["parent_id"] and job.cells_ok(row, "kind")
                     and row.existing["kind"] != row.instance.kind]
         if not changing:
             return
-        in_file = {row.existing["id"]: row.instance.kind for row in job.rows if row.existing and row.instance}
+        in_file = {row.existing["id"]: row.instance.kind for row in job.rows
+                   if row.existing and row.instance is not None and job.cells_ok(row, "kind")}
         stored = {}
         for chunk in chunked(sorted({row.existing["parent_id"] for row in changing})):
             stored.update(PartyOrganization.objects.filter(pk__in=chunk).values_list("pk", "kind"))
-        rules = job.context["kinds"]
+        rules = self._rules(job)
         for row in changing:
             parent_id = row.existing["parent_id"]
             misfit = rules.misfit(row.instance.kind, in_file.get(parent_id, stored.get(parent_id, "")))
@@ -167,18 +185,19 @@ class PartyOrganizationRoster(RosterSpec):
         """An organisation whose kind changes must still fit over its children (party_organization_check)."""
         changing = {
             row.existing["id"]: row for row in job.rows
-            if row.instance is not None and not row.failed and row.existing
+            if row.instance is not None and row.existing and job.cells_ok(row, "kind")
             and row.existing["kind"] != row.instance.kind
         }
         if not changing:
             return
         moved_in_file = {row.existing["id"] for row in job.rows if row.existing and row.instance is not None}
-        rules = job.context["kinds"]
+        rules = self._rules(job)
         for chunk in chunked(sorted(changing)):
             children = PartyOrganization.objects.filter(parent_id__in=chunk).exclude(pk__in=moved_in_file)
             for child in children.only("pk", "name", "kind", "parent_id"):
                 row = changing[child.parent_id]
-                if not rules.fits(child.kind, row.instance.kind) and not row.failed:
+                if not rules.fits(child.kind, row.instance.kind):
+                    # The engine keeps the first message of a cell: one misfit child is named.
                     job.error(row, job.header_of("kind"), ORG_CHILD_DOES_NOT_FIT % {
                         "child": child.name, "child_kind": rules.name(child.kind),
                         "kind": rules.name(row.instance.kind)})
@@ -288,6 +307,9 @@ class CentralHouseholdRoster(RosterSpec):
     label = CentralHousehold._meta.verbose_name_plural
     model = CentralHousehold
     export_order = ("household__number",)
+    # Every error of a row at once: the rules below read a cell only when it is good (cells_ok).
+    checks_partial_rows = True
+    clean_needs = ()
     matching_note = _(
         "Rows are matched by the household: its number, or, where the number is left empty, the ID number "
         "of its head (the grid, if filled in, must be the household's). A household already in the system is "
@@ -311,10 +333,11 @@ class CentralHouseholdRoster(RosterSpec):
     ]
 
     def prepare(self, row, kwargs, job):
+        if not job.cells_ok(row, "household", "head"):
+            return  # a household number or an ID number not found is already reported
         household, head = kwargs.get("household"), row.values.get("head")
         if household is None and head is None:
-            if not row.failed:  # a household number or an ID number not found is already reported
-                job.error(row, job.header_of("household"), HOUSEHOLD_NOT_NAMED)
+            job.error(row, job.header_of("household"), HOUSEHOLD_NOT_NAMED)
             return
         if head is not None:
             if head.relation != Relation.HEAD:
@@ -329,7 +352,7 @@ class CentralHouseholdRoster(RosterSpec):
                 household = kwargs["household"] = head.household
                 job.context.setdefault("by_head", set()).add(row)
         named = row.values.get("grid")
-        if named:
+        if named and job.cells_ok(row, "grid"):
             units = self._grids(job).get(named)
             if not units:
                 job.error(row, job.header_of("grid"), GRID_NOT_FOUND % {"value": named})
@@ -354,6 +377,8 @@ class CentralHouseholdRoster(RosterSpec):
         return job.context["grids"]
 
     def validate(self, row, instance, job):
+        if instance.household_id is None or instance.member_id is None:
+            return  # a bad or missing cell, already reported
         member, household = instance.member, instance.household
         if not member.is_active:
             job.error(row, job.header_of("member"), MEMBER_INACTIVE % {"member": member.resident.name})

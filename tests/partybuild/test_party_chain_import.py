@@ -181,3 +181,35 @@ def test_the_template_explains_both_ways_to_name_a_household(county):
 
     header_row = template_rows("central_households")[0]
     assert header("central_households", "head") in header_row and header("central_households", "grid") in header_row
+
+
+# --- Every error of a row at once ---------------------------------------------------------------
+
+
+def test_a_dry_run_lists_every_error_of_an_organisation_row_at_once(county, district, admin_user, english):
+    rows = [
+        ["城东社区党总支", "党总支", district.community.code, ""],
+        ["城东社区第一网格党支部", "网格党支部", "513424999999001", "城东社区党总支"],
+        ["城东临时党组织", "临时党组织", "", "城东社区党总支"],
+    ]
+    report = roster_import(kind="party_organizations", user=admin_user, dry_run=True,
+                           file=xlsx(headers("party_organizations", ["name", "kind", "org_unit", "parent"]), rows))
+    found = errors(report)
+    assert (3, "Unit code", 'Org unit "513424999999001" was not found.') in found
+    misfit = "A 网格党支部 cannot be placed under a 党总支: a 网格党支部 sits under 社区党委、党支部."
+    assert (3, "Kind", misfit) in found
+    assert (4, "Unit code", "This value is required.") in found
+    assert [(row, column) for row, column, _message in found if row == 4] == [(4, "Kind"), (4, "Unit code")]
+
+
+def test_a_dry_run_lists_every_error_of_a_household_row_at_once(county, district, admin_user, english):
+    build_chain(district, admin_user)
+    head = district.heads[0]
+    stranger = make_id_number("513424", "19700101", 798)
+    report = roster_import(kind="central_households", user=admin_user, dry_run=True,
+                           file=central_file([[head.id_number, county.grids[0].name, stranger]]))
+    household = district.households[0]
+    assert errors(report) == [
+        (2, "Grid", f"Household {household.number} is in 城东社区1号楼, not in “{county.grids[0].name}”."),
+        (2, "Party member ID number", f'Party member "{stranger}" was not found.'),
+    ]

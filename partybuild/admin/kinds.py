@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef
 from django.http import HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import Role
@@ -104,6 +105,7 @@ class PartyOrganizationKindAdmin(ServiceWriteAdminMixin, admin.ModelAdmin):
     def delete_view(self, request, object_id, extra_context=None):
         try:
             return super().delete_view(request, object_id, extra_context)
-        except ValidationError as exc:
+        except ValidationError as exc:  # an organisation took the kind meanwhile
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            return HttpResponseRedirect(reverse("admin:partybuild_partyorganizationkind_change", args=[object_id],
+                                                current_app=self.admin_site.name))

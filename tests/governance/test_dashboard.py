@@ -302,11 +302,13 @@ def test_the_page_shows_what_the_indicators_declare(login, county_official, coun
         "households", "indicator_app.grids", "residents", "grid.cases_raised", "grid.cases_closed",
         "grid.closure_rate_to_date", "grid.on_time_rate_to_date", "grid.cases_overdue",
         "grid.median_hours_to_resolve", "grid.satisfaction_rate_to_date", "grid.worker_party_share",
-        "partybuild.members", "partybuild.wishes_completed", "partybuild.volunteer_hours"]
+        "partybuild.members", "partybuild.wishes_completed", "partybuild.volunteer_hours",
+        "partybuild.central_households"]
     assert response.context["league"].keys == [
         "households", "indicator_app.grids", "residents", "grid.cases_raised", "grid.cases_closed",
         "grid.closure_rate_to_date", "grid.on_time_rate_to_date", "grid.cases_overdue", "grid.median_hours_to_resolve",
-        "grid.worker_party_share", "partybuild.members", "partybuild.wishes_completed", "partybuild.volunteer_hours"]
+        "grid.worker_party_share", "partybuild.members", "partybuild.wishes_completed", "partybuild.volunteer_hours",
+        "partybuild.organizations", "partybuild.central_households"]
     charts = chart_data(response.content.decode())
     assert [s["key"] for s in charts["trend"]["series"]] == [
         "grid.cases_raised", "grid.cases_closed", "grid.cases_overdue", "grid.closure_rate_to_date",
@@ -321,8 +323,9 @@ def test_the_page_shows_what_the_indicators_declare(login, county_official, coun
     assert kpi(response, "grid.worker_party_share").current.text.endswith("%")
     # The categories are the chart's bars, not rows of the full table.
     assert not any(row.indicator and row.indicator.breakdown for row in response.context["rows"])
-    assert len(charts["breakdowns"]["grid.cases_by_category"]["labels"]) == len(
-        [i for i in all_indicators() if i.breakdown])
+    for chart, bars in charts["breakdowns"].items():
+        assert len(bars["labels"]) == len([i for i in all_indicators() if i.breakdown == chart]), chart
+    assert set(charts["breakdowns"]) == {"grid.cases_by_category", "partybuild.organizations_by_kind"}
 
 
 def test_governance_names_no_apps_indicator():

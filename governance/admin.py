@@ -35,9 +35,6 @@ from governance.portal.admin import (
     sees_everything,
 )
 from governance.roles import (
-    ALL,
-    VIEW,
-    register_role_permissions,
     role_outranks,
     roles_grantable_by,
     user_sync_permissions,
@@ -419,9 +416,7 @@ class TagAdmin(admin.ModelAdmin):
 
 
 # --- Local names (governance.terms) ---------------------------------------------------------
-
-# Who keeps a county's local names: its administrators; the county's officials may read them.
-register_role_permissions({Role.ADMIN: {"governance.localname": ALL}, Role.COUNTY: {"governance.localname": VIEW}})
+# Who keeps a county's local names: its administrators; the county's officials may read them (roles.py).
 
 
 def _term_choices() -> list:

@@ -29,9 +29,10 @@ def register_role_permissions(mapping: dict[str, dict[str, tuple[str, ...]]]) ->
 
 register_role_permissions(
     {
-        Role.ADMIN: {f"governance.{m}": ALL for m in ("orgunit", "household", "resident", "tag", "user")}
+        Role.ADMIN: {f"governance.{m}": ALL for m in ("orgunit", "household", "resident", "tag", "user", "localname")}
         | {"governance.exportlog": VIEW},
         Role.COUNTY: {
+            "governance.localname": VIEW,
             "governance.orgunit": ALL,
             "governance.household": ALL,
             "governance.resident": ALL,

@@ -10,8 +10,9 @@ from governance.demo import seed_demo
 from governance.models import HOUSEHOLD_LEVELS, OrgUnit, User
 from grid.admin.cases import open311_key_issue
 from grid.api import open311
-from grid.models import Case, CaseSource, Open311Client
+from grid.models import Case, CaseCategory, CaseSource, ColourDeadline, Open311Client
 from grid.services import cases as svc
+from grid.taxonomy import seed_taxonomy
 
 BASE = "/open311/v2/"
 
@@ -22,6 +23,12 @@ def fresh_rate_windows():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def categories(db):
+    """The seeded categories (a migration seeds them, but a transactional test empties every table)."""
+    seed_taxonomy(CaseCategory, ColourDeadline)
 
 
 @pytest.fixture
@@ -96,7 +103,7 @@ def test_an_inactive_client_or_user_is_refused(client, api_client):
 # --- Public discovery -------------------------------------------------------------------------------
 
 
-def test_discovery_answers_without_a_key(client, db):
+def test_discovery_answers_without_a_key(client, categories):
     """A standard GeoReport v2 client reads the services without a key; a stale key does not stop it."""
     for key in (None, "a-stale-key"):
         services = get(client, "services.json", key)
@@ -116,7 +123,7 @@ def test_requests_stay_keyed_when_discovery_is_public(client, county):
     assert not Case.objects.filter(source=CaseSource.OPEN311).exists()
 
 
-def test_anonymous_discovery_is_limited_per_address(client, db, monkeypatch):
+def test_anonymous_discovery_is_limited_per_address(client, categories, monkeypatch):
     monkeypatch.setattr(open311, "ANONYMOUS_PER_MINUTE", 2)
     here, there = {"REMOTE_ADDR": "198.51.100.7"}, {"REMOTE_ADDR": "198.51.100.8"}
     assert client.get(BASE + "services.json", **here).status_code == 200

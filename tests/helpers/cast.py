@@ -24,11 +24,13 @@ from grid.models import (
     Mediation,
 )
 from grid.taxonomy import seed_taxonomy
+from partybuild.kinds import seed_kinds
 from partybuild.models import (
     CentralHousehold,
     MemberRegistration,
     PartyMember,
     PartyOrganization,
+    PartyOrganizationKind,
     PostClaim,
     ServiceRecord,
     UnitOffer,
@@ -123,6 +125,8 @@ def _add_cases(c: Chain) -> None:
 def _add_rosters(c: Chain, code6: str) -> None:
     """Part 2's rosters: one row of each model in each township (the scope walk needs them)."""
     c.committees, c.branches, c.members, c.wishes, c.workers, c.liaisons = [], [], [], [], [], []
+    # Seeded by a migration, but a transactional test (live server, threads) empties every table.
+    seed_kinds(PartyOrganizationKind)
     for t in range(2):
         township, village, grid, micro = c.townships[t], c.villages[t], c.grids[t], c.micro_grids[t]
         committee = PartyOrganization.objects.create(name=f"{township.name}党委", kind="committee", org_unit=township)

@@ -4,12 +4,20 @@ import pytest
 from django.utils import translation
 
 from governance.rosters import roster_import
+from partybuild.kinds import seed_kinds
+from partybuild.models import PartyOrganizationKind
 from tests.partybuild.district import (
     build_district,
     chain_central_households,
     chain_members,
     chain_organizations,
 )
+
+
+@pytest.fixture
+def kinds(db):
+    """The default kinds (a migration seeds them, but a transactional test empties every table)."""
+    seed_kinds(PartyOrganizationKind)
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def form_errors(response) -> list[str]:
     return [message for messages in response.context["adminform"].form.errors.values() for message in messages]
 
 
-def test_the_defaults_keep_todays_rules_and_add_the_city_districts_chain(db):
+def test_the_defaults_keep_todays_rules_and_add_the_city_districts_chain(kinds):
     rules = PartyOrganizationKind.rules()
     assert list(rules.names.values()) == ["党委", "街道党工委", "社区党委", "党总支", "党支部", "网格党支部", "党小组"]
     # Today's chain: 党委 → 党总支/党支部 → 网格党支部 → 党小组.
@@ -144,13 +144,13 @@ def test_a_kind_in_use_keeps_its_code_and_cannot_be_deleted(county, admin_user, 
         organization_kind_update(kind=branch, code="party_branch")
 
 
-def test_a_name_another_kind_answers_to_is_refused(db):
+def test_a_name_another_kind_answers_to_is_refused(kinds):
     with pytest.raises(ValidationError) as excinfo:
         organization_kind_create(code="building_group", name="楼栋党小组")
     assert errors_of(excinfo) == ["“楼栋党小组” already names the kind 党小组."]
 
 
-def test_an_unused_kind_is_deleted_with_its_rules(db):
+def test_an_unused_kind_is_deleted_with_its_rules(kinds):
     joint = organization_kind_create(code="joint_branch", name="联合党支部", parents=[kind(OrgKind.COMMITTEE)])
     organization_kind_delete(kind=joint)
     assert not PartyOrganizationKind.objects.filter(code="joint_branch").exists()

@@ -15,9 +15,13 @@ expect = pytest.importorskip("playwright.sync_api", reason="the playwright packa
 
 
 def check_numbers_equal_the_api(page, unit, period):
-    """Every KPI card and league cell shows the API's value, formatted as the page formats it."""
+    """Every KPI card and league cell shows the API's value, formatted as the page formats it.
+
+    ``period`` is a month, or a period as the API writes it (2025-Q2, 2025 ...).
+    """
     indicators = dashboard.indicator_map()
-    response = page.request.get(f"/api/v1/indicators/?org={unit.code}&period={period:%Y-%m}")
+    period = period if isinstance(period, str) else f"{period:%Y-%m}"
+    response = page.request.get(f"/api/v1/indicators/?org={unit.code}&period={period}")
     assert response.ok, response.text()
     values = {row["key"]: row["value"] for row in response.json()}
     cards = page.locator("#dashboard-kpis [data-key]")
@@ -27,7 +31,7 @@ def check_numbers_equal_the_api(page, unit, period):
         key = card.get_attribute("data-key")
         shown = card.locator("[data-value]").inner_text().strip()
         assert shown == dashboard.format_number(indicators[key], values.get(key)), key
-    children = page.request.get(f"/api/v1/indicators/?org={unit.code}&period={period:%Y-%m}&children=1").json()
+    children = page.request.get(f"/api/v1/indicators/?org={unit.code}&period={period}&children=1").json()
     by_child = {(row["org"], row["key"]): row["value"] for row in children}
     rows = page.locator("#league-table tbody tr")
     for i in range(rows.count()):
@@ -74,6 +78,26 @@ def test_county_dashboard_drills_down_twice(page, shoot, county, county_official
     page.click(f"#dashboard-breadcrumb a[href^='/dashboard/{county.county.code}/']")
     page.wait_for_url(re.compile(rf"/dashboard/{county.county.code}/"))
     expect(page.locator("h1")).to_contain_text(county.county.display_name)
+
+
+def test_the_county_reads_its_year_and_drills_down_in_it(page, shoot, county, county_official):
+    """The picker's 年度 shows the year so far month by month added up, as the API adds it; drilling
+    down keeps the year."""
+    period = this_month()
+    for month in (shift_month(period, -1), period):
+        assert rollup_month(month).status == "complete"
+    log_in(page, "county")
+    page.goto("/dashboard/")
+    page.click(f"#dashboard-period-kinds a[data-period='{period.year}']")
+    page.wait_for_url(re.compile(rf"period={period.year}"))
+    expect(page.locator("#dashboard-period-name")).to_have_text(f"{period.year}年")
+    expect(page.locator("#dashboard-period-kinds a.active")).to_have_text("年度")
+    assert check_numbers_equal_the_api(page, county.county, str(period.year)) == 2
+    expect(page.locator("#dashboard-definitions")).to_contain_text("结案率（截至今日）")
+    shoot("53-dashboard-year")
+    page.click(f"#league-table tr[data-code='{county.township_a.code}'] th a")
+    page.wait_for_url(re.compile(rf"/dashboard/{county.township_a.code}/\?period={period.year}"))
+    assert check_numbers_equal_the_api(page, county.township_a, str(period.year)) == 1
 
 
 def test_an_administrator_computes_a_month_and_the_county_approves_it(page, shoot, county, admin_user,

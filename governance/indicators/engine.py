@@ -8,13 +8,12 @@ number of statements does not grow with the tree. Medians are taken per unit fro
 month's samples inside its range.
 """
 
-import bisect
 import datetime
-import statistics
 import time
 import traceback
 from collections.abc import Callable
 from decimal import Decimal
+from itertools import chain
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -212,42 +211,92 @@ def _upper_family(leaf, members, period, start, end, upper, where, where_params,
     _replace(period, keys, upper, sql, params)
 
 
+def _median_of(ordered: list[float]) -> Decimal:
+    n = len(ordered)
+    middle = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+    return Decimal(str(round(middle, 6)))
+
+
+def _medians_of(samples, scope_ranges) -> dict[int, tuple[int, Decimal]]:
+    """{unit id: (number of samples, median)} of the units of ``scope_ranges`` (id, tree_id, lft, rght)
+    over ``samples`` ((tree_id, lft, value) rows, any order), none for a unit without samples.
+
+    Bottom up, in one sweep of the tree order: the values hanging on each position are sorted
+    once; a unit's values are its own and its sub-units' sorted lists put together, which the
+    sort merges as runs (in C). Each value is copied once per level above it; no unit sorts its
+    subtree's values from scratch.
+    """
+    at: dict = {}
+    for tree_id, lft, value in samples:
+        if value is not None:
+            at.setdefault((tree_id, lft), []).append(float(value))
+    if not at:
+        return {}
+    events = sorted([(tree_id, lft, 0, unit_id, rght) for unit_id, tree_id, lft, rght in scope_ranges]
+                    + [(tree_id, lft, 1, None, None) for tree_id, lft in at])
+    medians: dict = {}
+    stack: list = []  # open units: [unit_id, tree_id, rght, list of sorted runs]
+
+    def close():
+        unit_id, _tree_id, _rght, runs = stack.pop()
+        if not runs:
+            return
+        values = runs[0] if len(runs) == 1 else sorted(chain.from_iterable(runs))
+        medians[unit_id] = (len(values), _median_of(values))
+        if stack:
+            stack[-1][3].append(values)
+
+    for tree_id, lft, is_sample, unit_id, rght in events:
+        while stack and (stack[-1][1] != tree_id or stack[-1][2] < lft):
+            close()
+        if is_sample:
+            if stack:
+                stack[-1][3].append(sorted(at[tree_id, lft]))
+        else:
+            stack.append([unit_id, tree_id, rght, []])
+    while stack:
+        close()
+    return medians
+
+
 def _medians(indicator, start, end, units, scope_ranges) -> dict[int, tuple[int, Decimal]]:
     """{unit id: (number of samples, median)} of the units of ``scope_ranges`` (id, tree_id, lft, rght),
     over the samples of ``start``..``end`` inside ``units`` (one query for the samples)."""
-    samples = sorted((tree_id, lft, float(v)) for tree_id, lft, v in indicator.samples(start, end, units)
-                     if v is not None)
-    positions = [(tree_id, lft) for tree_id, lft, _v in samples]
-    medians = {}
-    for unit_id, tree_id, lft, rght in scope_ranges:
-        first = bisect.bisect_left(positions, (tree_id, lft))
-        last = bisect.bisect_right(positions, (tree_id, rght))
-        if first < last:
-            median = statistics.median(v for _t, _l, v in samples[first:last])
-            medians[unit_id] = (last - first, Decimal(str(round(median, 6))))
-    return medians
+    return _medians_of(indicator.samples(start, end, units), scope_ranges)
 
 
 def _rollup_median(indicator, period, start, end, units, scope_ranges, now, write_units=None) -> None:
     """Each unit's median of the month over the samples inside its range, and of the month's
     quarter, half-year and year over theirs (``PeriodValue``).
 
-    ``units`` bounds the samples, ``scope_ranges`` and ``write_units`` (default ``units``)
-    the units written.
+    Each month's samples are read once (one query a month, up to the year's last month that has
+    begun), and every period takes the months it holds. ``units`` bounds the samples,
+    ``scope_ranges`` and ``write_units`` (default ``units``) the units written.
     """
     write_units = units if write_units is None else write_units
+    stored = stored_periods(period)
+    today = month_start(timezone.localtime(now).date())
+    read: dict = {}
+
+    def samples_of(months):
+        for month in months:
+            if month > today:
+                continue
+            if month not in read:
+                read[month] = list(indicator.samples(*month_bounds(month), units))
+            yield from read[month]
+
     rows = [IndicatorValue(org_unit_id=unit_id, period=period, key=indicator.key, numerator=n, value=median,
                            computed_at=now)
-            for unit_id, (n, median) in _medians(indicator, start, end, units, scope_ranges).items()]
+            for unit_id, (n, median) in _medians_of(samples_of([period]), scope_ranges).items()]
     _delete(period, [indicator.key], write_units)  # in the family's savepoint
     IndicatorValue.objects.bulk_create(rows)
-    for stored in stored_periods(period):
-        first, last = stored.bounds()
-        medians = _medians(indicator, first, min(last, now), units, scope_ranges)
-        PeriodValue.objects.filter(key=indicator.key, first=stored.first, last=stored.last,
+    for kept in stored:
+        medians = _medians_of(samples_of(kept.months), scope_ranges)
+        PeriodValue.objects.filter(key=indicator.key, first=kept.first, last=kept.last,
                                    org_unit__in=write_units.values("pk")).delete()
         PeriodValue.objects.bulk_create(
-            PeriodValue(org_unit_id=unit_id, key=indicator.key, first=stored.first, last=stored.last,
+            PeriodValue(org_unit_id=unit_id, key=indicator.key, first=kept.first, last=kept.last,
                         numerator=n, value=median, computed_at=now)
             for unit_id, (n, median) in medians.items())
 

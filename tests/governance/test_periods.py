@@ -117,8 +117,11 @@ def test_the_dashboard_shows_a_quarter(login, county_official, county, quarter):
     assert "reported_from=2025-04-01" in href and "reported_to=2025-06-30" in href
     html = response.content.decode()
     assert "结案率（截至今日）" in html and "当月结案率" in html  # both rates, named apart, defined on the page
-    definitions = response.context["definitions"]
-    assert {"grid.closure_rate", "grid.closure_rate_to_date"} <= {indicator.key for indicator in definitions}
+    defined = {key for definition in response.context["definitions"] for key in definition["keys"]}
+    assert {"grid.closure_rate", "grid.closure_rate_to_date"} <= defined
+    # The workers of each type share one definition, said once for all of them.
+    workers = [d for d in response.context["definitions"] if "grid.workers.micro" in d["keys"]]
+    assert len(workers) == 1 and len(workers[0]["keys"]) == len([k for k in defined if k.startswith("grid.workers.")])
     # The picker offers the month, the quarter (shown), the half-year, the year and the year so far.
     choices = {choice["kind"]: choice for choice in response.context["period_choices"]}
     assert choices["quarter"]["active"] and choices["year"]["period"] == "2025"

@@ -177,7 +177,7 @@ class DashboardPage:
     month_is_over: bool
     approval: MonthApproval | None
     panels: list[dict]
-    definitions: list[Indicator]  # the indicators shown that explain themselves (``Indicator.definition``)
+    definitions: list[dict]  # what the figures shown mean (``Indicator.definition``): labels, text, keys
 
     def context(self) -> dict:
         """The fields by name, as the template (and the tests, through ``response.context``) read them."""
@@ -309,5 +309,16 @@ def dashboard_page(*, user, unit: OrgUnit, period: Period | None = None, sort: s
         approval=(MonthApproval.objects.filter(period=period.first, locked=True).first()
                   if period.is_month else None),
         panels=panels(unit, period, figures.values),
-        definitions=[row.indicator for row in rows if row.indicator is not None and row.indicator.definition],
+        definitions=_definitions(rows),
     )
+
+
+def _definitions(rows: list[Row]) -> list[dict]:
+    """The definitions of the indicators shown, those that share one said once: {labels, text, keys}."""
+    grouped: dict[str, dict] = {}
+    for row in rows:
+        if row.indicator is not None and row.indicator.definition:
+            entry = grouped.setdefault(str(row.indicator.definition), {"labels": [], "keys": []})
+            entry["labels"].append(row.label)
+            entry["keys"].append(row.key)
+    return [{"text": text, **entry} for text, entry in grouped.items()]

@@ -4,6 +4,9 @@ only), or by a task (``start_rollup``, which beat's scheduled runs call).
 A run is split per township: a Celery chord of one part per township in scope, then a
 finishing step for the levels above them. The chord names its tasks by name (``signature``),
 so this module does not import ``tasks``: the tasks call it, never the reverse.
+
+``to_date_refresh`` (beat, every ten minutes) follows late closures: it recomputes the figures
+"as of today" of the months whose records moved since its last run.
 """
 
 import datetime

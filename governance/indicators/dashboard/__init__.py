@@ -1,13 +1,15 @@
-"""Read side of the dashboards (统计分析): selectors over ``IndicatorValue`` only.
+"""Read side of the dashboards (统计分析): selectors over the values the rollup stored.
 
-The dashboards never aggregate raw rows at request time: every number on them is a row
-the monthly rollup wrote. Each selector costs one query whatever the size of the tree
-(the league table is one grouped join of the children with their values of the month),
-so a page stays within a fixed query budget at city scale.
+The dashboards never aggregate raw rows at request time: every number on them is a row the
+monthly rollup wrote (``IndicatorValue``, ``PeriodValue``), or, over several months, those
+rows added up as each indicator declares (``periods``). Each selector costs one query whatever
+the size of the tree, so a page stays within a fixed query budget at city scale. The one
+exception is the median of a run of months the rollup does not store, taken from its samples.
 
-``scope`` (where a user's dashboards start and reach), ``numbers`` (a unit's figures, trend,
-breakdown and league, formatted), ``page`` (the whole page as data). What they show is what
-each indicator declares (``registry.Indicator``): they name no app's indicator.
+``scope`` (where a user's dashboards start and reach), ``periods`` (values over several
+months), ``numbers`` (a unit's figures, trend, breakdown and league, formatted), ``page`` (the
+whole page as data). What they show is what each indicator declares (``registry.Indicator``):
+they name no app's indicator.
 """
 
 from governance.indicators.dashboard.numbers import (

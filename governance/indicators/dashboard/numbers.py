@@ -1,6 +1,7 @@
-"""The dashboards' numbers: a unit's indicators of a month with their changes, the trend, a
-breakdown and the league of the units one level down, each read from ``IndicatorValue`` in
-one query whatever the size of the tree, and formatted as the page shows them.
+"""The dashboards' numbers: a unit's indicators over a period (a month, a quarter ...) with their
+changes, the trend, a breakdown and the league of the units one level down, each read from the
+stored values in one or two queries whatever the size of the tree (added up over several months
+by ``periods``), and formatted as the page shows them.
 
 How a number is shown is what its indicator declares (``registry.Indicator``): whether it is
 a percentage, its target and which way is better; this module names no app's indicator. A

@@ -13,7 +13,7 @@ from governance.indicators.approval import month_approve, month_reopen
 from governance.indicators.engine import approval_changes, rollup_month
 from governance.indicators.registry import Indicator, register, unregister
 from governance.indicators.tasks import check_approved_months, rollup_finish, rollup_month_task, rollup_scheduled
-from governance.models import IndicatorValue, MonthApproval, RollupRun
+from governance.models import IndicatorValue, MonthApproval, PeriodValue, RollupRun
 from governance.services import resident_create
 from tests.helpers.cases import add_case
 from tests.helpers.cast import add_village_with_grid
@@ -55,9 +55,14 @@ def busy_may(county):
 def test_the_chord_writes_the_same_rows_as_rollup_month(busy_may):
     county = busy_may
     assert rollup_month(MAY).status == "complete"
-    expected = snapshot(MAY)
+    expected, expected_periods = snapshot(MAY), period_snapshot()
     assert number(MAY, "partybuild.members", county.county) == 3  # 2 in the villages + the county committee's
+    # The county's median of the year (the three May cases: 23, 72 and 10 hours), as of the quarter and half-year.
+    assert PeriodValue.objects.get(org_unit=county.county, first=datetime.date(2024, 1, 1),
+                                   last=datetime.date(2024, 12, 1)).value == 23
+    assert len({(first, last) for _unit, _key, first, last, _n, _v in expected_periods}) == 3
     IndicatorValue.objects.all().delete()
+    PeriodValue.objects.all().delete()
 
     run = run_of(rollup_month_task.delay(MAY.isoformat()).get())
     assert run.status == "complete", run.errors
@@ -65,6 +70,12 @@ def test_the_chord_writes_the_same_rows_as_rollup_month(busy_may):
     assert all(part["status"] == "ok" and part["attempts"] == 1 for part in run.parts.values())
     assert run.finished_at is not None and run.duration_s is not None
     assert snapshot(MAY) == expected
+    # The quarter's, half-year's and year's medians too: the townships' parts and the upper part together.
+    assert period_snapshot() == expected_periods
+
+
+def period_snapshot():
+    return sorted(PeriodValue.objects.values_list("org_unit_id", "key", "first", "last", "numerator", "value"))
 
 
 def test_a_run_for_one_township_has_no_upper_part(busy_may):

@@ -140,11 +140,12 @@ def series_over(unit: OrgUnit, indicator: Indicator, periods: list[Period]) -> d
     rows = list(IndicatorValue.objects.filter(org_unit=unit, key=indicator.key, period__gte=periods[0].first,
                                               period__lte=periods[-1].last))
     indicators = {indicator.key: indicator}
-    latest = None
-    if indicator.over == STOCK and not all(period.is_month for period in periods):
+    several = not all(period.is_month for period in periods)
+    latest, found = None, {}
+    if several and indicator.over == STOCK:
         latest = IndicatorValue.objects.filter(org_unit=unit).aggregate(latest=Max("period"))["latest"]
-    found = medians([OrgUnit.objects.get(pk=unit.pk)] if not all(p.is_month for p in periods) else [], periods,
-                    indicators)
+    if several and indicator.kind == MEDIAN:  # the unit's tree range as it is now, for the samples
+        found = medians([OrgUnit.objects.get(pk=unit.pk)], periods, indicators)
     values = {}
     for period in periods:
         at = min(period.last, latest) if latest is not None else period.last

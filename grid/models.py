@@ -1,7 +1,9 @@
 """Grid workers with their A/B posts, the household liaisons (联户长), and cases with their closed loop."""
 
+import datetime
 import hashlib
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -292,6 +294,32 @@ class CaseCounter(models.Model):
         return f"{self.township_id} {self.month}: {self.last}"
 
 
+@dataclass(frozen=True)
+class NextStep:
+    """Who must act on a case now (``Case.next_step``): the unit, the person if one is named, the work, the deadline."""
+
+    unit: OrgUnit | None
+    person: object | None
+    work: str
+    due: datetime.datetime | None = None
+    overdue: bool = False
+
+
+# What the holder of a case in each state must do next.
+NEXT_WORK = {
+    CaseState.REPORTED: _("accept or reject"),
+    CaseState.ACCEPTED: _("dispatch"),
+    CaseState.DISPATCHED: _("take"),
+    CaseState.TAKEN: _("start work"),
+    CaseState.IN_PROGRESS: _("resolve"),
+    CaseState.RESOLVED: _("verify the result"),
+    CaseState.VERIFIED: _("record the reporter's rating"),
+    CaseState.RATED: _("close"),
+}
+# States in which the dispatching unit (not the handling one) holds the case.
+CHECK_STATES = (CaseState.RESOLVED, CaseState.VERIFIED, CaseState.RATED)
+
+
 class Case(models.Model):
     """A case (事件/诉求), moved from report to close only by the services in ``grid.services.cases``."""
 
@@ -374,6 +402,26 @@ class Case(models.Model):
     def is_open(self) -> bool:
         return self.state not in FINAL_STATES
 
+    @property
+    def next_step(self) -> "NextStep | None":
+        """Who holds the case now and what they must do next (None once it is closed or rejected).
+
+        Read from the case's own fields (select ``handling_unit``, ``assignee``, ``dispatcher`` and
+        ``dispatcher_unit`` with it): the list shows it per row without a query.
+        """
+        work = NEXT_WORK.get(self.state)
+        if work is None:
+            return None
+        if self.state in CHECK_STATES:
+            unit, person = self.dispatcher_unit or self.handling_unit, self.dispatcher
+        else:
+            unit, person = self.handling_unit, self.assignee if self.state in WORKING_STATES else None
+        if self.state == CaseState.ACCEPTED and self.triage == Triage.PRIVATE:
+            work = _("answer with guidance")
+        due = self.due_at if self.state in WORKING_STATES else None
+        return NextStep(unit=unit, person=person, work=work, due=due,
+                        overdue=bool(due and (self.is_overdue or due < timezone.now())))
+
     def clean(self):
         errors = {}
         if self.grid_id and self.grid.level not in (Level.GRID, Level.MICRO_GRID):
@@ -401,7 +449,9 @@ class CaseAction(models.TextChoices):
     RATE = "rate", _("Rated")
     CLOSE = "close", _("Closed")
     ESCALATE = "escalate", _("Escalated")
+    RECALL = "recall", _("Recalled")
     OVERDUE = "overdue", _("Overdue")
+    EDIT = "edit", _("Edited by an administrator")
 
 
 class CaseEvent(models.Model):

@@ -3,9 +3,11 @@
 Cases are scoped like every roster (``ScopedAdminMixin``) and move only through the portal's
 pages (``grid.services.cases``): here their state, number, people and timestamps are read-only,
 they are neither added (numbering, the idempotent report) nor deleted (numbers are never
-reused); the text of a report can be corrected. An Open311 client's key is generated here
-(``secrets.token_urlsafe(32)``), only its SHA-256 hash and first 8 characters are stored, and
-the full key is shown once, on the page that follows the save (or the "issue a new key" action).
+reused); the text of a report can be corrected by an administrator alone, and each correction
+is a step on the case's timeline (``grid.services.case_edits``); other staff read cases here.
+An Open311 client's key is generated here (``secrets.token_urlsafe(32)``), only its SHA-256
+hash and first 8 characters are stored, and the full key is shown once, on the page that follows
+the save (or the "issue a new key" action).
 """
 
 import secrets
@@ -20,7 +22,13 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.masking import can_view_personal_data, mask_phone
 from governance.models import Role
-from governance.portal.admin import ReadOnlyInline, ScopedAdminMixin, TownshipFilter, VillageFilter
+from governance.portal.admin import (
+    ReadOnlyInline,
+    ScopedAdminMixin,
+    ServiceWriteAdminMixin,
+    TownshipFilter,
+    VillageFilter,
+)
 from governance.rosters.admin import RosterAdminMixin
 from grid.models import (
     Case,
@@ -33,6 +41,7 @@ from grid.models import (
     Open311Client,
     open311_key_hash,
 )
+from grid.services.case_edits import ADMIN_EDITABLE_FIELDS, case_edit_by_admin, may_edit_cases
 
 KEY_TEMPLATE = "admin/grid/open311client/key.html"
 
@@ -146,7 +155,7 @@ class CaseCategoryListFilter(admin.SimpleListFilter):
 
 
 @admin.register(Case)
-class CaseAdmin(ScopedAdminMixin, RosterAdminMixin, admin.ModelAdmin):
+class CaseAdmin(ServiceWriteAdminMixin, ScopedAdminMixin, RosterAdminMixin, admin.ModelAdmin):
     """Cases of the user's area. Their steps are taken on the portal's case pages; historical
     cases from an old system come in by Excel import (the "cases" roster)."""
 
@@ -163,8 +172,7 @@ class CaseAdmin(ScopedAdminMixin, RosterAdminMixin, admin.ModelAdmin):
     show_full_result_count = False  # a county has millions of cases: no second COUNT(*)
     inlines = (CaseEventInline, CaseAttachmentInline, MediationInline)
     # What the report says can be corrected; where the case stands is the loop's, not the admin's.
-    editable = ("title", "description", "category", "address", "latitude", "longitude", "reporter_name",
-                "reporter_phone")
+    editable = ADMIN_EDITABLE_FIELDS
     fieldsets = (
         (None, {"fields": ("number", "title", "description", "category", "source", "triage", "colour")}),
         (_("Where and who"), {"fields": ("grid", "household", "address", "latitude", "longitude", "reporter",
@@ -199,6 +207,15 @@ class CaseAdmin(ScopedAdminMixin, RosterAdminMixin, admin.ModelAdmin):
         if db_field.name == "category":
             kwargs["queryset"] = CaseCategory.objects.filter(is_active=True).select_related("parent")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        # Other staff work cases on the portal's pages, step by step; here they only read them.
+        return may_edit_cases(request.user) and super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in self.editable}
+        case_edit_by_admin(case=obj, user=request.user, changes=changes)
+        self.became(obj, obj)
 
     def has_add_permission(self, request):
         return False  # reported on the portal's "new case" page (numbering, duplicates, idempotency)

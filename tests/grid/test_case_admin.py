@@ -93,26 +93,90 @@ def test_case_list_query_count_is_constant(county, clerk_a, staff, django_assert
         client.get("/admin/grid/case/")
 
 
-def test_case_state_and_number_are_read_only_and_the_text_is_editable(county, clerk_a, staff):
-    client = staff(clerk_a)
-    case = county.cases[0]
-    url = f"/admin/grid/case/{case.pk}/change/"
-    page = client.get(url)
-    assert page.status_code == 200
-    form = page.context["adminform"].form
-    assert "title" in form.fields and "state" not in form.fields and "number" not in form.fields
-    # A township clerk sees the reporter's phone masked and cannot change it.
-    assert "reporter_phone" not in form.fields and case.reporter_phone not in page.content.decode()
-    response = client.post(url, {
-        "title": "邻里院墙纠纷", "description": case.description, "category": case.category.pk,
-        "address": "", "latitude": "", "longitude": "", "reporter_name": case.reporter_name,
-        "state": "closed", "number": "X",
+def _case_form(case, **changes):
+    """The admin form's POST for ``case`` as it stands, with ``changes``."""
+    data = {
+        "title": case.title, "description": case.description, "category": case.category.pk,
+        "address": case.address, "latitude": "", "longitude": "", "reporter_name": case.reporter_name,
+        "reporter_phone": case.reporter_phone,
         **{f"{prefix}-{k}": v for prefix in ("events", "attachments", "mediations")
            for k, v in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))},
-    })
+    }
+    data.update(changes)
+    return data
+
+
+def test_township_staff_and_grid_workers_only_read_cases_in_the_admin(county, clerk_a, grid_worker_a, staff):
+    case = county.cases[0]
+    url = f"/admin/grid/case/{case.pk}/change/"
+    for user in (clerk_a, grid_worker_a):
+        client = staff(user)
+        page = client.get(url)
+        # The page opens, read-only: no form fields, no save button.
+        assert page.status_code == 200, user
+        assert not page.context["adminform"].form.fields and 'name="_save"' not in page.content.decode()
+        if user == clerk_a:  # a township clerk sees the reporter's phone masked
+            assert case.reporter_phone not in page.content.decode()
+        response = client.post(url, _case_form(case, title="改过的标题", description="改过的描述"))
+        assert response.status_code == 403, user
+    case.refresh_from_db()
+    assert case.title != "改过的标题" and not case.events.filter(action="edit").exists()
+
+
+def test_an_administrators_edit_is_a_step_on_the_timeline(county, admin_user, clerk_a, staff):
+    case = county.cases[0]
+    old_title, old_description, old_category = case.title, case.description, case.category
+    fire = CaseCategory.objects.get(code="fire-ebike")
+    url = f"/admin/grid/case/{case.pk}/change/"
+    client = staff(admin_user)
+    form = client.get(url).context["adminform"].form
+    assert "title" in form.fields and "state" not in form.fields and "number" not in form.fields
+    response = client.post(url, _case_form(case, title="邻里院墙纠纷", description="院墙倒塌", category=fire.pk,
+                                           state="closed", number="X"))
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     case.refresh_from_db()
-    assert case.title == "邻里院墙纠纷" and case.state == "reported" and case.number != "X"
+    assert (case.title, case.description, case.category) == ("邻里院墙纠纷", "院墙倒塌", fire)
+    assert case.state == "reported" and case.number != "X"
+    event = case.events.get(action="edit")
+    assert event.actor == admin_user
+    for old, new in ((old_title, "邻里院墙纠纷"), (old_description, "院墙倒塌"), (old_category, fire)):
+        assert f"{old} → {new}" in event.comment
+    assert "标题：" in event.comment and "内容：" in event.comment and "类别：" in event.comment
+    # Those who work the case see it on the case's page, with the old and new values.
+    page = staff(clerk_a).get(f"/grid/cases/{case.pk}/").content.decode()
+    assert "由管理员修改" in page and f"{old_title} → 邻里院墙纠纷" in page
+
+
+def test_saving_without_a_change_adds_no_step(county, admin_user, staff):
+    case = county.cases[0]
+    response = staff(admin_user).post(f"/admin/grid/case/{case.pk}/change/", _case_form(case))
+    assert response.status_code == 302
+    assert not case.events.filter(action="edit").exists()
+
+
+def test_the_edit_service_refuses_the_loops_fields_and_non_administrators(county, admin_user, clerk_a):
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from grid.services.case_edits import case_edit_by_admin
+
+    case = county.cases[0]
+    with pytest.raises(ValidationError):
+        case_edit_by_admin(case=case, user=admin_user, changes={"state": "closed"})
+    with pytest.raises(ValidationError):
+        case_edit_by_admin(case=case, user=clerk_a, changes={"title": "x"})
+    with pytest.raises(ValidationError):  # the model's own rules: a top category with sub-categories
+        case_edit_by_admin(case=case, user=admin_user, changes={"category": CaseCategory.objects.get(code="fire")})
+    case.refresh_from_db()
+    assert case.state == "reported" and case.title != "x" and not case.events.filter(action="edit").exists()
+
+
+def test_a_phone_correction_is_masked_on_the_timeline(county, admin_user):
+    from grid.services.case_edits import case_edit_by_admin
+
+    case = county.cases[0]
+    event = case_edit_by_admin(case=case, user=admin_user, changes={"reporter_phone": "13912345678"})
+    assert "13912345678" not in event.comment and "139****5678" in event.comment
 
 
 def test_cases_are_neither_added_nor_deleted_in_the_admin(county, admin_user, staff):

@@ -7,6 +7,7 @@ An administrator keeps his county's local names here (``LocalName``, ``governanc
 """
 
 from django import forms
+from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
@@ -46,6 +47,10 @@ from governance.terms import all_vocabularies, fold, get_vocabulary
 admin.site.site_header = _("Yiwang system administration")
 admin.site.site_title = _("Yiwang system administration")
 admin.site.index_title = _("Rosters and org chain")
+
+if apps.is_installed("axes"):
+    # django-axes names its admin section by its label ("Axes"), which no catalogue can translate.
+    apps.get_app_config("axes").verbose_name = _("Login protection")
 
 
 class TagListFilter(admin.SimpleListFilter):

@@ -27,10 +27,9 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.db import connection
 from django.db.models import Max, Model
-from django.utils import timezone
 from django.utils.module_loading import autodiscover_modules
 
-from governance.demo.people import REFERENCE_DATE
+from governance.demo.dates import demo_now
 from governance.demo.plan import Plan, Unit
 
 
@@ -80,7 +79,7 @@ class DemoContext:
     sink_factory: Callable[[], object]
     on_rows: Callable[[type[Model], int], None]
     on_step: Callable[[str, float], None]
-    today: datetime.date = REFERENCE_DATE
+    as_of: datetime.date  # the demo's last day (``governance.demo.dates``): dates count back from it
     shared: dict = field(default_factory=dict)  # for an app to leave things for the apps after it
     _sink: object | None = None
 
@@ -95,8 +94,8 @@ class DemoContext:
 
     @property
     def now(self) -> datetime.datetime:
-        """The demo's fixed "now": the end of the working day of ``today``, local time."""
-        return timezone.make_aware(datetime.datetime.combine(self.today, datetime.time(17, 30)))
+        """The demo's "now": the end of the working day of ``as_of``, local time."""
+        return demo_now(self.as_of)
 
     def rng(self, *parts) -> random.Random:
         """A Random seeded by the demo seed and ``parts`` (e.g. an app name and a unit code)."""

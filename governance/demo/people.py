@@ -21,13 +21,6 @@ from governance.demo.plan import Unit
 from governance.models import Relation
 from governance.validators import _ID_CHECK_CHARS, _ID_WEIGHTS
 
-# Ages are counted back from a fixed day, never from "today": the same seed must give the
-# same birth dates whenever it runs, and every birth date must lie in the past.
-REFERENCE_DATE = datetime.date(2025, 6, 30)
-# The people were entered before the demo's history (four years of cases at most) begins, so
-# every month the demo covers counts them (households and residents count "as entered by").
-REGISTERED_ON = datetime.date(2021, 1, 1)
-
 HOUSEHOLD_TAGS = (
     ("dibao", "低保户"),
     ("elderly_alone", "独居老人"),
@@ -155,7 +148,9 @@ class _IdNumbers:
 
 
 class PeopleFactory:
-    def __init__(self, seed: int, tag_ids: dict[str, int], created_at):
+    def __init__(self, seed: int, tag_ids: dict[str, int], created_at, as_of: datetime.date):
+        """``as_of``: the day ages are counted back from (``governance.demo.dates``), so the same seed
+        and day give the same birth dates whenever the seed runs, and every birth date lies before it."""
         self.seed = seed
         self.tag = tag_ids
         self.created_at = created_at
@@ -169,7 +164,7 @@ class PeopleFactory:
         self._phone_offset = rng.randrange(_PHONE_MODULUS)
         self._phone_next = 0
         self._ids: dict[str, _IdNumbers] = {}
-        self._ref = REFERENCE_DATE.toordinal()
+        self._ref, self._ref_year = as_of.toordinal(), as_of.year
 
     # --- identifiers ------------------------------------------------------------------
     def id_numbers(self, region: str) -> _IdNumbers:
@@ -255,7 +250,7 @@ class PeopleFactory:
             tag["party_member"], tag["veteran"], tag["disabled_person"], tag["dibao_member"],
         )
         created_at = self.created_at
-        ref, ref_year = self._ref, REFERENCE_DATE.year
+        ref, ref_year = self._ref, self._ref_year
         hid, rid = batch.next_household_id - 1, batch.next_resident_id - 1
         region = leaf.region
         family, surname_of, given, id_number, phone_number = (

@@ -31,11 +31,11 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from governance.demo.dates import as_of_day, registered_on
 from governance.demo.hooks import DemoContext, contributors
 from governance.demo.people import (
     HOUSEHOLD_COLUMNS,
     HOUSEHOLD_TAGS,
-    REGISTERED_ON,
     RESIDENT_COLUMNS,
     RESIDENT_TAGS,
     Batch,
@@ -54,6 +54,8 @@ CHUNK_HOUSEHOLDS = 5_000
 class SeedResult:
     scale: str
     seed: int
+    today: datetime.date | None = None  # the day seeded for
+    as_of: datetime.date | None = None  # the demo's last day: its records run up to 17:30 on it
     skipped: bool = False
     units: dict[str, int] = field(default_factory=dict)
     households: int = 0
@@ -144,10 +146,16 @@ class _CopySink:
             raise self._error
 
 
-def seed_demo(*, scale: str, seed: int = 1, password: str = DEFAULT_PASSWORD, reset: bool = False) -> SeedResult:
-    """Load a demo place into an empty database (or after ``reset``); skip if units exist."""
+def seed_demo(
+    *, scale: str, today: datetime.date, seed: int = 1, password: str = DEFAULT_PASSWORD, reset: bool = False
+) -> SeedResult:
+    """Load a demo place into an empty database (or after ``reset``); skip if units exist.
+
+    ``today``: the day seeded for; the records run up to the day before (``governance.demo.dates``).
+    The same ``seed`` and ``today`` give the same rows.
+    """
     started = time.monotonic()
-    result = SeedResult(scale=scale, seed=seed)
+    result = SeedResult(scale=scale, seed=seed, today=today, as_of=as_of_day(today))
     with tree_write_lock():
         if reset:
             with _timed(result, "reset"):
@@ -379,8 +387,8 @@ def _write_people(plan: Plan, tags: dict[str, int], result: SeedResult) -> None:
 
 def _load_people(plan: Plan, tags: dict[str, int], result: SeedResult) -> None:
     sink = _CopySink() if connection.vendor == "postgresql" else _InsertSink()
-    registered = timezone.make_aware(datetime.datetime.combine(REGISTERED_ON, datetime.time(9)))
-    factory = PeopleFactory(plan.seed, tags, sink.datetime(registered))
+    registered = timezone.make_aware(datetime.datetime.combine(registered_on(result.as_of), datetime.time(9)))
+    factory = PeopleFactory(plan.seed, tags, sink.datetime(registered), result.as_of)
     batch = Batch(next_household_id=_next_id(Household), next_resident_id=_next_id(Resident))
     household_tags = Household.tags.through._meta.db_table
     resident_tags = Resident.tags.through._meta.db_table
@@ -434,7 +442,7 @@ def _write_app_data(plan: Plan, result: SeedResult) -> None:
         # COPY's NULL marker is the text of None: the rows may hold None (no value is "None").
         return _CopySink(null="None") if connection.vendor == "postgresql" else _InsertSink()
 
-    ctx = DemoContext(plan=plan, sink_factory=sink, on_rows=on_rows, on_step=on_step)
+    ctx = DemoContext(plan=plan, sink_factory=sink, on_rows=on_rows, on_step=on_step, as_of=result.as_of)
     try:
         with connection.execute_wrapper(ctx.guard):
             for contributor in found:

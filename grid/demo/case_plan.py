@@ -1,6 +1,6 @@
 """The demo's cases (事件/诉求), planned from the plan and the seed alone (no database).
 
-A year of cases (the city: four years, about 2,000,000) up to the demo's "today", in the
+A year of cases (the city: four years, about 2,000,000) up to the demo's "now", in the
 proportions DOMAIN.md reports: about one case a year for every two households (Yangquan's
 mining district, ~250,000 people: 18,925 in half a year), ~70% green, ~22% yellow, ~8% red,
 mostly minor matters; accepted within hours, resolved within the colour's deadline about 95%
@@ -22,8 +22,8 @@ from itertools import accumulate
 
 from django.conf import settings
 
+from governance.demo.dates import END_OF_DAY
 from governance.demo.names import SURNAMES
-from governance.demo.people import REFERENCE_DATE
 from governance.indicators.months import month_last_day, month_start, shift_month
 from governance.models import Level
 from grid.models import CaseAction, CaseSource, CaseState, Colour, MediationOutcome, Rating, Triage
@@ -192,9 +192,9 @@ def _village_of(unit):
     return unit
 
 
-def case_months(today: datetime.date, years: int = 1) -> list[datetime.date]:
-    """The months with cases (their first days), oldest first: ``years`` years up to today's month."""
-    current = month_start(today)
+def case_months(as_of: datetime.date, years: int = 1) -> list[datetime.date]:
+    """The months with cases (their first days), oldest first: ``years`` years up to the month of ``as_of``."""
+    current = month_start(as_of)
     return [shift_month(current, -back) for back in reversed(range(12 * years))]
 
 
@@ -208,7 +208,7 @@ class _CasePlanner:
         self.rand = self.rng.random
         self.now = int(now.timestamp())
         self.zone = now.tzinfo
-        self.today = now.date()
+        self.as_of = now.date()
         self.deadlines = {colour: hours * HOUR for colour, hours in deadlines.items()}
         self.leaf_table = _weighted([(leaf, max(leaf.households, 1)) for leaf in leaves])
         self.parents = _weighted([(code, weight) for code, (weight, _c, _t) in CATEGORY_WEIGHTS.items()])
@@ -228,12 +228,12 @@ class _CasePlanner:
 
     def month_cases(self, month: datetime.date, per_month: float) -> list[PlannedCase]:
         days = month_last_day(month).day
-        current = month == month_start(self.today)
+        current = month == month_start(self.as_of)
         season = 1 + 0.12 * _cos_month(month.month)
         expected = per_month * season * (0.9 + 0.2 * self.rand())
         last_day = days
         if current:
-            last_day = self.today.day
+            last_day = self.as_of.day
             expected *= last_day / days
         count = int(expected + self.rand())
         cases = []
@@ -420,16 +420,17 @@ def _cos_month(month: int) -> float:
     return math.cos(2 * math.pi * (month - 7) / 12)
 
 
-def plan_cases(plan, today: datetime.date = REFERENCE_DATE, deadlines: dict | None = None, years: int | None = None):
-    """(township, its planned cases in the order reported, numbered) for every township of ``plan``."""
+def plan_cases(plan, as_of: datetime.date, deadlines: dict | None = None, years: int | None = None):
+    """(township, its planned cases in the order reported, numbered) for every township of ``plan``,
+    their lives up to the demo's "now" on ``as_of`` (``governance.demo.dates``)."""
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    now = datetime.datetime.combine(today, datetime.time(17, 30), tzinfo=zone)
+    now = datetime.datetime.combine(as_of, END_OF_DAY, tzinfo=zone)
     deadlines = deadlines or DEADLINES
     years = years or CASE_YEARS.get(plan.scale.name, 1)
     leaves_by_township = defaultdict(list)
     for leaf in plan.leaves:
         leaves_by_township[_township_of(leaf)].append(leaf)
-    months = case_months(today, years)
+    months = case_months(as_of, years)
     for township in (unit for unit in plan.units if unit.level == Level.TOWNSHIP):
         leaves = leaves_by_township.get(township)
         if not leaves:
@@ -450,11 +451,11 @@ def plan_cases(plan, today: datetime.date = REFERENCE_DATE, deadlines: dict | No
         yield township, cases
 
 
-def summarize_cases(plan, today: datetime.date = REFERENCE_DATE, years: int | None = None) -> CaseSummary:
+def summarize_cases(plan, as_of: datetime.date, years: int | None = None) -> CaseSummary:
     summary = CaseSummary()
-    current = today.strftime("%Y%m")
+    current = as_of.strftime("%Y%m")
     zone = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    for township, cases in plan_cases(plan, today, years=years):
+    for township, cases in plan_cases(plan, as_of, years=years):
         for case in cases:
             summary.total += 1
             summary.by_township[township.code] += 1

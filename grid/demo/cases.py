@@ -86,7 +86,7 @@ def seed_cases(ctx: DemoContext) -> None:
         stamp = _stamper()
         ids = {model: ctx.next_id(model) for model in (Case, CaseEvent, Mediation, CaseCounter)}
         rand = ctx.rng("grid", "cases", "text").random
-        for township, cases in plan_cases(ctx.plan, ctx.today, deadlines):
+        for township, cases in plan_cases(ctx.plan, ctx.as_of, deadlines):
             case_rows, event_rows, mediation_rows = [], [], []
             months = Counter()
             case_id, event_id, mediation_id = ids[Case], ids[CaseEvent], ids[Mediation]

@@ -199,7 +199,7 @@ def _load_people(ctx: DemoContext, leaves: list[LeafRoster], members: dict) -> l
     ID numbers and phones are read later, for the few who take a post."""
     first = leaves[0].unit.first_household_id
     last = leaves[-1].unit.first_household_id + leaves[-1].unit.households
-    today = ctx.today
+    today = ctx.as_of
     qn = connection.ops.quote_name
     with ctx.cursor() as cursor:
         cursor.execute(
@@ -264,7 +264,7 @@ def _households(ctx: DemoContext, units) -> list[int]:
 
 
 def _fill_township(ctx, writer: _Writer, people: _Township, leaves: list[LeafRoster], grids: list[GridRoster]):
-    today = ctx.today.toordinal()
+    today = ctx.as_of.toordinal()
     township = leaves[0].unit
     while township.level != Level.TOWNSHIP:
         township = township.parent

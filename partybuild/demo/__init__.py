@@ -3,8 +3,8 @@
 Plugged into ``seed_demo`` through governance's demo hooks (``register`` at the bottom): runs
 after the households and residents are written, in the same transaction, and writes in bulk
 with explicit ids. Everything is derived from the plan, the seed and the residents the seed
-tagged 党员, so the same seed gives the same rosters; dates count back from the demo's fixed
-"today" (``ctx.today``), never from the clock.
+tagged 党员, so the same seed gives the same rosters; dates count back from the demo's last
+day (``ctx.as_of``, the day before the one seeded for), never from the clock.
 
 - Organisations: the county (city) party committee; per county a 机关工委 with the party
   branches of the county's agencies; per township a 党委 (a 街道党工委 for a subdistrict) →
@@ -66,7 +66,7 @@ MODELS = (
 
 
 def seed(ctx: DemoContext) -> None:
-    today = ctx.today.toordinal()
+    today = ctx.as_of.toordinal()
     units = {u.pk: u for u in ctx.plan.units}
     with ctx.step("party members"):
         members = load_members(ctx, units)

@@ -37,7 +37,7 @@ def load_members(ctx: DemoContext, units: dict) -> list[Member]:
         .order_by("id")
         .values_list("id", "household_id", "household__grid_id", "birth_date", "relation")
     )
-    today = ctx.today
+    today = ctx.as_of
     return [
         Member(rid, hid, units[grid_id], birth.toordinal(), (today - birth).days * 4 // 1461, relation)
         for rid, hid, grid_id, birth, relation in rows

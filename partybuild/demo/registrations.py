@@ -87,7 +87,8 @@ def write_member_registrations(ctx: DemoContext, members: list[Member], today: i
     rand = rng.random
     first_reg, first_claim = ctx.next_id(MemberRegistration), ctx.next_id(PostClaim)
     registrations, claims = [], []
-    earliest = datetime.date(2018, 1, 1).toordinal()
+    # The double report is seven years old in the demo (2018 for a demo of 2025).
+    earliest = datetime.date(ctx.as_of.year - 7, 1, 1).toordinal()
 
     def add(m, community, registered, status, ended, posts):
         reg_id = first_reg + len(registrations)

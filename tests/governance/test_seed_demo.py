@@ -1,5 +1,6 @@
 """seed_demo: deterministic, valid demo data; the county and city shapes checked on the plan."""
 
+import datetime
 import json
 from collections import Counter, defaultdict
 
@@ -28,6 +29,9 @@ from governance.models import (
     level_error,
 )
 from governance.validators import parse_id_number, validate_phone
+
+# The day the tests seed for (the same numbers whenever they run); the records run up to the day before.
+TODAY = datetime.date(2025, 7, 1)
 
 
 def _snapshot():
@@ -162,7 +166,7 @@ def test_raw_insert_columns_cover_every_not_null_column():
 
 @pytest.fixture
 def seeded(db):
-    result = seed_demo(scale="small", seed=1)
+    result = seed_demo(scale="small", seed=1, today=TODAY)
     assert not result.skipped
     return result
 
@@ -270,11 +274,11 @@ def test_demo_users_exist_and_can_log_in(seeded):
 
 
 def test_same_seed_same_data_other_seed_other_data(db):
-    seed_demo(scale="small", seed=7)
+    seed_demo(scale="small", seed=7, today=TODAY)
     first = _snapshot()
-    assert seed_demo(scale="small", seed=7, reset=True).households == 100
+    assert seed_demo(scale="small", seed=7, today=TODAY, reset=True).households == 100
     assert _snapshot() == first
-    seed_demo(scale="small", seed=8, reset=True)
+    seed_demo(scale="small", seed=8, today=TODAY, reset=True)
     other = _snapshot()
     assert other["units"] != first["units"]
     assert {r[1] for r in other["residents"]} != {r[1] for r in first["residents"]}
@@ -282,21 +286,22 @@ def test_same_seed_same_data_other_seed_other_data(db):
 
 
 def test_seed_skips_a_database_that_has_units(seeded):
-    again = seed_demo(scale="small", seed=2)
+    again = seed_demo(scale="small", seed=2, today=TODAY)
     assert again.skipped
     assert Household.objects.count() == seeded.households
 
 
 def test_reset_keeps_users_without_a_unit(seeded):
     outsider = User.objects.create_user(username="root", password="x", is_superuser=True, is_staff=True)
-    seed_demo(scale="small", seed=3, reset=True)
+    seed_demo(scale="small", seed=3, today=TODAY, reset=True)
     assert User.objects.filter(pk=outsider.pk).exists()
     assert User.objects.filter(home_unit__isnull=False).count() == 6
 
 
 def test_command_prints_summary_and_logins_then_skips(db, capsys, tmp_path):
     stats = tmp_path / "stats.json"
-    call_command("seed_demo", "--scale", "small", "--password", "other-demo-pw", "--stats-file", str(stats))
+    call_command("seed_demo", "--scale", "small", "--today", "2025-07-01", "--password", "other-demo-pw",
+                 "--stats-file", str(stats))
     out = capsys.readouterr().out
     for username in ("admin", "county", "township_a", "township_b", "village_a", "grid_a"):
         assert username in out
@@ -307,27 +312,27 @@ def test_command_prints_summary_and_logins_then_skips(db, capsys, tmp_path):
     assert data["units"] == make_plan("small").count_by_level()
 
     with translation.override("en"):
-        call_command("seed_demo", "--scale", "small")
+        call_command("seed_demo", "--scale", "small", "--today", "2025-07-01")
     out = capsys.readouterr().out
     assert "already exist" in out
     assert "township_b" in out  # the logins are shown again for `make run`
 
 
 def test_the_demo_opens_on_dashboards_with_figures(db, client):
-    """seed_demo computes the indicators of its last thirteen months: the county's dashboard
-    shows them at once, households included (the demo's people were entered before its history)."""
-    from governance.demo.people import REFERENCE_DATE
+    """seed_demo computes the indicators of the thirteen complete months before today's: the county's
+    dashboard opens on last month with its figures, households included (the demo's people were
+    entered before its history)."""
     from governance.models import IndicatorValue, RollupRun
 
-    call_command("seed_demo", "--scale", "small")
+    call_command("seed_demo", "--scale", "small", "--today", "2025-07-01")
     assert RollupRun.objects.filter(status="complete").count() == 13
     county = User.objects.get(username="county")
     client.force_login(county, backend="django.contrib.auth.backends.ModelBackend")
     response = client.get("/dashboard/")
-    assert response.context["period"].first == REFERENCE_DATE.replace(day=1)
+    assert response.context["period"].first == datetime.date(2025, 6, 1)
     households = next(row for row in response.context["kpis"] if row.key == "households")
     assert households.current.value == 100
-    first = REFERENCE_DATE.replace(year=REFERENCE_DATE.year - 1, day=1)
+    first = datetime.date(2024, 6, 1)
     assert IndicatorValue.objects.filter(period=first, org_unit=county.home_unit, key="households",
                                          value=100).exists()
 
@@ -335,7 +340,7 @@ def test_the_demo_opens_on_dashboards_with_figures(db, client):
 def test_seed_without_rollup_leaves_the_indicators_to_compute(db):
     from governance.models import IndicatorValue
 
-    call_command("seed_demo", "--scale", "small", "--no-rollup")
+    call_command("seed_demo", "--scale", "small", "--today", "2025-07-01", "--no-rollup")
     assert not IndicatorValue.objects.exists()
     assert Household.objects.count() == 100
 
@@ -367,7 +372,7 @@ def test_apps_contribute_in_installed_apps_order():
 def test_rosters_are_counted_in_the_result_and_the_stats(db, capsys, tmp_path):
     stats = tmp_path / "stats.json"
     with translation.override("en"):
-        call_command("seed_demo", "--scale", "small", "--stats-file", str(stats))
+        call_command("seed_demo", "--scale", "small", "--today", "2025-07-01", "--stats-file", str(stats))
     out = capsys.readouterr().out
     data = json.loads(stats.read_text())
     from grid.models import GridWorker
@@ -384,7 +389,7 @@ def test_reset_clears_the_rosters_too(seeded):
 
     before = {m: m.objects.count() for m in (GridWorker, LiaisonHousehold, PartyMember, Wish, ServiceRecord)}
     assert all(before.values())
-    result = seed_demo(scale="small", seed=2, reset=True)
+    result = seed_demo(scale="small", seed=2, today=TODAY, reset=True)
     assert not result.skipped
     for model in before:  # replaced by the new seed's rows, not added to
         assert model.objects.count() == result.rosters[model._meta.label]
@@ -398,4 +403,4 @@ def test_reset_refuses_while_a_unit_user_is_protected_by_other_rows(seeded):
     ExportLog.objects.create(user=User.objects.get(username="county"), kind="residents", rows=1,
                              with_personal_data=False)
     with pytest.raises(ResetRefused, match="ExportLog"):
-        seed_demo(scale="small", seed=2, reset=True)
+        seed_demo(scale="small", seed=2, today=TODAY, reset=True)

@@ -1,21 +1,31 @@
+import argparse
+import datetime
 import json
 import time
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
+from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from governance.demo import DEFAULT_PASSWORD, DEMO_USERNAMES, SCALES, ResetRefused, seed_demo
-from governance.demo.people import REFERENCE_DATE
+from governance.demo.dates import last_complete_month
 from governance.indicators.engine import rollup_month
-from governance.indicators.months import month_start, shift_month
+from governance.indicators.months import shift_month
 from governance.models import Level, Role, RollupStatus, User
 from governance.rosters.writing import analyze
 
-# A year of trend lines and the same month a year before: thirteen months up to the demo's "today".
+# A year of trend lines and the same month a year before: the thirteen complete months before today's.
 DEMO_ROLLUP_MONTHS = 13
+
+
+def _day(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("Enter a date as YYYY-MM-DD.")) from None
 
 
 class Command(BaseCommand):
@@ -29,6 +39,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--scale", choices=sorted(SCALES), default="county", help=_("Size of the demo place."))
         parser.add_argument("--seed", type=int, default=1, help=_("Random seed: the same seed gives the same data."))
+        parser.add_argument(
+            "--today", type=_day, metavar="YYYY-MM-DD",
+            help=_("The day to seed for (default: today). The records run up to the day before and the "
+                   "indicators to the month before; the same seed and day give the same data."),
+        )
         parser.add_argument(
             "--password",
             default=DEFAULT_PASSWORD,
@@ -49,11 +64,12 @@ class Command(BaseCommand):
             % {"months": DEMO_ROLLUP_MONTHS},
         )
 
-    def handle(self, *args, scale, seed, password, reset, stats_file, no_rollup=False, **options):
+    def handle(self, *args, scale, seed, password, reset, stats_file, today=None, no_rollup=False, **options):
         if not password:
             raise CommandError(_("The demo password must not be empty."))
+        today = today or timezone.localdate()
         try:
-            result = seed_demo(scale=scale, seed=seed, password=password, reset=reset)
+            result = seed_demo(scale=scale, seed=seed, today=today, password=password, reset=reset)
         except ResetRefused as exc:
             raise CommandError(str(exc)) from exc
         except DatabaseError as exc:  # integrity errors included
@@ -89,7 +105,7 @@ class Command(BaseCommand):
                 % {"steps": ", ".join(f"{name} {seconds:.1f}" for name, seconds in result.phases.items())}
             )
         if not no_rollup:
-            self._rollup()
+            self._rollup(today)
         self._logins(result, password)
         if stats_file:
             with open(stats_file, "w", encoding="utf-8") as fh:
@@ -97,6 +113,8 @@ class Command(BaseCommand):
                     {
                         "scale": result.scale,
                         "seed": result.seed,
+                        "today": result.today.isoformat(),
+                        "as_of": result.as_of.isoformat(),
                         "units": result.units,
                         "households": result.households,
                         "residents": result.residents,
@@ -131,16 +149,18 @@ class Command(BaseCommand):
         ]
         self.stdout.write(
             self.style.SUCCESS(
-                _("Demo data loaded (scale %(scale)s, seed %(seed)d):") % {"scale": result.scale, "seed": result.seed}
+                _("Demo data loaded (scale %(scale)s, seed %(seed)d), its records up to %(as_of)s:")
+                % {"scale": result.scale, "seed": result.seed, "as_of": result.as_of.isoformat()}
             )
         )
         width = max(_display_width(label) for label, _value in lines)
         for label, value in lines:
             self.stdout.write(f"  {label}{' ' * (width - _display_width(label))}  {value:>12}")
 
-    def _rollup(self):
-        """The dashboards' figures: the last months of the demo's history, computed in this process."""
-        last = month_start(REFERENCE_DATE)
+    def _rollup(self, today: datetime.date):
+        """The dashboards' figures: the last complete months of the demo's history (the month in
+        progress is left to the live system), computed in this process."""
+        last = last_complete_month(today)
         months = [shift_month(last, -i) for i in reversed(range(DEMO_ROLLUP_MONTHS))]
         self.stdout.write("")
         self.stdout.write(_("Computing the monthly indicators of %(first)s to %(last)s...")

@@ -10,7 +10,7 @@ from governance.masking import mask_id_number, mask_phone
 from governance.models import Household, Level, Resident, Tag
 from tests.helpers.api import get, send
 from tests.helpers.growth import grow_residents
-from tests.helpers.people import make_id_number
+from tests.helpers.people import PASSWORD, make_id_number
 
 ORG_UNITS = "/api/v1/org-units/"
 HOUSEHOLDS = "/api/v1/households/"
@@ -109,6 +109,31 @@ def test_schema_and_docs_are_served(county, clerk_b, login):
     client = login(clerk_b)
     assert client.get(reverse("api-schema")).status_code == 200
     assert client.get(reverse("api-docs")).status_code == 200
+
+
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize("name", ["api-docs", "api-schema"])
+def test_a_browser_not_signed_in_is_sent_to_the_login_page_and_back(client, county, clerk_b, name):
+    url = reverse(name)
+    response = client.get(url, HTTP_ACCEPT=BROWSER_ACCEPT)
+    assert response.status_code == 302
+    assert response.url == f"{reverse('login')}?next={url}"
+    # Signing in there brings him back to what he asked for.
+    login = client.post(response.url, {"username": clerk_b.username, "password": PASSWORD})
+    assert login.status_code == 302 and login.url == url, login.content[:300]
+    assert client.get(url, HTTP_ACCEPT=BROWSER_ACCEPT).status_code == 200
+
+
+def test_a_program_without_credentials_gets_a_refusal_and_with_a_token_the_schema(client, county, clerk_b):
+    url = reverse("api-schema")
+    response = client.get(url, {"format": "json"}, HTTP_ACCEPT="application/json")
+    assert response.status_code in (401, 403) and not response.has_header("Location")
+    token = Token.objects.create(user=clerk_b)
+    response = client.get(url, {"format": "json"}, HTTP_ACCEPT="application/json",
+                          HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert response.status_code == 200 and response.json()["info"]["title"] == "Yiwang API"
 
 
 # --- Masking -------------------------------------------------------------------------------

@@ -10,13 +10,16 @@ from django import forms
 from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.forms import CheckboxSelectMultiple
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import translation
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
@@ -81,27 +84,149 @@ class ResidentTagFilter(TagListFilter):
 ORGUNIT_FIELDS = ("code", "name", "short_name", "level", "kind", "parent", "is_active", "latitude", "longitude")
 
 
+# The query parameter that lists the units opened in the tree ("12,40,41").
+TREE_OPEN = "open"
+# Parameters that keep the change list a tree; a search, a filter or a sort make it a flat list.
+TREE_PARAMS = {"p", TREE_OPEN}
+# How far up a flat list's "path" column reaches (a micro-grid's county is four levels up).
+PATH_DEPTH = 4
+
+
+def _pks(value: str) -> set[int]:
+    return {int(part) for part in value.split(",") if part.strip().isdigit()}
+
+
+class OrgTreeChangeList(ChangeList):
+    """The org units as a collapsible tree, one level at a time.
+
+    Without a search, filter or sort the list shows the top of the user's subtree (his home unit,
+    or the roots for the system operator) with its children, and the children of the units
+    opened in the ``open`` parameter (each opened unit's parent must be shown too, so a stale
+    parameter cannot show a branch out of place). A row knows whether it has children from its
+    own nested-set range, so the page costs the same few queries however large the county is.
+    With a search or filter it is a flat list whose rows show their path (county › township ›
+    village).
+    """
+
+    def __init__(self, request, *args, **kwargs):
+        self.tree = not (set(request.GET) - TREE_PARAMS)
+        self.tops, self.opened, self.top_depth = set(), set(), 0
+        if self.tree:
+            self._read_tree(request, _pks(request.GET.get(TREE_OPEN, "")))
+        super().__init__(request, *args, **kwargs)
+
+    def _read_tree(self, request, asked: set[int]):
+        user = request.user
+        top = Q(pk=user.home_unit_id) if user.home_unit_id else Q(parent__isnull=True)
+        # One query: the tops and the units asked open that lie in scope.
+        rows = list(OrgUnit.objects.visible_to(user).filter(top | Q(pk__in=asked))
+                    .values_list("pk", "parent_id", "mptt_level", "lft", "rght", "tree_id"))
+        top_rows = [row for row in rows if (row[0] == user.home_unit_id if user.home_unit_id else row[1] is None)]
+        self.tops = {row[0] for row in top_rows}
+        self.top_depth = min((row[2] for row in top_rows), default=0)
+        parents = {row[0]: row[1] for row in rows if row[0] not in self.tops}
+        opened, grew = set(self.tops), True
+        while grew:
+            grew = False
+            for pk, parent in list(parents.items()):
+                if parent in opened:
+                    opened.add(pk)
+                    del parents[pk]
+                    grew = True
+        self.opened = opened
+
+    def get_filters_params(self, params=None):
+        lookup_params = super().get_filters_params(params)
+        lookup_params.pop(TREE_OPEN, None)
+        return lookup_params
+
+    def get_queryset(self, request, exclude_parameters=None):
+        queryset = super().get_queryset(request, exclude_parameters)
+        if self.tree:
+            queryset = queryset.filter(Q(pk__in=self.tops) | Q(parent_id__in=self.opened))
+        else:
+            queryset = queryset.select_related("__".join(["parent"] * PATH_DEPTH))
+        return queryset
+
+    def get_results(self, request):
+        super().get_results(request)
+        if self.tree:
+            # The closed branches are not "filtered out": the tree holds every unit.
+            self.full_result_count = self.result_count
+        self.result_list = list(self.result_list)
+        for unit in self.result_list:
+            unit.tree_row = self._tree_row(unit) if self.tree else None
+
+    def _tree_row(self, unit) -> dict:
+        has_children = unit.rght - unit.lft > 1
+        is_open = unit.pk in self.opened
+        url = None
+        if has_children and unit.pk not in self.tops:
+            shown = (self.opened - self.tops - {unit.pk}) if is_open else (self.opened - self.tops) | {unit.pk}
+            url = self.get_query_string({TREE_OPEN: ",".join(str(pk) for pk in sorted(shown))}, remove=["p"])
+            if not shown:
+                url = self.get_query_string(remove=[TREE_OPEN, "p"])
+        return {"depth": unit.mptt_level - self.top_depth, "has_children": has_children, "open": is_open,
+                "toggle_url": url}
+
+
 @admin.register(OrgUnit)
 class OrgUnitAdmin(ServiceWriteAdminMixin, RosterAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin, MPTTModelAdmin):
-    """The org tree, indented. Units move by changing their parent (and code) in the form:
-
-    a drag-and-drop move could not also change the code, which the rules tie to the parent.
-    Grids and micro-grids (which the official division list does not have) are also imported
-    and exported as a roster (``roster_kind``).
+    """The org tree, collapsible (``OrgTreeChangeList``). Units move by changing their parent (and
+    code) in the form: a drag-and-drop move could not also change the code, which the rules tie to
+    the parent. Grids and micro-grids (which the official division list does not have) are also
+    imported and exported as a roster (``roster_kind``).
     """
 
     roster_kind = "grids"
     bulk_delete = False  # it would bypass orgunit_delete's rules; units are deleted one at a time
     change_list_template = "admin/governance/orgunit/change_list.html"
-    list_display = ("name", "code", "short_name", "level", "kind", "is_active")
-    list_display_links = ("name", "code")
-    mptt_indent_field = "name"
-    mptt_level_indent = 20
+    list_display = ("tree_name", "code", "short_name", "level", "kind", "is_active")
+    list_display_links = ("code",)
     list_filter = ("level", "kind", "is_active", TownshipFilter)
     search_fields = ("code", "name", "short_name")
     autocomplete_fields = ("parent",)
     fields = ORGUNIT_FIELDS
     list_per_page = 200
+
+    def get_changelist(self, request, **kwargs):
+        return OrgTreeChangeList
+
+    def get_list_display(self, request):
+        if set(request.GET) - TREE_PARAMS:
+            return ("tree_name", "path", *self.list_display[1:])
+        return self.list_display
+
+    @admin.display(description=_("name"), ordering="name")
+    def tree_name(self, obj):
+        change_url = reverse("admin:governance_orgunit_change", args=[obj.pk], current_app=self.admin_site.name)
+        row = getattr(obj, "tree_row", None)
+        if row is None:
+            return format_html('<a href="{}">{}</a>', change_url, obj.name)
+        if row["toggle_url"]:
+            toggle = format_html(
+                '<a class="tree-toggle" href="{}" aria-expanded="{}" title="{}">{}</a>',
+                row["toggle_url"], "true" if row["open"] else "false",
+                gettext("Collapse") if row["open"] else gettext("Expand"), "▾" if row["open"] else "▸",
+            )
+        elif row["has_children"]:
+            toggle = format_html('<span class="tree-toggle" aria-hidden="true">{}</span>', "▾")
+        else:
+            toggle = format_html('<span class="tree-toggle" aria-hidden="true">{}</span>', "·")
+        return format_html(
+            '<span class="tree-node" style="padding-left:{}em" id="unit-{}">{} <a href="{}">{}</a></span>',
+            row["depth"] * 1.5, obj.pk, toggle, change_url, obj.name,
+        )
+
+    @admin.display(description=_("parent units"))
+    def path(self, obj):
+        ancestors, unit = [], obj.parent
+        for _step in range(PATH_DEPTH):
+            if unit is None:
+                break
+            ancestors.append(unit.name)
+            unit = unit.parent
+        return format_html_join(" › ", "{}", ((name,) for name in reversed(ancestors)))
 
     def get_urls(self):
         urls = [

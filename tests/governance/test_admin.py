@@ -23,7 +23,7 @@ def test_clerk_b_changelists_have_nothing_of_township_a(county, other_county, cl
     client = staff(clerk_b)
     assert listed(client.get(url("household"))) == [county.households[1]]
     assert listed(client.get(url("resident"))) == [county.residents[1]]
-    units = {unit.code for unit in listed(client.get(url("orgunit")))}
+    units = {unit.code for unit in listed(client.get(url("orgunit") + "?q="))}  # the flat list
     b = county
     assert units == {b.township_b.code, b.villages[1].code, b.grids[1].code, b.micro_grids[1].code}
 
@@ -32,9 +32,69 @@ def test_county_official_sees_both_townships(county, other_county, county_offici
     client = staff(county_official)
     assert set(listed(client.get(url("household")))) == set(county.households)
     assert set(listed(client.get(url("resident")))) == set(county.residents)
-    units = set(listed(client.get(url("orgunit"))))
+    units = set(listed(client.get(url("orgunit") + "?q=")))  # the flat list
     assert county.township_a in units and county.township_b in units
     assert not units & {other_county.county, *other_county.townships}
+
+
+# --- The org tree ------------------------------------------------------------------------
+
+
+def test_the_org_tree_opens_one_level_at_a_time(county, admin_user, staff):
+    client = staff(admin_user)
+    township, village = county.township_a, county.villages[0]
+    # The county and its townships first.
+    assert listed(client.get(url("orgunit"))) == [county.county, *county.townships]
+    page = client.get(url("orgunit")).content.decode()
+    assert f'href="?open={township.pk}"' in page and 'aria-expanded="false"' in page
+    # Opening a township shows its villages; opening a village too shows its grids.
+    assert listed(client.get(url("orgunit"), {"open": township.pk})) == [
+        county.county, township, village, county.township_b]
+    opened = listed(client.get(url("orgunit"), {"open": f"{township.pk},{village.pk}"}))
+    assert opened == [county.county, township, village, county.grids[0], county.township_b]
+    # Closing the township closes what was open below it.
+    page = client.get(url("orgunit"), {"open": f"{township.pk},{village.pk}"}).content.decode()
+    assert f'href="?open={village.pk}"' in page  # the township's ▾ keeps only the village in the URL
+    assert listed(client.get(url("orgunit"), {"open": village.pk})) == [county.county, *county.townships]
+
+
+def test_the_org_tree_starts_at_the_users_unit_and_opens_nothing_outside_it(county, clerk_b, staff):
+    client = staff(clerk_b)
+    assert listed(client.get(url("orgunit"))) == [county.township_b, county.villages[1]]
+    outside = f"{county.township_a.pk},{county.villages[0].pk},{county.county.pk}"
+    assert listed(client.get(url("orgunit"), {"open": outside})) == [county.township_b, county.villages[1]]
+    assert listed(client.get(url("orgunit"), {"open": "x,,-1"})) == [county.township_b, county.villages[1]]
+
+
+def test_search_finds_any_unit_and_shows_its_path(county, admin_user, staff):
+    micro = county.micro_grids[0]
+    response = staff(admin_user).get(url("orgunit"), {"q": micro.name})
+    assert listed(response) == [micro]
+    page = response.content.decode()
+    path = " › ".join(unit.name for unit in (county.county, county.township_a, county.villages[0], county.grids[0]))
+    assert path in page
+
+
+def test_the_org_tree_costs_the_same_queries_for_a_large_county(county, admin_user, staff,
+                                                                  django_assert_max_num_queries):
+    from tests.helpers.cast import add_village_with_grid
+
+    client = staff(admin_user)
+    township = county.township_a
+    client.get(url("orgunit"))
+    views = ({}, {"open": township.pk}, {"q": "村"})
+    counts = []
+    for params in views:
+        with django_assert_max_num_queries(20) as captured:
+            client.get(url("orgunit"), params)
+        counts.append(len(captured.captured_queries))
+    for i in range(30):
+        add_village_with_grid(township, f"{300 + i:03d}")
+    for params, before in zip(views, counts, strict=True):
+        with django_assert_max_num_queries(before):
+            response = client.get(url("orgunit"), params)
+        assert response.status_code == 200
+    assert len(listed(client.get(url("orgunit"), {"open": township.pk}))) == 1 + 1 + 31 + 1
 
 
 def test_search_is_limited_to_scope(county, clerk_b, county_official, staff):
@@ -411,11 +471,12 @@ def test_clerk_cannot_edit_a_wider_role(county, clerk_b, staff):
 def test_changelist_query_count_is_constant(county, county_official, staff, django_assert_max_num_queries, model):
     client = staff(county_official)
     bound = 13  # session, user, permissions, filter choices, counts, page, prefetch
+    query = {"q": ""} if model == "orgunit" else {}  # the org units' flat list (the tree has its own test)
     with django_assert_max_num_queries(bound):
-        first = listed(client.get(url(model)))
+        first = listed(client.get(url(model), query))
     grow_residents(county, 12)
     for i in range(12):
         User.objects.create_user(username=f"u{i}", password="x", role=Role.GRID, home_unit=county.grids[i % 2])
     with django_assert_max_num_queries(bound):
-        second = listed(client.get(url(model)))
+        second = listed(client.get(url(model), query))
     assert len(second) > len(first)

@@ -5,7 +5,7 @@ proportions DOMAIN.md reports: about one case a year for every two households (Y
 mining district, ~250,000 people: 18,925 in half a year), ~70% green, ~22% yellow, ~8% red,
 mostly minor matters; accepted within hours, resolved within the colour's deadline about 95%
 of the time; in past months over 99% closed (Yangquan: 18,807 of 18,925), the rest stuck and
-overdue; the current month has cases in every state. Each case has the events of the steps
+mostly overdue, the fewer the older the month; the current month has cases in every state. Each case has the events of the steps
 it went through (and an "overdue" event where the deadline passed first), and numbers follow
 the township/month sequence. ``plan_cases`` plans them one township at a time;
 ``summarize_cases`` counts them for the tests; ``grid.demo.cases`` writes them.
@@ -35,7 +35,10 @@ CASE_YEARS = {"city": 4}  # years of history by scale (default one)
 REJECT_SHARE = 0.02
 LATE_SHARE = 0.04
 RETURN_SHARE = 0.03
-STUCK_SHARE = 0.006  # past months: cases still open (and overdue)
+# Past months: cases still open (most of them overdue), last month's share halving with each month
+# back: the cases still open are mostly recent ones, and a realistic few of them are overdue.
+STUCK_SHARE = 0.004
+STUCK_DECAY = 0.5
 MEDIATION_SHARE = 0.45  # dispute cases with a mediation record
 HOUR = 3600
 
@@ -229,6 +232,8 @@ class _CasePlanner:
     def month_cases(self, month: datetime.date, per_month: float) -> list[PlannedCase]:
         days = month_last_day(month).day
         current = month == month_start(self.as_of)
+        back = (self.as_of.year - month.year) * 12 + self.as_of.month - month.month
+        stuck_share = STUCK_SHARE * STUCK_DECAY ** (back - 1) if back else 0
         season = 1 + 0.12 * _cos_month(month.month)
         expected = per_month * season * (0.9 + 0.2 * self.rand())
         last_day = days
@@ -244,7 +249,7 @@ class _CasePlanner:
             reported = int(start.timestamp())
             if reported > self.now - 600:
                 reported = self.now - 600 - int(self.rand() * 8 * HOUR)
-            cases.append(self.case(reported, stuck=not current and self.rand() < STUCK_SHARE))
+            cases.append(self.case(reported, stuck=not current and self.rand() < stuck_share))
         return cases
 
     def case(self, reported: int, stuck: bool = False, state: str | None = None, late: bool | None = None,

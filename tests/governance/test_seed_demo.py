@@ -1,15 +1,20 @@
 """seed_demo: deterministic, valid demo data; the county and city shapes checked on the plan."""
 
 import datetime
+import hashlib
 import json
+import os
+import subprocess
+import sys
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import NOT_PROVIDED
 from django.test import RequestFactory
-from django.utils import translation
+from django.utils import timezone, translation
 
 from governance.demo import DEFAULT_PASSWORD, DEMO_USERNAMES, make_plan, seed_demo
 from governance.demo.people import HOUSEHOLD_COLUMNS, RESIDENT_COLUMNS
@@ -29,9 +34,32 @@ from governance.models import (
     level_error,
 )
 from governance.validators import parse_id_number, validate_phone
+from tests.helpers.markers import on_postgres
 
 # The day the tests seed for (the same numbers whenever they run); the records run up to the day before.
 TODAY = datetime.date(2025, 7, 1)
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def demo_digest(ids: bool = True) -> dict[str, str]:
+    """A hash of every row of every table the demo fills (all columns but automatic timestamps), by
+    model; ``ids`` False leaves out primary and foreign keys (a reset does not start them over)."""
+    from governance.demo.hooks import contributors
+
+    models = [OrgUnit, Household, Resident, Household.tags.through, Resident.tags.through]
+    models += [model for contributor in contributors() for model in contributor.models]
+    digest = {}
+    for model in models:
+        columns = [f.attname for f in model._meta.concrete_fields
+                   if not getattr(f, "auto_now", False) and not getattr(f, "auto_now_add", False)
+                   and (ids or not (f.primary_key or f.is_relation))]
+        rows = hashlib.sha256()
+        if not columns:  # a link table without its keys: how many links
+            rows.update(repr(model._base_manager.count()).encode())
+        for row in model._base_manager.order_by("pk").values_list(*columns) if columns else ():
+            rows.update(repr(row).encode())
+        digest[model._meta.label] = rows.hexdigest()
+    return digest
 
 
 def _snapshot():
@@ -285,6 +313,54 @@ def test_same_seed_same_data_other_seed_other_data(db):
     assert {r[0] for r in other["residents"]} != {r[0] for r in first["residents"]}
 
 
+def test_same_seed_and_day_give_the_same_rows_another_day_moves_the_dates(db):
+    seed_demo(scale="small", seed=7, today=TODAY)
+    first = demo_digest(ids=False)
+    place = _snapshot()
+    seed_demo(scale="small", seed=7, today=TODAY, reset=True)
+    assert demo_digest(ids=False) == first
+
+    from grid.models import Case
+
+    later = datetime.date(2025, 10, 15)
+    seed_demo(scale="small", seed=7, today=later, reset=True)
+    # The same place and households, their people's birth dates and the cases counted from the other day.
+    assert _snapshot()["units"] == place["units"] and _snapshot()["households"] == place["households"]
+    moved = demo_digest(ids=False)
+    assert moved["governance.Resident"] != first["governance.Resident"] and moved["grid.Case"] != first["grid.Case"]
+    newest = timezone.localtime(Case.objects.latest("reported_at").reported_at).date()
+    assert newest == datetime.date(2025, 10, 14)
+    assert Resident.objects.latest("birth_date").birth_date <= newest
+
+
+@pytest.mark.skipif(on_postgres, reason="seeds its own SQLite files: runs once, in the SQLite run")
+def test_two_processes_seed_the_same_rows_into_two_databases(tmp_path):
+    """The same --seed and --today give the same rows in another process and database, whatever the
+    order Python iterates sets and dicts of strings in (its hash seed)."""
+    script = (
+        "import json, django; django.setup()\n"
+        "from django.core.management import call_command\n"
+        "call_command('migrate', verbosity=0)\n"
+        "call_command('seed_demo', '--scale', 'small', '--seed', '5', '--today', '2025-07-01', '--no-rollup',"
+        " verbosity=0)\n"
+        "from tests.governance.test_seed_demo import demo_digest\n"
+        "print(json.dumps(demo_digest()))\n"
+    )
+    children = []
+    for hash_seed in ("1", "2"):
+        env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings", PYTHONHASHSEED=hash_seed,
+                   DATABASE_URL=f"sqlite:///{tmp_path / f'demo-{hash_seed}.sqlite3'}")
+        children.append(subprocess.Popen([sys.executable, "-c", script], env=env, cwd=str(ROOT),
+                                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    digests = []
+    for child in children:
+        out, err = child.communicate(timeout=300)
+        assert child.returncode == 0, err[-3000:]
+        digests.append(json.loads(out.strip().splitlines()[-1]))
+    assert digests[0] == digests[1]
+    assert len(digests[0]) >= 20 and "grid.Case" in digests[0]
+
+
 def test_seed_skips_a_database_that_has_units(seeded):
     again = seed_demo(scale="small", seed=2, today=TODAY)
     assert again.skipped
@@ -335,6 +411,32 @@ def test_the_demo_opens_on_dashboards_with_figures(db, client):
     first = datetime.date(2024, 6, 1)
     assert IndicatorValue.objects.filter(period=first, org_unit=county.home_unit, key="households",
                                          value=100).exists()
+
+
+def test_the_demo_lives_in_the_present(db, client):
+    """Seeded without --today, the demo's records run up to yesterday, the cases still open are
+    recent and only a few of them overdue now, and the dashboard opens on last month."""
+    from governance.demo.dates import last_complete_month
+    from grid.models import FINAL_STATES, Case
+    from grid.selectors.cases import case_overdue_q
+
+    call_command("seed_demo", "--scale", "small")
+    today = timezone.localdate()
+    newest = timezone.localtime(Case.objects.latest("reported_at").reported_at).date()
+    assert newest == today - datetime.timedelta(days=1)
+    still_open = Case.objects.exclude(state__in=FINAL_STATES)
+    assert still_open.count() >= 20
+    assert not still_open.filter(reported_at__lt=timezone.now() - datetime.timedelta(days=60)).exists()
+    # Overdue as the case list shows it, by the clock: a realistic few (the frozen demo had them all).
+    assert 0 < 3 * still_open.filter(case_overdue_q()).count() < still_open.count()
+    client.force_login(User.objects.get(username="county"), backend="django.contrib.auth.backends.ModelBackend")
+    assert client.get("/dashboard/").context["period"].first == last_complete_month(today)
+
+
+def test_today_must_be_a_date(db):
+    with translation.override("en"), pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("seed_demo", "--scale", "small", "--today", "2025-13-01")
+    assert not OrgUnit.objects.exists()
 
 
 def test_seed_without_rollup_leaves_the_indicators_to_compute(db):

@@ -321,9 +321,13 @@ CHECK_STATES = (CaseState.RESOLVED, CaseState.VERIFIED, CaseState.RATED)
 
 
 class Case(models.Model):
-    """A case (事件/诉求), moved from report to close only by the services in ``grid.services.cases``."""
+    """A case (事件/诉求), moved from report to close only by the services in ``grid.services.cases``.
 
-    org_scope_field = "grid"
+    Seen where it is located (its grid's subtree) and by the unit handling it: a case dispatched
+    to a unit outside the grid's village stays visible to that unit, which must take it.
+    """
+
+    org_scope_field = ("grid", "handling_unit")
 
     number = models.CharField(_("case number"), max_length=24, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
@@ -457,7 +461,7 @@ class CaseAction(models.TextChoices):
 class CaseEvent(models.Model):
     """One step of a case: who did what, when, from which state to which, with a comment."""
 
-    org_scope_field = "case__grid"
+    org_scope_field = ("case__grid", "case__handling_unit")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="events")
     action = models.CharField(_("action"), max_length=16, choices=CaseAction.choices)
@@ -496,7 +500,7 @@ def _private_storage():
 class CaseAttachment(models.Model):
     """An image or PDF attached to a case (stored outside the web root, served only to users in scope)."""
 
-    org_scope_field = "case__grid"
+    org_scope_field = ("case__grid", "case__handling_unit")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="attachments")
     event = models.ForeignKey(CaseEvent, verbose_name=_("step"), on_delete=models.SET_NULL, null=True, blank=True,
@@ -530,7 +534,7 @@ class MediationOutcome(models.TextChoices):
 class Mediation(models.Model):
     """A mediation session of a dispute (矛盾纠纷) case."""
 
-    org_scope_field = "case__grid"
+    org_scope_field = ("case__grid", "case__handling_unit")
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="mediations")
     held_on = models.DateField(_("date"))

@@ -50,6 +50,18 @@ class User(AbstractUser):
         verbose_name = _("user")
         verbose_name_plural = _("users")
 
+    def get_full_name(self) -> str:
+        """A Chinese name reads family name first, without a space (张丽); other names as Django writes them."""
+        first, last = self.first_name.strip(), self.last_name.strip()
+        if (first or last) and not (first + last).isascii():
+            return f"{last}{first}"
+        return super().get_full_name()
+
+    @property
+    def display_name(self) -> str:
+        """The person's name, or the login when no name was entered."""
+        return self.get_full_name() or self.username
+
     def clean(self):
         super().clean()
         if not self.is_superuser and self.home_unit_id is None:

@@ -84,7 +84,9 @@ class UnitListFilter(admin.SimpleListFilter):
     max_choices = 100
 
     def __init__(self, request, params, model, model_admin):
-        self.path = model.org_scope_field
+        path = model.org_scope_field
+        # A row seen from two places (a case: where it is, and who handles it) is filtered by where it is.
+        self.path = path[0] if isinstance(path, tuple) else path
         self.parent_value = request.GET.get(self.parent_parameter) if self.parent_parameter else None
         super().__init__(request, params, model, model_admin)
 

@@ -200,6 +200,11 @@ class AcceptSerializer(CommentSerializer):
                                      help_text=_("Correct the colour; kept when left out."))
 
 
+class TakeSerializer(CommentSerializer):
+    start = serializers.BooleanField(required=False, default=False,
+                                     help_text=_("true: start work at once (接单并开始处置)."))
+
+
 class ReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(allow_blank=True, help_text=_("Why (required)."))
 
@@ -376,9 +381,14 @@ class CaseViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveMode
     def dispatch_case(self, request, pk=None):
         return self._step(request, services.case_dispatch, DispatchSerializer)
 
-    @step(CommentSerializer, _("接单: take the case dispatched to you or your unit."))
+    @step(ReasonSerializer,
+          _("撤回: the dispatching unit takes back a case nobody has taken yet, to dispatch it anew."))
+    def recall(self, request, pk=None):
+        return self._step(request, services.case_recall, ReasonSerializer)
+
+    @step(TakeSerializer, _("接单: take the case dispatched to you or your unit (and start work at once with start)."))
     def take(self, request, pk=None):
-        return self._step(request, services.case_take, CommentSerializer)
+        return self._step(request, services.case_take, TakeSerializer)
 
     @step(CommentSerializer, _("处置中: work on the case has started."))
     def start(self, request, pk=None):

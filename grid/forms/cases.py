@@ -13,11 +13,11 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from governance.models import Household, OrgUnit, Resident, User
+from governance.models import Household, OrgUnit, Resident, Role, User
 from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm, SearchSelect, style_widget
 from governance.validators import normalize_id_number
 from grid.models import CaseCategory, CaseSource, CaseState, Colour, Rating, Triage
-from grid.selectors.cases import CASE_GRID_LEVELS, dispatch_units, unit_staff
+from grid.selectors.cases import CASE_GRID_LEVELS, dispatch_groups, unit_staff
 from grid.services.cases import DISPATCH_LEVELS, attachment_check
 
 MAX_FILES = 10
@@ -151,6 +151,16 @@ class GridChoiceField(IdChoiceField):
         return f"{unit.display_name}（{parent}）" if parent else unit.display_name
 
 
+# Where a case entered by each role most likely comes from (the form's default source).
+ROLE_SOURCES = {
+    Role.GRID: CaseSource.GRID_WORKER,
+    Role.VILLAGE: CaseSource.VISIT,
+    Role.TOWNSHIP: CaseSource.VISIT,
+    Role.COUNTY: CaseSource.HOTLINE,
+    Role.ADMIN: CaseSource.VISIT,
+}
+
+
 class CaseForm(PortalFormMixin, forms.Form):
     """Report a case. ``token`` makes the form idempotent: sent twice, it creates one case."""
 
@@ -185,6 +195,7 @@ class CaseForm(PortalFormMixin, forms.Form):
             data["grid"] = ""  # never looked up (nor shown as chosen): ids are bigints
         super().__init__(data, *args, **kwargs)
         self.user = user
+        self.fields["source"].initial = ROLE_SOURCES.get(user.role, CaseSource.VISIT)
         self.fields["category"].choices = category_choices()
         self.fields["grid"].queryset = (
             OrgUnit.objects.visible_to(user).filter(level__in=CASE_GRID_LEVELS, is_active=True)
@@ -268,8 +279,37 @@ class CommentForm(StepForm):
 
 
 class ReasonForm(StepForm):
-    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+    """A step that needs a reason; each step names its own (two forms on one page never read alike)."""
+
+    reason_label = _("Reason")
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
                              error_messages={"required": _("Say why.")})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = self.reason_label
+
+
+class RejectForm(ReasonForm):
+    reason_label = _("Why it is not accepted")
+
+
+class EscalateForm(ReasonForm):
+    reason_label = _("Why it goes to the higher level")
+
+
+class ReturnForm(ReasonForm):
+    reason_label = _("What is still to be done")
+
+
+class RecallForm(ReasonForm):
+    reason_label = _("Why it is recalled")
+
+
+class TakeForm(CommentForm):
+    """接单; the button "take and start work" sends ``start`` (one click when nothing is entered in between)."""
+
+    start = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
 
 class AcceptForm(StepForm):
@@ -286,7 +326,7 @@ class AcceptForm(StepForm):
 
 class UnitChoiceField(IdChoiceField):
     def label_from_instance(self, unit):
-        return f"{unit.display_name}（{unit.get_level_display()}）"
+        return unit.display_name
 
 
 class DispatchForm(StepForm):
@@ -299,11 +339,16 @@ class DispatchForm(StepForm):
     def __init__(self, *args, case, user, **kwargs):
         super().__init__(*args, case=case, user=user, **kwargs)
         levels = DISPATCH_LEVELS.get(case.triage, ())
-        self.units = dispatch_units(fetched_by=user, case=case, levels=levels)
+        self.groups = dispatch_groups(fetched_by=user, case=case, levels=levels)
+        self.units = [unit for group in self.groups for unit in group.units]
         unit_field = self.fields["unit"]
         unit_field.queryset = OrgUnit.objects.filter(pk__in=[unit.pk for unit in self.units])
-        # The choices from the units already read (no second query to render the select).
-        unit_field.choices = [("", _("— choose —"))] + [(u.pk, unit_field.label_from_instance(u)) for u in self.units]
+        # The choices from the units already read (no second query to render the select): the place
+        # where the case is first, then the rest of the area, one group per village or township.
+        unit_field.choices = [("", _("— choose —"))] + [
+            (group.label, [(unit.pk, unit_field.label_from_instance(unit)) for unit in group.units])
+            for group in self.groups
+        ]
         staff = User.objects.visible_to(user).filter(is_active=True)
         if case.handling_unit_id:
             staff = staff.filter(
@@ -322,9 +367,10 @@ class DispatchForm(StepForm):
 
 
 def person_label(person) -> str:
-    name = person.get_full_name() or person.username
-    unit = person.home_unit.display_name if person.home_unit_id else ""
-    return f"{name}（{unit}）" if unit else name
+    """A person by name (the login only when no name was entered), with the unit he works in."""
+    name = person.display_name
+    where = person.home_unit.display_name if person.home_unit_id else ""
+    return f"{name} · {where}" if where else name
 
 
 class ResolveForm(StepForm):
@@ -346,16 +392,17 @@ class RateForm(StepForm):
 
 ACTION_FORMS: dict[str, type[StepForm]] = {
     "accept": AcceptForm,
-    "reject": ReasonForm,
+    "reject": RejectForm,
     "dispatch": DispatchForm,
-    "take": CommentForm,
+    "recall": RecallForm,
+    "take": TakeForm,
     "start": CommentForm,
     "resolve": ResolveForm,
     "verify": CommentForm,
-    "return": ReasonForm,
+    "return": ReturnForm,
     "rate": RateForm,
     "close": CommentForm,
-    "escalate": ReasonForm,
+    "escalate": EscalateForm,
 }
 
 

@@ -70,6 +70,7 @@ RESULT_REQUIRED = _("Describe the result.")
 RATING_REQUIRED = _("Choose the reporter's rating.")
 NO_PARENT = _("%(unit)s has no higher level to escalate to.")
 NO_TOWNSHIP = _("This grid is not inside a township.")
+NOBODY_THERE = _("%(unit)s has no active account: nobody there could take the case. Choose another unit.")
 
 
 # --- Who may do what -----------------------------------------------------------------------
@@ -131,6 +132,11 @@ def _may_dispatch(user: User, case: Case, ranges: _Ranges) -> bool:
     return case.triage != Triage.PRIVATE and _handles(user, case, ranges)
 
 
+def _may_recall(user: User, case: Case, ranges: _Ranges) -> bool:
+    """Managers of the dispatching unit (or above), while nobody has taken the case yet."""
+    return case.dispatcher_unit_id is not None and _manages(user, case.dispatcher_unit_id, ranges)
+
+
 def _may_escalate(user: User, case: Case, ranges: _Ranges) -> bool:
     if case.state in (CaseState.REPORTED, CaseState.ACCEPTED):
         return _handles(user, case, ranges)
@@ -154,6 +160,7 @@ RULES: dict[str, Rule] = {
     CaseAction.ACCEPT: Rule((CaseState.REPORTED,), _handles, _("accepted")),
     CaseAction.REJECT: Rule((CaseState.REPORTED,), _handles, _("rejected")),
     CaseAction.DISPATCH: Rule((CaseState.ACCEPTED,), _may_dispatch, _("dispatched")),
+    CaseAction.RECALL: Rule((CaseState.DISPATCHED,), _may_recall, _("recalled")),
     CaseAction.TAKE: Rule((CaseState.DISPATCHED,), _works_on, _("taken")),
     CaseAction.START: Rule((CaseState.TAKEN,), _works_on, _("started")),
     CaseAction.RESOLVE: Rule((CaseState.IN_PROGRESS, CaseState.ACCEPTED), _may_resolve, _("resolved")),
@@ -363,6 +370,8 @@ def case_dispatch(*, case: Case, user: User, unit: OrgUnit, assignee: User | Non
                            levels="、".join(str(Level(v).label) for v in levels))
         if assignee is not None and (not assignee.is_active or not ranges.within(assignee.home_unit_id, unit)):
             raise _invalid("assignee", ASSIGNEE_ELSEWHERE, user=assignee, unit=unit)
+        if assignee is None and not unit_has_staff(unit):
+            raise _invalid("unit", NOBODY_THERE, unit=unit)
         now = timezone.now()
         _step(fresh, user, CaseAction.DISPATCH, CaseState.DISPATCHED, comment=comment.strip(), unit=unit,
               handling_unit=unit, assignee=assignee, dispatcher=user, dispatcher_unit=user.home_unit or unit,
@@ -371,12 +380,39 @@ def case_dispatch(*, case: Case, user: User, unit: OrgUnit, assignee: User | Non
         return fresh
 
 
-def case_take(*, case: Case, user: User, comment: str = "") -> Case:
-    """接单: the assignee (or staff of the unit it went to) takes the case."""
+def unit_has_staff(unit: OrgUnit) -> bool:
+    """Whether someone could take a case sent to ``unit``: an active account whose home unit lies in it."""
+    tree = OrgUnit.objects.filter(pk=unit.pk)
+    return User.objects.filter(
+        is_active=True,
+        home_unit__tree_id=Subquery(tree.values("tree_id")),
+        home_unit__lft__gte=Subquery(tree.values("lft")),
+        home_unit__lft__lt=Subquery(tree.values("rght")),
+    ).exists()
+
+
+def case_recall(*, case: Case, user: User, reason: str) -> Case:
+    """撤回: the dispatching unit takes back a case nobody has taken yet, to dispatch it anew."""
+    reason = _required(reason, "reason", TEXT_REQUIRED)
+    with transaction.atomic():
+        fresh = _locked(case, user, CaseAction.RECALL)
+        back_to = fresh.dispatcher_unit
+        _step(fresh, user, CaseAction.RECALL, CaseState.ACCEPTED, comment=reason, unit=back_to,
+              handling_unit=back_to, assignee=None, dispatcher=None, dispatcher_unit=None, dispatched_at=None,
+              due_at=None, is_overdue=False)
+        return fresh
+
+
+def case_take(*, case: Case, user: User, comment: str = "", start: bool = False) -> Case:
+    """接单: the assignee (or staff of the unit it went to) takes the case; with ``start``, work starts at once
+    (one click where nothing is entered in between: two steps on the timeline, one transaction)."""
     with transaction.atomic():
         fresh = _locked(case, user, CaseAction.TAKE)
-        _step(fresh, user, CaseAction.TAKE, CaseState.TAKEN, comment=comment.strip(), assignee=user,
-              taken_at=timezone.now())
+        now = timezone.now()
+        _step(fresh, user, CaseAction.TAKE, CaseState.TAKEN, comment=comment.strip(), assignee=user, taken_at=now,
+              at=now)
+        if start:
+            _step(fresh, user, CaseAction.START, CaseState.IN_PROGRESS, at=now)
         return fresh
 
 

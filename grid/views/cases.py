@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 
-from governance.masking import can_view_personal_data
+from governance.masking import can_view_personal_data, record_unmasked_view
 from governance.models import OrgUnit
 from governance.portal.views import (
     ExportMixin,
@@ -44,6 +44,7 @@ SERVICES = {
     CaseAction.ACCEPT: services.case_accept,
     CaseAction.REJECT: services.case_reject,
     CaseAction.DISPATCH: services.case_dispatch,
+    CaseAction.RECALL: services.case_recall,
     CaseAction.TAKE: services.case_take,
     CaseAction.START: services.case_start,
     CaseAction.RESOLVE: services.case_resolve,
@@ -58,6 +59,7 @@ ACTION_BUTTONS = {
     CaseAction.ACCEPT: (gettext_lazy("Accept"), "bi-check2-circle"),
     CaseAction.REJECT: (gettext_lazy("Reject"), "bi-x-circle"),
     CaseAction.DISPATCH: (gettext_lazy("Dispatch"), "bi-send"),
+    CaseAction.RECALL: (gettext_lazy("Recall"), "bi-arrow-return-left"),
     CaseAction.TAKE: (gettext_lazy("Take"), "bi-hand-index"),
     CaseAction.START: (gettext_lazy("Start work"), "bi-play-circle"),
     CaseAction.RESOLVE: (gettext_lazy("Resolve"), "bi-check2-square"),
@@ -68,7 +70,9 @@ ACTION_BUTTONS = {
     CaseAction.ESCALATE: (gettext_lazy("Escalate"), "bi-arrow-up-circle"),
 }
 # Steps that warn before they go (they cannot be undone by the same user).
-DANGER_ACTIONS = {CaseAction.REJECT, CaseAction.RETURN, CaseAction.ESCALATE}
+DANGER_ACTIONS = {CaseAction.REJECT, CaseAction.RETURN, CaseAction.ESCALATE, CaseAction.RECALL}
+# What the one who records the rating must do first: call the reporter back (the phone shows in full).
+CALL_BACK_ACTIONS = {CaseAction.RATE}
 CASE_JOINS = ("category", "category__parent", "grid", "household", "reporter", "handling_unit", "assignee",
               "dispatcher", "dispatcher_unit", "created_by")
 PICKER_SIZE = 30
@@ -270,6 +274,11 @@ class CaseDetailView(ScopedDetailView):
         context["overdue"] = _is_overdue(case)
         context["full_view"] = can_view_personal_data(user)
         allowed = services.case_allowed_actions(case=case, user=user) if user.has_perm("grid.change_case") else []
+        context["next_step"] = case.next_step
+        # The one who must call the reporter back for the rating sees the phone in full; each showing is logged.
+        context["call_back"] = bool(case.reporter_phone) and bool(CALL_BACK_ACTIONS.intersection(allowed))
+        if context["call_back"] and not context["full_view"]:
+            record_unmasked_view(user=user, kind="case-reporter-phone", reference={"case": case.number})
         context["actions"] = [
             {"action": action, "form": action_form(action, case=case, user=user), "button": _button(action),
              "danger": action in DANGER_ACTIONS}

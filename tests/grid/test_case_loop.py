@@ -107,7 +107,7 @@ def test_the_whole_loop_from_report_to_close(county, clerk_a, village_a, new_cas
     [
         (CaseState.REPORTED, ["accept", "reject", "escalate"], []),
         (CaseState.ACCEPTED, ["dispatch", "escalate"], []),
-        (CaseState.DISPATCHED, [], ["take", "escalate"]),
+        (CaseState.DISPATCHED, ["recall"], ["take", "escalate"]),
         (CaseState.TAKEN, [], ["start", "escalate"]),
         (CaseState.IN_PROGRESS, [], ["resolve", "escalate"]),
         (CaseState.RESOLVED, ["verify", "return"], []),

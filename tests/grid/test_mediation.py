@@ -58,7 +58,7 @@ def dispute(county, clerk_a, category):
 
 
 @pytest.fixture
-def small_set(county, clerk_a, clerk_b, village_a2, dispute):
+def small_set(county, clerk_a, clerk_b, village_a2, dispute, village_a):
     """Township A: three disputes on DAY (two mediated, one agreement; one overdue), one the day before.
     Township B: one dispute on DAY."""
     _village2, grid2 = village_a2

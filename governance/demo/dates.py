@@ -8,8 +8,8 @@ by default the local date). Nothing in the seed reads the clock, so the same see
   them due a few days after it: served a day later, the demo is a day older, not overdue.
 - Ages, birth dates, party memberships, registrations, workers' start dates, wishes and services
   count back from the as-of day.
-- The people were entered on 1 January four years before it (``registered_on``): before the
-  demo's history (four years of cases at most) begins, so every month counts them.
+- The people were entered on 1 January five years before it (``registered_on``): before the
+  demo's history (four years and a month of cases at most) begins, so every month counts them.
 - The monthly indicators cover the complete months up to ``last_complete_month``, the month
   before ``today``'s, so the dashboards open on last month.
 """
@@ -33,8 +33,8 @@ def demo_now(as_of: datetime.date) -> datetime.datetime:
 
 
 def registered_on(as_of: datetime.date) -> datetime.date:
-    """When the demo's people were entered: 1 January, four years before ``as_of``."""
-    return datetime.date(as_of.year - 4, 1, 1)
+    """When the demo's people were entered: 1 January, five years before ``as_of``."""
+    return datetime.date(as_of.year - 5, 1, 1)
 
 
 def last_complete_month(today: datetime.date) -> datetime.date:

@@ -1,14 +1,15 @@
 """The demo's cases (事件/诉求), planned from the plan and the seed alone (no database).
 
-A year of cases (the city: four years, about 2,000,000) up to the demo's "now", in the
-proportions DOMAIN.md reports: about one case a year for every two households (Yangquan's
-mining district, ~250,000 people: 18,925 in half a year), ~70% green, ~22% yellow, ~8% red,
-mostly minor matters; accepted within hours, resolved within the colour's deadline about 95%
-of the time; in past months over 99% closed (Yangquan: 18,807 of 18,925), the rest stuck and
-mostly overdue, the fewer the older the month; the current month has cases in every state. Each case has the events of the steps
-it went through (and an "overdue" event where the deadline passed first), and numbers follow
-the township/month sequence. ``plan_cases`` plans them one township at a time;
-``summarize_cases`` counts them for the tests; ``grid.demo.cases`` writes them.
+Thirteen complete months of cases (the city: four years and a month, about 2,000,000) and the
+days of the month in progress, up to the demo's "now" (``case_months``), in the proportions
+DOMAIN.md reports: about one case a year for every two households (Yangquan's mining district,
+~250,000 people: 18,925 in half a year), ~70% green, ~22% yellow, ~8% red, mostly minor matters;
+accepted within hours, resolved within the colour's deadline about 95% of the time; in past
+months over 99% closed (Yangquan: 18,807 of 18,925), the rest stuck and mostly overdue, the
+fewer the older the month; the current month has cases in every state. Each case has the
+events of the steps it went through (and an "overdue" event where the deadline passed first),
+and numbers follow the township/month sequence. ``plan_cases`` plans them one township at a
+time; ``summarize_cases`` counts them for the tests; ``grid.demo.cases`` writes them.
 """
 
 import datetime
@@ -196,9 +197,16 @@ def _village_of(unit):
 
 
 def case_months(as_of: datetime.date, years: int = 1) -> list[datetime.date]:
-    """The months with cases (their first days), oldest first: ``years`` years up to the month of ``as_of``."""
-    current = month_start(as_of)
-    return [shift_month(current, -back) for back in reversed(range(12 * years))]
+    """The months with cases (their first days), oldest first: the ``years`` years of complete months
+    before the day seeded for (the day after ``as_of``) and the month before them, which the dashboards
+    compare the first of them with (the same month a year before), then the days of the month in
+    progress up to ``as_of``, if any."""
+    seeded_in = month_start(as_of + datetime.timedelta(days=1))
+    first, last = shift_month(seeded_in, -(12 * years + 1)), month_start(as_of)
+    months = [first]
+    while months[-1] < last:
+        months.append(shift_month(months[-1], 1))
+    return months
 
 
 class _CasePlanner:

@@ -23,6 +23,9 @@ What it measures, for the last full month:
 5. *Dashboard pages*: server time through Django's test client with ``DEBUG`` off as the
    demo users (median and 95th percentile of ``--runs``), and query counts.
 
+The databases it seeds are pinned to ``BENCH_TODAY`` (bench/seed_demo.py: the demo's records up to
+2025-06-30), so runs on different days measure the same month (May 2025) over the same rows.
+
 The results are printed and written to the rollup section of docs/benchmarks.md.
 """
 
@@ -159,7 +162,7 @@ def _setup(url: str):
 
 
 def _period():
-    """The last full month of the data: the demo's cases run up to its fixed "today"."""
+    """The month before the newest case's (a full month whatever day the data were seeded for)."""
     from django.db.models import Max
     from django.utils import timezone
 

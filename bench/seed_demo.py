@@ -12,6 +12,10 @@ the end). The fresh database is migrated first (not timed), then ``seed_demo`` r
 child process: its wall time and its peak RSS (``wait4`` rusage of that child alone; the
 PostgreSQL server's own memory is not included) are measured. The results are printed and
 merged into the seed_demo section of docs/benchmarks.md (other sections are left as they are).
+
+Every seed here (and in the benchmarks that seed through ``seeded_database``: case_list, rollup)
+is pinned to the same day, ``BENCH_TODAY`` (``seed_demo --today``): the demo's data depend on
+the day seeded for, and runs on different days must measure the same rows.
 """
 
 import argparse
@@ -35,6 +39,8 @@ BEGIN, END = "<!-- seed_demo:begin -->", "<!-- seed_demo:end -->"
 DATA_PREFIX = "<!-- seed_demo:data "
 DEFAULT_RUNS = [("sqlite", "county"), ("postgres", "county"), ("postgres", "city")]
 PG_PORT = 55433
+# The day every benchmark seeds for: its records run up to 2025-06-30, its indicators to June 2025.
+BENCH_TODAY = "2025-07-01"
 # The demo's cases and their steps (events), counted apart from the other rosters.
 CASES, CASE_STEPS = "grid.Case", "grid.CaseEvent"
 
@@ -100,8 +106,8 @@ def run_one(db: str, scale: str, seed: int, server: "PostgresServer | None") -> 
 
         stats_file = workdir / "stats.json"
         log = workdir / "seed.log"
-        command = [*manage, "seed_demo", "--scale", scale, "--seed", str(seed), "--no-rollup", "--stats-file",
-                   str(stats_file)]
+        command = [*manage, "seed_demo", "--scale", scale, "--seed", str(seed), "--today", BENCH_TODAY, "--no-rollup",
+                   "--stats-file", str(stats_file)]
         load = os.getloadavg()[0]
         with open(log, "w") as out:
             started = time.monotonic()
@@ -234,7 +240,8 @@ class PostgresServer:
 
 
 def seeded_database(server: PostgresServer, name: str, scale: str) -> str:
-    """A fresh database ``name`` on ``server``, migrated, filled by ``seed_demo --scale`` and analysed; its URL.
+    """A fresh database ``name`` on ``server``, migrated, filled by ``seed_demo --scale`` (for ``BENCH_TODAY``)
+    and analysed; its URL.
 
     The demo users' password is ``bench``. Runs without a broker (the seed queues nothing).
     """
@@ -245,8 +252,8 @@ def seeded_database(server: PostgresServer, name: str, scale: str) -> str:
         env.pop(variable, None)
     subprocess.run([python, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True)
     start = time.perf_counter()
-    subprocess.run([python, "manage.py", "seed_demo", "--scale", scale, "--password", "bench", "--no-rollup"],
-                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([python, "manage.py", "seed_demo", "--scale", scale, "--today", BENCH_TODAY, "--password", "bench",
+                    "--no-rollup"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     print(f"seeded {scale} in {time.perf_counter() - start:.0f} s", file=sys.stderr)
     subprocess.run([python, "manage.py", "shell", "-c",
                     "from django.db import connection; connection.cursor().execute('VACUUM ANALYZE')"],

@@ -411,6 +411,9 @@ def test_the_demo_opens_on_dashboards_with_figures(db, client):
     first = datetime.date(2024, 6, 1)
     assert IndicatorValue.objects.filter(period=first, org_unit=county.home_unit, key="households",
                                          value=100).exists()
+    # The same month a year before has cases to compare with too.
+    assert IndicatorValue.objects.filter(period=first, org_unit=county.home_unit, key="grid.cases_raised",
+                                         value__gt=0).exists()
 
 
 def test_the_demo_lives_in_the_present(db, client):

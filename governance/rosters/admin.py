@@ -7,8 +7,9 @@ a roster of ``governance.rosters``. It adds to the change list the buttons ä¸‹è½
 - the import page: the uploaded file is kept under ``MEDIA_ROOT/imports/`` with a random
   name recorded in the user's session, checked in full (a dry run) and shown as a preview:
   counts of new / changed / unchanged / error rows, every error with its row, column and
-  message, the first new and changed rows. Confirming imports the kept file (checked
-  again, all or nothing) and deletes it. Only users with both add and change permission on
+  message, the value read and the row's name, the first new and changed rows. Confirming imports
+  the kept file (checked again, all or nothing) and deletes it, then opens the change list on
+  the rows just written (``ImportedRowsFilter``). Only users with both add and change permission on
   the model may import; the rows they may name or change are those of their scope.
 - the export of every row of the change list as currently filtered and searched (within
   the user's scope), for users with view permission.
@@ -17,17 +18,21 @@ a roster of ``governance.rosters``. It adds to the change list the buttons ä¸‹è½
 import os
 import secrets
 import time
+from datetime import datetime
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.template.loader import get_template, select_template
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +48,77 @@ UPLOAD_DIR = "imports"
 STALE_AFTER = 24 * 3600  # kept files nobody confirmed are removed after a day
 IMPORT_TEMPLATE = "admin/roster/import.html"
 CHANGE_LIST_TEMPLATE = "admin/roster/change_list.html"
+WRITTEN_SESSION_KEY = "roster_written"
+WRITTEN_KEPT = 5  # the imports a user can still pick in the change list's filter
+# How the rows an import wrote are filtered: runs of consecutive ids (a new batch is one run) and
+# single ids. Beyond these the list opens unfiltered: an OR of thousands of ranges is slower than
+# looking, and SQLite refuses expressions that deep.
+WRITTEN_MAX_RUNS = 200
+WRITTEN_MAX_SINGLES = 5000
+
+
+def _runs(pks) -> list[list[int]]:
+    """Sorted ids as [first, last] runs of consecutive ids."""
+    runs: list[list[int]] = []
+    for pk in sorted(set(pks)):
+        if runs and pk == runs[-1][1] + 1:
+            runs[-1][1] = pk
+        else:
+            runs.append([pk, pk])
+    return runs
+
+
+def _remember_written(request, kind: str, pks) -> str | None:
+    """Keep the ids an import wrote in the session; the token names them in the change list's filter
+    (None when they are too scattered to filter by)."""
+    runs = _runs(pks)
+    ranges = sum(1 for first, last in runs if last > first)
+    singles = len(runs) - ranges
+    if not runs or ranges > WRITTEN_MAX_RUNS or singles > WRITTEN_MAX_SINGLES:
+        return None
+    token = secrets.token_urlsafe(6)
+    entries = request.session.get(WRITTEN_SESSION_KEY, {})
+    entries[token] = {"kind": kind, "runs": runs, "count": len(set(pks)), "at": timezone.now().isoformat()}
+    newest = sorted(entries.items(), key=lambda item: item[1]["at"])[-WRITTEN_KEPT:]
+    request.session[WRITTEN_SESSION_KEY] = dict(newest)
+    return token
+
+
+class ImportedRowsFilter(admin.SimpleListFilter):
+    """The rows one of the user's recent imports added or changed (ids kept in his session)."""
+
+    title = _("import")
+    parameter_name = "imported"
+
+    def lookups(self, request, model_admin):
+        entries = request.session.get(WRITTEN_SESSION_KEY, {})
+        kind = getattr(model_admin, "roster_kind", None)
+        choices = [
+            (token, gettext("%(at)s, %(count)d rows") % {
+                "at": date_format(timezone.localtime(datetime.fromisoformat(entry["at"])), "Y-m-d H:i"),
+                "count": entry["count"],
+            })
+            for token, entry in sorted(entries.items(), key=lambda item: item[1]["at"], reverse=True)
+            if entry.get("kind") == kind
+        ]
+        asked = request.GET.get(self.parameter_name)
+        if asked and asked not in entries:
+            # Still a choice, so that the list filters (to nothing) rather than drop the parameter.
+            choices.append((asked, gettext("An import this session no longer knows")))
+        return choices
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        entry = request.session.get(WRITTEN_SESSION_KEY, {}).get(self.value())
+        if entry is None:
+            return queryset.none()  # an import of another session, or one long forgotten
+        singles = [first for first, last in entry["runs"] if first == last]
+        condition = Q(pk__in=singles)
+        for first, last in entry["runs"]:
+            if last > first:
+                condition |= Q(pk__range=(first, last))
+        return queryset.filter(condition)
 
 
 class RosterUploadForm(forms.Form):
@@ -99,6 +175,10 @@ class RosterAdminMixin:
             path("roster/import/", wrap(self.roster_import_view), name=self._roster_url_name("import")),
             path("roster/export/", wrap(self.roster_export_view), name=self._roster_url_name("export")),
         ] + urls
+
+    def get_list_filter(self, request):
+        filters = super().get_list_filter(request)
+        return (*filters, ImportedRowsFilter) if self.roster_kind else filters
 
     def may_import_roster(self, request) -> bool:
         return bool(self.roster_kind) and get_spec(self.roster_kind).importable and (
@@ -235,5 +315,8 @@ class RosterAdminMixin:
             context = {"report": report, "form": RosterUploadForm(),
                        "errors_hidden": max(0, len(report.errors) - ERRORS_SHOWN)}
             return TemplateResponse(request, IMPORT_TEMPLATE, self._context(request, **context))
-        self.message_user(request, f"{report.status()} {report.counts_line()}", messages.SUCCESS)
-        return HttpResponseRedirect(self._changelist_url())
+        token = _remember_written(request, self.roster_kind, report.written_pks)
+        shown = gettext("The list shows the rows just written.") if token else ""
+        self.message_user(request, f"{report.status()} {report.counts_line()} {shown}".strip(), messages.SUCCESS)
+        url = self._changelist_url()
+        return HttpResponseRedirect(f"{url}?{ImportedRowsFilter.parameter_name}={token}" if token else url)

@@ -91,6 +91,7 @@ class ImportJob:
         self._checked: dict[tuple, list[str]] = {}  # (field, value) → errors of a choice or yes/no field
         self._local_names: LocalNameBook | None = None
         self._column_names: dict[str, str] | None = None  # header (as reported) → column name
+        self._indexes: dict[str, int] | None = None  # column name → its index in the file
 
     # -- errors --
 
@@ -99,14 +100,26 @@ class ImportJob:
         a later check that still reads it must not contradict the first ("not found", then "not in
         that village")."""
         number = row.number if row is not None else 1
+        value = label = ""
         if row is not None:
             name = self._column_name(column)
             if name is not None:
                 if name in row.bad or not self.cells_ok(row, *self.spec.follows.get(name, ())):
                     return
                 row.bad.add(name)
+                value = self._cell_text(row, name)
             row.failed = True
-        self.report.errors.append(RowError(number, column, str(message)))
+            label = self._cell_text(row, self.spec.naming_column)
+        self.report.errors.append(RowError(number, column, str(message), value, label))
+
+    def _cell_text(self, row: Row, name: str | None) -> str:
+        """The cell of column ``name`` in ``row`` as the file has it (empty if the file has no such column)."""
+        if self._indexes is None:
+            self._indexes = {column.name: index for index, column in self.mapped}
+        index = self._indexes.get(name)
+        if index is None or index >= len(row.cells):
+            return ""
+        return _sample_text(row.cells[index]).strip()
 
     def _column_name(self, header: str) -> str | None:
         if self._column_names is None:
@@ -167,6 +180,9 @@ class ImportJob:
                     gettext('The required column "%(column)s" is missing.') % {"column": column.header},
                 )
         self.report.headers = [header for _index, header in sorted((i, self.headers[c.name]) for i, c in self.mapped)]
+        naming = self.spec.naming_column
+        if naming in self.present:
+            self.report.name_header = self.headers[naming]
         if self.report.errors:
             raise _Abort
 
@@ -750,6 +766,10 @@ def roster_import(
                     with _phase(report, "write"):
                         spec.write(job)
                     report.written = True
+                    report.written_pks = [
+                        row.instance.pk for row in job.rows
+                        if row.status in ("new", "changed") and getattr(row.instance, "pk", None) is not None
+                    ]
                     with _phase(report, "analyze"):
                         # The planner's statistics of the tables just filled: without them the next
                         # rollup planned for empty tables and took a minute instead of a second.

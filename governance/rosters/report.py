@@ -12,11 +12,15 @@ SAMPLE_ROWS = 50
 
 @dataclass(frozen=True)
 class RowError:
-    """One problem: ``row`` as numbered in the file (the header is row 1), the column's header, the message."""
+    """One problem: ``row`` as numbered in the file (the header is row 1), the column's header, the message;
+    ``value``: the cell as read (empty for a problem of the whole row or file); ``name``: what names the
+    row (the spec's naming column: a person's or a unit's name), so a clerk finds it without counting rows."""
 
     row: int
     column: str
     message: str
+    value: str = ""
+    name: str = ""
 
 
 @dataclass
@@ -41,6 +45,8 @@ class ImportReport:
     error_rows: int = 0
     errors: list[RowError] = field(default_factory=list)
     headers: list[str] = field(default_factory=list)
+    name_header: str = ""  # the header of the column that names a row (RowError.name)
+    written_pks: list[int] = field(default_factory=list)  # the rows the import added or changed
     ignored_columns: list[str] = field(default_factory=list)
     samples: list[SampleRow] = field(default_factory=list)
     elapsed: float = 0.0
@@ -90,8 +96,10 @@ class ImportReport:
             out.append(gettext("Columns ignored: %(columns)s") % {"columns": "、".join(self.ignored_columns)})
         for error in self.errors:
             where = gettext("Row %(row)d") % {"row": error.row} if error.row else gettext("File")
+            name = f" {error.name}" if error.name else ""
             column = f" [{error.column}]" if error.column else ""
-            out.append(f"  {where}{column}: {error.message}")
+            value = gettext(" (read: %(value)s)") % {"value": error.value} if error.value else ""
+            out.append(f"  {where}{column}{name}{value}: {error.message}")
         return out
 
     def __str__(self) -> str:

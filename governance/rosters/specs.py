@@ -235,6 +235,8 @@ class RosterSpec:
     columns: list[Column] = []
     key: tuple[str, ...] = ()  # column names
     key_paths: tuple[str, ...] = ()  # the key columns' lookup paths in the database
+    # The column whose cell names a row in an import's error report (None: see ``naming_column``).
+    name_column: str | None = None
     existing_filter: dict = {}
     importable = True
     # The template's sentence on rows whose key is already in the system (%(key)s: the key columns).
@@ -298,6 +300,18 @@ class RosterSpec:
             if column.name == name:
                 return column
         raise KeyError(name)
+
+    @property
+    def naming_column(self) -> str | None:
+        """The column that names a row for a person reading an error report: ``name_column``, else a
+        name or title column, else the first key column."""
+        names = [column.name for column in self.columns]
+        if self.name_column:
+            return self.name_column
+        for name in ("name", "title", "unit_name", "member_name"):
+            if name in names:
+                return name
+        return self.key[0] if self.key else (names[0] if names else None)
 
     @property
     def import_columns(self) -> list[Column]:

@@ -58,3 +58,26 @@ def test_admin_imports_residents_with_a_preview_and_sees_it_working(page, shoot,
     page.click("#roster-confirm-form [type=submit]")
     expect(page.locator(".messagelist")).to_contain_text("1200")
     assert Resident.objects.count() == before + 1200
+    # The list opens on the rows just written: 1,200 of them, none of the residents before.
+    assert "imported=" in page.url
+    expect(page.locator("#changelist .paginator")).to_contain_text("1200")
+    expect(page.locator("#result_list")).to_contain_text("导入")
+    shoot("32-admin-import-written-rows")
+
+
+def test_an_import_with_errors_names_the_rows_and_shows_the_values(page, shoot, county, admin_user):
+    content = residents_workbook(county, 5)
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    book.active["D4"] = "12345"  # 导入2's phone
+    buffer = io.BytesIO()
+    book.save(buffer)
+    log_in(page, admin_user.username)
+    page.goto("/admin/governance/resident/roster/import/")
+    page.set_input_files("#roster-upload-form input[type=file]",
+                         {"name": "居民.xlsx", "mimeType": "application/octet-stream", "buffer": buffer.getvalue()})
+    page.click("#roster-upload-form [type=submit]")
+    row = page.locator("#roster-errors tbody tr").first
+    expect(row.locator(".error-row")).to_have_text("4")
+    expect(row.locator(".error-name")).to_have_text("导入2")
+    expect(row.locator(".error-value")).to_have_text("12345")
+    shoot("33-admin-import-errors")

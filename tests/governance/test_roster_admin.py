@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from governance.models import ExportLog, Household, Resident
 from governance.rosters.admin import SESSION_KEY
+from tests.helpers.admin import listed
 from tests.helpers.excel import RESIDENT_COLUMNS, headers, nth_id_number, resident_rows, xlsx
 
 
@@ -54,7 +55,8 @@ def test_preview_then_confirm(county, admin_user, staff, settings, tmp_path):
     assert len(kept) == 1 and token in kept[0].name and token in client.session[SESSION_KEY]
 
     response = client.post(roster_url("resident", "import"), {"token": token})
-    assert response.status_code == 302 and response.url == reverse("admin:governance_resident_changelist")
+    changelist = reverse("admin:governance_resident_changelist")
+    assert response.status_code == 302 and response.url.startswith(changelist + "?imported=")
     assert Resident.objects.count() == before + 30
     assert not list((tmp_path / "imports").iterdir())
     assert token not in client.session[SESSION_KEY]
@@ -125,4 +127,64 @@ def test_the_preview_lists_every_error_of_every_row_in_one_pass(county, admin_us
     name, household, phone, relation = headers("residents", ["name", "household", "phone", "relation"])
     assert found == [(3, name), (3, household), (3, phone), (3, relation), (6, relation)]
     page = response.content.decode()
-    assert page.count("NO-SUCH-HOUSEHOLD") == 1 and "12345" in page
+    # Said once (its message), and shown once as the value read.
+    assert page.count("NO-SUCH-HOUSEHOLD") == 2 and "12345" in page
+
+
+def test_each_error_shows_the_value_read_and_the_rows_name(county, admin_user, staff, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    rows = resident_rows(county, 6)
+    rows[2][3] = "12345"  # a phone number too short, in the row of 居民2
+    rows[4][4] = "邻居"  # no such relation, in the row of 居民4
+    content = xlsx(headers("residents", RESIDENT_COLUMNS), rows)
+    response = staff(admin_user).post(roster_url("resident", "import"), {"file": upload(content)})
+    report = response.context["report"]
+    name, phone, relation = headers("residents", ["name", "phone", "relation"])
+    assert [(e.row, e.name, e.column, e.value) for e in report.errors] == [
+        (4, "居民2", phone, "12345"), (6, "居民4", relation, "邻居")]
+    assert report.name_header == name
+    page = response.content.decode()
+    table = page[page.index('id="roster-errors"'):page.index("</table>", page.index('id="roster-errors"'))]
+    assert f"<th scope=\"col\">{name}</th>" in table
+    for cells in (("4", "居民2", phone, "<code>12345</code>"), ("6", "居民4", relation, "<code>邻居</code>")):
+        row = table[table.index(f'<td class="error-row">{cells[0]}</td>'):]
+        row = row[:row.index("</tr>")]
+        for cell in cells[1:]:
+            assert cell in row, (cell, row)
+    # The command line's report says the same.
+    assert "居民2" in str(report) and "12345" in str(report)
+
+
+def test_after_an_import_the_list_shows_the_rows_just_written(county, admin_user, staff, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = staff(admin_user)
+    changelist = reverse("admin:governance_resident_changelist")
+    first = client.post(roster_url("resident", "import"),
+                        {"file": upload(xlsx(headers("residents", RESIDENT_COLUMNS), resident_rows(county, 5)))})
+    client.post(roster_url("resident", "import"), {"token": first.context["token"]})
+    # A second file: two rows of the first unchanged, one changed, three new.
+    rows = resident_rows(county, 8)[2:]
+    rows[1][3] = "13700000000"  # 居民3's phone
+    preview = client.post(roster_url("resident", "import"),
+                          {"file": upload(xlsx(headers("residents", RESIDENT_COLUMNS), rows))})
+    report = preview.context["report"]
+    assert (report.new, report.changed, report.unchanged) == (3, 1, 2)
+    response = client.post(roster_url("resident", "import"), {"token": preview.context["token"]})
+    assert response.status_code == 302 and response.url.startswith(changelist + "?imported=")
+    shown = listed(client.get(response.url))
+    assert sorted(resident.name for resident in shown) == ["居民3", "居民5", "居民6", "居民7"]
+    # The whole list is still a click away, and the filter offers both imports.
+    assert len(listed(client.get(changelist))) > 4
+    page = client.get(response.url).content.decode()
+    assert page.count("?imported=") >= 2
+
+
+def test_the_rows_just_written_are_this_sessions_own(county, admin_user, clerk_a, staff, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    client = staff(admin_user)
+    preview = client.post(roster_url("resident", "import"),
+                          {"file": upload(xlsx(headers("residents", RESIDENT_COLUMNS), resident_rows(county, 3)))})
+    url = client.post(roster_url("resident", "import"), {"token": preview.context["token"]}).url
+    assert len(listed(client.get(url))) == 3
+    # Another user's session does not know the token: the list is empty, not everything.
+    assert listed(staff(clerk_a).get(url)) == []

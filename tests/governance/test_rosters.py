@@ -196,6 +196,31 @@ def test_households_and_grids_report_all_their_errors_at_once(county, english):
         (2, "Name"), (2, "Grid type"), (3, "Name"), (3, "Parent code")], report.errors
 
 
+def test_an_error_names_its_row_and_shows_the_value_read(county, english):
+    grid = county.micro_grids[0].code
+    spec_headers = headers("households", ["number", "address", "grid", "is_active"])
+    report = roster_import(kind="households", file=xlsx(spec_headers, [["H1", "1号", "NO-SUCH-GRID", "是"],
+                                                                          ["H2", "2号", grid, "也许"]]), dry_run=True)
+    assert report.name_header == "Household number"
+    assert [(e.row, e.name, e.column, e.value) for e in report.errors] == [
+        (2, "H1", "Grid code", "NO-SUCH-GRID"), (3, "H2", "Active", "也许")]
+    # A grid is named by its name, even when the bad cell is another.
+    village = county.villages[0]
+    spec_headers = headers("grids", ["code", "name", "kind", "parent"])
+    report = roster_import(kind="grids", file=xlsx(spec_headers, [[f"{village.code}009", "九组网格", "单位型",
+                                                                   "NO-SUCH-PARENT"]]), dry_run=True)
+    assert [(e.name, e.column, e.value) for e in report.errors] == [("九组网格", "Parent code", "NO-SUCH-PARENT")]
+
+
+def test_a_written_import_knows_the_rows_it_added_and_changed(county, admin_user):
+    content = residents_file(county, count=20)
+    report = roster_import(kind="residents", file=content, user=admin_user)
+    assert sorted(report.written_pks) == sorted(
+        Resident.objects.filter(name__startswith="居民").values_list("pk", flat=True))
+    again = roster_import(kind="residents", file=content, user=admin_user)
+    assert not again.written and again.written_pks == []
+
+
 def test_the_import_needs_no_query_per_row(county, django_assert_max_num_queries):
     content = residents_file(county, count=300)
     with django_assert_max_num_queries(30):

@@ -109,7 +109,9 @@ class OrgTreeChangeList(ChangeList):
     """
 
     def __init__(self, request, *args, **kwargs):
-        self.tree = not (set(request.GET) - TREE_PARAMS)
+        # Only the page is a tree: an export of the unfiltered list (same parameters) is every unit.
+        on_page = getattr(request.resolver_match, "url_name", None) == "governance_orgunit_changelist"
+        self.tree = on_page and not (set(request.GET) - TREE_PARAMS)
         self.tops, self.opened, self.top_depth = set(), set(), 0
         if self.tree:
             self._read_tree(request, _pks(request.GET.get(TREE_OPEN, "")))

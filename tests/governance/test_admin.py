@@ -58,6 +58,19 @@ def test_the_org_tree_opens_one_level_at_a_time(county, admin_user, staff):
     assert listed(client.get(url("orgunit"), {"open": village.pk})) == [county.county, *county.townships]
 
 
+def test_exporting_the_tree_exports_every_unit_in_scope(county, clerk_b, staff):
+    import io
+
+    import openpyxl
+
+    client = staff(clerk_b)
+    response = client.get(reverse("admin:governance_orgunit_roster_export"))
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).worksheets[0].iter_rows(values_only=True))
+    exported = {row[0] for row in rows[1:]}
+    assert {county.grids[1].code, county.micro_grids[1].code} <= exported  # closed in the tree, still exported
+    assert county.grids[0].code not in exported
+
+
 def test_the_org_tree_starts_at_the_users_unit_and_opens_nothing_outside_it(county, clerk_b, staff):
     client = staff(clerk_b)
     assert listed(client.get(url("orgunit"))) == [county.township_b, county.villages[1]]

@@ -34,15 +34,3 @@ def shown_id_number(user, value: str) -> str:
 def shown_phone(user, value: str) -> str:
     return value if can_view_personal_data(user) else mask_phone(value)
 
-
-def record_unmasked_view(*, user, kind: str, reference: dict) -> None:
-    """Log that ``user`` was shown personal data in full (one row of the export log, ``rows=1``).
-
-    Every unmasked showing that a role needs for its work (the reporter's phone to the one who
-    calls back for the rating) is recorded as an export is: who, what, when, for which record.
-    """
-    from governance.models import ExportLog
-
-    if getattr(user, "pk", None):
-        ExportLog.objects.create(user=user, kind=kind, rows=1, with_personal_data=True, unmasked=True,
-                                 filters=reference)

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext
 
-from governance.models import Household, Level, OrgUnit, Resident
+from governance.models import ExportLog, Household, Level, OrgUnit, Resident
 from governance.tree import tree_write_lock
 
 
@@ -134,3 +134,14 @@ def _update_with_tags(instance, tags, fields):
         if tags is not None:
             instance.tags.set(tags)
         return instance
+
+
+def record_unmasked_view(*, user, kind: str, reference: dict) -> None:
+    """Log that ``user`` was shown personal data in full (one row of the export log, ``rows=1``).
+
+    Every unmasked showing that a role needs for its work (the reporter's phone to the one who
+    calls back for the rating) is recorded as an export is: who, what, when, for which record.
+    """
+    if getattr(user, "pk", None):
+        ExportLog.objects.create(user=user, kind=kind, rows=1, with_personal_data=True, unmasked=True,
+                                 filters=reference)

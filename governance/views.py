@@ -6,16 +6,17 @@ They build on ``governance.portal.views`` (the scoped list and detail views), li
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from governance import selectors
 from governance.forms import HouseholdFilterForm, ResidentFilterForm
 from governance.masking import can_view_personal_data
-from governance.models import Household, Level, OrgUnit, Resident
+from governance.models import Household, Level, OrgUnit, Resident, Role
 from governance.portal.forms import FILTER_LEVELS
 from governance.portal.views import ScopedDetailView, ScopedListView, sees_above_township
+from governance.portal.workbench import panels_for
 from governance.terms import LocalNameBook
 
 COUNT_LABELS = {
@@ -91,12 +92,31 @@ def _unit_page_context(user, unit: OrgUnit | None) -> dict:
 
 @login_required
 def home(request):
-    """The workbench: the user's own unit, its chain and the units one level down."""
+    """The workbench: what the user must do today.
+
+    County officials land on the dashboard; everyone else on the panels the apps contribute
+    (the cases to act on; for administrators also the last indicator runs and roster imports).
+    The org chain's counts are on the org pages (``org_overview``).
+    """
     user = request.user
     unit = user.home_unit
     if unit is None and not user.is_superuser:
         return render(request, "governance/home.html", {"no_home_unit": True})
-    return render(request, "governance/home.html", _unit_page_context(user, unit))
+    if user.role == Role.COUNTY and not user.is_superuser:
+        return redirect("dashboard")
+    return render(request, "governance/home.html", {"unit": unit, "panels": panels_for(user)})
+
+
+@login_required
+def org_overview(request):
+    """The user's own unit (or, for the system operator, the whole system): its counts and the units below."""
+    user = request.user
+    unit = user.home_unit
+    if unit is None and not user.is_superuser:
+        return render(request, "governance/home.html", {"no_home_unit": True})
+    if unit is not None:
+        return redirect("org:orgunit-detail", code=unit.code)
+    return render(request, "governance/org_overview.html", _unit_page_context(user, None))
 
 
 class OrgUnitDetailView(ScopedDetailView):

@@ -8,6 +8,7 @@ from governance import notifications, views
 app_name = "org"
 
 urlpatterns = [
+    path("", views.org_overview, name="overview"),
     path("units/<str:code>/", views.OrgUnitDetailView.as_view(), name="orgunit-detail"),
     path("households/", views.HouseholdListView.as_view(), name="household-list"),
     path("households/<int:pk>/", views.HouseholdDetailView.as_view(), name="household-detail"),

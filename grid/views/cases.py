@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 
-from governance.masking import can_view_personal_data, record_unmasked_view
+from governance.masking import can_view_personal_data
 from governance.models import OrgUnit
 from governance.portal.views import (
     ExportMixin,
@@ -33,6 +33,7 @@ from governance.portal.views import (
     require_perm,
 )
 from governance.selectors import unit_chain
+from governance.services import record_unmasked_view
 from governance.terms import LocalNameBook
 from grid.forms.cases import ACTION_FORMS, CaseFilterForm, CaseForm, action_form, looks_like_id, person_label
 from grid.models import WORKING_STATES, Case, CaseAction, CaseAttachment, CaseCategory, CaseState, Triage

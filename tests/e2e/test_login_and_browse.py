@@ -5,6 +5,7 @@ import re
 import pytest
 
 from governance.models import Tag
+from governance.roles import user_sync_permissions
 from governance.services import household_create, resident_create
 from tests.helpers.browser import log_in
 from tests.helpers.people import make_id_number
@@ -69,17 +70,22 @@ def test_wrong_password_shows_the_chinese_error(page, shoot, clerk_a):
 
 
 def test_township_clerk_sees_his_township_browses_and_logs_out(page, shoot, county, clerk_a, clerk_b, many_households):
+    user_sync_permissions(clerk_a)  # his role's permissions, as the admin gives them
     log_in(page, "township_a")
     page.wait_for_url(re.compile(r"/$"))
 
-    # Home: his township with its villages, nothing of township B.
+    # Home: his work bench; the org page (one click away) has his township with its villages.
+    assert page.locator("#workbench-todo").is_visible()
+    shoot("03-home-township")
+    page.click(f".portal-page-header a[href='/org/units/{county.township_a.code}/']")
+    page.wait_for_url(f"**/org/units/{county.township_a.code}/")
     body = page.locator("body").inner_text()
     assert county.township_a.name in page.locator(".portal-topbar-chain").inner_text()
     assert county.villages[0].display_name in page.locator("#children-table").inner_text()
     assert county.township_b.name not in body
     assert county.villages[1].display_name not in body
     assert page.locator("[data-count=households]").inner_text() == "46"
-    shoot("03-home-township")
+    shoot("03-org-township")
 
     # Drill down to the village, then its grid.
     page.click(f"#children-table a[href='/org/units/{county.villages[0].code}/']")
@@ -137,9 +143,11 @@ def test_township_clerk_sees_his_township_browses_and_logs_out(page, shoot, coun
     page.wait_for_url("**/login/**")
 
 
-def test_county_official_sees_both_townships(page, shoot, county, other_county, county_official):
+def test_county_official_lands_on_the_dashboard_and_sees_both_townships(page, shoot, county, other_county,
+                                                                       county_official):
     log_in(page, "county")
-    page.wait_for_url(re.compile(r"/$"))
+    page.wait_for_url("**/dashboard/")
+    page.goto(f"/org/units/{county.county.code}/")
     table = page.locator("#children-table").inner_text()
     assert county.township_a.name in table and county.township_b.name in table
     assert other_county.county.name not in page.locator("body").inner_text()

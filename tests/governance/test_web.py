@@ -8,6 +8,7 @@ from governance.services import household_create, orgunit_create, resident_creat
 from tests.helpers.people import make_id_number
 
 HOME = "/"
+ORG = "/org/"
 HOUSEHOLDS = "/org/households/"
 RESIDENTS = "/org/residents/"
 
@@ -64,8 +65,11 @@ def test_logout_is_a_post_and_returns_to_login(login, clerk_a):
 # --- Home and unit pages -----------------------------------------------------------------
 
 
-def test_home_of_a_township_clerk_shows_his_township_and_its_villages(login, county, clerk_a):
-    body = text(login(clerk_a).get(HOME))
+def test_the_org_page_of_a_township_clerk_shows_his_township_and_its_villages(login, county, clerk_a):
+    client = login(clerk_a)
+    response = client.get(ORG)
+    assert response.status_code == 302 and response.url == unit_url(county.township_a)
+    body = text(client.get(response.url))
     assert county.township_a.name in body
     assert county.villages[0].display_name in body
     assert county.township_b.name not in body
@@ -114,7 +118,7 @@ def test_unknown_objects_are_404_not_500(login, county, clerk_a):
 
 def test_county_official_sees_both_townships_and_no_other_county(login, county, other_county, county_official):
     client = login(county_official)
-    body = text(client.get(HOME))
+    body = text(client.get(unit_url(county.county)))
     assert county.township_a.name in body and county.township_b.name in body
     assert other_county.township_a.name not in body
     households = text(client.get(HOUSEHOLDS))
@@ -135,7 +139,7 @@ def test_nobody_in_the_county_sees_the_other_county(login, county, other_county,
             assert other_county.households[0].number not in body
 
 
-def test_home_summary_counts_are_right(login, county, county_official):
+def test_the_org_page_counts_are_right(login, county, county_official):
     # Township A gets a second village with two grids, households under grid and micro-grid.
     village = orgunit_create(
         code="513424100202",
@@ -152,7 +156,7 @@ def test_home_summary_counts_are_right(login, county, county_official):
         household = household_create(number=f"H-A2-{n}", address=f"二村{n}号", grid=grid1)
         resident_create(household=household, name=f"二村{n}", id_number=make_id_number("513424", "19900101", 300 + n))
 
-    response = login(county_official).get(HOME)
+    response = login(county_official).get(unit_url(county.county))
     assert response.status_code == 200
     summary = {key: value for key, _label, value, _unit in response.context["summary"]}
     assert summary == {"township": 2, "village": 3, "grid": 4, "micro_grid": 2, "households": 5, "residents": 5}
@@ -180,7 +184,7 @@ def test_micro_grid_page_lists_its_households(login, county, village_a):
 def test_superuser_without_home_unit_sees_the_top_level_units(client, county, other_county, django_user_model):
     root = django_user_model.objects.create_superuser("root", password="x")
     client.force_login(root, backend="django.contrib.auth.backends.ModelBackend")
-    body = text(client.get(HOME))
+    body = text(client.get(ORG))
     assert county.county.name in body and other_county.county.name in body
 
 
@@ -301,7 +305,7 @@ def _add_rows(county, count, start):
         (HOUSEHOLDS, {"township": "513424100000", "sort": "-residents"}),
         (RESIDENTS, {}),
         (RESIDENTS, {"q": "居民", "sort": "grid"}),
-        (HOME, {}),
+        (ORG + "units/513424000000/", {}),
     ],
 )
 def test_list_pages_query_count_is_constant(login, county, county_official, django_assert_max_num_queries, url, params):

@@ -5,6 +5,8 @@ PY := $(VENV)/bin/python
 DEMO_PASSWORD ?= yiwang-demo-2026
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Where each test run writes what it skipped and why (printed at the end of `make test`).
+TEST_REPORT := var/test-report
 
 .PHONY: run test test-floors test-sqlite test-servers serve lint messages bench clean
 
@@ -28,9 +30,11 @@ run: $(VENV)/.installed
 
 ## The whole suite on SQLite, then again on throwaway PostgreSQL + Redis servers
 test: $(VENV)/.installed-dev
+	@rm -rf $(TEST_REPORT)
 	$(MAKE) --no-print-directory test-floors
-	$(MAKE) --no-print-directory test-sqlite
-	$(MAKE) --no-print-directory test-servers
+	$(MAKE) --no-print-directory test-sqlite YIWANG_SKIP_REPORT=$(TEST_REPORT)/sqlite.txt
+	$(MAKE) --no-print-directory test-servers YIWANG_SKIP_REPORT=$(TEST_REPORT)/servers.txt
+	@scripts/test-summary.sh $(TEST_REPORT)
 
 ## The import-linter contracts in pyproject.toml: the floors between apps and between governance's rooms
 test-floors: $(VENV)/.installed-dev
@@ -39,11 +43,11 @@ test-floors: $(VENV)/.installed-dev
 
 test-sqlite: $(VENV)/.installed-dev
 	@echo "=== Test suite on SQLite ==="
-	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL $(PY) -m pytest -q
+	env -u DATABASE_URL -u CELERY_BROKER_URL -u REDIS_URL YIWANG_SKIP_REPORT=$(YIWANG_SKIP_REPORT) $(PY) -m pytest -q
 
 test-servers: $(VENV)/.installed-dev
 	@echo "=== Test suite on PostgreSQL + Redis (+ Celery worker) ==="
-	scripts/with-servers.sh $(PY) -m pytest -q
+	YIWANG_SKIP_REPORT=$(YIWANG_SKIP_REPORT) scripts/with-servers.sh $(PY) -m pytest -q
 
 ## Real multi-process mode: PostgreSQL + Redis, gunicorn, a Celery worker and beat (Ctrl-C stops all)
 serve: $(VENV)/.installed

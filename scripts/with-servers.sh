@@ -65,6 +65,10 @@ fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   for m in "${missing[@]}"; do echo "with-servers: NOT INSTALLED: $m — the tests that need it are skipped."; done
+  if [ -n "${YIWANG_SKIP_REPORT:-}" ]; then  # for the summary at the end of make test
+    mkdir -p "$(dirname "$YIWANG_SKIP_REPORT")"
+    printf '%s\n' "${missing[@]}" >"$(dirname "$YIWANG_SKIP_REPORT")/missing-servers.txt"
+  fi
   if [ "${CI:-}" = "true" ]; then
     echo "with-servers: under CI every server must be present (.ci/run installs them)." >&2
     exit 1

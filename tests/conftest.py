@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -157,3 +158,28 @@ def celery_worker_process(transactional_db):
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+# --- What was skipped ---------------------------------------------------------------------------
+
+
+def pytest_terminal_summary(terminalreporter):
+    """With ``YIWANG_SKIP_REPORT`` set (by ``make test``), write each skip reason and how many tests it
+    skipped, so the end of ``make test`` can say which parts did not run and why."""
+    path = os.environ.get("YIWANG_SKIP_REPORT")
+    if not path:
+        return
+    from collections import Counter
+
+    reasons = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = report.longrepr
+        reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        reasons[reason.removeprefix("Skipped: ")] += 1
+    passed = len(terminalreporter.stats.get("passed", []))
+    failed = len(terminalreporter.stats.get("failed", [])) + len(terminalreporter.stats.get("error", []))
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(f"{passed} passed, {failed} failed, {sum(reasons.values())} skipped\n")
+        for reason, count in reasons.most_common():
+            out.write(f"  {count:4d}  {reason}\n")

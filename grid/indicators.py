@@ -8,12 +8,15 @@ from django.utils.translation import pgettext_lazy
 
 from governance.indicators.months import month_start, shift_month, this_month
 from governance.indicators.registry import (
+    DENOMINATOR,
     FLOW,
     HIGHER,
     LOWER,
     MEDIAN,
+    NUMERATOR,
     RATIO,
     STOCK,
+    VALUE,
     Breakdown,
     Indicator,
     Panel,
@@ -25,6 +28,7 @@ from governance.indicators.registry import (
 )
 from governance.models import Level, OrgUnit
 from governance.terms import local_names
+from grid.forms.cases import CaseFilterForm
 from grid.models import Case, CaseAction, CaseEvent, CaseState, Colour, GridWorker, Rating, Triage, WorkerType
 from grid.rosters.terms import CASE_CATEGORIES, WORKER_TYPES
 from grid.selectors.workers import STAFFING_TYPES
@@ -221,64 +225,97 @@ def _check_workers(worker_type: str):
     return check
 
 
-CASES = _("cases")
+CASES = pgettext_lazy("measure word for cases", "cases")
+HOURS = pgettext_lazy("measure word for hours", "hours")
+UNITS = pgettext_lazy("measure word for org units", "units")
+PERSONS = pgettext_lazy("measure word for persons", "persons")
 
 
-def cases_reported(**query) -> RecordLink:
-    """The case list of the cases reported in the month (and matching ``query``).
+def case_list(first_day: str = "", last_day: str = "", counts: str = VALUE, **query) -> RecordLink | None:
+    """The case list filtered by ``query`` and the period's days (``first_day``/``last_day``: the
+    list's parameters for them), whose count equals the figure's ``counts`` number; None while the
+    list has no filter of that name (the link would open a list whose count differs)."""
+    link = RecordLink("grid:case-list", first_day=first_day, last_day=last_day, query=query, counts=counts)
+    if any(name not in CaseFilterForm.base_fields for name in link.parameters):
+        return None
+    return link
 
-    Its filters are the unit pickers and the report date, so it reproduces "cases raised" and
-    its colour split exactly; cases accepted, resolved or closed in the month, overdue at its
-    end, or the median have no such filter and get no link.
-    """
-    return RecordLink("grid:case-list", first_day="reported_from", last_day="reported_to", query=query)
+
+def cases_reported(counts: str = VALUE, **query) -> RecordLink | None:
+    """The case list of the cases reported in the period (and matching ``query``): it reproduces
+    "cases raised" and its splits by colour and triage, and the cases a cohort rate is a share of."""
+    return case_list("reported_from", "reported_to", counts, **query)
 
 
 # The dashboard's places (headline, league, trend) are shared with the other apps: households
-# and residents come first (10, 20), the grid's 30-100, party building's after them.
+# and residents come first (10, 20), the grid's 30-100, party building's after them. "Closed"
+# counts every case that ended: closed or not accepted; a rate's list is the
+# list of the cases it is a share of.
 register(Indicator(key="grid.cases_raised", label=_("Cases raised"), unit=CASES, leaf=case_counts,
                    numerator="raised", check=lambda start, end, units: Case.objects.filter(
                        grid__in=units, reported_at__gte=start, reported_at__lt=end).count(),
-                   headline=30, league=30, trend=10, records=cases_reported(), over=FLOW))
+                   headline=30, league=30, trend=10, records=cases_reported(), over=FLOW,
+                   definition=_("Cases reported in the month.")))
 register(Indicator(key="grid.cases_accepted", label=_("Cases accepted"), unit=CASES, leaf=case_counts,
-                   numerator="accepted", over=FLOW))
+                   numerator="accepted", over=FLOW, records=case_list("accepted_from", "accepted_to"),
+                   definition=_("Cases accepted in the month, whenever they were reported.")))
 register(Indicator(key="grid.cases_resolved", label=_("Cases resolved"), unit=CASES, leaf=case_counts,
-                   numerator="resolved", over=FLOW))
+                   numerator="resolved", over=FLOW, records=case_list("resolved_from", "resolved_to"),
+                   definition=_("Cases resolved in the month, whenever they were reported.")))
 register(Indicator(key="grid.cases_closed", label=_("Cases closed"), unit=CASES, leaf=case_counts,
                    numerator="closed", check=lambda start, end, units: Case.objects.filter(
                        grid__in=units, closed_at__gte=start, closed_at__lt=end).count(),
-                   headline=40, league=40, trend=20, over=FLOW))
+                   headline=40, league=40, trend=20, over=FLOW, records=case_list("closed_from", "closed_to"),
+                   definition=_("Cases that ended in the month, closed or not accepted, "
+                                "whenever they were reported.")))
 register(Indicator(key="grid.closure_rate", label=_("Closure rate within the month"), unit="%", kind=RATIO,
                    leaf=case_counts, numerator="raised_closed", denominator="raised", better=HIGHER, over=FLOW,
+                   records=cases_reported(DENOMINATOR),
                    definition=_("Of the cases raised in each month, the share closed by the end of that same "
                                 "month: a case raised late in a month and closed early in the next never counts.")))
 register(Indicator(key="grid.closure_rate_to_date", label=_("Closure rate (to date)"), unit="%", kind=RATIO,
                    leaf=case_cohorts, numerator="closed", denominator="raised", changes=case_steps_since,
                    headline=50, league=50, trend=40, target=Target(green=0.95, yellow=0.85), better=HIGHER, over=FLOW,
+                   records=cases_reported(DENOMINATOR),
                    definition=_("Of the cases raised in the period, the share closed as of today (as of its "
                                 "approval for an approved month): the rate counties publish.")))
 register(Indicator(key="grid.cases_overdue", label=_("Overdue open cases at month end"), unit=CASES,
-                   leaf=case_counts, numerator="overdue",
-                   headline=70, league=70, trend=30, target=Target(green=0, yellow=2), better=LOWER, over=STOCK))
+                   leaf=case_counts, numerator="overdue", records=case_list(last_day="overdue_on"),
+                   headline=70, league=70, trend=30, target=Target(green=0, yellow=2), better=LOWER, over=STOCK,
+                   definition=_("Cases still open at the end of the month, past their deadline and not resolved "
+                                "by then (for the month in progress: by now); a case not accepted is never "
+                                "overdue.")))
 register(Indicator(key="grid.cases_red", label=_("Red cases raised"), unit=CASES, leaf=case_counts,
-                   numerator="red", better=LOWER, records=cases_reported(colour="red"), over=FLOW))
+                   numerator="red", better=LOWER, records=cases_reported(colour="red"), over=FLOW,
+                   definition=_("Cases reported in the month and marked red (the most urgent).")))
 register(Indicator(key="grid.cases_yellow", label=_("Yellow cases raised"), unit=CASES, leaf=case_counts,
-                   numerator="yellow", records=cases_reported(colour="yellow"), over=FLOW))
+                   numerator="yellow", records=cases_reported(colour="yellow"), over=FLOW,
+                   definition=_("Cases reported in the month and marked yellow.")))
 register(Indicator(key="grid.cases_green", label=_("Green cases raised"), unit=CASES, leaf=case_counts,
-                   numerator="green", records=cases_reported(colour="green"), over=FLOW))
-register(Indicator(key="grid.median_hours_to_resolve", label=_("Median hours to resolve"), unit=_("hours"),
-                   kind=MEDIAN, samples=hours_to_resolve, headline=80, league=80, better=LOWER))
+                   numerator="green", records=cases_reported(colour="green"), over=FLOW,
+                   definition=_("Cases reported in the month and marked green (routine).")))
+register(Indicator(key="grid.median_hours_to_resolve", label=_("Median hours to resolve"), unit=HOURS,
+                   kind=MEDIAN, samples=hours_to_resolve, headline=80, league=80, better=LOWER,
+                   records=case_list("resolved_from", "resolved_to", NUMERATOR),
+                   definition=_("Of the cases resolved in the period, the median time from report to "
+                                "resolution, in hours.")))
 register(Indicator(key="grid.worker_party_share", label=_("Grid workers who are party members"), unit="%",
                    kind=RATIO, leaf=worker_counts, numerator="members", denominator="workers",
-                   headline=100, league=100, better=HIGHER, over=STOCK))
+                   headline=100, league=100, better=HIGHER, over=STOCK,
+                   definition=_("Of the grid workers of every type serving at the end of the month, the share "
+                                "who are party members.")))
 register(Indicator(key="grid.cases_major", label=_("Major matters raised"), unit=CASES, leaf=case_counts,
-                   numerator="major", over=FLOW))
+                   numerator="major", over=FLOW, records=cases_reported(triage="major"),
+                   definition=_("Cases reported in the month and triaged as major matters.")))
 register(Indicator(key="grid.cases_minor", label=_("Minor matters raised"), unit=CASES, leaf=case_counts,
-                   numerator="minor", over=FLOW))
+                   numerator="minor", over=FLOW, records=cases_reported(triage="minor"),
+                   definition=_("Cases reported in the month and triaged as minor matters.")))
 register(Indicator(key="grid.cases_private", label=_("Private matters raised"), unit=CASES, leaf=case_counts,
-                   numerator="private", over=FLOW))
+                   numerator="private", over=FLOW, records=cases_reported(triage="private"),
+                   definition=_("Cases reported in the month and triaged as private matters.")))
 register(Indicator(key="grid.on_time_rate", label=_("On-time rate within the month"), unit="%", kind=RATIO,
                    leaf=case_counts, numerator="resolved_on_time", denominator="resolved", better=HIGHER, over=FLOW,
+                   records=case_list("resolved_from", "resolved_to", DENOMINATOR),
                    definition=_("Of the cases resolved in each month, the share resolved by their deadline.")))
 register(Indicator(key="grid.on_time_rate_to_date", label=_("On-time rate (to date)"), unit="%", kind=RATIO,
                    leaf=case_cohorts, numerator="on_time", denominator="due", changes=case_steps_since,
@@ -287,33 +324,36 @@ register(Indicator(key="grid.on_time_rate_to_date", label=_("On-time rate (to da
                                 "deadline as of today, the share resolved by the deadline.")))
 register(Indicator(key="grid.satisfaction_rate", label=_("Satisfaction within the month"), unit="%", kind=RATIO,
                    leaf=rating_counts, numerator="satisfied", denominator="rated", better=HIGHER, over=FLOW,
+                   records=case_list("rated_from", "rated_to", DENOMINATOR),
                    definition=_("Of the cases rated in each month, the share rated satisfied or basically "
                                 "satisfied.")))
 register(Indicator(key="grid.satisfaction_rate_to_date", label=_("Satisfaction rate (to date)"), unit="%",
                    kind=RATIO, leaf=case_cohorts, numerator="satisfied", denominator="rated",
                    changes=case_steps_since, headline=90, target=Target(green=0.9, yellow=0.8), better=HIGHER,
-                   over=FLOW, definition=_("Of the cases raised in the period and rated as of today, the share "
-                                           "rated satisfied or basically satisfied.")))
+                   over=FLOW, records=cases_reported(DENOMINATOR, rated="1"),
+                   definition=_("Of the cases raised in the period and rated as of today, the share "
+                                "rated satisfied or basically satisfied.")))
 # Counts that keep their denominator: "3 of 40 grids are not staffed".
-register(Indicator(key="grid.units_without_worker", label=_("Grids not staffed"), unit=_("units"),
+register(Indicator(key="grid.units_without_worker", label=_("Grids not staffed"), unit=UNITS,
                    leaf=uncovered_units, numerator="unstaffed", denominator="grids", over=STOCK,
                    check=lambda start, end, units: _check_grids(end, units)[0],
                    definition=_("Active grids that neither their own full-time or part-time grid worker nor "
                                 "micro-grid workers in every one of their micro-grids serve at the end of the "
                                 "month.")))
 register(Indicator(key="grid.grids_without_own_worker", label=_("Grids without their own grid worker"),
-                   unit=_("units"), leaf=uncovered_units, numerator="without_own", denominator="grids", over=STOCK,
+                   unit=UNITS, leaf=uncovered_units, numerator="without_own", denominator="grids", over=STOCK,
                    check=lambda start, end, units: _check_grids(end, units)[1],
                    definition=_("Active grids on which no full-time or part-time grid worker serves at the end of "
                                 "the month, whether or not their micro-grids are staffed.")))
 register(Indicator(key="grid.micro_grids_without_worker", label=_("Micro-grids without a micro-grid worker"),
-                   unit=_("units"), leaf=uncovered_units, numerator="micro_unstaffed", denominator="micro_grids",
-                   over=STOCK))
+                   unit=UNITS, leaf=uncovered_units, numerator="micro_unstaffed", denominator="micro_grids",
+                   over=STOCK, definition=_("Active micro-grids on which no micro-grid worker serves at the end "
+                                            "of the month.")))
 # Workers by type are plain rows of the full table, and the coverage panel lists them beside the
 # grids they staff: the six figures describe one roster, read with coverage rather than as a chart.
 WORKER_TYPE_DEFINITION = _("Serving at the end of the month: started before it ended, and not left by then.")
 for _type, _label in WorkerType.choices:
-    register(Indicator(key=f"grid.workers.{_type}", label=_label, unit=_("persons"),
+    register(Indicator(key=f"grid.workers.{_type}", label=_label, unit=PERSONS,
                        leaf=worker_counts, numerator=_type_column(_type), over=STOCK,
                        definition=WORKER_TYPE_DEFINITION, check=_check_workers(_type),
                        term=(WORKER_TYPES, _type)))
@@ -327,7 +367,8 @@ def _column(code: str) -> str:
 CASES_BY_CATEGORY = register_breakdown(Breakdown(
     key="grid.cases_by_category", title=_("Cases by category"), label_heading=_("Category"),
     value_heading=pgettext_lazy("count of cases", "Cases"), empty=_("Case counts by category are not computed yet."),
-    order=10))
+    order=10, definition=_("Cases reported in the month by their top category (a sub-category counts for "
+                           "its top category).")))
 for _code, _name, _children in TAXONOMY:
     register(Indicator(key=f"grid.cases_category.{_code}", label=_name, unit=CASES, leaf=case_counts,
                        numerator=_column(_code), breakdown=CASES_BY_CATEGORY.key, over=FLOW,

@@ -113,37 +113,58 @@ def unit_registrations(start, end, units):
 
 # The dashboard's places (headline, league) follow the grid's (30-100).
 ORGANIZATIONS = pgettext_lazy("measure word for party organisations", "organisations")
+HOUSEHOLDS = pgettext_lazy("measure word for households", "households")
+PERSONS = pgettext_lazy("measure word for persons", "persons")
+WISHES = pgettext_lazy("measure word for wishes", "wishes")
 register(Indicator(key="partybuild.organizations", label=_("Party organisations"), unit=ORGANIZATIONS,
-                   leaf=organization_counts, check=_organizations_check(), league=140, over=STOCK))
-register(Indicator(key="partybuild.central_households", label=_("Party-member households"), unit=_("households"),
+                   leaf=organization_counts, check=_organizations_check(), league=140, over=STOCK,
+                   definition=_("Active party organisations of every kind at the units of the area.")))
+register(Indicator(key="partybuild.central_households", label=_("Party-member households"), unit=HOUSEHOLDS,
                    leaf=central_household_counts, check=lambda start, end, units: _central_households(end).filter(
-                       household__grid__in=units).count(), headline=140, league=150, over=STOCK))
-register(Indicator(key="partybuild.members", label=_("Party members"), unit=_("persons"), leaf=member_counts,
+                       household__grid__in=units).count(), headline=140, league=150, over=STOCK,
+                   definition=_("Active households of the area marked as party-member households at the end of "
+                                "the month.")))
+register(Indicator(key="partybuild.members", label=_("Party members"), unit=PERSONS, leaf=member_counts,
                    check=lambda start, end, units: PartyMember.objects.filter(
                        is_active=True, organization__org_unit__in=units).count(),
-                   headline=110, league=110, over=STOCK))
-register(Indicator(key="partybuild.wishes_posted", label=_("Micro-wishes posted"), unit=_("wishes"),
+                   headline=110, league=110, over=STOCK,
+                   definition=_("Active members of the party organisations of the area (an in-service member "
+                                "counts at his workplace's organisation).")))
+register(Indicator(key="partybuild.wishes_posted", label=_("Micro-wishes posted"), unit=WISHES,
                    leaf=wish_counts, numerator="posted", check=lambda start, end, units: Wish.objects.filter(
-                       community__in=units, posted_at__gte=start, posted_at__lt=end).count(), over=FLOW))
-register(Indicator(key="partybuild.wishes_completed", label=_("Micro-wishes completed"), unit=_("wishes"),
-                   leaf=wish_counts, numerator="completed", headline=120, league=120, better=HIGHER, over=FLOW))
-register(Indicator(key="partybuild.volunteer_services", label=_("Volunteer services"), unit=_("services"),
-                   leaf=service_hours, numerator="services", better=HIGHER, over=FLOW))
-register(Indicator(key="partybuild.volunteer_hours", label=_("Volunteer hours"), unit=_("hours"),
-                   leaf=service_hours, numerator="hours", headline=130, league=130, better=HIGHER, over=FLOW))
-register(Indicator(key="partybuild.points", label=_("Service points awarded"), unit=_("points"),
-                   leaf=service_hours, numerator="points", over=FLOW))
+                       community__in=units, posted_at__gte=start, posted_at__lt=end).count(), over=FLOW,
+                   definition=_("Micro-wishes posted in the month at the communities of the area.")))
+register(Indicator(key="partybuild.wishes_completed", label=_("Micro-wishes completed"), unit=WISHES,
+                   leaf=wish_counts, numerator="completed", headline=120, league=120, better=HIGHER, over=FLOW,
+                   definition=_("Micro-wishes marked done in the month, whenever they were posted.")))
+register(Indicator(key="partybuild.volunteer_services", label=_("Volunteer services"),
+                   unit=pgettext_lazy("measure word for services", "times"),
+                   leaf=service_hours, numerator="services", better=HIGHER, over=FLOW,
+                   definition=_("Volunteer service records dated in the month, at the community where the "
+                                "service was done.")))
+register(Indicator(key="partybuild.volunteer_hours", label=_("Volunteer hours"),
+                   unit=pgettext_lazy("measure word for hours", "hours"),
+                   leaf=service_hours, numerator="hours", headline=130, league=130, better=HIGHER, over=FLOW,
+                   definition=_("The hours of the volunteer services dated in the month.")))
+register(Indicator(key="partybuild.points", label=_("Service points awarded"),
+                   unit=pgettext_lazy("measure word for points", "points"),
+                   leaf=service_hours, numerator="points", over=FLOW,
+                   definition=_("The points awarded for the volunteer services dated in the month.")))
 register(Indicator(key="partybuild.members_registered", label=_("In-service members registered"),
-                   unit=_("persons"), leaf=member_registrations, over=STOCK))
-register(Indicator(key="partybuild.units_registered", label=_("Work units registered"), unit=_("units"),
-                   leaf=unit_registrations, over=STOCK))
+                   unit=PERSONS, leaf=member_registrations, over=STOCK,
+                   definition=_("In-service party members registered with a community of the area at the end "
+                                "of the month.")))
+register(Indicator(key="partybuild.units_registered", label=_("Work units registered"),
+                   unit=pgettext_lazy("measure word for org units", "units"), leaf=unit_registrations, over=STOCK,
+                   definition=_("Work units registered with a community of the area at the end of the month.")))
 
 
 # The dashboard's "party organisations by kind": one bar per kind with a figure, and the others together.
 ORGANIZATIONS_BY_KIND = register_breakdown(Breakdown(
     key="partybuild.organizations_by_kind", title=_("Party organisations by kind"), label_heading=_("Kind"),
     value_heading=pgettext_lazy("count of party organisations", "Organisations"),
-    empty=_("Party organisation counts by kind are not computed yet."), order=20))
+    empty=_("Party organisation counts by kind are not computed yet."), order=20,
+    definition=_("Active party organisations by kind; a kind added in the admin counts among the other kinds.")))
 for _code, _label in KIND_FIGURES.items():
     register(Indicator(key=f"partybuild.organizations_kind.{_code}", label=_label, unit=ORGANIZATIONS,
                        leaf=organization_counts, numerator=_kind_column(_code), check=_organizations_check([_code]),

@@ -3,6 +3,7 @@ households per grid."""
 
 from django.db.models import Count, F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from governance.indicators.registry import RATIO, STOCK, Indicator, register
 from governance.models import Household, Level, OrgUnit, Resident
@@ -66,18 +67,29 @@ def _check_units(level):
     return check
 
 
+# Units are the measure words a figure is written with (2 户, 5 人, 3 个).
+HOUSEHOLDS = pgettext_lazy("measure word for households", "households")
+PERSONS = pgettext_lazy("measure word for persons", "persons")
+UNITS = pgettext_lazy("measure word for org units", "units")
+
 # The first headline cards and league columns (10, 20); the apps' places come after them.
-register(Indicator(key="households", label=_("Households"), unit=_("households"), leaf=household_counts,
-                   check=_check_households, headline=10, league=10, over=STOCK))
-register(Indicator(key="residents", label=_("Residents"), unit=_("persons"), leaf=resident_counts,
-                   check=_check_residents, headline=20, league=20, over=STOCK))
-register(Indicator(key="child_units", label=_("Units of the level below"), unit=_("units"),
-                   leaf=child_unit_counts, cumulative=False, over=STOCK))
-register(Indicator(key="households_per_grid", label=_("Households per grid"), unit=_("households"), kind=RATIO,
-                   leaf=grid_household_counts, numerator="households", denominator="grids", over=STOCK))
-register(Indicator(key="grids", label=_("Number of grids"), unit=_("units"), leaf=grid_unit_counts, numerator="grids",
+register(Indicator(key="households", label=_("Households"), unit=HOUSEHOLDS, leaf=household_counts,
+                   check=_check_households, headline=10, league=10, over=STOCK,
+                   definition=_("Active households registered in the unit's area at the end of the month.")))
+register(Indicator(key="residents", label=_("Residents"), unit=PERSONS, leaf=resident_counts,
+                   check=_check_residents, headline=20, league=20, over=STOCK,
+                   definition=_("Active residents of those households at the end of the month.")))
+register(Indicator(key="child_units", label=_("Units of the level below"), unit=UNITS,
+                   leaf=child_unit_counts, cumulative=False, over=STOCK,
+                   definition=_("Active units directly below the unit (a county's townships, a township's "
+                                "villages and communities).")))
+register(Indicator(key="households_per_grid", label=_("Households per grid"), unit=HOUSEHOLDS, kind=RATIO,
+                   leaf=grid_household_counts, numerator="households", denominator="grids", over=STOCK,
+                   definition=_("Active households of the area over its active grids (the households of a "
+                                "micro-grid count for its grid).")))
+register(Indicator(key="grids", label=_("Number of grids"), unit=UNITS, leaf=grid_unit_counts, numerator="grids",
                    check=_check_units(Level.GRID), over=STOCK,
                    definition=_("Active grids in the unit's area.")))
-register(Indicator(key="micro_grids", label=_("Number of micro-grids"), unit=_("units"), leaf=grid_unit_counts,
+register(Indicator(key="micro_grids", label=_("Number of micro-grids"), unit=UNITS, leaf=grid_unit_counts,
                    numerator="micro_grids", check=_check_units(Level.MICRO_GRID), over=STOCK,
                    definition=_("Active micro-grids in the unit's area.")))

@@ -30,6 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from governance.registry import Registry
 
@@ -60,19 +61,39 @@ class Target:
     yellow: float
 
 
+# Which number of a figure the records list counts (``RecordLink.counts``): a count's value, a
+# rate's denominator (the cases it is a share of) or its numerator.
+VALUE = "value"
+NUMERATOR = "numerator"
+DENOMINATOR = "denominator"
+
+
 @dataclass(frozen=True)
 class RecordLink:
-    """The record list whose own filters reproduce an indicator's value exactly.
+    """The record list whose own filters reproduce an indicator's number exactly.
 
     The dashboard links to ``url_name`` with the unit's filter pickers (``portal.forms.FILTER_LEVELS``),
-    the month as the inclusive dates ``first_day`` and ``last_day`` (the list's own parameter
-    names), and ``query``. Declare one only where the list's count equals the number.
+    the period's first and last days as the inclusive dates ``first_day`` and ``last_day`` (the
+    list's own parameter names; "" leaves one out: a stock "at the end of the month" names only
+    its last day), and ``query``. ``counts`` says which number the list's count equals: the value
+    of a count, the denominator of a rate (the list of the cases it is a share of), or its
+    numerator. Declare one only where the list's count equals that number.
     """
 
     url_name: str
-    first_day: str
-    last_day: str
+    first_day: str = ""
+    last_day: str = ""
     query: Mapping[str, str] = field(default_factory=dict, hash=False)
+    counts: str = VALUE
+
+    def __post_init__(self):
+        if self.counts not in (VALUE, NUMERATOR, DENOMINATOR):
+            raise ValueError(f"record link {self.url_name}: counts is value, numerator or denominator")
+
+    @property
+    def parameters(self) -> list[str]:
+        """The list's query parameters this link fills in (the unit pickers apart)."""
+        return [name for name in (self.first_day, self.last_day, *self.query) if name]
 
 
 @dataclass(frozen=True)
@@ -175,6 +196,54 @@ def get_indicator(key: str) -> Indicator:
     return _registry.get(key)
 
 
+# --- What an indicator means, in one line ------------------------------------------------------
+
+
+def definition_line(indicator: Indicator) -> str:
+    """The indicator's definition in one line, as the dashboard's tooltips and its "what the figures
+    mean" card show it: the sentence it declares (``definition``), or, for one that declares none,
+    what its declaration says (a count of the month, at its end, a share, a median)."""
+    if indicator.definition:
+        return str(indicator.definition)
+    label = str(indicator.label)
+    if indicator.kind == MEDIAN:
+        return _("%(label)s: the median over the month's own records.") % {"label": label}
+    if indicator.kind == RATIO:
+        return _("%(label)s: a share, its numerator over its denominator.") % {"label": label}
+    if indicator.over == STOCK:
+        return _("%(label)s at the end of the month.") % {"label": label}
+    return _("%(label)s, counted over the month.") % {"label": label}
+
+
+def adding_up(indicator: Indicator) -> str:
+    """How the indicator adds up over several months (``over``), in one short sentence."""
+    if indicator.kind == MEDIAN:
+        return _("Over several months: the median over the period's own records.")
+    if indicator.over == STOCK:
+        return _("Over several months: the last month's.")
+    if indicator.kind == RATIO:
+        return _("Over several months: the months' numerators over their denominators.")
+    return _("Over several months: the months added up.")
+
+
+def without_definition() -> list[str]:
+    """The keys of the indicators a dashboard shows that declare no definition of their own.
+
+    Every indicator but a breakdown's bars is a row of the dashboard's full table; a bar is
+    defined by its chart (``Breakdown.definition``). The test suite holds this list empty.
+    """
+    charts = {chart.key: chart for chart in _breakdowns.all()}
+    missing = []
+    for indicator in all_indicators():
+        if indicator.breakdown:
+            chart = charts.get(indicator.breakdown)
+            if chart is None or not chart.definition:
+                missing.append(indicator.key)
+        elif not indicator.definition:
+            missing.append(indicator.key)
+    return missing
+
+
 # --- Dashboard panels that apps add ---------------------------------------------------------
 
 
@@ -223,6 +292,7 @@ class Breakdown:
     value_heading: str  # the counts' column (cases)
     empty: str  # said when the month has no count yet
     order: int = 100
+    definition: str = ""  # what its bars count, in a sentence (the bars share it)
 
 
 _breakdowns = Registry("indicators", core="governance.indicators.org")  # declared next to the apps' indicators

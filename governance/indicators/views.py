@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from governance.indicators import dashboard
@@ -27,7 +28,8 @@ from governance.rosters.xlsx import XlsxWriter, xlsx_response
 
 
 def _export(figures: dashboard.Figures) -> HttpResponse:
-    """The page's numbers as a workbook: every indicator, the trend, the league and each breakdown."""
+    """The page's numbers as a workbook: every indicator with its target in force, the trend, the league
+    and each breakdown."""
     unit, period, trend, league = figures.unit, figures.period, figures.trend, figures.league
     number = dashboard.plain_number
     buffer = io.BytesIO()
@@ -36,12 +38,14 @@ def _export(figures: dashboard.Figures) -> HttpResponse:
     with writer.sheet(_("Indicators"), [
         _("Indicator"), _("Unit of measure"), title, _("Numerator"), _("Denominator"),
         _("Period before"), _("Change vs period before"), _("Same period last year"), _("Change vs last year"),
-    ], widths=[28, 10, 16, 12, 12, 12, 14, 16, 14]) as sheet:
+        pgettext("indicator", "Target"),
+    ], widths=[28, 10, 16, 12, 12, 12, 14, 16, 14, 10]) as sheet:
         for row in figures.rows:
+            target = row.current.target
             sheet.append([
                 row.label, row.unit, row.current.number, number(row.current.numerator),
                 number(row.current.denominator), row.last_month.earlier.number, number(row.last_month.delta),
-                row.last_year.earlier.number, number(row.last_year.delta),
+                row.last_year.earlier.number, number(row.last_year.delta), target.text if target else "",
             ])
     with writer.sheet(_("Trend"), [_("Month"), *[series["label"] for series in trend["series"]]],
                       widths=[10, *[16] * len(trend["series"])]) as sheet:
@@ -137,14 +141,16 @@ def dashboard_page(request, code: str | None = None):
         unit = dashboard.scope_top(user)
         if unit is None:
             return render(request, "governance/dashboard.html", {"no_unit": True})
+        chain = None
     else:
         try:
-            unit = dashboard.visible_unit(user, code)
+            chain = dashboard.unit_chain(user, code)  # the unit and its breadcrumb, in one query
         except OrgUnit.DoesNotExist:
             raise Http404(_("No such unit in your area.")) from None
+        unit = chain[-1]
     period = requested_period(request.GET)
     sort = request.GET.get("sort", "")
     if request.GET.get("export") == "xlsx":
         return _export(dashboard.dashboard_figures(unit=unit, period=period, sort=sort))
-    page = dashboard.dashboard_page(user=user, unit=unit, period=period, sort=sort, params=request.GET)
+    page = dashboard.dashboard_page(user=user, unit=unit, period=period, sort=sort, params=request.GET, chain=chain)
     return render(request, "governance/dashboard.html", page.context())

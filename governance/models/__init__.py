@@ -2,11 +2,19 @@
 
 ``org``: the OrgUnit tree and its level and code rules; ``people``: households, residents,
 tags; ``users``: staff users and the export log; ``messaging``: notifications and the
-outbox; ``indicators``: indicator values, rollup runs, month approvals; ``terms``: the
+outbox; ``indicators``: indicator values, rollup runs, month approvals, targets; ``terms``: the
 local names a county gives levels, grid-worker types and case categories.
 """
 
-from governance.models.indicators import IndicatorValue, MonthApproval, PeriodValue, RollupRun, RollupStatus
+from governance.models.indicators import (
+    TARGET_LEVELS,
+    IndicatorTarget,
+    IndicatorValue,
+    MonthApproval,
+    PeriodValue,
+    RollupRun,
+    RollupStatus,
+)
 from governance.models.messaging import Notification, OutboxMessage
 from governance.models.org import (
     DIVISION_LEVELS,
@@ -32,8 +40,10 @@ __all__ = [
     "KINDS_BY_LEVEL",
     "LEVEL_ORDER",
     "LOCAL_NAME_LEVELS",
+    "TARGET_LEVELS",
     "ExportLog",
     "Household",
+    "IndicatorTarget",
     "IndicatorValue",
     "PeriodValue",
     "Kind",

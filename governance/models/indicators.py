@@ -1,10 +1,12 @@
-"""What the monthly rollup stores: indicator values, the runs that computed them, approved months."""
+"""What the monthly rollup stores: indicator values, the runs that computed them, approved months; and
+the targets a county sets for its indicators."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
-from governance.models.org import OrgUnit
+from governance.models.org import Level, OrgUnit
 from governance.models.users import User
 from governance.scope import ScopedQuerySet
 
@@ -152,3 +154,63 @@ class MonthApproval(models.Model):
 
     def __str__(self):
         return f"{self.period:%Y-%m} {'locked' if self.locked else 'open'}"
+
+
+# Where a target is set: a county for all of it; a city for its counties, a township for itself and
+# its villages, where they set none of their own.
+TARGET_LEVELS = (Level.CITY, Level.COUNTY, Level.TOWNSHIP)
+
+
+class IndicatorTarget(models.Model):
+    """A county's own target for one indicator (指标目标), set by its administrator.
+
+    ``value`` is written in the figure's own unit (95 for 95%, 2 for two cases); which way is
+    better is the indicator's (``Indicator.better``). A figure within ``near`` of the target
+    is near it (empty: the indicator's declared distance, else 5 points for a rate and a tenth
+    of the target for a count). It holds from the month ``valid_from`` (empty: every month);
+    before it, and where no unit above sets one, the target the indicator declares holds.
+
+    The dashboards of the county and of every unit below it show it beside the figure and
+    colour their leagues by it; the nearest unit's target wins (a township may set its own for
+    its page and its villages, a city for counties that set none). A league is judged by the
+    targets in force at the unit whose league it is.
+    """
+
+    org_scope_field = "unit"
+
+    unit = models.ForeignKey(
+        OrgUnit, verbose_name=_("county, city or township"), on_delete=models.CASCADE, related_name="indicator_targets",
+        limit_choices_to={"level__in": TARGET_LEVELS},
+        db_index=False,  # the unique (unit, key) index leads with it
+    )
+    key = models.CharField(_("indicator"), max_length=64)
+    value = models.DecimalField(_("target"), max_digits=14, decimal_places=4,
+                                help_text=_("In the figure's own unit: 95 for 95%, 2 for two cases."))
+    near = models.DecimalField(
+        _("near within"), max_digits=14, decimal_places=4, null=True, blank=True,
+        help_text=_("A figure at most this far from the target is near it (yellow); farther, it is far "
+                    "(red). Empty: the indicator's usual distance."),
+    )
+    valid_from = models.DateField(_("valid from"), null=True, blank=True,
+                                  help_text=_("The first month it holds for; empty: every month."))
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("indicator target")
+        verbose_name_plural = _("indicator targets")
+        ordering = ["unit__code", "key"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "key"], name="indicator_target_once"),
+            models.CheckConstraint(condition=models.Q(near__isnull=True) | models.Q(near__gte=0),
+                                   name="indicator_target_near_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.key} {self.value}"
+
+    def clean(self):
+        if self.valid_from is not None:
+            self.valid_from = self.valid_from.replace(day=1)
+        if self.unit_id and self.unit.level not in TARGET_LEVELS:
+            raise ValidationError({"unit": gettext("Targets are set for a city, a county or a township.")})

@@ -1,6 +1,8 @@
 /* Dashboard charts: draws the trend, breakdown and league charts from the page's #dashboard-data JSON
    (Django json_script) with the vendored Apache ECharts, SVG renderer so they print sharply.
-   Each series says whether it is a percentage ("percent", from the indicator's declaration).
+   Each series says whether it is a percentage ("percent", from the indicator's declaration); the
+   trend draws rates on their own right-hand axis, the league draws its counts and its rates as two
+   charts. Labels never rotate or overlap: a phone (390 px) hides the ones that would.
    Progressive enhancement: without ECharts, data or a container, nothing happens and the tables remain. */
 (function () {
   "use strict";
@@ -23,9 +25,11 @@
     return PALETTE[i % PALETTE.length];
   }
 
+  // A value axis formatted as counts or rates; labels that would overlap are left out.
   function valueAxis(percent, extra) {
     return Object.assign({ type: "value", minInterval: percent ? 0 : 1, max: percent ? function (v) { return Math.max(1, v.max); } : null,
-      axisLabel: { formatter: function (v) { return fmt(v, percent); } }, splitLine: { lineStyle: { color: "#e5e8ec" } } }, extra || {});
+      axisLabel: { hideOverlap: true, formatter: function (v) { return fmt(v, percent); } },
+      splitLine: { lineStyle: { color: "#e5e8ec" } } }, extra || {});
   }
 
   function hasSeries(part, axisKey) {
@@ -40,7 +44,8 @@
     var mixed = pct.indexOf(true) >= 0 && pct.indexOf(false) >= 0;
     return {
       legend: { top: 0 }, tooltip: { trigger: "axis" },
-      xAxis: { type: "category", data: trend.periods, boundaryGap: false },
+      xAxis: { type: "category", data: trend.periods, boundaryGap: false,
+        axisLabel: { hideOverlap: true, alignMinLabel: "left", alignMaxLabel: "right" } },
       yAxis: mixed ? [valueAxis(false), valueAxis(true, { splitLine: { show: false } })] : valueAxis(pct[0]),
       series: trend.series.map(function (s, i) {
         return { type: "line", name: s.label || s.key, data: s.values, yAxisIndex: mixed && pct[i] ? 1 : 0,
@@ -58,42 +63,64 @@
     return {
       grid: { top: 8 }, tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
       xAxis: valueAxis(false),
-      yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r[0]; }), axisTick: { show: false } },
+      yAxis: { type: "category", inverse: true, data: rows.map(function (r) { return r[0]; }), axisTick: { show: false },
+        axisLabel: { width: 84, overflow: "truncate" } },
       series: [{ type: "bar", name: cat.label || "", data: rows.map(function (r) { return r[1]; }), color: PALETTE[0], barMaxWidth: 22,
         label: { show: true, position: "right", color: "#1f2933" } }]
     };
   }
 
-  // Grouped vertical bars, one group per child unit.
-  function leagueOption(league) {
-    if (!hasSeries(league, "labels")) return null;
-    var pct = league.series.map(isPercent);
-    var mixed = pct.indexOf(true) >= 0 && pct.indexOf(false) >= 0;
+  // The league: horizontal bars, one row of bars per child unit (its name on the left, never
+  // rotated or overlapping), drawn twice: its counts in one chart, its rates in another, so a
+  // count and a rate never share a bar axis. The chart grows with the number of units.
+  function leagueOption(league, part) {
+    var series = league && Array.isArray(league[part]) ? league[part] : [];
+    if (!Array.isArray(league && league.labels) || !league.labels.length || !series.length) return null;
+    var percent = part === "rates";
     return {
       legend: { top: 0 }, tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-      xAxis: { type: "category", data: league.labels,
-        axisLabel: { interval: 0, rotate: league.labels.length > 6 ? 30 : 0, hideOverlap: false } },
-      yAxis: mixed ? [valueAxis(false), valueAxis(true, { splitLine: { show: false } })] : valueAxis(pct[0]),
-      series: league.series.map(function (s, i) {
-        return { type: "bar", name: s.label || s.key, data: s.values, yAxisIndex: mixed && pct[i] ? 1 : 0,
-          color: colour(s, i), barMaxWidth: 18,
-          tooltip: { valueFormatter: function (v) { return fmt(v, pct[i]); } } };
-      })
+      xAxis: valueAxis(percent),
+      yAxis: { type: "category", inverse: true, data: league.labels, axisTick: { show: false },
+        axisLabel: { width: 84, overflow: "truncate" } },
+      series: series.map(function (s, i) {
+        return { type: "bar", name: s.label || s.key, data: s.values, color: colour(s, i), barMaxWidth: 14,
+          tooltip: { valueFormatter: function (v) { return fmt(v, percent); } } };
+      }),
+      height: 30 + league.labels.length * Math.max(24, series.length * 10 + 8)
     };
   }
 
-  var BUILDERS = { trend: trendOption, breakdown: breakdownOption, league: leagueOption };
+  var BUILDERS = { trend: trendOption };
 
-  // The chart's data: its own key in the JSON, or a declared breakdown's (data-breakdown="<key>").
-  function chartData(data, el) {
+  // The chart's option: from its own key in the JSON, a declared breakdown's (data-breakdown="<key>"),
+  // or a part of the league (data-part="counts" or "rates").
+  function chartOption(data, el) {
     var name = el.getAttribute("data-chart");
-    return name === "breakdown" ? (data.breakdowns || {})[el.getAttribute("data-breakdown")] : data[name];
+    if (name === "breakdown") return breakdownOption((data.breakdowns || {})[el.getAttribute("data-breakdown")]);
+    if (name === "league") return leagueOption(data.league, el.getAttribute("data-part") || "counts");
+    var build = BUILDERS[name];
+    return build ? build(data[name]) : null;
   }
 
   function readData() {
     var node = document.getElementById("dashboard-data");
     if (!node) return null;
     try { return JSON.parse(node.textContent); } catch (e) { return null; }
+  }
+
+  // How many rows the legend takes in a chart ``width`` px wide: its items wrap onto new rows, and
+  // the plot starts below them (an item is its symbol, its name and a gap).
+  var measure = null;
+  function legendRows(names, width, font) {
+    measure = measure || document.createElement("canvas").getContext("2d");
+    measure.font = "12px " + font;
+    var rows = 1, used = 0;
+    names.forEach(function (name) {
+      var item = 25 + 5 + measure.measureText(name).width + 10;
+      if (used && used + item > width - 10) { rows += 1; used = 0; }
+      used += item;
+    });
+    return rows;
   }
 
   function calm() {
@@ -107,28 +134,51 @@
     if (!echarts || !data) return;
     var charts = [];
 
+    // The plot starts below the legend, whose rows depend on the chart's width; a chart with a
+    // declared plot height (the league: by its number of units) grows with its legend too.
+    function layout(entry) {
+      var top = 8;
+      if (entry.names) top = 14 + 22 * legendRows(entry.names, entry.el.clientWidth, entry.font);
+      if (entry.plot) entry.el.style.height = (entry.plot + top) + "px";
+      return top;
+    }
+
     Array.prototype.forEach.call(document.querySelectorAll(".dashboard-chart[data-chart]"), function (el) {
-      var build = BUILDERS[el.getAttribute("data-chart")];
-      var option = build ? build(chartData(data, el)) : null;
+      var option = chartOption(data, el);
       if (!option) { el.textContent = ""; el.hidden = true; return; }
       var font = window.getComputedStyle(el).fontFamily || FONT;
+      var entry = { el: el, font: font, plot: option.height || 0,
+        names: option.legend ? option.series.map(function (s) { return s.name; }) : null };
+      delete option.height;
       option.animation = !calm();
       option.textStyle = { fontFamily: font };
-      option.grid = Object.assign({ left: 8, right: 16, top: option.legend ? 36 : 8, bottom: 8, outerBoundsMode: "same" }, option.grid);
-      var chart = echarts.init(el, null, { renderer: "svg" });
-      chart.setOption(option);
-      charts.push(chart);
+      option.grid = Object.assign({ left: 8, right: 16, top: layout(entry), bottom: 8, outerBoundsMode: "same" },
+        option.grid);
+      entry.chart = echarts.init(el, null, { renderer: "svg" });
+      entry.chart.setOption(option);
+      charts.push(entry);
     });
     if (!charts.length) return;
 
-    function resizeAll() { charts.forEach(function (c) { c.resize(); }); }
+    // Charts follow their card's width: the window's, and the sidebar folding or unfolding.
+    function resizeAll() {
+      charts.forEach(function (entry) {
+        entry.chart.setOption({ grid: { top: layout(entry) } });
+        entry.chart.resize();
+      });
+    }
     var timer = null;
-    window.addEventListener("resize", function () {
+    function later() {
       window.clearTimeout(timer);
       timer = window.setTimeout(resizeAll, 150);
-    });
+    }
+    window.addEventListener("resize", later);
+    if (window.ResizeObserver) {
+      var observer = new window.ResizeObserver(later);
+      charts.forEach(function (entry) { observer.observe(entry.el); });
+    }
     window.addEventListener("beforeprint", function () {
-      charts.forEach(function (c) { c.setOption({ animation: false }); });
+      charts.forEach(function (entry) { entry.chart.setOption({ animation: false }); });
       resizeAll();
     });
     window.addEventListener("afterprint", resizeAll);

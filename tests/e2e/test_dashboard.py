@@ -129,3 +129,70 @@ def test_an_administrator_computes_a_month_and_the_county_approves_it(page, shoo
     expect(page.locator("#dashboard-approved")).to_be_visible()
     expect(page.locator(".portal-messages")).to_contain_text(month)
     shoot("55-dashboard-approved")
+
+
+# Every pair of texts drawn in a chart (axis labels, legend, bar labels) that overlap on screen.
+OVERLAPPING_LABELS = """() => {
+  const found = [];
+  document.querySelectorAll('.dashboard-chart svg').forEach(svg => {
+    const chart = svg.closest('[data-chart]');
+    const name = chart.dataset.chart + (chart.dataset.part ? '/' + chart.dataset.part : '');
+    const boxes = [...svg.querySelectorAll('text')].map(t => [t.textContent, t.getBoundingClientRect()])
+      .filter(([text, r]) => text.trim() && r.width > 0 && r.height > 0);
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i][1], b = boxes[j][1];
+      if (a.left < b.right - 1 && b.left < a.right - 1 && a.top < b.bottom - 1 && b.top < a.bottom - 1)
+        found.push([name, boxes[i][0], boxes[j][0]]);
+    }
+  });
+  return found;
+}"""
+# Each chart as wide as it is drawn, and the card it sits in.
+CHART_WIDTHS = """() => [...document.querySelectorAll('.dashboard-chart svg')].map(svg => [
+  svg.closest('[data-chart]').dataset.chart, Math.round(svg.getBoundingClientRect().width),
+  Math.round(svg.closest('.portal-card').getBoundingClientRect().width)])"""
+
+
+def check_fits(page, width):
+    """Nothing wider than the screen, each chart inside its card, no two chart labels on each other."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.evaluate("window.innerWidth") == width
+    charts = page.evaluate(CHART_WIDTHS)
+    assert charts and all(0 < drawn <= card for _name, drawn, card in charts), charts
+    assert page.evaluate(OVERLAPPING_LABELS) == []
+    return {name: drawn for name, drawn, _card in charts}
+
+
+@pytest.mark.parametrize("username, shot", [("county", "dashboard"), ("township_a", "dashboard-township")])
+def test_the_dashboard_fits_a_phone_and_a_wide_screen(page, screenshot_dir, county, county_official, clerk_a,
+                                                      username, shot):
+    """At 390 px (a phone) the county's and a township's dashboards are no wider than the screen: the
+    cards stack, the charts take their card's width with labels that do not overlap, and the wide tables
+    scroll inside their cards. Widened to 1440 px, the charts follow. The KPI's number opens the list
+    of as many cases."""
+    period = this_month()
+    for month in (shift_month(period, -1), period):
+        assert rollup_month(month).status == "complete"
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_in(page, username)
+    page.wait_for_url(re.compile(r"/$"))
+    page.goto("/dashboard/")
+    page.wait_for_selector(".dashboard-chart svg")
+    page.wait_for_timeout(500)
+    narrow = check_fits(page, 390)
+    for table in ("#league-table", "#indicator-table"):  # wider than the phone: scrolled inside its card
+        wrap = page.locator(table).locator("xpath=..")
+        assert wrap.evaluate("el => getComputedStyle(el).overflowX") == "auto"
+        assert wrap.evaluate("el => el.getBoundingClientRect().right") <= 390
+    page.screenshot(path=str(screenshot_dir / f"{shot}-390.png"), full_page=True)
+
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.wait_for_timeout(700)  # the charts redraw 150 ms after the last resize
+    wide = check_fits(page, 1440)
+    assert wide["league"] > narrow["league"] * 2  # the league spans the page
+    page.screenshot(path=str(screenshot_dir / f"{shot}-1440.png"), full_page=True)
+
+    raised = page.locator("#dashboard-kpis [data-key='grid.cases_raised'] a[data-value]")
+    number = raised.inner_text().strip()
+    raised.click()
+    page.wait_for_url(re.compile(r"/grid/cases/\?"))
+    expect(page.locator("#case-state-tabs a[data-state='all'] .count")).to_have_text(number)

@@ -290,7 +290,7 @@ def test_an_app_adds_a_headline_card_a_league_column_and_a_trend_line(login, cou
     charts = chart_data(html)
     trend = next(s for s in charts["trend"]["series"] if s["key"] == "indicator_app.grids")
     assert trend["label"] == "测试应用：网格数" and trend["percent"] is False and trend["values"][-1] == 2
-    bars = next(s for s in charts["league"]["series"] if s["key"] == "indicator_app.grids")
+    bars = next(s for s in charts["league"]["counts"] if s["key"] == "indicator_app.grids")
     assert bars["values"] == [1, 1] and bars["percent"] is False
     assert "测试应用：网格数" in html[html.index('id="trend-table"'):]
 
@@ -313,12 +313,14 @@ def test_the_page_shows_what_the_indicators_declare(login, county_official, coun
     assert [s["key"] for s in charts["trend"]["series"]] == [
         "grid.cases_raised", "grid.cases_closed", "grid.cases_overdue", "grid.closure_rate_to_date",
         "indicator_app.grids"]
-    # The league chart compares the league's columns that are also trend lines, in column order.
-    assert [s["key"] for s in charts["league"]["series"]] == [
-        "indicator_app.grids", "grid.cases_raised", "grid.cases_closed", "grid.closure_rate_to_date",
-        "grid.cases_overdue"]
+    # The league charts compare the league's columns that are also trend lines, in column order: the
+    # counts in one chart, the rates in another (a count and a rate never share a bar axis).
+    assert [s["key"] for s in charts["league"]["counts"]] == [
+        "indicator_app.grids", "grid.cases_raised", "grid.cases_closed", "grid.cases_overdue"]
+    assert [s["key"] for s in charts["league"]["rates"]] == ["grid.closure_rate_to_date"]
     # Every series says whether it is a percentage: the script takes it from there, never from the key.
-    percent = {s["key"]: s["percent"] for s in charts["trend"]["series"] + charts["league"]["series"]}
+    league_series = charts["league"]["counts"] + charts["league"]["rates"]
+    percent = {s["key"]: s["percent"] for s in charts["trend"]["series"] + league_series}
     assert percent["grid.closure_rate_to_date"] is True and percent["grid.cases_raised"] is False
     assert kpi(response, "grid.worker_party_share").current.text.endswith("%")
     # The categories are the chart's bars, not rows of the full table.

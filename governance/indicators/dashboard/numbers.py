@@ -20,15 +20,19 @@ from django.utils.translation import gettext_lazy
 from governance.indicators.dashboard.periods import combine, stock_month
 from governance.indicators.months import Period, format_period, month_start, shift_month, this_month
 from governance.indicators.registry import (
+    DENOMINATOR,
     HIGHER,
     LOWER,
     MEDIAN,
+    NUMERATOR,
     RATIO,
+    VALUE,
     Indicator,
     all_breakdowns,
     all_indicators,
+    definition_line,
 )
-from governance.models import IndicatorValue, OrgUnit
+from governance.models import IndicatorTarget, IndicatorValue, OrgUnit
 
 TREND_MONTHS = 12  # the trend chart's months, the last one the page's
 
@@ -37,18 +41,73 @@ RATING_WORDS = {
     "yellow": gettext_lazy("Near target"),
     "red": gettext_lazy("Below target"),
 }
+# A league column without a target is coloured by rank: its best and its worst quarter.
+RANK_WORDS = {
+    "top": gettext_lazy("Top quarter"),
+    "bottom": gettext_lazy("Bottom quarter"),
+}
+# A county's target without its own "near" distance: a rate is near within 5 points, a count within a tenth.
+NEAR_RATE = Decimal("0.05")
+NEAR_COUNT_SHARE = Decimal("0.1")
 
 
-def rating(key: str, indicator: Indicator | None, value) -> str | None:
-    """"green", "yellow", "red", or None when the indicator has no target or there is no value.
+def _decimal(number) -> Decimal:
+    return number if isinstance(number, Decimal) else Decimal(str(number))
 
-    ``settings.DASHBOARD_TARGETS`` maps a key to ``{"green": .., "yellow": .., "lower": bool}``
-    and overrides the indicator's declared target (or gives a key one); without "lower", the
-    indicator's ``better`` says which way is better.
+
+@dataclass(frozen=True)
+class Goal:
+    """The target in force for one indicator at one unit: met at ``value`` or better (at or above it
+    when higher is better, at or below it when lower is), near within ``near`` of it, else far.
+
+    ``value`` and ``near`` are in the indicator's stored terms (a rate as a fraction); ``own`` is
+    True for a target the county set (``IndicatorTarget``), False for the declared default.
     """
-    if value is None:
-        return None
+
+    value: Decimal
+    near: Decimal
+    lower: bool
+    percent: bool = False
+    own: bool = False
+
+    def rating(self, value) -> str | None:
+        """"green" (met), "yellow" (near), "red" (far), or None without a value."""
+        if value is None:
+            return None
+        gap = self.gap(value)
+        return "green" if gap <= 0 else "yellow" if gap <= self.near else "red"
+
+    def gap(self, value) -> Decimal:
+        """How far ``value`` falls short of the target (0 or less: met)."""
+        value = _decimal(value)
+        return value - self.value if self.lower else self.value - value
+
+    def _number(self, number: Decimal) -> str:
+        if self.percent:
+            return f"{(number * 100).normalize():f}%"
+        return f"{number.normalize():f}" if number == number.to_integral_value() else f"{number:,.1f}"
+
+    @property
+    def text(self) -> str:
+        """The target as the page writes it beside a figure: "≥ 95%", "≤ 0"."""
+        return f"{'≤' if self.lower else '≥'} {self._number(self.value)}"
+
+    def shortfall(self, value) -> str:
+        """How far a figure is from the target, in words ("" when it meets it or has no value)."""
+        if value is None or self.gap(value) <= 0:
+            return ""
+        gap = self.gap(value)
+        if self.percent:
+            return _("%(n)s points from the target") % {"n": f"{gap * 100:.1f}"}
+        return _("%(n)s from the target") % {"n": format_number(None, gap)}
+
+
+def declared_goal(key: str, indicator: Indicator | None) -> Goal | None:
+    """The target an indicator declares (``Indicator.target``), or ``settings.DASHBOARD_TARGETS``'
+    override of it: ``{"green": .., "yellow": .., "lower": bool}`` (without "lower", the
+    indicator's ``better`` says which way is better). None without either."""
     lower = indicator is not None and indicator.better == LOWER
+    percent = indicator is not None and indicator.percent
     override = getattr(settings, "DASHBOARD_TARGETS", {}).get(key)
     if override is not None:
         green, yellow, lower = override["green"], override["yellow"], override.get("lower", lower)
@@ -56,10 +115,73 @@ def rating(key: str, indicator: Indicator | None, value) -> str | None:
         green, yellow = indicator.target.green, indicator.target.yellow
     else:
         return None
-    value = float(value)
-    if lower:
-        return "green" if value <= green else "yellow" if value <= yellow else "red"
-    return "green" if value >= green else "yellow" if value >= yellow else "red"
+    green, yellow = _decimal(green), _decimal(yellow)
+    return Goal(green, abs(green - yellow), lower, percent)
+
+
+def own_goal(indicator: Indicator, target) -> Goal | None:
+    """A county's target (an ``IndicatorTarget``) for ``indicator``, in the indicator's stored terms.
+
+    None for an indicator that does not say which way is better (a target needs it).
+    """
+    if indicator.better is None:
+        return None
+    scale = Decimal(100) if indicator.percent else Decimal(1)
+    value = _decimal(target.value) / scale
+    if target.near is not None:
+        near = _decimal(target.near) / scale
+    elif indicator.target is not None:
+        near = abs(_decimal(indicator.target.green) - _decimal(indicator.target.yellow))
+    else:
+        near = NEAR_RATE if indicator.percent else abs(value) * NEAR_COUNT_SHARE
+    return Goal(value, near, indicator.better == LOWER, indicator.percent, own=True)
+
+
+def rating(key: str, indicator: Indicator | None, value, goal: Goal | None = None) -> str | None:
+    """"green", "yellow", "red", or None when there is no target or no value.
+
+    ``goal`` is the target in force (a county's own); without it, the declared one
+    (``declared_goal``: the indicator's, or ``settings.DASHBOARD_TARGETS``' override).
+    """
+    goal = goal if goal is not None else declared_goal(key, indicator)
+    return goal.rating(value) if goal is not None else None
+
+
+class Targets:
+    """The targets in force at a unit: the ``IndicatorTarget`` rows of its ancestors and itself, the
+    nearest one winning (a township's own over its county's), read by ``read_targets``.
+
+    A league is judged by one standard: the units one level down are coloured by the targets in
+    force at the unit whose league it is, not by their own.
+    """
+
+    def __init__(self, rows=()):
+        self._rows: dict[str, object] = {}
+        for row in rows:  # in tree order: a deeper unit's target wins
+            self._rows[row.key] = row
+
+    def goals(self, period: Period) -> dict[str, Goal]:
+        """{key: goal} over ``period``: the unit's (or its county's) own target where it holds by the
+        period's last month, else the declared one."""
+        goals = {}
+        for key, indicator in indicator_map().items():
+            row = self._rows.get(key)
+            goal = None
+            if row is not None and (row.valid_from is None or row.valid_from <= period.last):
+                goal = own_goal(indicator, row)
+            goal = goal or declared_goal(key, indicator)
+            if goal is not None:
+                goals[key] = goal
+        return goals
+
+
+def read_targets(unit: OrgUnit) -> Targets:
+    """The targets set for ``unit`` and the units above it: one query (``unit`` was read in this
+    request, so its tree range is current)."""
+    rows = (IndicatorTarget.objects
+            .filter(unit__tree_id=unit.tree_id, unit__lft__lte=unit.lft, unit__rght__gte=unit.rght)
+            .order_by("unit__lft"))
+    return Targets(rows)
 
 
 def default_period(unit: OrgUnit) -> datetime.date:
@@ -102,7 +224,12 @@ def format_number(indicator: Indicator | None, value) -> str:
 
 @dataclass
 class Figure:
-    """One indicator's value for one unit and month (all None when nothing was counted)."""
+    """One indicator's value for one unit and month (all None when nothing was counted).
+
+    The page gives it the target in force (``goal``: a county's own, or the declared one), the link
+    to the records behind it (``href``) and, in a league column without a target, its rank
+    (``rank``: "top" or "bottom" quarter).
+    """
 
     key: str
     indicator: Indicator | None
@@ -110,12 +237,24 @@ class Figure:
     numerator: Decimal | None = None
     denominator: Decimal | None = None
     href: str = ""
+    goal: Goal | None = None
+    has_goal: bool = False  # ``goal`` was given (by the page): else the declared target holds
+    rank: str = ""
+    by_rank: bool = False  # its league column is coloured by rank, not by its target
 
     @classmethod
     def of(cls, key, indicator, row: IndicatorValue | None):
         if row is None:
             return cls(key, indicator)
         return cls(key, indicator, row.value, row.numerator, row.denominator)
+
+    def set_goal(self, goal: Goal | None) -> None:
+        self.goal, self.has_goal = goal, True
+
+    @property
+    def target(self) -> Goal | None:
+        """The target in force: the one the page gave, else the declared one."""
+        return self.goal if self.has_goal else declared_goal(self.key, self.indicator)
 
     @property
     def is_ratio(self) -> bool:
@@ -138,11 +277,49 @@ class Figure:
 
     @property
     def rating(self) -> str | None:
-        return rating(self.key, self.indicator, self.value)
+        goal = self.target
+        return goal.rating(self.value) if goal is not None else None
 
     @property
     def rating_word(self) -> str:
         return str(RATING_WORDS[self.rating]) if self.rating else ""
+
+    @property
+    def shortfall(self) -> str:
+        goal = self.target
+        return goal.shortfall(self.value) if goal is not None else ""
+
+    @property
+    def mark(self) -> str:
+        """The cell's colour class: "rating-green|yellow|red" against a target, "rank-top|bottom" by rank."""
+        if self.rank or self.by_rank:
+            return f"rank-{self.rank}" if self.rank else ""
+        return f"rating-{self.rating}" if self.rating else ""
+
+    @property
+    def mark_word(self) -> str:
+        return str(RANK_WORDS[self.rank]) if self.rank else self.rating_word
+
+    @property
+    def records_count(self):
+        """The number the list behind ``href`` counts (``RecordLink.counts``): the value, or a rate's
+        denominator or numerator."""
+        link = self.indicator.records if self.indicator is not None else None
+        counts = link.counts if link is not None else VALUE
+        return plain_number({NUMERATOR: self.numerator, DENOMINATOR: self.denominator}.get(counts, self.value))
+
+    @property
+    def link_title(self) -> str:
+        """What the link opens, in words (its list's count)."""
+        link = self.indicator.records if self.indicator is not None else None
+        if not self.href or link is None:
+            return ""
+        count = f"{self.records_count or 0:,}"
+        if link.counts == DENOMINATOR:
+            return _("Open the %(count)s records it is a share of") % {"count": count}
+        if link.counts == NUMERATOR:
+            return _("Open the %(count)s records it is taken over") % {"count": count}
+        return _("Open the %(count)s records it counts") % {"count": count}
 
 
 @dataclass
@@ -209,6 +386,24 @@ class Row:
     @property
     def unit(self) -> str:
         return str(self.indicator.unit) if self.indicator else ""
+
+    @property
+    def unit_shown(self) -> str:
+        """The unit written beside the value: not a rate's "%" (the value has it), nor a unit the
+        label already says ("办结用时中位数（小时）" is not followed by "小时" again)."""
+        return shown_unit(self.indicator, self.label)
+
+    @property
+    def definition(self) -> str:
+        return definition_line(self.indicator) if self.indicator is not None else ""
+
+
+def shown_unit(indicator: Indicator | None, heading: str) -> str:
+    """``indicator``'s unit where ``heading`` (its label, a column's heading) does not already say it."""
+    if indicator is None or indicator.percent:
+        return ""
+    unit = str(indicator.unit)
+    return "" if not unit or unit in str(heading) else unit
 
 
 def compared_periods(period: Period) -> list[Period]:
@@ -308,7 +503,8 @@ def breakdowns(values: dict[str, IndicatorValue], names=None) -> list[dict]:
         bars = breakdown(values, declared.key, names)
         charts.append({
             "key": declared.key, "title": str(declared.title), "label_heading": str(declared.label_heading),
-            "value_heading": str(declared.value_heading), "empty": str(declared.empty), **bars,
+            "value_heading": str(declared.value_heading), "empty": str(declared.empty),
+            "definition": str(declared.definition), **bars,
             "rows": list(zip(bars["labels"], bars["values"], strict=True)),
         })
     return charts
@@ -331,6 +527,51 @@ class League:
     indicators: list[Indicator]
     rows: list[LeagueRow]
     sort: str = ""
+    goals: dict[str, Goal] = field(default_factory=dict)  # the targets in force at the unit, by column
+    notes: dict[str, str] = field(default_factory=dict)  # a column's colouring, when it is not plain
+
+
+def apply_goals(rows: list[Row], league: League, targets: Targets, period: Period) -> None:
+    """Give every figure the target in force at the unit (no query), and colour the league by it.
+
+    Each league column is coloured by distance to its target (met, near, far); a column without a
+    target, or whose units are all far from it (a target that colours the whole league red says
+    nothing), is coloured by rank instead: its best and its worst quarter.
+    """
+    goals = targets.goals(period)
+    for row in rows:
+        row.current.set_goal(goals.get(row.key))
+    league.goals = {key: goals[key] for key in league.keys if key in goals}
+    for league_row in league.rows:
+        for key, figure in league_row.figures.items():
+            figure.set_goal(goals.get(key))
+    for key, indicator in zip(league.keys, league.indicators, strict=True):
+        figures = [league_row.figures[key] for league_row in league.rows if league_row.figures[key].value is not None]
+        targeted = [figure for figure in figures if figure.target is not None]
+        if targeted and len(figures) > 1 and all(figure.rating == "red" for figure in targeted):
+            for figure in figures:
+                figure.by_rank = True
+            ranked = _rank(figures, indicator)
+            league.notes[key] = (_("All far from the target: coloured by rank") if ranked
+                                 else _("All far from the target"))
+        elif not targeted:
+            _rank(figures, indicator)
+
+
+def _rank(figures: list[Figure], indicator: Indicator) -> bool:
+    """Mark the best quarter "top" and the worst quarter "bottom" (ties share the better rank).
+
+    Nothing is marked (False) for an indicator that does not say which way is better, or whose
+    units all have the same value."""
+    if indicator.better is None or len({figure.value for figure in figures}) < 2:
+        return False
+    higher = indicator.better == HIGHER
+    values = [_decimal(figure.value) for figure in figures]
+    for figure, value in zip(figures, values, strict=True):
+        better = sum(1 for other in values if (other > value if higher else other < value))
+        quarter = 4 * better // len(figures)
+        figure.rank = "top" if quarter == 0 else "bottom" if quarter == 3 else ""
+    return True
 
 
 def league_keys(sort: str = "") -> list[str]:

@@ -7,7 +7,7 @@ numbers link to the records an indicator declares, and the charts' data says whi
 are percentages: the page names no app's indicator.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from urllib.parse import urlencode
 
 from django.db.models import Q
@@ -20,16 +20,19 @@ from django.utils.translation import pgettext_lazy
 from governance.indicators.approval import can_approve_months, can_start_rollup
 from governance.indicators.dashboard.numbers import (
     TREND_MONTHS,
+    Figure,
     League,
     Row,
+    apply_goals,
     breakdowns,
     compared_periods,
     default_period,
-    format_number,
     indicator_map,
     kpi_rows,
     league,
     league_keys,
+    read_targets,
+    shown_unit,
     trend,
     trend_keys,
     trend_periods,
@@ -45,9 +48,10 @@ from governance.indicators.months import (
     YEAR,
     Period,
     month_last_day,
+    parse_period,
     this_month,
 )
-from governance.indicators.registry import FLOW, Indicator, all_panels
+from governance.indicators.registry import FLOW, Indicator, adding_up, all_breakdowns, all_panels, definition_line
 from governance.models import LEVEL_ORDER, IndicatorValue, MonthApproval, OrgUnit, RollupRun
 from governance.portal.forms import FILTER_LEVELS
 from governance.terms import local_names
@@ -56,9 +60,11 @@ from governance.terms import local_names
 
 
 def record_link(indicator: Indicator | None, unit: OrgUnit, chain: list[OrgUnit], period: Period, user) -> str:
-    """The URL of the list the indicator declares (``records``) whose count equals ``unit``'s value, or "".
+    """The URL of the list the indicator declares (``records``) whose count equals ``unit``'s number
+    (its value, or a rate's denominator: ``RecordLink.counts``), or "".
 
-    Over several months only a flow's count is the list's (a stock is its last month's).
+    Over several months only a flow's count is the list's (a stock is its last month's, a median
+    is taken over the period's own records).
 
     ``chain`` is the unit's ancestors from the user's scope top down to the unit itself. The
     scoped filter bars pick township → village → grid below the user's home unit; the home
@@ -82,8 +88,10 @@ def record_link(indicator: Indicator | None, unit: OrgUnit, chain: list[OrgUnit]
         if query.get(unit.level) != unit.code:
             return ""
     query.update(link.query)
-    query[link.first_day] = f"{period.first:%Y-%m-%d}"
-    query[link.last_day] = f"{month_last_day(period.last):%Y-%m-%d}"
+    if link.first_day:
+        query[link.first_day] = f"{period.first:%Y-%m-%d}"
+    if link.last_day:
+        query[link.last_day] = f"{month_last_day(period.last):%Y-%m-%d}"
     try:
         return f"{reverse(link.url_name)}?{urlencode(query)}"
     except NoReverseMatch:
@@ -114,12 +122,14 @@ class Figures:
     trend: dict
     breakdowns: list[dict]  # every declared breakdown chart with its bars
     level_name: str = ""  # the unit's level as its county calls it
+    monthly: dict = field(default_factory=dict)  # the unit's monthly rows read: {(month, key): IndicatorValue}
 
 
 def dashboard_figures(*, unit: OrgUnit, period: Period | None = None, sort: str = "") -> Figures:
-    """The numbers of ``unit`` over ``period`` (default: its last month with values).
+    """The numbers of ``unit`` over ``period`` (default: its last month with values), each with the
+    target in force (``IndicatorTarget``, else the declared one) and the league coloured by it.
 
-    A month costs three queries at most; a period of several months five (the league's children and
+    A month costs four queries at most; a period of several months six (the league's children and
     rows apart, and the stored medians).
     """
     period = period or Period.month(default_period(unit))
@@ -138,12 +148,14 @@ def dashboard_figures(*, unit: OrgUnit, period: Period | None = None, sort: str 
         found_medians = medians([unit, *children], compared_periods(period), indicator_map())
     names = local_names(unit)  # the county's own words for its terms: one query
     rows, values = unit_rows(unit, period, found, found_medians, names)
+    table = league(unit, period, league_keys(sort), sort, at=at, medians=found_medians, children=children)
+    apply_goals(rows, table, read_targets(unit), period)  # the county's targets: one query
     return Figures(
-        unit=unit, period=period, rows=rows, values=values,
-        league=league(unit, period, league_keys(sort), sort, at=at, medians=found_medians, children=children),
+        unit=unit, period=period, rows=rows, values=values, league=table,
         trend=trend(unit, lines, period.last, len(months), found=found),
         breakdowns=breakdowns(values, names),
         level_name=names.level(unit.level),
+        monthly={(row.period, row.key): row for row in found},
     )
 
 
@@ -167,8 +179,9 @@ class DashboardPage:
     league: League
     sort_links: list[dict]
     trend: dict
-    trend_rows: list[dict]
-    breakdowns: list[dict]  # each: key, title, headings, empty text, labels, values, rows
+    trend_rows: list[dict]  # each: period, cells (a Figure per trend line, linked to its records)
+    trend_heads: list[dict]  # the trend table's column heads: label, unit (where the label lacks it), definition
+    breakdowns: list[dict]  # each: key, title, headings, empty text, labels, values, rows, definition
     charts: dict  # the data of the page's charts (dashboard-charts.js)
     export_href: str
     can_run_rollup: bool
@@ -185,7 +198,8 @@ class DashboardPage:
 
 
 def _link_figures(figures: Figures, chain: list[OrgUnit], user) -> None:
-    """Give every number that has a value the link to the records behind it (no query)."""
+    """Give every number that has a value the link to the records behind it (no query): the unit's
+    figures (cards and the full table) and each league cell."""
     for row in figures.rows:
         if row.current.value is not None:
             row.current.href = record_link(row.indicator, figures.unit, chain, figures.period, user)
@@ -196,37 +210,64 @@ def _link_figures(figures: Figures, chain: list[OrgUnit], user) -> None:
                                           figures.period, user)
 
 
+def _trend_rows(figures: Figures, chain: list[OrgUnit], user, indicators: dict[str, Indicator]) -> list[dict]:
+    """The trend's table: a row per month, each number a ``Figure`` linked to its month's records."""
+    rows = []
+    for month in figures.trend["periods"]:
+        first = parse_period(month)
+        cells = []
+        for series in figures.trend["series"]:
+            key = series["key"]
+            cell = Figure.of(key, indicators.get(key), figures.monthly.get((first, key)))
+            if cell.value is not None:
+                cell.href = record_link(cell.indicator, figures.unit, chain, Period.month(first), user)
+            cells.append(cell)
+        rows.append({"period": month, "cells": cells})
+    return rows
+
+
 def _sort_links(league: League, params: QueryDict) -> list[dict]:
-    """The league's column headers: each sorts by its indicator, descending first, then ascending."""
+    """The league's column heads: each sorts by its indicator, descending first, then ascending, and
+    says what it means, its unit (where its label lacks it), its target and how it is coloured."""
     query = params.copy()
     query.pop("export", None)
     links = []
     for indicator in league.indicators:
-        active = league.sort.lstrip("-") == indicator.key
+        key = indicator.key
+        active = league.sort.lstrip("-") == key
         descending = active and league.sort.startswith("-")
-        query["sort"] = indicator.key if descending else f"-{indicator.key}"
+        query["sort"] = key if descending else f"-{key}"
+        label = str(indicator.label)
         links.append({"indicator": indicator, "href": f"?{query.urlencode()}", "active": active,
-                      "descending": descending})
+                      "descending": descending, "label": label, "unit": shown_unit(indicator, label),
+                      "definition": definition_line(indicator), "goal": league.goals.get(key),
+                      "note": league.notes.get(key, ""),
+                      "ranked": any(row.figures[key].rank for row in league.rows)})
     return links
 
 
 def _charts(figures: Figures) -> dict:
-    """The charts' data: each series says whether it is a percentage, so the script never guesses."""
+    """The charts' data: each series says whether it is a percentage, so the script never guesses.
+
+    The league's bars are drawn in two charts, its counts and its rates: a count and a rate never
+    share a bar axis.
+    """
     league = figures.league
     trending = set(trend_keys())
+    series = [
+        {"key": key, "label": str(indicator.label), "percent": indicator.percent,
+         "values": [row.figures[key].number for row in league.rows]}
+        for key, indicator in zip(league.keys, league.indicators, strict=True)
+        if key in trending  # the league charts compare the columns that are also trend lines
+    ]
     return {
         "trend": figures.trend,
         "breakdowns": {chart["key"]: {"label": chart["value_heading"], "labels": chart["labels"],
                                       "values": chart["values"]} for chart in figures.breakdowns},
         "league": {
             "labels": [row.unit.display_name for row in league.rows],
-            # The league chart compares the columns that are also trend lines.
-            "series": [
-                {"key": key, "label": str(indicator.label), "percent": indicator.percent,
-                 "values": [row.figures[key].number for row in league.rows]}
-                for key, indicator in zip(league.keys, league.indicators, strict=True)
-                if key in trending
-            ],
+            "counts": [line for line in series if not line["percent"]],
+            "rates": [line for line in series if line["percent"]],
         },
     }
 
@@ -255,17 +296,18 @@ def period_choices(period: Period, params: QueryDict) -> list[dict]:
 
 
 def dashboard_page(*, user, unit: OrgUnit, period: Period | None = None, sort: str = "",
-                   params: QueryDict | None = None) -> DashboardPage:
+                   params: QueryDict | None = None, chain: list[OrgUnit] | None = None) -> DashboardPage:
     """The dashboard of ``unit`` (inside the user's scope) over ``period`` (default: its last month with values).
 
     ``sort`` orders the league (an indicator key, ``-key`` descending); ``params`` are the page's
-    query parameters, kept in its sort and export links. At most six queries for a month, nine for
-    a period of several months (panels add none).
+    query parameters, kept in its sort and export links; ``chain`` is the breadcrumb when the
+    caller read it with the unit (``scope.unit_chain``). At most seven queries for a month, ten
+    for a period of several months (panels add none), one less with the ``chain``.
     """
     params = params if params is not None else QueryDict()
     figures = dashboard_figures(unit=unit, period=period, sort=sort)
     period = figures.period
-    chain = breadcrumb(user, unit)
+    chain = chain if chain is not None else breadcrumb(user, unit)
     _link_figures(figures, chain, user)
     indicators = indicator_map()
     trend_data = figures.trend
@@ -291,11 +333,11 @@ def dashboard_page(*, user, unit: OrgUnit, period: Period | None = None, sort: s
         league=figures.league,
         sort_links=_sort_links(figures.league, params),
         trend=trend_data,
-        trend_rows=[
-            {"period": month, "cells": [format_number(indicators.get(series["key"]), series["values"][i])
-                                        for series in trend_data["series"]]}
-            for i, month in enumerate(trend_data["periods"])
-        ],
+        trend_rows=_trend_rows(figures, chain, user, indicators),
+        trend_heads=[{"key": series["key"], "label": series["label"],
+                      "unit": shown_unit(indicators.get(series["key"]), series["label"]),
+                      "definition": definition_line(indicators[series["key"]]) if series["key"] in indicators else ""}
+                     for series in trend_data["series"]],
         breakdowns=figures.breakdowns,
         charts=_charts(figures),
         export_href=f"?{export_query.urlencode()}",
@@ -309,16 +351,35 @@ def dashboard_page(*, user, unit: OrgUnit, period: Period | None = None, sort: s
         approval=(MonthApproval.objects.filter(period=period.first, locked=True).first()
                   if period.is_month else None),
         panels=panels(unit, period, figures.values),
-        definitions=_definitions(rows),
+        definitions=_definitions(rows, figures, period),
     )
 
 
-def _definitions(rows: list[Row]) -> list[dict]:
-    """The definitions of the indicators shown, those that share one said once: {labels, text, keys}."""
+def _definitions(rows: list[Row], figures: Figures, period: Period) -> list[dict]:
+    """What the figures shown mean, from their declarations (``registry.definition_line``): one
+    entry per definition, the figures that share one (the six worker types) said once, then each
+    breakdown chart's. Each entry: labels, text, keys, and the targets in force ("目标 ≥ 95%")."""
+    by_key = {row.key: row for row in figures.rows}
+    # The full table's rows, then what the cards, the league and the trend show without a value yet.
+    shown = [*(row.key for row in rows), *(row.key for row in kpi_rows(figures.rows)), *figures.league.keys,
+             *(series["key"] for series in figures.trend["series"])]
     grouped: dict[str, dict] = {}
-    for row in rows:
-        if row.indicator is not None and row.indicator.definition:
-            entry = grouped.setdefault(str(row.indicator.definition), {"labels": [], "keys": []})
-            entry["labels"].append(row.label)
-            entry["keys"].append(row.key)
-    return [{"text": text, **entry} for text, entry in grouped.items()]
+    for key in dict.fromkeys(shown):
+        row = by_key.get(key)
+        if row is None or row.indicator is None:
+            continue
+        text = definition_line(row.indicator)
+        if not period.is_month:
+            text = f"{text} {adding_up(row.indicator)}"
+        entry = grouped.setdefault(text, {"labels": [], "keys": [], "targets": []})
+        entry["labels"].append(row.label)
+        entry["keys"].append(key)
+        goal = row.current.target
+        if goal is not None:
+            entry["targets"].append(goal.text)
+    entries = [{"text": text, **entry} for text, entry in grouped.items()]
+    for chart in all_breakdowns():
+        if chart.definition:
+            entries.append({"text": str(chart.definition), "labels": [str(chart.title)], "keys": [chart.key],
+                            "targets": []})
+    return entries

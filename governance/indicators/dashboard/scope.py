@@ -2,7 +2,7 @@
 subtree (anything else is a 404 for the views), the breadcrumb above a unit, and the rollup
 runs he may follow."""
 
-from django.db.models import Exists, Q
+from django.db.models import Exists, Q, Subquery
 from django.utils.translation import gettext as _
 
 from governance.models import OrgUnit, RollupRun
@@ -18,6 +18,18 @@ def scope_top(user) -> OrgUnit | None:
 def visible_unit(user, code: str) -> OrgUnit:
     """The unit ``code`` inside the user's subtree (raises OrgUnit.DoesNotExist otherwise)."""
     return OrgUnit.objects.visible_to(user).get(code=code)
+
+
+def unit_chain(user, code: str) -> list[OrgUnit]:
+    """The unit ``code`` inside the user's subtree with the units above it up to the top of his scope
+    (the breadcrumb, ending with the unit), in one query; raises OrgUnit.DoesNotExist outside it."""
+    unit = OrgUnit.objects.filter(code=code)
+    chain = list(OrgUnit.objects.visible_to(user).filter(
+        tree_id=Subquery(unit.values("tree_id")[:1]), lft__lte=Subquery(unit.values("lft")[:1]),
+        rght__gte=Subquery(unit.values("rght")[:1])).order_by("lft"))
+    if not chain or chain[-1].code != code:
+        raise OrgUnit.DoesNotExist(code)
+    return chain
 
 
 def rollup_runs(user):

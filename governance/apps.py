@@ -9,6 +9,7 @@ class GovernanceConfig(AppConfig):
     def ready(self):
         from governance import checks  # noqa: F401  (registers the system checks)
 
-        # The rollup's tasks, registered in every process: a run's chord names them
+        # The county targets' admin (governance.indicators.admin), registered with the others; and the
+        # rollup's tasks, registered in every process: a run's chord names them
         # (governance.indicators.runs), and without a broker it runs them in-process.
-        from governance.indicators import tasks  # noqa: F401
+        from governance.indicators import admin, tasks  # noqa: F401

@@ -95,6 +95,17 @@ class CaseFilterForm(PortalFormMixin, ScopedFilterForm):
     mine = forms.BooleanField(label=_("Assigned to me"), required=False)
     reported_from = forms.DateField(label=_("Reported from"), required=False, widget=DateInput)
     reported_to = forms.DateField(label=_("to"), required=False, widget=DateInput)
+    # What a dashboard figure opens (the records behind it): kept in the URL, not offered in the bar.
+    accepted_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    accepted_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    resolved_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    resolved_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    closed_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    closed_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    overdue_on = forms.DateField(required=False, widget=forms.HiddenInput)
+    rated_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    rated_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    rated = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     select_fields = ["colour", "category", "triage", "source"]
 

@@ -10,13 +10,13 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, QuerySet
+from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.models import Level, OrgUnit, User
 from governance.selectors import subtree_q
-from grid.models import OPEN_STATES, WORKING_STATES, Case, CaseState
+from grid.models import OPEN_STATES, WORKING_STATES, Case, CaseAction, CaseEvent, CaseState, Rating
 
 CASE_GRID_LEVELS = (Level.GRID, Level.MICRO_GRID)
 # A similar open case reported this recently in the same grid is shown as a possible duplicate.
@@ -32,6 +32,20 @@ def case_overdue_q(now: datetime.datetime | None = None) -> Q:
     """Flagged overdue by the periodic scan, or still being worked on past its deadline."""
     now = now or timezone.now()
     return Q(is_overdue=True) | Q(state__in=WORKING_STATES, due_at__lt=now)
+
+
+def case_late_q(end: datetime.datetime, now: datetime.datetime | None = None) -> Q:
+    """Reported before ``end``, still open then, past its deadline and not resolved by then (by now, for
+    an ``end`` still to come); a case not accepted is never late. What the dashboard's "overdue open
+    cases at month end" counts (``grid.indicators.case_counts``)."""
+    cutoff = min(end, now or timezone.now())
+    still_open = Q(closed_at__isnull=True) | Q(closed_at__gte=end)
+    return (Q(reported_at__lt=end) & still_open & Q(due_at__lt=cutoff)
+            & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=cutoff)) & ~Q(state=CaseState.REJECTED))
+
+
+# The steps a case list filters by the day they happened on: (parameter prefix, field).
+STEP_DATES = (("accepted", "accepted_at"), ("resolved", "resolved_at"), ("closed", "closed_at"))
 
 
 def case_list_queryset(queryset: QuerySet) -> QuerySet:
@@ -51,8 +65,10 @@ def filter_cases(queryset: QuerySet, *, user=None, filters: dict | None = None) 
 
     ``filters`` keys: state, open, colour, category (a CaseCategory: a top category matches its
     sub-categories), triage, source, unit (an OrgUnit: cases located in its subtree), overdue,
-    mine (assigned to ``user``), reported_from / reported_to (dates, inclusive), q (number,
-    title or description).
+    mine (assigned to ``user``), reported_from / reported_to, accepted_from / accepted_to,
+    resolved_from / resolved_to, closed_from / closed_to (dates, inclusive; closed counts a case
+    not accepted too), overdue_on (late at the end of that day, ``case_late_q``), rated_from /
+    rated_to (rated on those days), rated (has a rating), q (number, title or description).
     """
     filters = filters or {}
     if filters.get("state"):
@@ -76,6 +92,23 @@ def filter_cases(queryset: QuerySet, *, user=None, filters: dict | None = None) 
         queryset = queryset.filter(reported_at__gte=day_start(filters["reported_from"]))
     if filters.get("reported_to"):
         queryset = queryset.filter(reported_at__lt=day_start(filters["reported_to"] + datetime.timedelta(days=1)))
+    for name, field in STEP_DATES:
+        if filters.get(f"{name}_from"):
+            queryset = queryset.filter(**{f"{field}__gte": day_start(filters[f"{name}_from"])})
+        if filters.get(f"{name}_to"):
+            next_day = filters[f"{name}_to"] + datetime.timedelta(days=1)
+            queryset = queryset.filter(**{f"{field}__lt": day_start(next_day)})
+    if filters.get("overdue_on"):
+        queryset = queryset.filter(case_late_q(day_start(filters["overdue_on"] + datetime.timedelta(days=1))))
+    if filters.get("rated_from") or filters.get("rated_to"):
+        rated = CaseEvent.objects.filter(case=OuterRef("pk"), action=CaseAction.RATE)
+        if filters.get("rated_from"):
+            rated = rated.filter(at__gte=day_start(filters["rated_from"]))
+        if filters.get("rated_to"):
+            rated = rated.filter(at__lt=day_start(filters["rated_to"] + datetime.timedelta(days=1)))
+        queryset = queryset.filter(Exists(rated))
+    if filters.get("rated"):
+        queryset = queryset.filter(rating__in=Rating.values)
     text = (filters.get("q") or "").strip()
     if text:
         queryset = queryset.filter(case_search_q(text))

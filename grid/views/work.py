@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.generic import FormView, TemplateView
 
 from governance.models import ExportLog, Level
@@ -284,7 +284,7 @@ class MediationSummaryView(LoginRequiredMixin, TemplateView):
         this, before = period.label(), summary.previous_period.label()
         buffer = io.BytesIO()
         writer = XlsxWriter(buffer)
-        with writer.sheet(str(PERIOD_TITLES[period.kind]), [_("Item"), this, before, _("Change")],
+        with writer.sheet(str(PERIOD_TITLES[period.kind]), [_("Item"), this, before, pgettext("indicator", "Change")],
                           [22, 24, 24, 10]) as sheet:
             for card in _cards(summary):
                 sheet.append([str(card["label"]), card["value"], card["previous"], card["delta"]])

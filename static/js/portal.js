@@ -2,19 +2,33 @@
 (function () {
   "use strict";
 
-  // Sidebar: collapse to icons and remember the choice in this browser.
+  // Sidebar. From md up the menu button collapses the rail to icons and the choice is remembered
+  // in this browser; on a phone the rail is an off-canvas panel (Bootstrap's offcanvas-md) that
+  // the same button opens over the page.
   var toggle = document.getElementById("sidebar-toggle");
-  if (toggle) {
+  var sidebar = document.getElementById("portal-sidebar");
+  if (toggle && sidebar) {
     var root = document.documentElement;
+    var phone = window.matchMedia("(max-width: 767.98px)");
     var sync = function () {
-      toggle.setAttribute("aria-expanded", root.classList.contains("sidebar-collapsed") ? "false" : "true");
+      var open = phone.matches ? sidebar.classList.contains("show") : !root.classList.contains("sidebar-collapsed");
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
     };
     sync();
     toggle.addEventListener("click", function () {
+      if (phone.matches && window.bootstrap) {
+        window.bootstrap.Offcanvas.getOrCreateInstance(sidebar).toggle();
+        return;
+      }
+      root.classList.add("sidebar-animate");
+      window.setTimeout(function () { root.classList.remove("sidebar-animate"); }, 300);
       root.classList.toggle("sidebar-collapsed");
       localStorage.setItem("yiwang.sidebar", root.classList.contains("sidebar-collapsed") ? "collapsed" : "open");
       sync();
     });
+    sidebar.addEventListener("shown.bs.offcanvas", sync);
+    sidebar.addEventListener("hidden.bs.offcanvas", sync);
+    if (phone.addEventListener) phone.addEventListener("change", sync);
   }
 
   // Filter bars: a changed select applies at once (the form still works without JS).
@@ -62,4 +76,112 @@
     if (kept && values.indexOf(kept) >= 0) target.value = kept;
     else if (real.length === 1) target.value = real[0];
   });
+})();
+
+/* Phones: a list table with the table-cards class shows each row as a card, each cell under the
+   name of its column (portal.css draws data-label). The names are taken from the table's own
+   header row here, once for every table, so no template repeats them; a cell that already has
+   a data-label keeps it. */
+(function () {
+  "use strict";
+  function headerLabels(table) {
+    var rows = table.tHead ? table.tHead.rows : [];
+    if (!rows.length) return [];
+    var labels = [];
+    Array.prototype.forEach.call(rows[rows.length - 1].cells, function (th) {
+      var copy = th.cloneNode(true);
+      Array.prototype.forEach.call(copy.querySelectorAll(".visually-hidden"), function (hidden) { hidden.remove(); });
+      var text = copy.textContent.replace(/\s+/g, " ").trim();
+      for (var span = 0; span < (th.colSpan || 1); span++) labels.push(text);
+    });
+    return labels;
+  }
+  function labelTables(root) {
+    if (!root || !root.querySelectorAll) return;
+    var tables = root.matches && root.matches("table.table-cards") ? [root] : root.querySelectorAll("table.table-cards");
+    Array.prototype.forEach.call(tables, function (table) {
+      var labels = headerLabels(table);
+      Array.prototype.forEach.call(table.querySelectorAll(":scope > tbody > tr, :scope > tfoot > tr"), function (row) {
+        var column = 0;
+        Array.prototype.forEach.call(row.cells, function (cell) {
+          if (!cell.hasAttribute("data-label") && labels[column]) cell.setAttribute("data-label", labels[column]);
+          column += cell.colSpan || 1;
+        });
+      });
+    });
+  }
+  labelTables(document);
+  document.addEventListener("htmx:load", function (event) { labelTables(event.detail.elt); });
+})();
+
+/* Phones: a filter bar shows its search box and a "筛选" button; the other filters fold away
+   until the button opens them (portal.css hides them below md only where this script runs). The
+   button counts the filters in use. An opened bar stays open while its list reloads (htmx
+   swaps the bar too) and when the page is opened again in this tab. */
+(function () {
+  "use strict";
+  var KEY = "yiwang.filters-open";
+  function openPaths() {
+    try { return JSON.parse(sessionStorage.getItem(KEY) || "[]"); } catch (error) { return []; }
+  }
+  function remember(open) {
+    var paths = openPaths().filter(function (path) { return path !== location.pathname; });
+    if (open) paths.push(location.pathname);
+    try { sessionStorage.setItem(KEY, JSON.stringify(paths.slice(-20))); } catch (error) { /* private mode */ }
+  }
+  function inUse(form) {
+    var count = 0;
+    Array.prototype.forEach.call(form.querySelectorAll(".filter-field:not(.filter-search)"), function (field) {
+      var control = field.querySelector("select, input");
+      if (!control || control.disabled) return;
+      if (control.type === "checkbox" ? control.checked : control.value) count++;
+    });
+    return count;
+  }
+  function setOpen(form, open) {
+    form.classList.toggle("is-open", open);
+    var button = form.querySelector(".portal-filters-toggle");
+    if (button) button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+  function prepare(root) {
+    if (!root || !root.querySelectorAll) return;
+    var open = openPaths().indexOf(location.pathname) >= 0;
+    Array.prototype.forEach.call(root.querySelectorAll("form.portal-filters"), function (form) {
+      var button = form.querySelector(".portal-filters-toggle");
+      if (!button) return;
+      var count = inUse(form);
+      var badge = button.querySelector(".count");
+      if (badge) {
+        badge.textContent = count ? String(count) : "";
+        badge.hidden = !count;
+      }
+      setOpen(form, open);
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest(".portal-filters-toggle");
+    if (!button || !button.form) return;
+    var open = !button.form.classList.contains("is-open");
+    setOpen(button.form, open);
+    remember(open);
+  });
+  prepare(document);
+  document.addEventListener("htmx:load", function (event) { prepare(event.detail.elt); });
+})();
+
+/* Phones: a row of tabs too wide for the screen scrolls sideways; start it at the active tab. */
+(function () {
+  "use strict";
+  function reveal(root) {
+    if (!root || !root.querySelectorAll) return;
+    Array.prototype.forEach.call(root.querySelectorAll(".portal-tabs"), function (tabs) {
+      var active = tabs.querySelector("a.active");
+      if (active && tabs.scrollWidth > tabs.clientWidth) {
+        // The row is positioned (portal.css): the tab's offsetLeft counts from the row's start.
+        tabs.scrollLeft = Math.max(0, active.offsetLeft - 24);
+      }
+    });
+  }
+  reveal(document);
+  document.addEventListener("htmx:load", function (event) { reveal(event.detail.elt); });
 })();

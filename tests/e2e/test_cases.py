@@ -17,8 +17,8 @@ expect = pytest.importorskip("playwright.sync_api", reason="the playwright packa
 TITLE = "三组李家房屋外墙开裂"
 
 
-def act(page, action: str):
-    page.locator(f"#action-{action} button[type=submit]").click()
+def act(page, action: str, button: str | None = None):
+    page.locator(f"#action-{action} button[data-action={button or action}]").click()
     page.wait_for_load_state()
 
 
@@ -71,13 +71,16 @@ def test_case_goes_round_the_loop(page, shoot, county, clerk_a, village_a, tmp_p
     shoot("41-case-detail")
     act(page, "dispatch")
     expect(page.locator(".case-state")).to_have_class(re.compile("case-state-dispatched"))
+    # Who holds it now, and what they must do by when.
+    expect(page.locator("#case-holder")).to_contain_text(county.villages[0].display_name)
+    expect(page.locator("#case-holder")).to_contain_text("须接单")
     case.refresh_from_db()
     assert case.assignee == village_a and case.due_at is not None
 
-    # The village takes it, starts work and resolves it with a photo.
+    # The village takes it and starts work in one click, then resolves it with a photo.
     switch_user(page, "village_a", case)
-    act(page, "take")
-    act(page, "start")
+    act(page, "take", "take-start")
+    expect(page.locator(".case-state")).to_have_class(re.compile("case-state-in_progress"))
     page.fill("#id_resolve-result", "已联系住户并请专业人员加固外墙，裂缝已修补。")
     page.set_input_files("#id_resolve-attachments", str(photo))
     act(page, "resolve")

@@ -105,6 +105,27 @@ def _is_overdue(case: Case) -> bool:
 
 # --- List ----------------------------------------------------------------------------------
 
+# The filters a dashboard figure opens the list with (not offered in the filter bar): what each says.
+FIGURE_FILTERS = {
+    "accepted_from": gettext_lazy("accepted from %(day)s"), "accepted_to": gettext_lazy("accepted until %(day)s"),
+    "resolved_from": gettext_lazy("resolved from %(day)s"), "resolved_to": gettext_lazy("resolved until %(day)s"),
+    "closed_from": gettext_lazy("closed from %(day)s"), "closed_to": gettext_lazy("closed until %(day)s"),
+    "overdue_on": gettext_lazy("overdue at the end of %(day)s"),
+    "rated_from": gettext_lazy("rated from %(day)s"), "rated_to": gettext_lazy("rated until %(day)s"),
+    "rated": gettext_lazy("with a rating"),
+}
+
+
+def figure_filter_labels(filters: dict) -> list[str]:
+    """What the dashboard's filters in force say, so the user sees why the list is narrowed."""
+    labels = []
+    for name, text in FIGURE_FILTERS.items():
+        value = filters.get(name)
+        if value:
+            labels.append(str(text) % {"day": value.isoformat()} if hasattr(value, "isoformat") else str(text))
+    return labels
+
+
 
 class CaseListView(ExportMixin, RosterListMixin, ScopedListView):
     model = Case
@@ -139,6 +160,13 @@ class CaseListView(ExportMixin, RosterListMixin, ScopedListView):
                 "href": f"?{query.urlencode()}" if query else "?",
             })
         context["state_tabs"] = tabs
+        context["figure_filters"] = figure_filter_labels(self.filters)
+        if context["figure_filters"]:
+            kept = self.request.GET.copy()
+            for name in FIGURE_FILTERS:
+                kept.pop(name, None)
+            kept.pop("page", None)
+            context["figure_filters_clear"] = f"?{kept.urlencode()}"
         name_categories(context["object_list"])
         return context
 

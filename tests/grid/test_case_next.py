@@ -181,3 +181,22 @@ def test_the_clerk_who_rates_sees_the_phone_in_full_and_the_view_is_logged(staff
 def test_the_source_defaults_to_what_the_role_makes_likely(county, role, source):
     user = new_user(f"u-{role}", role, county.grids[0] if role == Role.GRID else county.township_a)
     assert CaseForm(user=user)["source"].value() == source
+
+
+# --- The list opened from a dashboard figure says why it is narrowed -----------------------------------
+
+
+def test_a_list_opened_from_a_figure_names_its_filters_and_clears_them(staff, county, clerk_a, new_case):
+    import datetime
+
+    case = svc.case_accept(case=new_case(), user=clerk_a, triage="minor")
+    day = case.accepted_at.date()
+    client = staff(clerk_a)
+    html = client.get(reverse("grid:case-list"), {"accepted_from": day, "accepted_to": day}).content.decode()
+    notice = html[html.index('id="figure-filters"'):]
+    assert f"{day.isoformat()} 起受理" in notice and f"截至 {day.isoformat()} 受理" in notice
+    assert case.number in html
+    other = day + datetime.timedelta(days=1)
+    html = client.get(reverse("grid:case-list"), {"accepted_from": other}).content.decode()
+    assert case.number not in html
+    assert 'href="?"' in html[html.index('id="figure-filters"'):]  # the way back to every case

@@ -130,7 +130,10 @@ class Plan:
     root: Unit
     units: list[Unit]  # pre-order, children in code order: the order MPTT numbers them
     leaves: list[Unit]  # units that hold households, in pre-order
-    users: dict[str, tuple[str, Unit]]  # username -> (role, home unit)
+    users: dict[str, tuple[str, Unit]]  # username -> (role, home unit): the printed demo logins
+    # Further accounts, one for each other village of township A (username -> role, unit), so a case
+    # can be dispatched to any village there: dispatch refuses a unit where nobody has an account.
+    staff: dict[str, tuple[str, Unit]] = field(default_factory=dict)
 
     def count_by_level(self) -> dict[str, int]:
         counts = {level.value: 0 for level in Level}
@@ -321,7 +324,9 @@ def make_plan(scale: Scale | str, seed: int = 1) -> Plan:
 
     units = _number(root)
     leaves = [u for u in units if u.level in (Level.GRID, Level.MICRO_GRID) and not u.children]
-    return Plan(scale=scale, seed=seed, root=root, units=units, leaves=leaves, users=_demo_users(root, counties))
+    users = _demo_users(root, counties)
+    return Plan(scale=scale, seed=seed, root=root, units=units, leaves=leaves, users=users,
+                staff=_village_staff(users))
 
 
 def _county(unit: Unit) -> Unit:
@@ -416,6 +421,30 @@ def _number(root: Unit) -> list[Unit]:
         stack.append((unit, True))
         stack.extend((child, False) for child in reversed(unit.children))
     return order
+
+
+# The demo users' names (family name, given name): people are listed by name, not by login.
+DEMO_NAMES = {
+    "admin": ("赵", "敏"), "county": ("刘", "建国"), "township_a": ("张", "丽"), "township_b": ("王", "磊"),
+    "village_a": ("李", "春梅"), "grid_a": ("杨", "波"),
+}
+STAFF_NAMES = (("陈", "芳"), ("周", "强"), ("吴", "秀英"), ("郑", "伟"), ("孙", "丽娟"), ("马", "超"), ("朱", "红"),
+               ("胡", "军"), ("郭", "燕"), ("何", "勇"), ("高", "静"), ("林", "涛"))
+
+
+def demo_name(username: str, index: int = 0) -> tuple[str, str]:
+    """(family name, given name) of a demo account."""
+    return DEMO_NAMES.get(username) or STAFF_NAMES[index % len(STAFF_NAMES)]
+
+
+def _village_staff(users: dict[str, tuple[str, Unit]]) -> dict[str, tuple[str, Unit]]:
+    """A village account (``village_<code>``) for each other village of township A."""
+    township_a, village_a = users["township_a"][1], users["village_a"][1]
+    return {
+        f"village_{village.code}": (Role.VILLAGE, village)
+        for village in sorted(township_a.children, key=lambda u: u.code)
+        if village is not village_a and village.level == Level.VILLAGE
+    }
 
 
 def _demo_users(root: Unit, counties: list[Unit]) -> dict[str, tuple[str, Unit]]:

@@ -41,7 +41,7 @@ from governance.demo.people import (
     Batch,
     PeopleFactory,
 )
-from governance.demo.plan import Plan, make_plan
+from governance.demo.plan import Plan, demo_name, make_plan
 from governance.models import Household, OrgUnit, Resident, Role, Tag, User
 from governance.roles import user_sync_permissions
 from governance.tree import tree_write_lock
@@ -174,7 +174,7 @@ def seed_demo(
         result.units = plan.count_by_level()
         result.rows = (
             len(plan.units) + result.households + result.residents + result.household_tags
-            + result.resident_tags + len(tags) + len(result.users) + sum(result.rosters.values())
+            + result.resident_tags + len(tags) + len(result.users) + len(plan.staff) + sum(result.rosters.values())
         )
         committing = time.monotonic()
     result.phases["commit"] = round(time.monotonic() - committing, 2)
@@ -463,12 +463,14 @@ def _write_app_data(plan: Plan, result: SeedResult) -> None:
 
 
 def _ensure_users(plan: Plan, password: str) -> list[tuple[str, str, str]]:
-    # One hash for all six: they share the printed demo password anyway, and each PBKDF2
+    # One hash for all: they share the printed demo password anyway, and each PBKDF2
     # hash costs about half a second.
     hashed = make_password(password)
     logins = []
-    for username, (role, unit) in plan.users.items():
+    accounts = [*plan.users.items(), *plan.staff.items()]
+    for index, (username, (role, unit)) in enumerate(accounts):
         user = User.objects.filter(username=username).first() or User(username=username)
+        user.last_name, user.first_name = demo_name(username, index)
         user.role = role
         user.home_unit_id = unit.pk
         user.is_staff = True
@@ -477,5 +479,6 @@ def _ensure_users(plan: Plan, password: str) -> list[tuple[str, str, str]]:
         user.password = hashed
         user.save()
         user_sync_permissions(user)
-        logins.append((username, Role(role).label, unit.short_name or unit.name))
+        if username in plan.users:
+            logins.append((username, Role(role).label, unit.short_name or unit.name))
     return logins

@@ -280,7 +280,14 @@ def test_tags_exist_with_low_frequencies(seeded):
 
 def test_demo_users_exist_and_can_log_in(seeded):
     users = {u.username: u for u in User.objects.select_related("home_unit__parent")}
+    staff = {name: users.pop(name) for name in list(users) if name.startswith("village_5")}
     assert set(users) == {"admin", "county", "township_a", "township_b", "village_a", "grid_a"}
+    # People are named (listed by name, not login), and every village of township A has an account,
+    # so a case can be dispatched to any of them.
+    assert users["township_a"].get_full_name() == "张丽" and users["grid_a"].get_full_name() == "杨波"
+    villages_a = set(users["township_a"].home_unit.children.values_list("pk", flat=True))
+    assert {u.home_unit_id for u in staff.values()} | {users["village_a"].home_unit_id} == villages_a
+    assert all(u.role == Role.VILLAGE and u.get_full_name() for u in staff.values())
     assert users["admin"].role == Role.ADMIN and users["admin"].is_superuser
     assert users["admin"].home_unit.level == Level.COUNTY
     assert users["county"].role == Role.COUNTY and users["county"].home_unit.level == Level.COUNTY
@@ -371,7 +378,8 @@ def test_reset_keeps_users_without_a_unit(seeded):
     outsider = User.objects.create_user(username="root", password="x", is_superuser=True, is_staff=True)
     seed_demo(scale="small", seed=3, today=TODAY, reset=True)
     assert User.objects.filter(pk=outsider.pk).exists()
-    assert User.objects.filter(home_unit__isnull=False).count() == 6
+    # The six demo logins and the village account of township A's other village.
+    assert User.objects.filter(home_unit__isnull=False).count() == 7
 
 
 def test_command_prints_summary_and_logins_then_skips(db, capsys, tmp_path):

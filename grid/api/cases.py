@@ -321,7 +321,8 @@ def step(payload_class, description, **options):
 
 class CaseViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                   viewsets.GenericViewSet):
-    """Cases located in the caller's subtree, newest first. Search matches the number, the title or the description.
+    """Cases located in the caller's subtree or handled by a unit in it, newest first. Search matches the number,
+    the title or the description.
 
     A case is reported with POST and then moves only through its steps (``accept/`` … ``close/``);
     each answers 400 with the reason when the step is not allowed to you now.

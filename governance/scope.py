@@ -52,23 +52,63 @@ def scope_filter(user, path: str) -> models.Q | None:
     )
 
 
+class InUnits(models.Expression):
+    """``column IN (SELECT id ...)``, written ``column = ANY(ARRAY(SELECT id ...))`` on PostgreSQL.
+
+    PostgreSQL computes the array once (an InitPlan) and answers ``= ANY`` from the column's
+    index, also under OR, where ``IN (subquery)`` would make it read every row. SQLite answers
+    ``IN (subquery)`` from the index as it is.
+    """
+
+    conditional = True
+    output_field = models.BooleanField()
+
+    def __init__(self, column, units):
+        super().__init__(output_field=models.BooleanField())
+        self.column, self.units = column, units
+
+    def get_source_expressions(self):
+        return [self.column, self.units]
+
+    def set_source_expressions(self, expressions):
+        self.column, self.units = expressions
+
+    def as_sql(self, compiler, connection, template="%(column)s IN %(units)s"):
+        column, column_params = compiler.compile(self.column)
+        units, units_params = compiler.compile(self.units)
+        return template % {"column": column, "units": units}, (*column_params, *units_params)
+
+    def as_postgresql(self, compiler, connection):
+        return self.as_sql(compiler, connection, template="%(column)s = ANY(ARRAY%(units)s)")
+
+
 class ScopedQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Rows inside the user's subtree.
 
         ``org_scope_field`` is one path to an OrgUnit, or a tuple of paths when a row belongs
         to two places at once (a volunteer service counts for the community where it was
-        done and for the member's workplace branch): then a row in either place is visible.
+        done and for the member's workplace branch; a case, where it is and with the unit
+        handling it): then a row in either place is visible.
+
+        Two range conditions on joined units, joined by OR, would make the database read every
+        row; each path is instead matched against the ids of the units in the user's subtree
+        (one subquery, ``InUnits``), which each path's own index answers.
         """
         paths = self.model.org_scope_field
         if isinstance(paths, str):
-            paths = (paths,)
-        conditions = [scope_filter(user, path) for path in paths]
-        if any(condition is None for condition in conditions):
+            condition = scope_filter(user, paths)
+            return self.all() if condition is None else self.filter(condition)
+        home = scope_filter(user, "")
+        if home is None:
             return self.all()
-        combined = conditions[0]
-        for condition in conditions[1:]:
-            combined |= condition
+        if getattr(user, "home_unit_id", None) is None or not user.is_active:
+            return self.none()
+        units = user._meta.get_field("home_unit").related_model
+        subtree = models.Subquery(units._default_manager.filter(home).order_by().values("pk"))
+        combined = models.Q()
+        for path in paths:
+            combined |= models.Q(InUnits(models.F(path or "pk"), subtree))
         return self.filter(combined)
 
 

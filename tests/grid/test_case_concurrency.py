@@ -33,10 +33,10 @@ def test_of_two_takes_at_once_exactly_one_wins(county, clerk_a):
     category = CaseCategory.objects.get(code="hazard-building")
     case = svc.case_create(user=clerk_a, title="危房", description="墙体开裂", category=category,
                            grid=county.micro_grids[0])
-    svc.case_accept(case=case, user=clerk_a, triage="minor")
-    svc.case_dispatch(case=case, user=clerk_a, unit=county.villages[0])  # to the unit, nobody in particular
     staff = [User.objects.create_user(f"village_staff_{n}", role=Role.VILLAGE, home_unit=county.villages[0])
              for n in range(4)]
+    svc.case_accept(case=case, user=clerk_a, triage="minor")
+    svc.case_dispatch(case=case, user=clerk_a, unit=county.villages[0])  # to the unit, nobody in particular
 
     results = run_at_once([lambda user=user: svc.case_take(case=case, user=user) for user in staff])
     winners, refused = successes(results), refusals(results)

@@ -407,6 +407,14 @@ class Case(models.Model):
         return self.state not in FINAL_STATES
 
     @property
+    def is_past_due(self) -> bool:
+        """Flagged overdue by the periodic scan, or still being worked on past its deadline
+        (``grid.selectors.cases.case_overdue_q`` says the same in SQL)."""
+        return self.is_overdue or bool(
+            self.due_at and self.state in WORKING_STATES and self.due_at < timezone.now()
+        )
+
+    @property
     def next_step(self) -> "NextStep | None":
         """Who holds the case now and what they must do next (None once it is closed or rejected).
 
@@ -423,8 +431,7 @@ class Case(models.Model):
         if self.state == CaseState.ACCEPTED and self.triage == Triage.PRIVATE:
             work = _("answer with guidance")
         due = self.due_at if self.state in WORKING_STATES else None
-        return NextStep(unit=unit, person=person, work=work, due=due,
-                        overdue=bool(due and (self.is_overdue or due < timezone.now())))
+        return NextStep(unit=unit, person=person, work=work, due=due, overdue=bool(due) and self.is_past_due)
 
     def clean(self):
         errors = {}

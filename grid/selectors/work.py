@@ -18,6 +18,7 @@ from governance.indicators.months import month_start, next_month
 from governance.models import OrgUnit, User
 from governance.scope import scope_filter
 from grid.models import (
+    CHECK_STATES,
     DISPUTE_CATEGORY,
     MANAGER_ROLES,
     OPEN_STATES,
@@ -33,8 +34,6 @@ from grid.selectors.cases import case_list_queryset, case_overdue_q, day_start
 # Rows a section of My work lists (its count and the case list's filters show the rest).
 WORK_ROWS = 20
 DUE_SOON_HOURS = 24
-# The steps of a case that belong to whoever dispatched it: verify (or return), rate, close.
-CHECK_STATES = (CaseState.RESOLVED, CaseState.VERIFIED, CaseState.RATED)
 # A case reported to a unit waits there to be accepted, then dispatched (or answered, if private).
 INTAKE_STATES = (CaseState.REPORTED, CaseState.ACCEPTED)
 

@@ -36,7 +36,7 @@ from governance.selectors import unit_chain
 from governance.services import record_unmasked_view
 from governance.terms import LocalNameBook
 from grid.forms.cases import ACTION_FORMS, CaseFilterForm, CaseForm, action_form, looks_like_id, person_label
-from grid.models import WORKING_STATES, Case, CaseAction, CaseAttachment, CaseCategory, CaseState, Triage
+from grid.models import Case, CaseAction, CaseAttachment, CaseCategory, CaseState, Triage
 from grid.rosters.terms import CASE_CATEGORIES
 from grid.selectors import cases as selectors
 from grid.services import cases as services
@@ -95,12 +95,6 @@ def name_categories(cases) -> None:
         case.category_parent_label = names.label(CASE_CATEGORIES, parent.code, parent.name) if parent else ""
         case.category_path = (f"{case.category_parent_label} / {case.category_label}" if parent
                               else case.category_label)
-
-
-def _is_overdue(case: Case) -> bool:
-    return case.is_overdue or bool(
-        case.due_at and case.state in WORKING_STATES and case.due_at < timezone.now()
-    )
 
 
 # --- List ----------------------------------------------------------------------------------
@@ -300,7 +294,7 @@ class CaseDetailView(ScopedDetailView):
         name_categories([case])
         context["events"] = events
         context["attachments"] = attachments
-        context["overdue"] = _is_overdue(case)
+        context["overdue"] = case.is_past_due
         context["full_view"] = can_view_personal_data(user)
         allowed = services.case_allowed_actions(case=case, user=user) if user.has_perm("grid.change_case") else []
         context["next_step"] = case.next_step
@@ -380,7 +374,7 @@ def case_sheet(request, pk):
         "case": case,
         "chain": unit_chain(unit=case.grid, fetched_by=request.user),
         "dispatch": dispatch,
-        "overdue": _is_overdue(case),
+        "overdue": case.is_past_due,
         "printed_at": timezone.now(),
         "is_private": case.triage == Triage.PRIVATE,
     })

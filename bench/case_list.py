@@ -20,16 +20,14 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from seed_demo import PostgresServer, _machine, seeded_database, write_section  # noqa: E402
+from seed_demo import PostgresServer, measure_in_child, seeded_database, write_section  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- case_list:begin -->", "<!-- case_list:end -->"
@@ -180,18 +178,13 @@ def main() -> None:
         print(json.dumps(measure(args.measure, args.runs)))
         return
 
-    python = str(ROOT / ".venv" / "bin" / "python")
     server = PostgresServer.from_env_or_start()
     try:
         url = args.reuse
         if url is None:
             name = f"bench_cases_{args.scale}"
             url = seeded_database(server, name, args.scale)
-        child = subprocess.run([python, __file__, "--measure", url, "--runs", str(args.runs)],
-                               cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
-        result = json.loads(child.stdout)
-        result.update(scale=args.scale, runs=args.runs, db_version=server.version, machine=_machine(),
-                      load=f"{os.getloadavg()[0]:.1f}", date=date.today().isoformat())
+        result = measure_in_child(__file__, server, url, args.runs, args.scale)
         print(render(result))
         if not args.no_doc:
             write_doc(result)

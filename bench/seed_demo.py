@@ -399,6 +399,18 @@ def write_section(text: str, begin: str, end: str, section: str) -> None:
     DOC.write_text(text, encoding="utf-8")
 
 
+def measure_in_child(script: str, server: "PostgresServer", url: str, runs: int, scale: str) -> dict:
+    """Run ``script --measure URL --runs N`` in a child process (Django set up there, not here) and
+    return the JSON it prints, with the run's circumstances: scale, runs, server, machine, load, day."""
+    python = str(ROOT / ".venv" / "bin" / "python")
+    child = subprocess.run([python, script, "--measure", url, "--runs", str(runs)],
+                           cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
+    result = json.loads(child.stdout)
+    result.update(scale=scale, runs=runs, db_version=server.version, machine=_machine(),
+                  load=f"{os.getloadavg()[0]:.1f}", date=datetime.now().date().isoformat())
+    return result
+
+
 def _machine() -> str:
     memory = ""
     try:

@@ -5,13 +5,22 @@ summary of N units is one SQL statement whatever N is: the index on (tree_id, lf
 each range, and the page never issues a query per row.
 """
 
-from django.db.models import Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Exists, Func, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from governance.models import LEVEL_ORDER, Household, Level, OrgUnit, Resident
+from governance.models import LEVEL_ORDER, Household, Level, OrgUnit, Resident, User
 
 # What a summary counts, in display order: every level below the unit, then people.
 COUNT_KEYS = ["township", "village", "grid", "micro_grid", "households", "residents"]
+
+
+def active_staff_exists() -> Exists:
+    """Whether an active account's home unit lies in the unit of the outer query (a unit someone could
+    act in): an ``Exists`` over the unit's own tree range, read in the same statement."""
+    return Exists(User.objects.filter(
+        is_active=True, home_unit__tree_id=OuterRef("tree_id"), home_unit__lft__gte=OuterRef("lft"),
+        home_unit__lft__lt=OuterRef("rght"),
+    ))
 
 
 def subtree_q(unit: OrgUnit, path: str = "", *, include_self: bool = True) -> Q:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from governance.models import Level, OrgUnit, User
-from governance.selectors import subtree_q
+from governance.selectors import active_staff_exists, subtree_q
 from grid.models import OPEN_STATES, WORKING_STATES, Case, CaseAction, CaseEvent, CaseState, Rating
 
 CASE_GRID_LEVELS = (Level.GRID, Level.MICRO_GRID)
@@ -177,6 +177,7 @@ def dispatch_units(*, fetched_by, case: Case, levels) -> list[OrgUnit]:
     levels = [level for level in levels if level != Level.MICRO_GRID]
     units = OrgUnit.objects.visible_to(fetched_by).filter(level__in=levels, is_active=True)
     units = units.filter(subtree_q(case.handling_unit))
+    units = units.annotate(has_staff=active_staff_exists())  # whether anyone could take a case there
     return list(units.select_related("parent").order_by("tree_id", "lft"))
 
 
@@ -195,11 +196,9 @@ def dispatch_groups(*, fetched_by, case: Case, levels) -> list[DispatchGroup]:
     matter) and its grids first, then the rest of the area, one group per village or township.
 
     Units nobody could take a case in (no active account at or below them) are left out: the
-    service refuses them too. One query for the units, one for where the staff sit.
+    service refuses them too, by the same rule (``active_staff_exists``). One query.
     """
-    units = dispatch_units(fetched_by=fetched_by, case=case, levels=levels)
-    staffed = staffed_ranges(units)
-    units = [unit for unit in units if unit.pk in staffed]
+    units = [unit for unit in dispatch_units(fetched_by=fetched_by, case=case, levels=levels) if unit.has_staff]
     head_level = Level.TOWNSHIP if Level.TOWNSHIP in levels else Level.VILLAGE
     grid = case.grid
     groups: list[DispatchGroup] = []
@@ -217,21 +216,6 @@ def dispatch_groups(*, fetched_by, case: Case, levels) -> list[DispatchGroup]:
 
 def _contains(outer: OrgUnit, inner: OrgUnit) -> bool:
     return outer.tree_id == inner.tree_id and outer.lft <= inner.lft and inner.rght <= outer.rght
-
-
-def staffed_ranges(units: list[OrgUnit]) -> set[int]:
-    """The ids of ``units`` with an active account at or below them (one query for all of them)."""
-    if not units:
-        return set()
-    trees = {unit.tree_id for unit in units}
-    homes = list(
-        User.objects.filter(is_active=True, home_unit__tree_id__in=trees)
-        .values_list("home_unit__tree_id", "home_unit__lft").distinct()
-    )
-    return {
-        unit.pk for unit in units
-        if any(tree == unit.tree_id and unit.lft <= lft < unit.rght for tree, lft in homes)
-    }
 
 
 def unit_staff(*, fetched_by, unit: OrgUnit) -> QuerySet:

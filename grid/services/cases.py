@@ -36,6 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.models import Level, OrgUnit, User
 from governance.outbox import enqueue
+from governance.selectors import active_staff_exists
 from grid.models import (
     MANAGER_ROLES,
     WORKING_STATES,
@@ -382,13 +383,7 @@ def case_dispatch(*, case: Case, user: User, unit: OrgUnit, assignee: User | Non
 
 def unit_has_staff(unit: OrgUnit) -> bool:
     """Whether someone could take a case sent to ``unit``: an active account whose home unit lies in it."""
-    tree = OrgUnit.objects.filter(pk=unit.pk)
-    return User.objects.filter(
-        is_active=True,
-        home_unit__tree_id=Subquery(tree.values("tree_id")),
-        home_unit__lft__gte=Subquery(tree.values("lft")),
-        home_unit__lft__lt=Subquery(tree.values("rght")),
-    ).exists()
+    return OrgUnit.objects.filter(pk=unit.pk).filter(active_staff_exists()).exists()
 
 
 def case_recall(*, case: Case, user: User, reason: str) -> Case:

@@ -145,3 +145,8 @@ def record_unmasked_view(*, user, kind: str, reference: dict) -> None:
     if getattr(user, "pk", None):
         ExportLog.objects.create(user=user, kind=kind, rows=1, with_personal_data=True, unmasked=True,
                                  filters=reference)
+
+
+def invalid(field: str, message, **params) -> ValidationError:
+    """``message`` (formatted with ``params``) as the error of ``field``: what every app's services raise."""
+    return ValidationError({field: ValidationError(message, params=params or None)})

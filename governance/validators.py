@@ -73,3 +73,42 @@ def validate_division_code(value: str) -> None:
         raise ValidationError(
             _("Division code must be exactly 12 digits."), code="division_code"
         )
+
+
+# GB 32100-2015 unified social credit code: 31 symbols (no I, O, S, V, Z), the 18th a check.
+CREDIT_CODE_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_CREDIT_VALUES = {char: n for n, char in enumerate(CREDIT_CODE_CHARS)}
+
+
+def credit_check_char(first17: str) -> str:
+    """The GB 32100 check character of the first 17 characters (31 − weighted sum mod 31; 31 → 0)."""
+    total = sum(_CREDIT_VALUES[char] * weight for char, weight in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    return CREDIT_CODE_CHARS[(31 - total % 31) % 31]
+
+
+def normalize_credit_code(value: str) -> str:
+    return (value or "").strip().upper()
+
+
+def validate_credit_code(value: str) -> None:
+    """A unified social credit code (统一社会信用代码) of 18 characters with a right check character."""
+    value = normalize_credit_code(value)
+    if len(value) != 18:
+        raise ValidationError(
+            _("A unified social credit code has 18 characters (got %(n)d).") % {"n": len(value)},
+            code="credit_code_length",
+        )
+    wrong = sorted({char for char in value if char not in _CREDIT_VALUES})
+    if wrong:
+        raise ValidationError(
+            _("A unified social credit code uses digits and capital letters but I, O, S, V and Z; "
+              "“%(chars)s” is not allowed.") % {"chars": "".join(wrong)},
+            code="credit_code_format",
+        )
+    if credit_check_char(value[:17]) != value[17]:
+        raise ValidationError(
+            _("The check character of the unified social credit code is wrong (the 18th should be %(char)s).")
+            % {"char": credit_check_char(value[:17])},
+            code="credit_code_checksum",
+        )

@@ -9,6 +9,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import Level, OrgUnit, Role
+from governance.services import invalid  # noqa: F401  (the services of this app import it from here)
 
 NOT_A_COMMUNITY = _("Choose a village or community.")
 MEMBER_INACTIVE = _("%(member)s is not an active party member.")
@@ -76,11 +77,6 @@ def save_guarded(instance, error: ValidationError) -> None:
             instance.save()
     except IntegrityError:
         raise error from None
-
-
-def invalid(field: str, message, **params) -> ValidationError:
-    """``message`` (formatted with ``params``) as the error of ``field``."""
-    return ValidationError({field: ValidationError(message, params=params or None)})
 
 
 def set_fields(instance, fields: dict, allowed: set[str]) -> None:

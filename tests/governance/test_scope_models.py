@@ -14,7 +14,8 @@ from governance.scope import scoped_models
 
 
 @pytest.fixture
-def everyone(county, other_county, admin_user, county_official, clerk_a, clerk_b, village_a, grid_worker_a):
+def everyone(county, other_county, django_user_model, admin_user, county_official, clerk_a, clerk_b, village_a,
+             grid_worker_a):
     from governance.models import ExportLog, Notification
     from grid.models import Open311Client
 
@@ -33,8 +34,13 @@ def everyone(county, other_county, admin_user, county_official, clerk_a, clerk_b
     for township in (*county.townships, *other_county.townships):
         rollup_month(month_start(datetime.date.today()), org=township)
         IndicatorTarget.objects.create(unit=township, key="grid.closure_rate_to_date", value=90)  # its own target
+    from tests.helpers.ledger import add_books
+
+    bookkeeper = django_user_model.objects.create_user(username="bookkeeper", password="x")  # no home unit
+    add_books([*county.villages, *other_county.villages], preparer=bookkeeper, reviewer=admin_user)
     names = {"ExportLog", "Notification", "Open311Client", "user", "n", "township", "month_start", "rollup_month",
-             "timezone", "Case", "IndicatorTarget"}
+             "timezone", "Case", "IndicatorTarget", "add_books", "bookkeeper",
+             "django_user_model"}
     return {k: v for k, v in locals().items() if k not in names}
 
 

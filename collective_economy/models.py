@@ -1,1 +1,0 @@
-"""Models of this app arrive in a later part (see the issues)."""

@@ -1,0 +1,1 @@
+"""The ledger's writes, one rule each (see each module): charts, books, vouchers, periods."""

@@ -28,6 +28,7 @@ urlpatterns = [
     path("dashboard/<str:code>/", dashboard_views.dashboard_page, name="dashboard-unit"),
     path("grid/", include("grid.urls")),
     path("party/", include("partybuild.urls")),
+    path("ledger/", include("collective_economy.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),

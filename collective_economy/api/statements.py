@@ -1,0 +1,3 @@
+"""Statement endpoints (filled in by the statements work): plain routes under /api/v1/ledger/."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Statement pages (filled in by the statements work)."""
+
+urlpatterns = []

@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+from simple_history.models import HistoricalRecords
 
 
 class AccountClass(models.TextChoices):
@@ -51,6 +52,9 @@ class Chart(models.Model):
     in_force_from = models.DateField(_("in force from"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
+    # Who changed the rules' data, and when: an account's class or side decides every statement.
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("chart of accounts")
         verbose_name_plural = _("charts of accounts")
@@ -77,6 +81,8 @@ class ChartAccount(models.Model):
     )
     is_active = models.BooleanField(_("in use"), default=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = _("account")
         verbose_name_plural = _("accounts")
@@ -100,6 +106,8 @@ class ChartMapping(models.Model):
                                   related_name="mapped_to")
     target = models.ForeignKey(ChartAccount, verbose_name=_("new account"), on_delete=models.CASCADE,
                                related_name="mapped_from")
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("account mapping")

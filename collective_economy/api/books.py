@@ -157,7 +157,7 @@ class AccountViewSet(viewsets.GenericViewSet):
         return ChartAccount.objects.none()  # the rows are read in ``list``; this only names the model
 
     @extend_schema(parameters=[AccountQuerySerializer])
-    def list(self, request):
+    def list(self, request, *args, **kwargs):
         query = AccountQuerySerializer(data=request.query_params, context=self.get_serializer_context())
         query.is_valid(raise_exception=True)
         book, q = query.validated_data["book"], query.validated_data["q"].strip()

@@ -83,7 +83,7 @@ class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, LedgerView
                    description=_("结账: close the month (every voucher of it posted, the months before closed, the "
                                  "trial balance balanced); nothing more posts into it."))
     @action(detail=True, methods=["post"])
-    def close(self, request, pk=None):
+    def close(self, request, pk=None, **kwargs):
         period = self.get_object()
         run_write(period_close, period=period, user=request.user)
         return self._detail(period)
@@ -91,7 +91,7 @@ class PeriodViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, LedgerView
     @extend_schema(request=ReopenSerializer, responses=PeriodDetailSerializer,
                    description=_("反结账: re-open the last closed month, saying why (kept in its audit trail)."))
     @action(detail=True, methods=["post"])
-    def reopen(self, request, pk=None):
+    def reopen(self, request, pk=None, **kwargs):
         period = self.get_object()
         run_write(period_reopen, period=period, user=request.user, **self.payload(ReopenSerializer))
         return self._detail(period)

@@ -226,30 +226,30 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     @_step_schema(_("送审: send a draft for review."))
     @action(detail=True, methods=["post"])
-    def submit(self, request, pk=None):
+    def submit(self, request, pk=None, **kwargs):
         return self._step(services.voucher_submit)
 
     @_step_schema(_("审核: review a voucher sent for review (by another person where the book asks for it)."))
     @action(detail=True, methods=["post"])
-    def review(self, request, pk=None):
+    def review(self, request, pk=None, **kwargs):
         return self._step(services.voucher_review)
 
     # ``return`` is a Python keyword, hence the method name ``return_voucher``.
     @_step_schema(_("退回: send a voucher awaiting review, or reviewed, back to its draft."))
     @action(detail=True, methods=["post"], url_path="return", url_name="return")
-    def return_voucher(self, request, pk=None):
+    def return_voucher(self, request, pk=None, **kwargs):
         return self._step(services.voucher_return)
 
     @_step_schema(_("记账: post a reviewed voucher; it takes the next number of its month and never changes again."))
     # ``post`` is APIView's handler of a POST, hence the method name ``post_voucher``.
     @action(detail=True, methods=["post"], url_path="post", url_name="post")
-    def post_voucher(self, request, pk=None):
+    def post_voucher(self, request, pk=None, **kwargs):
         return self._step(services.voucher_post)
 
     @_step_schema(_("红字冲销: a red-letter reversal of a posted voucher, as a new draft dated in an open month; "
                     "answers the reversal."), request=ReverseSerializer, status=201)
     @action(detail=True, methods=["post"])
-    def reverse(self, request, pk=None):
+    def reverse(self, request, pk=None, **kwargs):
         voucher = self.get_object()
         reversal = run_write(services.voucher_reverse, voucher=voucher, user=request.user,
                              **self.payload(ReverseSerializer))

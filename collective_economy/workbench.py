@@ -1,0 +1,68 @@
+"""The ledger's panel of the workbench: the bookkeeper's vouchers to finish, awaiting review and to
+post; the township officer's vouchers awaiting his review and the months he could close now."""
+
+import datetime
+
+from django.db.models import Count, Min, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from collective_economy.models import Period, Voucher, VoucherStatus
+from governance.portal.workbench import Panel, register
+
+P = "collective_economy."
+# Months the panel lists (the book page has the rest).
+MONTH_ROWS = 8
+
+
+def _tiles(user, statuses) -> list[dict]:
+    counts = dict(Voucher.objects.visible_to(user).filter(status__in=[s for s, _l, _i in statuses])
+                  .values_list("status").annotate(n=Count("pk")).order_by())
+    books = reverse("collective_economy:book-list")
+    return [{"key": status, "title": label, "icon": icon, "count": counts.get(status, 0), "url": books}
+            for status, label, icon in statuses]
+
+
+def closable_months(user, today: datetime.date | None = None) -> list[Period]:
+    """Each open year's first open month that has ended and has no voucher waiting: the next to close.
+
+    Three queries, however many books: the first open months, those periods, their waiting vouchers.
+    """
+    today = today or timezone.localdate()
+    first_open = (Period.objects.visible_to(user).filter(closed=False, book_year__closed=False)
+                  .values("book_year").annotate(month=Min("month")).order_by())
+    ended = [(row["book_year"], row["month"]) for row in first_open]
+    if not ended:
+        return []
+    wanted = Q(pk__in=[])
+    for book_year, month in ended:
+        wanted |= Q(book_year=book_year, month=month)
+    periods = [p for p in Period.objects.filter(wanted).select_related("book_year__book__village")
+               .order_by("book_year__year", "month", "book_year__book__village__code")
+               if (p.book_year.year, p.month) < (today.year, today.month)]
+    if not periods:
+        return []
+    waiting = set(Voucher.objects.filter(book_year__in={p.book_year_id for p in periods})
+                  .exclude(status=VoucherStatus.POSTED).values_list("book_year", "month").distinct())
+    return [p for p in periods if (p.book_year_id, p.month) not in waiting]
+
+
+@register("collective_economy.vouchers", order=20)
+def vouchers(user):
+    if not user.has_perm(P + "view_voucher"):
+        return None
+    if user.has_perm(P + "add_voucher"):
+        tiles = _tiles(user, [
+            (VoucherStatus.DRAFT, _("Vouchers to finish"), "bi-pencil-square"),
+            (VoucherStatus.SUBMITTED, _("Awaiting review"), "bi-hourglass-split"),
+            (VoucherStatus.REVIEWED, _("To post"), "bi-journal-check"),
+        ])
+        months = []
+    elif user.has_perm(P + "review_voucher") or user.has_perm(P + "change_period"):
+        tiles = _tiles(user, [(VoucherStatus.SUBMITTED, _("Awaiting my review"), "bi-hourglass-split")])
+        months = closable_months(user)[:MONTH_ROWS] if user.has_perm(P + "change_period") else []
+    else:
+        return None
+    return Panel(title=_("Collective economy"), template="collective_economy/_workbench_ledger.html",
+                 context={"tiles": tiles, "months": months, "books_url": reverse("collective_economy:book-list")})

@@ -6,6 +6,8 @@ message on the page (a form's field, or the message bar), never as an error page
 page offers follows the role's permissions and the voucher's status; the service checks again.
 """
 
+import calendar
+import datetime
 import io
 from collections import defaultdict
 
@@ -483,8 +485,8 @@ STEPS = {
     "reverse": ("add_voucher", (VoucherStatus.POSTED,), voucher_services.voucher_reverse,
                 gettext_lazy("Red-letter reversal"),
                 gettext_lazy("Create a red-letter reversal of this voucher? A draft with the same lines, debit and "
-                             "credit swapped, dated today, is made for review and posting; this voucher stays as it "
-                             "is.")),
+                             "credit swapped, is made on the date below for review and posting; this voucher stays "
+                             "as it is.")),
     "delete": ("delete_voucher", (VoucherStatus.DRAFT,), voucher_services.voucher_delete,
                gettext_lazy("Delete"), gettext_lazy("Delete this draft voucher? It cannot be undone.")),
 }
@@ -524,6 +526,8 @@ class VoucherDetailView(ScopedDetailView):
         context.update(voucher_context(self.object))
         voucher, user = self.object, self.request.user
         context["steps"] = allowed_steps(voucher, user, context["reversal"])
+        if any(step["key"] == "reverse" for step in context["steps"]):
+            context["reversal_date"] = reversal_date(voucher)
         context["may_edit"] = voucher.status == VoucherStatus.DRAFT and user.has_perm(P + "change_voucher")
         return context
 
@@ -539,6 +543,27 @@ def voucher_context(voucher: Voucher) -> dict:
             "in_words": capital_yuan(voucher.debit_total), "reversal": reversal}
 
 
+def reversal_date(voucher: Voucher) -> datetime.date:
+    """Where a reversal goes by default: today if the book keeps today's month open, else the first open
+    month of the posted voucher's year (its last day, or today within it), else the voucher's own date."""
+    today = timezone.localdate()
+    open_months = Period.objects.filter(book_year__book=voucher.book_id, book_year__closed=False, closed=False)
+    if open_months.filter(book_year__year=today.year, month=today.month).exists():
+        return today
+    first = (open_months.filter(book_year__year__gte=voucher.date.year).select_related("book_year")
+             .order_by("book_year__year", "month").first())
+    if first is None:
+        return voucher.date
+    return datetime.date(first.book_year.year, first.month, calendar.monthrange(first.book_year.year, first.month)[1])
+
+
+def _posted_date(text: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
 @login_required
 @require_POST
 def voucher_step(request, pk: int, step: str):
@@ -547,8 +572,11 @@ def voucher_step(request, pk: int, step: str):
     voucher = get_object_or_404(Voucher.objects.visible_to(request.user).select_related("book"), pk=pk)
     perm, _states, service, _label, _question = STEPS[step]
     require_perm(request, P + perm)
+    arguments = {}
+    if step == "reverse":
+        arguments["date"] = _posted_date(request.POST.get("date", "")) or reversal_date(voucher)
     try:
-        result = service(voucher=voucher, user=request.user)
+        result = service(voucher=voucher, user=request.user, **arguments)
     except ValidationError as error:
         _refused(request, error)
         return redirect("collective_economy:voucher-detail", pk=voucher.pk)

@@ -82,9 +82,9 @@ def prepare(scale: str) -> dict:
     if Chart.objects.count() < 2:
         charts_load_shipped()
     charts = {chart.code: chart for chart in Chart.objects.all()}
-    county = orgunit_create(code="510000000000", name="基准县", level=Level.COUNTY, kind="county")
-    township = orgunit_create(code="510000100000", name="基准镇", level=Level.TOWNSHIP, kind="town", parent=county)
-    villages = [orgunit_create(code=f"510000100{200 + i:03d}", name=f"基准{i + 1}村村民委员会",
+    county = orgunit_create(code="519901000000", name="基准县", level=Level.COUNTY, kind="county")
+    township = orgunit_create(code="519901100000", name="基准镇", level=Level.TOWNSHIP, kind="town", parent=county)
+    villages = [orgunit_create(code=f"519901100{201 + i:03d}", name=f"基准{i + 1}村村民委员会",
                                short_name=f"基准{i + 1}村", level=Level.VILLAGE, kind="village", parent=township)
                 for i in range(villages_n)]
     officer = User.objects.create_user(username="bench_township", password="bench", role=Role.TOWNSHIP,
@@ -137,10 +137,10 @@ def _vouchers(cursor, book_years: list[int], per_year: int, user: int, *, status
     cursor.execute(f"""
         INSERT INTO collective_economy_voucher (book_id, book_year_id, month, date, number, status, kind,
             attachments, summary, prepared_by_id, prepared_at, debit_total, credit_total)
-        SELECT y.book_id, y.id, x.m, make_date(y.year, x.m, 1 + g % 28), NULL, 'draft', 'normal', 1 + g % 3,
+        SELECT y.book_id, y.id, x.m, make_date(y.year, x.m, 1 + g %% 28), NULL, 'draft', 'normal', 1 + g %% 3,
                '业务' || g, %s, now(), x.amount, x.amount
         FROM collective_economy_bookyear y, generate_series(1, %s) g,
-             LATERAL (SELECT {month_sql} AS m, ((g * 7919 + y.id * 104729) % 1000000)::numeric / 100 + 10
+             LATERAL (SELECT {month_sql} AS m, ((g * 7919 + y.id * 104729) %% 1000000)::numeric / 100 + 10
                       AS amount) x
         WHERE y.id = ANY(%s)""", [user, per_year, book_years])
     cursor.execute("""
@@ -153,7 +153,7 @@ def _vouchers(cursor, book_years: list[int], per_year: int, user: int, *, status
                                WHEN 4 THEN v.debit_total - round(v.debit_total * 0.7, 2) ELSE 0 END
         FROM collective_economy_voucher v
         JOIN collective_economy_bookyear y ON y.id = v.book_year_id
-        JOIN bench_pattern p ON p.chart_id = y.chart_id AND p.pattern = v.id % 4
+        JOIN bench_pattern p ON p.chart_id = y.chart_id AND p.pattern = v.id %% 4
         WHERE v.book_year_id = ANY(%s) AND v.status = 'draft'""", [book_years])
     lines = cursor.rowcount
     if status == "posted":
@@ -217,7 +217,7 @@ def _statements(timed) -> list[dict]:
     from governance.models import Level, OrgUnit, User
 
     officer = User.objects.get(username="bench_township")
-    township = OrgUnit.objects.get(level=Level.TOWNSHIP, code="510000100000")
+    township = OrgUnit.objects.get(level=Level.TOWNSHIP, code="519901100000")
     village = OrgUnit.objects.filter(parent=township).order_by("code").first()
     rows = []
     for label, unit, target in (("village", village, 200), ("township", township, 1000)):
@@ -268,7 +268,7 @@ def _rollup(timed, runs: int) -> list[dict]:
 
     period = datetime.date(YEAR, 6, 1)
     start, end = month_bounds(period)
-    township = OrgUnit.objects.get(level=Level.TOWNSHIP, code="510000100000")
+    township = OrgUnit.objects.get(level=Level.TOWNSHIP, code="519901100000")
     units = OrgUnit.objects.filter(tree_id=township.tree_id, lft__gte=township.lft, lft__lte=township.rght)
     ledger = [indicator for indicator in all_indicators() if indicator.key.startswith("collective_economy.")]
     leaves = {}

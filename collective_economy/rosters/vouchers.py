@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from collective_economy.models import Period, Voucher, VoucherLine, VoucherStatus
+from collective_economy.models import Period, Voucher, VoucherKind, VoucherLine, VoucherStatus
 from collective_economy.rosters.common import (
     ZERO,
     Money,
@@ -24,8 +24,8 @@ from collective_economy.rosters.common import (
     resolve_villages,
     rows_text,
 )
-from collective_economy.services.vouchers import LineInput, voucher_post_system, voucher_save, voucher_submit
-from governance.rosters import Column, Date, Number, RosterSpec, Text, register
+from collective_economy.services.vouchers import LineInput, voucher_post_system
+from governance.rosters import Column, Date, Number, RosterSpec, Text, insert_instances, register
 
 # Who may import vouchers: the one who sets up books (the township's economic officer, the
 # administrator) and reviews vouchers: the import is his review (see VoucherRoster).
@@ -50,10 +50,12 @@ class VoucherRoster(RosterSpec):
     import moves them over as posted vouchers. The importing user — who must be allowed to set up
     books and to review vouchers (the township's economic officer or an administrator; a village
     bookkeeper cannot, so a book that asks for review by another person keeps that rule) — checks
-    the dry run's report and confirms it: that is the review. Each voucher is saved
-    (``voucher_save``, prepared by him), sent (``voucher_submit``), and reviewed and posted in one
-    step by ``voucher_post_system`` (under the month's lock), which records him as ``reviewed_by``
-    and ``posted_by``. The command line names him with ``--user`` (required for this roster).
+    the dry run's report and confirms it: that is the review. The vouchers go in as his drafts
+    (``prepared_by``), in bulk, as every roster writes (the rules of ``voucher_save`` are checked
+    above, in bulk, with its messages); then each is reviewed and posted in one step by
+    ``voucher_post_system`` (under the month's lock, numbered, checked again by the triggers),
+    which records him as ``reviewed_by`` and ``posted_by``. The command line names him with
+    ``--user`` (required for this roster).
 
     Vouchers are posted book by book in date order (then by the old number), so the new numbers
     记-1, 记-2 … of each month follow the dates and, within a day, the old numbering.
@@ -222,21 +224,38 @@ class VoucherRoster(RosterSpec):
                                            "line and a credit line.") % where)
 
     def write(self, job):
+        """The drafts in bulk (the roster engine's way: every rule of ``voucher_save`` was checked above, in
+        bulk, with its messages), then each one reviewed and posted by ``voucher_post_system`` in date order,
+        under its month's lock: about five queries per voucher instead of some eighteen through
+        ``voucher_save`` and ``voucher_submit`` as well."""
         user = job.user
-        for book_year, lines in job.context["vouchers"]:
-            first = lines[0][0]
-            attachments = next((row.values["attachments"] for row, _line in lines
-                                if row.values.get("attachments") is not None), 0)
-            summary = next((row.values["summary"] for row, _line in lines if row.values.get("summary")), "")
+        drafts, lines = [], []
+        for book_year, rows in job.context["vouchers"]:
+            first = rows[0][0]
+            date = first.values["date"]
+            summary = next((row.values["summary"] for row, _line in rows if row.values.get("summary")), "")
+            total = sum((line.debit for _row, line in rows), ZERO)
+            voucher = Voucher(book=book_year.book, book_year=book_year, month=date.month, date=date,
+                              status=VoucherStatus.DRAFT, kind=VoucherKind.NORMAL, prepared_by=user,
+                              attachments=next((row.values["attachments"] for row, _line in rows
+                                                if row.values.get("attachments") is not None), 0),
+                              summary=summary[:100], debit_total=total, credit_total=total)
+            drafts.append(voucher)
+            lines.append([VoucherLine(position=n, summary=((line.summary or "").strip() or summary)[:100],
+                                      account=line.account, sub_account=line.sub_account, debit=line.debit,
+                                      credit=line.credit)
+                          for n, (_row, line) in enumerate(rows, start=1)])
+        insert_instances(Voucher, drafts)
+        for voucher, voucher_lines in zip(drafts, lines, strict=True):
+            for line in voucher_lines:
+                line.voucher = voucher
+        insert_instances(VoucherLine, [line for voucher_lines in lines for line in voucher_lines])
+        for voucher, (_book_year, rows) in zip(drafts, job.context["vouchers"], strict=True):
             try:
-                voucher = voucher_save(book=book_year.book, date=first.values["date"], user=user,
-                                       lines=[line for _row, line in lines], attachments=attachments,
-                                       summary=summary)
-                voucher = voucher_submit(voucher=voucher, user=user)
                 voucher_post_system(voucher=voucher, user=user)
             except ValidationError as exc:  # the checks say the same first; the data changed meanwhile
                 for message in exc.messages:
-                    job.error(first, "", message)
+                    job.error(rows[0][0], "", message)
                 transaction.set_rollback(True)
                 return
 

@@ -264,6 +264,6 @@ def test_queries_stay_a_handful_per_voucher(county, book_a, importer, django_ass
     content = vouchers_file(rows)
     with django_assert_max_num_queries(30):
         assert roster_import(kind="vouchers", file=content, user=importer, dry_run=True).ok
-    with django_assert_max_num_queries(30 + 20 * 20):
+    with django_assert_max_num_queries(30 + 20 * 6):
         assert roster_import(kind="vouchers", file=content, user=importer).ok
     assert list(Voucher.objects.order_by("number").values_list("number", flat=True)) == list(range(1, 21))

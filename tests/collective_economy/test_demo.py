@@ -5,6 +5,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 
 from collective_economy import indicators as ce
@@ -75,3 +76,12 @@ def test_the_demo_figures_spread_over_the_bands(seeded):
 def test_a_reset_empties_the_books(seeded):
     seed_demo(scale="small", seed=1, today=TODAY, reset=True)
     assert Book.objects.count() == OrgUnit.objects.filter(level=Level.VILLAGE).count()
+
+
+def test_the_ledgers_triggers_survive_the_demo_load(seeded):
+    """On PostgreSQL the loader drops the loaded tables' indexes and foreign keys, never the triggers."""
+    posted = Voucher.objects.filter(status="posted").first()
+    with pytest.raises(IntegrityError, match="ledger:"), transaction.atomic():
+        Voucher.objects.filter(pk=posted.pk).update(summary="改动")
+    with pytest.raises(IntegrityError, match="ledger:"), transaction.atomic():
+        VoucherLine.objects.filter(voucher=posted).delete()

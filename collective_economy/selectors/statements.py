@@ -41,7 +41,6 @@ from collective_economy.models import (
     VoucherLine,
     VoucherStatus,
 )
-from collective_economy.services.charts import operating_income_definition
 from governance.models import Level, OrgUnit
 from governance.scope import unit_field
 from governance.selectors import count_subquery
@@ -488,8 +487,14 @@ def income_statement(scope: Scope, *, month_from: int = 1, month: int = 12) -> S
                            operating_income=_operating_income(scope, found, chart_accounts))
 
 
-def chart_definition(chart: Chart | None) -> str:
-    return operating_income_definition(chart) if chart else ""
+def operating_income_definition(chart: Chart | None) -> str:
+    """经营收入（501） ＋ 投资收益（502）: the chart's operating income accounts, written as
+    ``services.charts.operating_income_definition`` writes them (the services import the selectors, so not from
+    there)."""
+    if chart is None:
+        return ""
+    flagged = chart.accounts.filter(operating_income=True, is_active=True).order_by("code")
+    return " ＋ ".join(f"{account.name}（{account.code}）" for account in flagged)
 
 
 # --- 总账 and 明细账 ---------------------------------------------------------------------------------

@@ -179,7 +179,7 @@ class PeriodReopenForm(PortalFormMixin, forms.Form):
 # --- Vouchers ----------------------------------------------------------------------------------
 
 
-MONTHS = [("", _("All months"))] + [(str(m), _("%(m)s") % {"m": f"{m}月"}) for m in range(1, 13)]
+MONTHS = [("", _("All months"))] + [(str(m), f"{m}月") for m in range(1, 13)]
 
 
 class VoucherFilterForm(forms.Form):
@@ -192,7 +192,7 @@ class VoucherFilterForm(forms.Form):
                              choices=[("", _("All kinds")), *VoucherKind.choices])
     account = forms.CharField(label=_("Account"), required=False, max_length=12,
                               widget=forms.TextInput(attrs={"placeholder": _("Code, e.g. 1001")}))
-    q = forms.CharField(label=_("Summary"), required=False, max_length=100,
+    q = forms.CharField(label=pgettext_lazy("voucher line", "Summary"), required=False, max_length=100,
                         widget=forms.TextInput(attrs={"placeholder": _("Words of the summary")}))
 
     def filter_queryset(self, queryset):

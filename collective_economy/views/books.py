@@ -21,7 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from collective_economy.forms import (
@@ -315,8 +315,9 @@ class VoucherListView(ScopedListView):
     def export(self):
         buffer = io.BytesIO()
         writer = XlsxWriter(buffer)
-        headers = [_("Date"), _("Number"), _("Summary"), _("Status"), pgettext("voucher", "Kind"), _("Attachments"),
-                   _("Debit total"), _("Credit total"), _("Prepared by"), _("Reviewed by"), _("Posted by")]
+        headers = [_("Date"), pgettext("voucher", "Number"), pgettext("voucher line", "Summary"), _("Status"),
+                   pgettext("voucher", "Kind"), _("Attachments"), _("Debit total"),
+                   _("Credit total"), _("Prepared by"), _("Reviewed by"), _("Posted by")]
         with writer.sheet(_("Vouchers"), [str(h) for h in headers],
                           widths=[12, 10, 36, 10, 12, 8, 16, 16, 12, 12, 12]) as sheet:
             for voucher in self.get_queryset().iterator(chunk_size=2000):
@@ -478,7 +479,7 @@ STEPS = {
     "submit": ("change_voucher", (VoucherStatus.DRAFT,), voucher_services.voucher_submit,
                gettext_lazy("Send for review"), ""),
     "review": ("review_voucher", (VoucherStatus.SUBMITTED,), voucher_services.voucher_review,
-               gettext_lazy("Review"), ""),
+               pgettext_lazy("ledger", "Review"), ""),
     "return": ("review_voucher", (VoucherStatus.SUBMITTED, VoucherStatus.REVIEWED), voucher_services.voucher_return,
                gettext_lazy("Return for changes"), ""),
     "post": ("post_voucher", (VoucherStatus.REVIEWED,), voucher_services.voucher_post, gettext_lazy("Post"), ""),
@@ -488,7 +489,7 @@ STEPS = {
                              "credit swapped, is made on the date below for review and posting; this voucher stays "
                              "as it is.")),
     "delete": ("delete_voucher", (VoucherStatus.DRAFT,), voucher_services.voucher_delete,
-               gettext_lazy("Delete"), gettext_lazy("Delete this draft voucher? It cannot be undone.")),
+               pgettext_lazy("ledger", "Delete"), gettext_lazy("Delete this draft voucher? It cannot be undone.")),
 }
 STEP_DONE = {
     "submit": gettext_lazy("Sent for review."),

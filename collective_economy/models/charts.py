@@ -63,6 +63,12 @@ class Chart(models.Model):
     def __str__(self):
         return f"{self.name}（{self.regulation}）" if self.regulation else self.name
 
+    def operating_income_definition(self) -> str:
+        """Its collective operating income as the accounts that count (the one place that writes it):
+        经营收入（501） ＋ 投资收益（502）."""
+        flagged = self.accounts.filter(operating_income=True, is_active=True).order_by("code")
+        return " ＋ ".join(f"{account.name}（{account.code}）" for account in flagged)
+
 
 class ChartAccount(models.Model):
     """A first-level account (一级科目) of a chart: code, name, class and normal balance side."""

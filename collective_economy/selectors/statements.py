@@ -488,13 +488,8 @@ def income_statement(scope: Scope, *, month_from: int = 1, month: int = 12) -> S
 
 
 def operating_income_definition(chart: Chart | None) -> str:
-    """经营收入（501） ＋ 投资收益（502）: the chart's operating income accounts, written as
-    ``services.charts.operating_income_definition`` writes them (the services import the selectors, so not from
-    there)."""
-    if chart is None:
-        return ""
-    flagged = chart.accounts.filter(operating_income=True, is_active=True).order_by("code")
-    return " ＋ ".join(f"{account.name}（{account.code}）" for account in flagged)
+    """经营收入（501） ＋ 投资收益（502）: the chart's operating income accounts (``Chart.operating_income_definition``)."""
+    return chart.operating_income_definition() if chart is not None else ""
 
 
 # --- 总账 and 明细账 ---------------------------------------------------------------------------------

@@ -94,6 +94,5 @@ def charts_load_shipped(*, apps=global_apps) -> list:
 
 
 def operating_income_definition(chart) -> str:
-    """The chart's collective operating income as its accounts: 经营收入（501）＋ 投资收益（502）."""
-    accounts = chart.accounts.filter(operating_income=True, is_active=True).order_by("code")
-    return " ＋ ".join(f"{account.name}（{account.code}）" for account in accounts)
+    """The chart's collective operating income as its accounts (``Chart.operating_income_definition``)."""
+    return chart.operating_income_definition()

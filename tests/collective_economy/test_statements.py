@@ -257,10 +257,10 @@ def test_a_bad_period_is_refused(small_book, county, admin_user):
     assert "month_from" in caught.value.message_dict
 
 
-def test_the_definition_is_written_as_the_services_write_it(county):
+def test_the_definition_is_the_charts_own(county):
     from collective_economy.models import Chart
-    from collective_economy.services.charts import operating_income_definition
 
     new_book(county.villages[0])  # loads the charts
     for chart in Chart.objects.all():
-        assert st.operating_income_definition(chart) == operating_income_definition(chart)
+        assert st.operating_income_definition(chart) == chart.operating_income_definition()
+    assert st.operating_income_definition(None) == ""

@@ -488,7 +488,8 @@ def income_statement(scope: Scope, *, month_from: int = 1, month: int = 12) -> S
 
 
 def operating_income_definition(chart: Chart | None) -> str:
-    """经营收入（501） ＋ 投资收益（502）: the chart's operating income accounts (``Chart.operating_income_definition``)."""
+    """经营收入（501） ＋ 投资收益（502）: the chart's operating income accounts
+    (``Chart.operating_income_definition``)."""
     return chart.operating_income_definition() if chart is not None else ""
 
 

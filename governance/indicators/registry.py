@@ -147,6 +147,9 @@ class Indicator:
     # (term list, code) when the label is the name of a term a county may call its own way
     # (``governance.terms``: a case category, a grid-worker type): the county's dashboard shows its name.
     term: tuple[str, str] | None = None
+    # Decimals the figure is always written with (2 for yuan to the fen); None: a whole number as
+    # such, any other with one decimal.
+    decimals: int | None = None
 
     def __post_init__(self):
         if self.kind not in (COUNT, RATIO, MEDIAN):

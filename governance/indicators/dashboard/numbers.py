@@ -217,6 +217,8 @@ def format_number(indicator: Indicator | None, value) -> str:
         return f"{value * 100:.1f}%"
     if indicator is not None and indicator.kind in (MEDIAN, RATIO):
         return f"{value:,.1f}"
+    if indicator is not None and indicator.decimals is not None:
+        return f"{value:,.{indicator.decimals}f}"
     if value == value.to_integral_value():
         return f"{int(value):,}"
     return f"{value:,.1f}"

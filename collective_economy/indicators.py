@@ -49,37 +49,37 @@ OPERATING_DEFINITION = _(
     "a red-letter reversal takes its voucher back out.")
 
 register(Indicator(
-    key=OPERATING, label=_("Collective operating income"), unit=YUAN, leaf=income.month_income,
+    key=OPERATING, label=_("Collective operating income"), unit=YUAN, decimals=2, leaf=income.month_income,
     numerator="operating", over=FLOW, better=HIGHER, check=income.check_flow(operating=True),
     definition=_("Collective operating income of the month: credits less debits of the posted vouchers on the "
                  "accounts the chart counts as operating income (operating income, contracting and remitted income "
                  "under the 2004 rules, and investment income), leaving out the year-end carry-forward.")))
 register(Indicator(
-    key=OPERATING_YTD, label=_("Collective operating income (this year so far)"), unit=YUAN,
+    key=OPERATING_YTD, label=_("Collective operating income (this year so far)"), unit=YUAN, decimals=2,
     leaf=income.year_to_date, numerator="operating_ytd", over=STOCK, better=HIGHER, headline=200, league=200,
     check=income.check_year_to_date(operating=True),
     definition=_("Collective operating income (operating income, contracting and remitted income under the 2004 "
                  "rules, and investment income) from January to the end of the month, in the books of the villages "
                  "of the area.")))
 register(Indicator(
-    key=OPERATING_LAST_YEAR, label=_("Collective operating income (last year)"), unit=YUAN,
+    key=OPERATING_LAST_YEAR, label=_("Collective operating income (last year)"), unit=YUAN, decimals=2,
     leaf=income.last_year, numerator="operating_last", over=STOCK, better=HIGHER, league=210,
     check=income.check_last_year(operating=True),
     definition=_("Collective operating income (operating income, contracting and remitted income under the 2004 "
                  "rules, and investment income) over the whole previous calendar year, to compare with this year "
                  "so far.")))
 register(Indicator(
-    key=TOTAL, label=_("Total income of the collectives"), unit=YUAN, leaf=income.month_income,
+    key=TOTAL, label=_("Total income of the collectives"), unit=YUAN, decimals=2, leaf=income.month_income,
     numerator="total", over=FLOW, check=income.check_flow(operating=False),
     definition=_("Income of the month on every income account (operating income, subsidies, other income...): "
                  "credits less debits of the posted vouchers, leaving out the year-end carry-forward.")))
 register(Indicator(
-    key=TOTAL_YTD, label=_("Total income of the collectives (this year so far)"), unit=YUAN,
+    key=TOTAL_YTD, label=_("Total income of the collectives (this year so far)"), unit=YUAN, decimals=2,
     leaf=income.year_to_date, numerator="total_ytd", over=STOCK, check=income.check_year_to_date(operating=False),
     definition=_("Income on every income account from January to the end of the month, leaving out the year-end "
                  "carry-forward.")))
 register(Indicator(
-    key=TOTAL_LAST_YEAR, label=_("Total income of the collectives (last year)"), unit=YUAN,
+    key=TOTAL_LAST_YEAR, label=_("Total income of the collectives (last year)"), unit=YUAN, decimals=2,
     leaf=income.last_year, numerator="total_last", over=STOCK, check=income.check_last_year(operating=False),
     definition=_("Income on every income account over the whole previous calendar year.")))
 register(Indicator(

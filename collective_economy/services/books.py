@@ -21,6 +21,8 @@ YEAR_EXISTS = _("The book already has the year %(year)s.")
 YEAR_CLOSED = _("The year %(year)s of this book is closed.")
 WRONG_CHART = _("Account %(account)s is not in the chart %(chart)s this year is kept under.")
 SUB_WRONG_ACCOUNT = _("Sub-account %(sub)s does not belong to account %(account)s.")
+OTHER_VILLAGE_ORGANISATION = _("The economic organisation is not that of %(village)s.")
+CHART_NOT_USED = _("The book keeps no year under the chart of account %(account)s.")
 NOT_FIRST_LEVEL_PREFIX = _("A sub-account's code starts with its account's code %(code)s.")
 
 
@@ -30,6 +32,8 @@ def book_create(*, village: OrgUnit, name: str = "", chart: Chart, year: int, or
     """A village's book with its first year (kept under ``chart``) and that year's twelve open months."""
     if village.level != Level.VILLAGE:
         raise invalid("village", NOT_A_VILLAGE)
+    if organisation is not None and organisation.village_id != village.pk:
+        raise invalid("organisation", OTHER_VILLAGE_ORGANISATION, village=village.display_name)
     book = Book(village=village, organisation=organisation, separate_review=separate_review,
                 name=name or (organisation.name if organisation else f"{village.display_name}集体经济组织"))
     book.full_clean()
@@ -51,6 +55,8 @@ def book_year_open(*, book: Book, year: int, chart: Chart) -> BookYear:
 def sub_account_create(*, book: Book, account: ChartAccount, code: str, name: str) -> SubAccount:
     """A detail account of ``book`` under the first-level ``account``."""
     code = (code or "").strip()
+    if not BookYear.objects.filter(book=book, chart_id=account.chart_id).exists():
+        raise invalid("account", CHART_NOT_USED, account=str(account))
     if not code.startswith(account.code) or len(code) <= len(account.code):
         raise invalid("code", NOT_FIRST_LEVEL_PREFIX, code=account.code)
     sub = SubAccount(book=book, account=account, code=code, name=(name or "").strip())

@@ -132,17 +132,18 @@ def voucher_save(*, book: Book, date: datetime.date, lines: list[LineInput], use
     Refused, with every reason at once: an unbalanced voucher, a line with both or neither
     side, a negative or sub-fen amount, an account of another chart, a closed month.
     """
+    if voucher is not None:
+        # A voucher past its draft says so first, whatever else is wrong with the new lines.
+        voucher = _locked(voucher)
+        if voucher.book_id != book.pk:
+            raise invalid("book", _("A voucher stays in its book."))
+        _require(voucher, (VoucherStatus.DRAFT,), _("changed"))
     book_year = year_of(book, date)
     _open_period(book_year, date.month)
     summary = (summary or "").strip() or next((line.summary.strip() for line in lines if line.summary.strip()), "")
     rows, debit_total, credit_total = _checked_lines(book_year, lines, summary)
     if voucher is None:
         voucher = Voucher(book=book, prepared_by=user, kind=kind, reverses=reverses)
-    else:
-        voucher = _locked(voucher)
-        if voucher.book_id != book.pk:
-            raise invalid("book", _("A voucher stays in its book."))
-        _require(voucher, (VoucherStatus.DRAFT,), _("changed"))
     voucher.book_year, voucher.month, voucher.date = book_year, date.month, date
     voucher.attachments = attachments or 0
     voucher.summary = summary[:100]

@@ -267,3 +267,15 @@ def test_queries_stay_a_handful_per_voucher(county, book_a, importer, django_ass
     with django_assert_max_num_queries(30 + 20 * 6):
         assert roster_import(kind="vouchers", file=content, user=importer).ok
     assert list(Voucher.objects.order_by("number").values_list("number", flat=True)) == list(range(1, 21))
+
+
+def test_exported_opening_balances_import_again_unchanged(county, book_a, importer):
+    from collective_economy.models import OpeningBalance as Opening
+    from governance.rosters import roster_export, roster_template
+
+    assert roster_template("vouchers") and roster_template("opening_balances")
+    roster_import(kind="opening_balances", file=balances_file(good_balances(county.villages[0])), user=importer)
+    content = roster_export(kind="opening_balances", queryset=Opening.objects.all(), user=importer)
+    report = roster_import(kind="opening_balances", file=content, user=importer)
+    assert report.ok, str(report)
+    assert Opening.objects.filter(book_year__book=book_a).count() == 4

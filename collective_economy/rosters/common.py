@@ -9,7 +9,6 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from collective_economy.models import BookYear, ChartAccount, SubAccount
 from governance.models import Level, OrgUnit
@@ -183,5 +182,3 @@ def one_side(job, row, debit_column: str = "debit", credit_column: str = "credit
         return False
     return True
 
-
-NOT_ALLOWED = _("You may not import %(roster)s.")

@@ -30,6 +30,7 @@ from collective_economy.models import (
     VoucherLine,
     VoucherStatus,
 )
+from collective_economy.rosters.vouchers import IMPORT_PERMISSIONS as VOUCHER_IMPORT_PERMISSIONS
 from collective_economy.services.books import book_create, book_year_open, sub_account_create
 from collective_economy.services.periods import period_close, period_reopen
 from collective_economy.services.vouchers import voucher_delete
@@ -40,6 +41,7 @@ from governance.portal.admin import (
     TownshipFilter,
     VillageFilter,
 )
+from governance.rosters.admin import RosterAdminMixin
 
 
 def run_each(model_admin, request, queryset, function, done_message):
@@ -325,8 +327,16 @@ class SubAccountAdmin(ServiceWriteAdminMixin, ScopedAdminMixin, admin.ModelAdmin
 
 
 @admin.register(OpeningBalance)
-class OpeningBalanceAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
-    """A year's opening balances: carried from the closed year or imported, never typed here."""
+class OpeningBalanceAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, RosterAdminMixin, admin.ModelAdmin):
+    """A year's opening balances: carried from the closed year or imported (下载模板 / 导入, moving a book off
+    its old software), never typed here."""
+
+    roster_kind = "opening_balances"
+
+    def may_import_roster(self, request) -> bool:
+        # Rows are never added one by one here; the import replaces a year's balances through the service.
+        return request.user.has_perms(("collective_economy.add_openingbalance",
+                                       "collective_economy.change_openingbalance"))
 
     list_display = ("book_year", "account", "sub_account", "debit", "credit")
     list_select_related = ("book_year__book", "account", "sub_account__account")
@@ -388,3 +398,23 @@ class VoucherAdmin(ServiceWriteAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
     def delete_model(self, request, obj):
         voucher_delete(voucher=obj, user=request.user)
+
+
+@admin.register(VoucherLine)
+class VoucherLineAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, RosterAdminMixin, admin.ModelAdmin):
+    """Voucher lines (凭证分录), read-only: the journal, and where a year of vouchers from the old
+    bookkeeping software is imported (the import is the importing township officer's review)."""
+
+    roster_kind = "vouchers"
+    list_display = ("voucher", "voucher_date", "summary", "account", "sub_account", "debit", "credit")
+    list_select_related = ("voucher", "account", "sub_account__account")
+    list_filter = ("voucher__status", "voucher__book_year__year", "voucher__month", TownshipFilter, VillageFilter)
+    search_fields = ("summary", "account__code", "account__name", "voucher__book__name")
+
+    @admin.display(description=_("date"), ordering="voucher__date")
+    def voucher_date(self, line):
+        return line.voucher.date
+
+    def may_import_roster(self, request) -> bool:
+        return request.user.has_perms(VOUCHER_IMPORT_PERMISSIONS)
+

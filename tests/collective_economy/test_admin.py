@@ -290,3 +290,24 @@ def test_every_list_and_page_opens(county, admin_user, clerk_a, staff, book_a, p
             rows = listed(client.get(url(model)))
         assert rows, (model, user)
         assert client.get(url(model, "change", rows[0].pk)).status_code == 200
+
+
+def test_the_journal_and_opening_balances_offer_the_import_to_the_township(county, clerk_a, village_a, staff, book_a,
+                                                                          book_b):
+    post_voucher(book_a, datetime.date(2025, 1, 5), [("102", "10.00", "0"), ("501", "0", "10.00")],
+                 preparer=village_a, reviewer=clerk_a)
+    post_voucher(book_b, datetime.date(2025, 1, 5), [("102", "20.00", "0"), ("501", "0", "20.00")],
+                 preparer=village_a, reviewer=clerk_a)
+    client = staff(clerk_a)
+    journal = client.get(url("voucherline"))
+    assert journal.status_code == 200
+    assert journal.context["cl"].result_count == 2  # township A's lines only
+    assert journal.context["roster_may_import"] and client.get(url("voucherline", "roster_import")).status_code == 200
+    balances = client.get(url("openingbalance"))
+    assert balances.context["roster_may_import"]
+    assert client.get(url("openingbalance", "roster_import")).status_code == 200
+
+
+def test_a_bookkeeper_does_not_import_vouchers(village_a, staff, book_a):
+    response = staff(village_a).get(url("voucherline"))
+    assert response.status_code == 200 and not response.context["roster_may_import"]

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from collective_economy.models import OpeningBalance, Voucher, VoucherStatus
@@ -64,8 +64,8 @@ class OpeningBalanceRoster(RosterSpec):
                example="112001", note=_("Optional. A new code is created under the account."), width=12),
         Column("sub_account_name", _("Sub-account name"), Text(), field=None, export="sub_account__name",
                example="李四", width=16),
-        Column("debit", _("Debit"), Money(), field=None, export="debit", example="5000.00", width=14),
-        Column("credit", _("Credit"), Money(), field=None, export="credit", example="", width=14),
+        Column("debit", pgettext_lazy("ledger", "Debit"), Money(), field=None, export="debit", example="5000.00", width=14),
+        Column("credit", pgettext_lazy("ledger", "Credit"), Money(), field=None, export="credit", example="", width=14),
     ]
 
     def clean_instance(self, row, instance, job):

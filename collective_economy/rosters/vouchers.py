@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from collective_economy.models import Period, Voucher, VoucherKind, VoucherLine, VoucherStatus
@@ -76,13 +76,13 @@ class VoucherRoster(RosterSpec):
         Column("number", _("Voucher number"), Text(), required=True, field=None, export="voucher__number",
                example="1", note=_("The old system's number: lines with the same village, month and number make "
                                    "one voucher."), width=10),
-        Column("summary", _("Summary"), Text(), field=None, export="summary", example=_("Rent received"), width=24),
+        Column("summary", pgettext_lazy("ledger", "Summary"), Text(), field=None, export="summary", example=_("Rent received"), width=24),
         Column("account", _("Account code"), Text(), required=True, field=None, export="account__code",
                example="102", width=10),
         Column("account_name", _("Account name"), None, export="account__name", width=16),
         Column("sub_account", _("Sub-account code"), Text(), field=None, export="sub_account__code", width=12),
-        Column("debit", _("Debit"), Money(), field=None, export="debit", example="1200.00", width=14),
-        Column("credit", _("Credit"), Money(), field=None, export="credit", example="", width=14),
+        Column("debit", pgettext_lazy("ledger", "Debit"), Money(), field=None, export="debit", example="1200.00", width=14),
+        Column("credit", pgettext_lazy("ledger", "Credit"), Money(), field=None, export="credit", example="", width=14),
         Column("attachments", _("Attachments"), Number(integer=True), field=None, export="voucher__attachments",
                example="1", width=8),
     ]

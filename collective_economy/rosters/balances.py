@@ -64,7 +64,8 @@ class OpeningBalanceRoster(RosterSpec):
                example="112001", note=_("Optional. A new code is created under the account."), width=12),
         Column("sub_account_name", _("Sub-account name"), Text(), field=None, export="sub_account__name",
                example="李四", width=16),
-        Column("debit", pgettext_lazy("ledger", "Debit"), Money(), field=None, export="debit", example="5000.00", width=14),
+        Column("debit", pgettext_lazy("ledger", "Debit"), Money(),
+               field=None, export="debit", example="5000.00", width=14),
         Column("credit", pgettext_lazy("ledger", "Credit"), Money(), field=None, export="credit", example="", width=14),
     ]
 

@@ -5,33 +5,15 @@ rows the caller may see, so an out-of-scope value answers like an unknown one. U
 given by code or id, books by id.
 """
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
 from collective_economy.models import Book, Period, SubAccount, Voucher, VoucherKind, VoucherStatus
-from governance.filters import NaturalKeyChoiceField, NaturalKeyFilter, _described, subtree_filter
+from governance.filters import IdFilter, _described, subtree_filter
 
 # Out of range is a 400, never a number too large for the column.
 YEARS = {"min_value": 1990, "max_value": 2100, "decimal_places": 0}
 MONTHS = {"min_value": 1, "max_value": 12, "decimal_places": 0}
-
-
-class IdChoiceField(NaturalKeyChoiceField):
-    """A row given by its id only (books have no code); anything else is not found."""
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        value = str(value).strip()
-        row = self.queryset.filter(pk=int(value)).first() if value.isdigit() and len(value) < 19 else None
-        if row is None:
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
-        return row
-
-
-class IdFilter(NaturalKeyFilter):
-    field_class = IdChoiceField
 
 
 def scoped_books(request):

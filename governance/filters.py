@@ -48,6 +48,24 @@ class NaturalKeyFilter(filters.ModelChoiceFilter):
     field_class = NaturalKeyChoiceField
 
 
+class IdChoiceField(NaturalKeyChoiceField):
+    """A row given by its id only (rows without a code: party organisations, books); anything else is not
+    found."""
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        value = str(value).strip()
+        row = self.queryset.filter(pk=int(value)).first() if value.isdigit() and len(value) < 19 else None
+        if row is None:
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
+        return row
+
+
+class IdFilter(NaturalKeyFilter):
+    field_class = IdChoiceField
+
+
 def scoped_units(request):
     return OrgUnit.objects.visible_to(getattr(request, "user", None))
 

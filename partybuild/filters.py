@@ -6,12 +6,11 @@ unknown one. Units are given by code or id, members by whole ID number or id,
 organisations by id.
 """
 
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 
-from governance.filters import NaturalKeyChoiceField, NaturalKeyFilter, _described, key_filter, subtree_filter
+from governance.filters import IdFilter, _described, key_filter, subtree_filter
 from partybuild.models import (
     CentralHousehold,
     MemberRegistration,
@@ -28,23 +27,6 @@ from partybuild.models import (
     WishState,
     kind_choices,
 )
-
-
-class IdChoiceField(NaturalKeyChoiceField):
-    """A row given by its id only (party organisations have no code); anything else is not found."""
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        value = str(value).strip()
-        row = self.queryset.filter(pk=int(value)).first() if value.isdigit() and len(value) < 19 else None
-        if row is None:
-            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
-        return row
-
-
-class IdFilter(NaturalKeyFilter):
-    field_class = IdChoiceField
 
 
 def scoped_organizations(request):

@@ -9,9 +9,8 @@ posted one has no change and no delete permission at all; a draft may be deleted
 """
 
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
@@ -40,23 +39,9 @@ from governance.portal.admin import (
     ServiceWriteAdminMixin,
     TownshipFilter,
     VillageFilter,
+    run_each,
 )
 from governance.rosters.admin import RosterAdminMixin
-
-
-def run_each(model_admin, request, queryset, function, done_message):
-    """Run a service on every selected row; report how many went through and why the others did not."""
-    done, refused = 0, []
-    for obj in queryset:
-        try:
-            function(obj)
-            done += 1
-        except ValidationError as exc:
-            refused.append(f"{obj}: {' '.join(exc.messages)}")
-    if done:
-        model_admin.message_user(request, done_message(done), messages.SUCCESS)
-    for line in refused:
-        model_admin.message_user(request, line, messages.ERROR)
 
 
 class ReadOnlyAdminMixin:
@@ -417,4 +402,15 @@ class VoucherLineAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, RosterAdminMixin, a
 
     def may_import_roster(self, request) -> bool:
         return request.user.has_perms(VOUCHER_IMPORT_PERMISSIONS)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_delete_permission(self, request, obj=None):
+        # Never here; but a draft voucher deleted on its own page takes its lines with it, and the admin
+        # asks each line's admin whether that may be.
+        return (obj is not None and obj.voucher.status == VoucherStatus.DRAFT
+                and request.user.has_perm("collective_economy.delete_voucher"))
 

@@ -11,20 +11,11 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers, viewsets
 
-from governance.portal.api import ModelWritePermission, ScopedViewSetMixin
+from governance.portal.api import ActionPermission, ScopedViewSetMixin
 
 FLOAT_REFUSED = _("Give amounts as text in yuan with at most two decimals, such as \"1234.50\", never as a number "
                   "with a floating point.")
 
-
-class ActionPermission(ModelWritePermission):
-    """The model permissions of the standard actions; a viewset's own actions name the permissions they need."""
-
-    def has_permission(self, request, view):
-        needed = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
-        if needed is None:
-            return super().has_permission(request, view)
-        return bool(request.user and request.user.is_authenticated and request.user.has_perms(needed))
 
 
 class LedgerViewSet(ScopedViewSetMixin, viewsets.GenericViewSet):

@@ -272,3 +272,18 @@ class PersonalDataMixin:
         if obj is not None and not can_view_personal_data(request.user):
             readonly += [name for name in self.personal_fields.values() if name]
         return readonly
+
+
+def run_each(model_admin, request, queryset, function, done_message):
+    """Run a service on every selected row; report how many went through and why the others did not."""
+    done, refused = 0, []
+    for obj in queryset:
+        try:
+            function(obj)
+            done += 1
+        except ValidationError as exc:
+            refused.append(f"{obj}: {' '.join(exc.messages)}")
+    if done:
+        model_admin.message_user(request, done_message(done), messages.SUCCESS)
+    for line in refused:
+        model_admin.message_user(request, line, messages.ERROR)

@@ -47,6 +47,17 @@ class ModelWritePermission(permissions.DjangoModelPermissions):
     """Reading needs a login (scope limits what is read); writing needs the model permission."""
 
 
+class ActionPermission(ModelWritePermission):
+    """The model permissions of the standard actions, and those a viewset names for its own actions
+    (``action_permissions``: action → the permissions it needs)."""
+
+    def has_permission(self, request, view):
+        needed = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
+        if needed is None:
+            return super().has_permission(request, view)
+        return bool(request.user and request.user.is_authenticated and request.user.has_perms(needed))
+
+
 class ModelChangePermission(ModelWritePermission):
     """For actions that POST a change to an existing row (a worker's end, a case's step): they need the
     change permission, whatever else the services' rules ask."""

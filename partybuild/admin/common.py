@@ -1,11 +1,9 @@
 """What the party-building admins share: list filters over a second scope path, actions run row by
 row through a service, and the write-through-services base."""
 
-from django.contrib import messages
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from governance.portal.admin import ServiceWriteAdminMixin, TownshipFilter, VillageFilter
+from governance.portal.admin import ServiceWriteAdminMixin, TownshipFilter, VillageFilter, run_each  # noqa: F401
 
 
 class PartyWriteAdminMixin(ServiceWriteAdminMixin):
@@ -65,16 +63,3 @@ class CommunityVillageFilter(_ScopePathMixin, VillageFilter):
     scope_path = "community"
 
 
-def run_each(model_admin, request, queryset, function, done_message):
-    """Run a service on every selected row; report how many went through and why the others did not."""
-    done, refused = 0, []
-    for obj in queryset:
-        try:
-            function(obj)
-            done += 1
-        except ValidationError as exc:
-            refused.append(f"{obj}: {' '.join(exc.messages)}")
-    if done:
-        model_admin.message_user(request, done_message(done), messages.SUCCESS)
-    for line in refused:
-        model_admin.message_user(request, line, messages.ERROR)

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import mixins, serializers, viewsets
 
-from governance.portal.api import ModelWritePermission, ScopedRelatedField, ScopedViewSetMixin
+from governance.portal.api import ActionPermission, ScopedRelatedField, ScopedViewSetMixin
 
 
 @extend_schema_field(
@@ -28,15 +28,6 @@ def unchanged(instance, validated_data: dict, names) -> None:
                 raise serializers.ValidationError({name: [_("This cannot be changed once created.")]})
 
 
-
-class ActionPermission(ModelWritePermission):
-    """The model permissions of the standard actions, and those a viewset names for its own actions."""
-
-    def has_permission(self, request, view):
-        needed = getattr(view, "action_permissions", {}).get(getattr(view, "action", None))
-        if needed is None:
-            return super().has_permission(request, view)
-        return bool(request.user and request.user.is_authenticated and request.user.has_perms(needed))
 
 
 class PartyViewSet(ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

@@ -30,8 +30,6 @@ from collective_economy.services.books import book_create, sub_account_create
 from governance.models import OrgUnit, User
 from governance.portal.api import Pagination, ScopedIdField, ScopedRelatedField, router, run_write
 
-ORGANISATION_ELSEWHERE = _("The economic organisation belongs to another village.")
-ACCOUNT_ELSEWHERE = _("The account is not in a chart the book is kept under.")
 NO_YEAR = _("The book has no year %(year)s.")
 
 
@@ -71,12 +69,6 @@ class BookSerializer(serializers.ModelSerializer):
 
     def get_bookkeeper_names(self, book) -> list[str]:
         return [user_name(user) for user in book.bookkeepers.all()]
-
-    def validate(self, attrs):
-        organisation = attrs.get("organisation")
-        if organisation is not None and organisation.village_id != attrs["village"].pk:
-            raise ValidationError({"organisation": [ORGANISATION_ELSEWHERE]})
-        return attrs
 
     def create(self, validated_data):
         return run_write(book_create, **validated_data)
@@ -199,11 +191,6 @@ class SubAccountSerializer(serializers.ModelSerializer):
         fields = ["id", "book", "account", "account_code", "account_name", "code", "name", "is_active"]
         read_only_fields = ["is_active"]
         validators = []  # the service checks the code (unique per book and account)
-
-    def validate(self, attrs):
-        if not BookYear.objects.filter(book=attrs["book"], chart_id=attrs["account"].chart_id).exists():
-            raise ValidationError({"account": [ACCOUNT_ELSEWHERE]})
-        return attrs
 
     def create(self, validated_data):
         return run_write(sub_account_create, **validated_data)

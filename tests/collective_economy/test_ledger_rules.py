@@ -169,3 +169,17 @@ def test_a_reversal_is_dated_in_an_open_month(book, posted, village_a, clerk_a):
     with pytest.raises(ValidationError, match="已结账"):
         voucher_reverse(voucher=posted, user=village_a, date=JAN)
     assert voucher_reverse(voucher=posted, user=village_a, date=datetime.date(2025, 2, 1)).month == 2
+
+
+def test_a_book_takes_its_own_villages_organisation_and_charts_accounts(county, book, book_b):
+    from collective_economy.models import Chart
+    from collective_economy.services.books import book_create, sub_account_create
+
+    with pytest.raises(ValidationError) as caught:
+        book_create(village=county.villages[0], chart=Chart.objects.get(code="2023"), year=2026,
+                    organisation=book_b.organisation)
+    assert "不属于" in caught.value.message_dict["organisation"][0]
+    old_receivable = Chart.objects.get(code="2004").accounts.get(code="112")
+    with pytest.raises(ValidationError) as caught:
+        sub_account_create(book=book, account=old_receivable, code="112009", name="王五")
+    assert "account" in caught.value.message_dict

@@ -60,23 +60,6 @@ class PeriodSerializer(serializers.Serializer):
     month = serializers.IntegerField()
 
 
-class TrialRowSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    name = serializers.CharField()
-    level = serializers.IntegerField(help_text=_("1 a first-level account, 2 a sub-account."))
-    normal_side = serializers.CharField(help_text=_("debit or credit: the account's normal balance side."))
-    opening_debit = money()
-    opening_credit = money()
-    start_debit = money()
-    start_credit = money()
-    period_debit = money()
-    period_credit = money()
-    ytd_debit = money()
-    ytd_credit = money()
-    closing_debit = money()
-    closing_credit = money()
-
-
 class TrialTotalsSerializer(serializers.Serializer):
     opening_debit = money()
     opening_credit = money()
@@ -88,6 +71,15 @@ class TrialTotalsSerializer(serializers.Serializer):
     ytd_credit = money()
     closing_debit = money()
     closing_credit = money()
+
+
+class TrialRowSerializer(TrialTotalsSerializer):
+    """A row of the trial balance: the account, and the totals' figures for it."""
+
+    code = serializers.CharField()
+    name = serializers.CharField()
+    level = serializers.IntegerField(help_text=_("1 a first-level account, 2 a sub-account."))
+    normal_side = serializers.CharField(help_text=_("debit or credit: the account's normal balance side."))
 
 
 class TrialBalanceSerializer(PeriodSerializer):

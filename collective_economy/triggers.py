@@ -148,3 +148,70 @@ def migration_install(apps, schema_editor) -> None:
 
 def migration_uninstall(apps, schema_editor) -> None:
     uninstall(schema_editor.connection)
+
+
+# --- The decision gate (migration 0006) ------------------------------------------------------
+#
+# A payment voucher — its credits on the cash and bank accounts — above the county's threshold
+# (``DecisionRules``; 50,000 yuan where the county has none) posts only when it cites a decision
+# of its own village that reached the resolution (决议). Reversals and the year-end
+# carry-forward are not payments. The county is the one whose subtree holds the book's village.
+
+DEFAULT_THRESHOLD = "50000.00"  # models.decisions.DEFAULT_PAYMENT_THRESHOLD
+GATE_MESSAGE = "ledger: a payment above the threshold needs a village decision that reached the resolution"
+
+
+def _gate_condition(new: str) -> str:
+    """SQL true when the voucher ``new`` (NEW) breaks the gate (the same text for both databases)."""
+    return f"""{new}.kind = 'normal'
+        AND (SELECT ROUND(COALESCE(SUM(l.credit), 0) * 100) FROM {LINE} l
+             JOIN collective_economy_chartaccount a ON a.id = l.account_id
+             WHERE l.voucher_id = {new}.id AND a.role IN ('cash', 'bank'))
+          > ROUND(COALESCE((SELECT r.payment_threshold FROM collective_economy_decisionrules r
+                            JOIN governance_orgunit c ON c.id = r.county_id
+                            JOIN governance_orgunit v ON v.tree_id = c.tree_id AND v.lft BETWEEN c.lft AND c.rght
+                            JOIN collective_economy_book b ON b.village_id = v.id
+                            WHERE b.id = {new}.book_id), {DEFAULT_THRESHOLD}) * 100)
+        AND NOT EXISTS (SELECT 1 FROM collective_economy_decision d JOIN collective_economy_book b
+                        ON b.id = {new}.book_id AND b.village_id = d.village_id
+                        WHERE d.id = {new}.decision_id AND d.state IN ('resolution', 'publication', 'result'))"""
+
+
+GATE_POSTGRESQL = [
+    f"""
+CREATE OR REPLACE FUNCTION ce_voucher_decision_gate() RETURNS trigger AS $$
+BEGIN
+    IF {_gate_condition("NEW")} THEN
+        RAISE EXCEPTION '{GATE_MESSAGE}' USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
+    RETURN NEW;
+END;
+$$ LANGUAGE plpgsql""",
+    f"""CREATE TRIGGER ce_voucher_decision_gate BEFORE UPDATE ON {VOUCHER}
+        FOR EACH ROW WHEN (NEW.status = 'posted' AND OLD.status <> 'posted')
+        EXECUTE FUNCTION ce_voucher_decision_gate()""",
+]
+GATE_POSTGRESQL_DROP = [
+    f"DROP TRIGGER IF EXISTS ce_voucher_decision_gate ON {VOUCHER}",
+    "DROP FUNCTION IF EXISTS ce_voucher_decision_gate()",
+]
+GATE_SQLITE = [
+    f"""CREATE TRIGGER ce_voucher_decision_gate BEFORE UPDATE ON {VOUCHER}
+        WHEN NEW.status = 'posted' AND OLD.status <> 'posted'
+        BEGIN SELECT RAISE(ABORT, '{GATE_MESSAGE}') WHERE {_gate_condition("NEW")}; END""",
+]
+GATE_SQLITE_DROP = ["DROP TRIGGER IF EXISTS ce_voucher_decision_gate"]
+
+
+def migration_install_gate(apps, schema_editor) -> None:
+    statements = {"postgresql": GATE_POSTGRESQL, "sqlite": GATE_SQLITE}[schema_editor.connection.vendor]
+    with schema_editor.connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def migration_uninstall_gate(apps, schema_editor) -> None:
+    statements = {"postgresql": GATE_POSTGRESQL_DROP, "sqlite": GATE_SQLITE_DROP}[schema_editor.connection.vendor]
+    with schema_editor.connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)

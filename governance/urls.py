@@ -29,6 +29,8 @@ urlpatterns = [
     path("grid/", include("grid.urls")),
     path("party/", include("partybuild.urls")),
     path("ledger/", include("collective_economy.urls")),
+    # Village affairs published to villagers (村务公开): the only pages without a login.
+    path("public/", include("collective_economy.public_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", obtain_auth_token, name="api-token"),

@@ -7,4 +7,12 @@ answers 404; writes go through ``collective_economy.services`` and a refused rul
 its message.
 """
 
-from collective_economy.api import books, periods, statements, vouchers  # noqa: F401 - importing registers them
+from collective_economy.api import (  # noqa: F401 - importing registers them
+    assets,
+    books,
+    decisions,
+    periods,
+    registers,
+    statements,
+    vouchers,
+)

@@ -249,6 +249,9 @@ class Voucher(models.Model):
     posted_at = models.DateTimeField(_("posted at"), null=True, blank=True)
     debit_total = models.DecimalField(_("debit total"), default=ZERO, **MONEY)
     credit_total = models.DecimalField(_("credit total"), default=ZERO, **MONEY)
+    # A payment above the county's threshold cites the village decision that allowed it (决议).
+    decision = models.ForeignKey("collective_economy.Decision", verbose_name=_("village decision"),
+                                 on_delete=models.PROTECT, null=True, blank=True, related_name="vouchers")
 
     objects = ScopedQuerySet.as_manager()
 

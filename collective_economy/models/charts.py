@@ -40,6 +40,7 @@ class AccountRole(models.TextChoices):
     BANK = "bank", _("Bank deposits")
     CURRENT_YEAR_PROFIT = "current_year_profit", _("Current year's profit (本年收益)")
     PROFIT_DISTRIBUTION = "profit_distribution", _("Profit distribution (收益分配)")
+    FIXED_ASSETS = "fixed_assets", _("Fixed assets (固定资产)")
 
 
 class Chart(models.Model):

@@ -11,4 +11,4 @@ ledger's services (``opening_balances_set``, ``voucher_save``/``voucher_submit``
 so the services' own rules and the database's triggers stand behind every row.
 """
 
-from collective_economy.rosters import balances, vouchers  # noqa: F401 - importing registers them
+from collective_economy.rosters import balances, registers, vouchers  # noqa: F401 - importing registers them

@@ -31,6 +31,7 @@ from collective_economy.models import (
 )
 from collective_economy.services.books import check_account, year_of
 from collective_economy.services.common import invalid, money
+from collective_economy.services.decisions import payment_gate_check
 
 ZERO = Decimal("0.00")
 
@@ -46,6 +47,7 @@ NOT_IN_STATE = _("This voucher is %(status)s: it cannot be %(action)s.")
 SAME_PERSON = _("The one who prepared a voucher does not review it (this book asks for review by another person).")
 ALREADY_REVERSED = _("This voucher is already reversed by %(reversal)s.")
 REVERSE_ONLY_POSTED = _("Only a posted voucher is reversed; change a voucher that is not posted instead.")
+DECISION_OTHER_VILLAGE = _("Decision %(decision)s is of another village.")
 REVERSE_A_REVERSAL = _("A reversal is not reversed again: enter a new correct voucher instead.")
 
 
@@ -126,12 +128,15 @@ def _require(voucher: Voucher, states: tuple[str, ...], action) -> None:
 @transaction.atomic
 def voucher_save(*, book: Book, date: datetime.date, lines: list[LineInput], user, attachments: int = 0,
                  summary: str = "", voucher: Voucher | None = None, kind: str = VoucherKind.NORMAL,
-                 reverses: Voucher | None = None) -> Voucher:
+                 reverses: Voucher | None = None, decision=None) -> Voucher:
     """Create a draft voucher, or replace a draft's date, lines and attachments count.
 
     Refused, with every reason at once: an unbalanced voucher, a line with both or neither
-    side, a negative or sub-fen amount, an account of another chart, a closed month.
+    side, a negative or sub-fen amount, an account of another chart, a closed month. ``decision``
+    is the village decision a payment cites (checked when it is posted: ``payment_gate_check``).
     """
+    if decision is not None and decision.village_id != book.village_id:
+        raise invalid("decision", DECISION_OTHER_VILLAGE, decision=decision.number)
     if voucher is not None:
         # A voucher past its draft says so first, whatever else is wrong with the new lines.
         voucher = _locked(voucher)
@@ -146,6 +151,7 @@ def voucher_save(*, book: Book, date: datetime.date, lines: list[LineInput], use
         voucher = Voucher(book=book, prepared_by=user, kind=kind, reverses=reverses)
     voucher.book_year, voucher.month, voucher.date = book_year, date.month, date
     voucher.attachments = attachments or 0
+    voucher.decision = decision
     voucher.summary = summary[:100]
     voucher.debit_total, voucher.credit_total = debit_total, credit_total
     voucher.save()
@@ -191,7 +197,11 @@ def voucher_return(*, voucher: Voucher, user) -> Voucher:
 
 @transaction.atomic
 def voucher_post(*, voucher: Voucher, user) -> Voucher:
-    """Post (记账) a reviewed voucher: it takes the next number of its month and never changes again."""
+    """Post (记账) a reviewed voucher: it takes the next number of its month and never changes again.
+
+    A payment above the county's threshold is posted only when it cites a decision of its village
+    that reached the resolution (决议).
+    """
     voucher = _locked(voucher)
     _require(voucher, (VoucherStatus.REVIEWED,), _("posted"))
     # The month's row lock orders every posting of the month: the numbers follow each other.
@@ -200,6 +210,7 @@ def voucher_post(*, voucher: Voucher, user) -> Voucher:
 
 
 def _post(voucher: Voucher, user) -> Voucher:
+    payment_gate_check(voucher)
     last = (Voucher.objects.filter(book_year=voucher.book_year, month=voucher.month, number__isnull=False)
             .aggregate(last=Max("number"))["last"])
     voucher.number = (last or 0) + 1

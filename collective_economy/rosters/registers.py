@@ -1,0 +1,1 @@
+"""Rosters: contracts, receivables and debts, assets and resources."""

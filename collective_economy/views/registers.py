@@ -1,0 +1,3 @@
+"""Pages: registers."""
+
+urlpatterns = []

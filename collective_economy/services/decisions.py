@@ -81,10 +81,14 @@ def county_of(unit: OrgUnit) -> OrgUnit | None:
 
 
 def payment_threshold(village: OrgUnit) -> Decimal:
-    """The county's threshold above which a payment needs a decision (50,000 yuan unless it set one)."""
-    county = county_of(village)
-    rules = DecisionRules.objects.filter(county=county).first() if county is not None else None
-    return rules.payment_threshold if rules is not None else DEFAULT_PAYMENT_THRESHOLD
+    """The county's threshold above which a payment needs a decision (50,000 yuan unless it set one).
+
+    One query: the rules of the county whose subtree holds the village (as the trigger finds them).
+    """
+    threshold = (DecisionRules.objects.filter(county__tree_id=village.tree_id, county__lft__lte=village.lft,
+                                              county__rght__gte=village.rght)
+                 .values_list("payment_threshold", flat=True).first())
+    return DEFAULT_PAYMENT_THRESHOLD if threshold is None else threshold
 
 
 def quorum_for(village: OrgUnit, step: str) -> tuple[str, str]:
@@ -296,11 +300,19 @@ def payment_amount(voucher: Voucher) -> Decimal:
     return total or Decimal("0.00")
 
 
-def payment_needs_decision(voucher: Voucher) -> tuple[bool, Decimal, Decimal]:
-    """(needs a decision, amount paid, threshold) — a normal voucher paying out above the threshold."""
-    village = voucher.book.village
-    threshold = payment_threshold(village)
-    amount = payment_amount(voucher) if voucher.kind == VoucherKind.NORMAL else Decimal("0.00")
+def payment_needs_decision(voucher: Voucher) -> tuple[bool, Decimal, Decimal | None]:
+    """(needs a decision, amount paid, threshold) — a normal voucher paying out above the threshold.
+
+    A voucher that pays nothing out (most: receipts, transfers) costs one query; the threshold is
+    looked up only for a payment.
+    """
+    zero = Decimal("0.00")
+    if voucher.kind != VoucherKind.NORMAL:
+        return False, zero, None
+    amount = payment_amount(voucher)
+    if amount <= zero:
+        return False, amount, None
+    threshold = payment_threshold(voucher.book.village)
     return amount > threshold, amount, threshold
 
 

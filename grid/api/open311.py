@@ -23,11 +23,9 @@ Errors are Open311 error lists, ``[{"code": <HTTP status>, "description": "..."}
 import datetime
 import decimal
 import json
-import logging
 import math
 from operator import attrgetter
 
-from axes.helpers import get_client_ip_address
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Q, Subquery
@@ -39,6 +37,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from governance.models import HOUSEHOLD_LEVELS, OrgUnit
+from governance.portal.ratelimit import client_address, within_limit
 from grid.models import (
     FINAL_STATES,
     Case,
@@ -51,8 +50,6 @@ from grid.models import (
     open311_key_hash,
 )
 from grid.services.cases import case_create
-
-logger = logging.getLogger(__name__)
 
 # Calls a minute to the public discovery endpoints from one address without a key.
 ANONYMOUS_PER_MINUTE = 60
@@ -105,27 +102,6 @@ def _form(request) -> dict:
     return request.POST
 
 
-def _within_limit(counter: str, limit: int) -> bool:
-    """Count a call in ``counter``'s one-minute window of the shared cache: True while at most ``limit``.
-
-    The window is opened by the first call (incr keeps the counter's expiry on locmem and Redis):
-    windows aligned to the clock would let a burst straddle two minutes. A cache that cannot be
-    reached lets the call through: the limit guards the portal, an outage of it must not stop
-    the API (any backend's error, hence the broad except).
-    """
-    try:
-        cache.add(counter, 0, timeout=60)
-        try:
-            calls = cache.incr(counter)
-        except ValueError:  # expired between add and incr
-            cache.set(counter, 1, timeout=60)
-            calls = 1
-    except Exception:
-        logger.warning("Open311 rate limit skipped: the cache is unavailable", exc_info=True)
-        return True
-    return calls <= limit
-
-
 def _keyed_client(request) -> Open311Client | None:
     """The active client whose ``api_key`` the call carries, or None."""
     key = _form(request).get("api_key") if request.method == "POST" else None
@@ -138,7 +114,7 @@ def _keyed_client(request) -> Open311Client | None:
 
 
 def _limit_client(client: Open311Client) -> None:
-    if not _within_limit(f"open311:{client.pk}:{client.key_hash[:12]}", client.per_minute):
+    if not within_limit(f"open311:{client.pk}:{client.key_hash[:12]}", client.per_minute, cache=cache):
         raise Refused(429, _("Too many requests: at most %(limit)d a minute.") % {"limit": client.per_minute})
 
 
@@ -159,8 +135,8 @@ def _public_client(request) -> Open311Client | None:
     if client is not None:
         _limit_client(client)
         return client
-    address = get_client_ip_address(request) or "unknown"
-    if not _within_limit(f"open311:ip:{address}", ANONYMOUS_PER_MINUTE):
+    address = client_address(request)
+    if not within_limit(f"open311:ip:{address}", ANONYMOUS_PER_MINUTE, cache=cache):
         raise Refused(429, _("Too many requests: at most %(limit)d a minute.") % {"limit": ANONYMOUS_PER_MINUTE})
     return None
 

@@ -38,17 +38,28 @@ def everyone(county, other_county, django_user_model, admin_user, county_officia
 
     bookkeeper = django_user_model.objects.create_user(username="bookkeeper", password="x")  # no home unit
     add_books([*county.villages, *other_county.villages], preparer=bookkeeper, reviewer=admin_user)
+    from tests.helpers.registers import add_county_rules, add_registers
+
+    add_registers([*county.villages, *other_county.villages], admin_user)
+    add_county_rules([county.county, other_county.county])
     names = {"ExportLog", "Notification", "Open311Client", "user", "n", "township", "month_start", "rollup_month",
-             "timezone", "Case", "IndicatorTarget", "add_books", "bookkeeper",
+             "timezone", "Case", "IndicatorTarget", "add_books", "bookkeeper", "add_registers", "add_county_rules",
              "django_user_model"}
     return {k: v for k, v in locals().items() if k not in names}
+
+
+# A county's own settings (the payment threshold and quorums of village decisions, its local project
+# categories) live at the county: a township sees none of them, the county official his county's only.
+COUNTY_LEVEL = {"collective_economy.DecisionRules", "collective_economy.StepQuorum",
+                "collective_economy.ProjectCategory"}
+TOWNSHIP_AND_BELOW = [m for m in scoped_models() if m._meta.label not in COUNTY_LEVEL]
 
 
 def ids(model, user):
     return set(model.objects.visible_to(user).values_list("pk", flat=True))
 
 
-@pytest.mark.parametrize("model", scoped_models(), ids=lambda m: m._meta.label)
+@pytest.mark.parametrize("model", TOWNSHIP_AND_BELOW, ids=lambda m: m._meta.label)
 def test_township_clerks_see_nothing_of_each_other(model, everyone):
     a, b = everyone["clerk_a"], everyone["clerk_b"]
     seen_by_a, seen_by_b = ids(model, a), ids(model, b)
@@ -69,6 +80,19 @@ def test_county_official_sees_both_townships_but_not_the_other_county(model, eve
     if model.__name__ not in {"User", "ExportLog", "Notification", "Open311Client"}:
         assert other_rows, f"the cast has no {model.__name__} in the other county"
     assert not other_rows & seen
+
+
+@pytest.mark.parametrize("model", [m for m in scoped_models() if m._meta.label in COUNTY_LEVEL],
+                         ids=lambda m: m._meta.label)
+def test_county_settings_are_seen_by_their_county_only(model, everyone):
+    official = everyone["county_official"]
+    assert not ids(model, everyone["clerk_a"]) and not ids(model, everyone["clerk_b"])
+    seen = ids(model, official)
+    assert seen, f"the cast has no {model.__name__} in the county"
+    assert set(model.objects.values_list("pk", flat=True)) - seen, f"the cast has no {model.__name__} elsewhere"
+    counties = {row.county_id if hasattr(row, "county_id") else row.rules.county_id
+                for row in model.objects.visible_to(official)}
+    assert counties == {official.home_unit_id}
 
 
 @pytest.mark.parametrize("model", scoped_models(), ids=lambda m: m._meta.label)

@@ -19,6 +19,7 @@ from collective_economy.models import (
     BookYear,
     Chart,
     ChartAccount,
+    Decision,
     EconomicOrganisation,
     SubAccount,
     VoucherKind,
@@ -242,8 +243,14 @@ def account_label(account: ChartAccount, sub: SubAccount | None = None) -> str:
     return f"{account.code} {account.name}"
 
 
+class DecisionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return f"{obj.number} {obj.title} · {obj.get_state_display()}"
+
+
 class VoucherForm(PortalFormMixin, forms.Form):
-    """The voucher's head (date, attachments) and its lines, typed as rows ``line-<field>`` repeated.
+    """The voucher's head (date, attachments, the village decision a payment cites) and its lines, typed as
+    rows ``line-<field>`` repeated.
 
     A line names its account by a picked value (``a12`` a chart account, ``s5`` a sub-account of the
     book) or, without the script, by the code typed at the start of its text: either is looked up in
@@ -252,13 +259,22 @@ class VoucherForm(PortalFormMixin, forms.Form):
 
     date = forms.DateField(label=_("Date"), widget=DateInput())
     attachments = forms.IntegerField(label=_("Attachments"), min_value=0, max_value=999, initial=0, required=False)
+    decision = DecisionChoiceField(
+        label=_("Village decision"), queryset=Decision.objects.none(), required=False,
+        empty_label=_("— none —"),
+        help_text=_("A payment above the county's threshold cites the decision of the village that allowed it."))
     # The lines' errors (the service's "lines" field) are shown above the table.
     lines = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, book: Book, voucher=None, **kwargs):
+        if voucher is not None and voucher.decision_id:
+            kwargs.setdefault("initial", {}).setdefault("decision", voucher.decision_id)
         super().__init__(*args, **kwargs)
         self.book = book
         self.voucher = voucher
+        # The decisions of the book's village, newest first (the service checks the one chosen when posting).
+        self.fields["decision"].queryset = (Decision.objects.filter(village=book.village_id)
+                                            .order_by("-created_at", "-pk"))
         self.line_inputs: list[LineInput] = []
         self.rows: list[Row] = self._rows_from_data() if self.is_bound else self._rows_from_voucher()
         while len(self.rows) < MIN_ROWS:
@@ -353,7 +369,7 @@ class VoucherForm(PortalFormMixin, forms.Form):
 
     def service_arguments(self) -> dict:
         return {"date": self.cleaned_data["date"], "attachments": self.cleaned_data.get("attachments") or 0,
-                "lines": self.line_inputs}
+                "lines": self.line_inputs, "decision": self.cleaned_data.get("decision")}
 
     def totals(self) -> dict:
         """The rows' totals as typed (what the footer shows before the script recounts them)."""

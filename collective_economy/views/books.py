@@ -46,6 +46,7 @@ from collective_economy.models import (
     VoucherStatus,
 )
 from collective_economy.services import books as book_services
+from collective_economy.services import decisions as decision_services
 from collective_economy.services import periods as period_services
 from collective_economy.services import vouchers as voucher_services
 from governance.models import Level
@@ -376,7 +377,7 @@ def _entry_page(request, book: Book, voucher: Voucher | None):
     book_year = _entry_year(book, form)
     return render(request, "collective_economy/books/voucher_form.html", {
         "book": book, "voucher": voucher, "form": form, "rows": form.rows, "totals": form.totals(),
-        "book_year": book_year,
+        "book_year": book_year, "payment_threshold": yuan(decision_services.payment_threshold(book.village)),
         "sub_form": SubAccountForm(book_year=book_year) if book_year else None,
         "may_add_sub": request.user.has_perm(P + "add_subaccount"),
     })
@@ -520,17 +521,29 @@ class VoucherDetailView(ScopedDetailView):
     context_object_name = "voucher"
 
     def get_queryset(self):
-        return super().get_queryset().select_related(*VOUCHER_JOINS, "book__village__parent", "book__organisation")
+        return super().get_queryset().select_related(*VOUCHER_JOINS, "book__village__parent", "book__organisation",
+                                                     "decision")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(voucher_context(self.object))
         voucher, user = self.object, self.request.user
+        context.update(decision_context(voucher))
         context["steps"] = allowed_steps(voucher, user, context["reversal"])
         if any(step["key"] == "reverse" for step in context["steps"]):
             context["reversal_date"] = reversal_date(voucher)
         context["may_edit"] = voucher.status == VoucherStatus.DRAFT and user.has_perm(P + "change_voucher")
         return context
+
+
+def decision_context(voucher: Voucher) -> dict:
+    """Whether the voucher still lacks the village decision its payment needs, said before anyone posts it."""
+    if voucher.kind != VoucherKind.NORMAL or voucher.status == VoucherStatus.POSTED:
+        return {}
+    needs, amount, threshold = decision_services.payment_needs_decision(voucher)
+    decision = voucher.decision
+    missing = needs and (decision is None or not decision.is_resolved or decision.village_id != voucher.book.village_id)
+    return {"decision_missing": missing, "payment_amount": yuan(amount), "payment_threshold": yuan(threshold)}
 
 
 def voucher_context(voucher: Voucher) -> dict:

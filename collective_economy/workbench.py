@@ -66,3 +66,43 @@ def vouchers(user):
         return None
     return Panel(title=_("Collective economy"), template="collective_economy/_workbench_ledger.html",
                  context={"tiles": tiles, "months": months, "books_url": reverse("collective_economy:book-list")})
+
+
+def _count_tile(key: str, title, icon: str, count: int, url: str, unit) -> dict:
+    return {"key": key, "title": title, "icon": icon, "count": count, "url": url, "unit": unit}
+
+
+@register("collective_economy.affairs", order=21)
+def village_affairs(user):
+    """What the village's affairs wait for: decisions under way and to publish, overdue contract payments
+    and irregular contracts not yet cleaned up (three queries)."""
+    from collective_economy.models import Contract, ContractInstalment, Decision, DecisionState
+    from collective_economy.services.registers import overdue_instalments
+
+    if not user.has_perm(P + "view_decision") and not user.has_perm(P + "view_contract"):
+        return None
+    tiles = []
+    if user.has_perm(P + "view_decision"):
+        decisions = Decision.objects.visible_to(user).aggregate(
+            under_way=Count("pk", filter=~Q(state__in=[DecisionState.RESOLUTION, DecisionState.PUBLICATION,
+                                                      DecisionState.RESULT, DecisionState.REJECTED])),
+            to_publish=Count("pk", filter=Q(state__in=[DecisionState.RESOLUTION, DecisionState.PUBLICATION])))
+        url = reverse("collective_economy:decision-list")
+        tiles += [
+            _count_tile("decisions_under_way", _("Decisions under way"), "bi-people", decisions["under_way"], url,
+                        _("matters")),
+            _count_tile("decisions_to_publish", _("Resolutions or results to publish"), "bi-megaphone",
+                        decisions["to_publish"], url, _("matters")),
+        ]
+    if user.has_perm(P + "view_contract"):
+        overdue = overdue_instalments(ContractInstalment.objects.visible_to(user)).count()
+        irregular = Contract.objects.visible_to(user).filter(is_regular=False, cleaned_up_on__isnull=True).count()
+        cleanup = reverse("collective_economy:cleanup")
+        tiles += [
+            _count_tile("overdue_payments", _("Overdue contract payments"), "bi-alarm", overdue, cleanup,
+                        _("payments")),
+            _count_tile("irregular_contracts", _("Irregular contracts to clean up"), "bi-clipboard-x", irregular,
+                        reverse("collective_economy:contract-list"), _("contracts")),
+        ]
+    return Panel(title=_("Village affairs"), template="collective_economy/_workbench_affairs.html",
+                 context={"tiles": tiles})

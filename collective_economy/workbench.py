@@ -7,6 +7,7 @@ from django.db.models import Count, Min, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from collective_economy.models import Period, Voucher, VoucherStatus
 from governance.portal.workbench import Panel, register
@@ -90,9 +91,9 @@ def village_affairs(user):
         url = reverse("collective_economy:decision-list")
         tiles += [
             _count_tile("decisions_under_way", _("Decisions under way"), "bi-people", decisions["under_way"], url,
-                        _("matters")),
+                        pgettext_lazy("measure word for matters", "matters")),
             _count_tile("decisions_to_publish", _("Resolutions or results to publish"), "bi-megaphone",
-                        decisions["to_publish"], url, _("matters")),
+                        decisions["to_publish"], url, pgettext_lazy("measure word for matters", "matters")),
         ]
     if user.has_perm(P + "view_contract"):
         overdue = overdue_instalments(ContractInstalment.objects.visible_to(user)).count()
@@ -100,9 +101,10 @@ def village_affairs(user):
         cleanup = reverse("collective_economy:cleanup")
         tiles += [
             _count_tile("overdue_payments", _("Overdue contract payments"), "bi-alarm", overdue, cleanup,
-                        _("payments")),
+                        pgettext_lazy("measure word for payments", "payments")),
             _count_tile("irregular_contracts", _("Irregular contracts to clean up"), "bi-clipboard-x", irregular,
-                        reverse("collective_economy:contract-list"), _("contracts")),
+                        reverse("collective_economy:contract-list"),
+                        pgettext_lazy("measure word for contracts", "contracts")),
         ]
     return Panel(title=_("Village affairs"), template="collective_economy/_workbench_affairs.html",
                  context={"tiles": tiles})

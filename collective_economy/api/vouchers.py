@@ -19,7 +19,7 @@ from rest_framework.settings import api_settings
 
 from collective_economy.api.common import LedgerViewSet, MoneyField, user_name
 from collective_economy.filters import VoucherFilterSet
-from collective_economy.models import Book, ChartAccount, SubAccount, Voucher, VoucherLine, VoucherStatus
+from collective_economy.models import Book, ChartAccount, Decision, SubAccount, Voucher, VoucherLine, VoucherStatus
 from collective_economy.services import vouchers as services
 from collective_economy.services.vouchers import LineInput
 from governance.portal.api import ScopedIdField, router, run_write
@@ -90,6 +90,12 @@ class VoucherSerializer(serializers.ModelSerializer):
                                     help_text=_("Left blank: the first line's summary."))
     attachments = serializers.IntegerField(required=False, default=0, min_value=0, max_value=32767,
                                            help_text=_("Number of documents attached (附单据张数)."))
+    decision = ScopedIdField(
+        model=Decision, required=False, allow_null=True, default=None,
+        help_text=_("The village decision a payment cites (id); a payment above the county's threshold is posted "
+                    "only when it cites one of its village that reached the resolution (决议)."),
+        error_messages={"does_not_exist": _("decision {value} was not found or is outside your scope.")})
+    decision_number = serializers.CharField(source="decision.number", read_only=True, allow_null=True, default=None)
     lines = VoucherLineSerializer(many=True, help_text=_("Every line of the voucher; debits must equal credits."))
 
     class Meta:
@@ -97,7 +103,7 @@ class VoucherSerializer(serializers.ModelSerializer):
         fields = ["id", "book", "book_name", "year", "month", "date", "number", "display_number", "status", "kind",
                   "reverses", "reversed_by", "attachments", "summary", "debit_total", "credit_total", "prepared_by",
                   "prepared_by_name", "prepared_at", "reviewed_by", "reviewed_by_name", "reviewed_at", "posted_by",
-                  "posted_by_name", "posted_at", "lines"]
+                  "posted_by_name", "posted_at", "decision", "decision_number", "lines"]
         read_only_fields = ["month", "number", "status", "kind", "debit_total", "credit_total", "prepared_by",
                             "prepared_at", "reviewed_by", "reviewed_at", "posted_by", "posted_at"]
 
@@ -130,7 +136,8 @@ class VoucherSerializer(serializers.ModelSerializer):
                  for line in validated_data["lines"]]
         return run_write(services.voucher_save, book=validated_data["book"], date=validated_data["date"], lines=lines,
                          user=self.context["request"].user, attachments=validated_data.get("attachments", 0),
-                         summary=validated_data.get("summary", ""), voucher=voucher)
+                         summary=validated_data.get("summary", ""), voucher=voucher,
+                         decision=validated_data.get("decision"))
 
     def create(self, validated_data):
         return self._write(validated_data)
@@ -138,7 +145,7 @@ class VoucherSerializer(serializers.ModelSerializer):
     def update(self, instance, validated_data):
         # A PATCH keeps what it does not send: the date, the counts, the summary, the lines.
         kept = {"book": instance.book, "date": instance.date, "attachments": instance.attachments,
-                "summary": instance.summary}
+                "summary": instance.summary, "decision": instance.decision}
         if "lines" not in validated_data:
             kept["lines"] = [{"account": line.account, "sub_account": line.sub_account, "summary": line.summary,
                               "debit": line.debit, "credit": line.credit} for line in instance.lines.all()]
@@ -187,7 +194,7 @@ class VoucherViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
 
     def optimise(self, queryset):
         return queryset.select_related("book", "book_year", "prepared_by", "reviewed_by", "posted_by",
-                                       "reversed_by").prefetch_related(
+                                       "reversed_by", "decision").prefetch_related(
             Prefetch("lines", queryset=VoucherLine.objects.select_related("account", "sub_account")))
 
     def _detail(self, voucher, status=200) -> Response:

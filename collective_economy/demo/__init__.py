@@ -1,226 +1,63 @@
-"""Demo books: every demo village gets its economic organisation and a book with last year closed and this
-year up to the demo's last day, so the dashboards open with operating income this year so far and last year.
+"""The collective economy's demo data, for every demo village: its books (``books``), its registers — assets,
+resources, contracts and their schedules, receivables and debts, projects (``registers``) — and its village
+decisions (``decisions``), which the payments above the threshold, the contracts and the projects cite.
 
-Plugged into ``seed_demo`` through governance's demo hooks (``register`` at the bottom), written in bulk
-with explicit ids like the other apps' demo rows:
-
-- an economic organisation (股份经济合作社) per village, with a valid GB 32100 credit code; about half
-  led by the village party organisation;
-- a book kept under the chart in force (the 2023 rules from 2024 on, the 2004 rules before), kept by
-  the village's demo user where there is one (else the demo administrator keeps it alone);
-- last year: opening balances, twelve months of vouchers, the year-end carry-forward (kind closing)
-  to 本年收益 and on to 收益分配, every month and the year closed; this year: the closing balances as
-  opening balances (mapped onto the new chart when the rules changed), vouchers up to the demo's last
-  day (contracting and operating income, investment income, subsidies, wages, management and
-  operating expenses), the months before the current one closed, and in the current month a draft
-  and a voucher awaiting review;
-- the villages' operating income this year so far spread over the four bands (some weak, some
-  1,000,000 yuan or more).
-
-Vouchers cannot be inserted as posted (the ledger's triggers): they are written as reviewed with their
-totals, the lines follow, then one UPDATE posts them and gives their numbers (the triggers check the
-balance and the open month there), and the months are closed after.
+Plugged into ``seed_demo`` through governance's demo hooks (``register`` at the bottom). Rows are written in bulk
+with explicit ids like the other apps' demo rows; the decisions go through the decision services, step by step.
+The order follows what cites what: each village's books and registers are planned first (no database), the
+books' rows written, the decisions recorded, the vouchers written citing them and posted (the ledger's
+triggers check the balance, the open month and the decision gate), then the registers, whose payments received
+are linked to the posted vouchers.
 """
 
-import calendar
 import datetime
-from collections import defaultdict
 from decimal import Decimal
 
 from django.db import connection
 
+from collective_economy.demo import books as ledger
+from collective_economy.demo import registers
+from collective_economy.demo.decisions import Recorder
 from collective_economy.models import (
+    DEFAULT_PAYMENT_THRESHOLD,
+    Asset,
     Book,
     BookYear,
     Chart,
     ChartAccount,
-    ChartMapping,
+    Contract,
+    ContractInstalment,
+    ContractPayment,
+    DebtRecord,
+    DebtSettlement,
+    Decision,
+    DecisionFile,
+    DecisionRecord,
+    DecisionSignature,
     EconomicOrganisation,
     OpeningBalance,
     Period,
+    Project,
+    ProjectCategory,
+    Resource,
+    SubAccount,
+    VillageDecisionSetting,
     Voucher,
     VoucherLine,
 )
 from collective_economy.services.charts import charts_load_shipped
 from collective_economy.triggers import install, uninstall
 from governance.demo.hooks import DemoContext, register
-from governance.models import Level, Role, User
+from governance.models import Level, Relation, Resident, Role, User
 from governance.validators import credit_check_char
 
 BookKeepers = Book.bookkeepers.through
 # Parents before children: the seed writes them in this order, the reset deletes them in the reverse.
-MODELS = (EconomicOrganisation, Book, BookKeepers, BookYear, Period, OpeningBalance, Voucher, VoucherLine)
-
-CENT = Decimal("0.01")
-# The accounts the demo uses, by what they are, in each chart's codes.
-CODES = {
-    "2004": {"cash": "101", "bank": "102", "receivable": "112", "fixed": "151", "depreciation": "152",
-             "payable": "202", "wages": "211", "capital": "301", "reserve": "311", "profit": "321",
-             "distribution": "322", "operating": "501", "contracting": "511", "investment": "561",
-             "subsidy": "522", "other_income": "531", "operating_expense": "502", "management": "541",
-             "other_expense": "551"},
-    "2023": {"cash": "101", "bank": "102", "receivable": "112", "fixed": "151", "depreciation": "152",
-             "payable": "211", "wages": "212", "capital": "301", "reserve": "311", "profit": "321",
-             "distribution": "322", "operating": "501", "contracting": "501", "investment": "502",
-             "subsidy": "503", "other_income": "504", "operating_expense": "511", "management": "513",
-             "other_expense": "515"},
-}
-# This year's operating income so far, by band (yuan): villages take them in turn.
-BAND_RANGES = (
-    (150_000, 450_000), (20_000, 90_000), (550_000, 950_000), (1_100_000, 2_600_000),
-    (120_000, 380_000), (40_000, 95_000), (600_000, 900_000),
-)
-REPRESENTATIVES = ("王建国", "李明", "张卫东", "刘志强", "陈永华", "杨国庆", "赵德胜", "黄春生", "周海军", "吴保平",
-                   "徐长林", "孙红梅", "马玉兰", "朱学文", "胡建平", "郭世明")
-
-
-def _money(value) -> Decimal:
-    return Decimal(value).quantize(CENT)
-
-
-def _split(total: Decimal, parts: int, rng) -> list[Decimal]:
-    """``total`` in ``parts`` amounts to the fen, each near an equal share, adding up exactly."""
-    if parts <= 0:
-        return []
-    weights = [rng.uniform(0.7, 1.3) for _i in range(parts)]
-    scale = sum(weights)
-    amounts = [_money(total * Decimal(w / scale)) for w in weights[:-1]]
-    return [*amounts, total - sum(amounts, Decimal(0))]
-
-
-class Ledger:
-    """A book year being written: vouchers, lines, and each account's balance (debit positive)."""
-
-    def __init__(self, writer, book_year_id: int, accounts: dict[str, int]):
-        self.writer, self.book_year_id, self.accounts = writer, book_year_id, accounts
-        self.balances: dict[str, Decimal] = defaultdict(Decimal)
-
-    def voucher(self, book, day: datetime.date, summary: str, lines, *, status="reviewed", kind="normal"):
-        """``lines``: (name, debit, credit); debit and credit are Decimals, one of them 0."""
-        lines = [(name, _money(debit), _money(credit)) for name, debit, credit in lines if debit or credit]
-        self.writer.voucher(book, self, day, summary, lines, status, kind)
-        if status == "reviewed":
-            for name, debit, credit in lines:
-                self.balances[name] += debit - credit
-
-
-class Writer:
-    """Rows for the tables, with explicit ids, and what to post afterwards."""
-
-    def __init__(self, ctx: DemoContext):
-        self.ctx = ctx
-        self.voucher_id = ctx.next_id(Voucher)
-        self.line_id = ctx.next_id(VoucherLine)
-        self.vouchers, self.lines, self.numbers = [], [], []
-        self.month_numbers: dict[tuple, int] = defaultdict(int)
-
-    def voucher(self, book, ledger: Ledger, day, summary, lines, status, kind):
-        pk = self.voucher_id
-        self.voucher_id += 1
-        total = sum((debit for _n, debit, _c in lines), Decimal(0))
-        preparer, reviewer = book["preparer"], book["reviewer"]
-        at = self.ctx.datetime(datetime.datetime.combine(day, datetime.time(10), tzinfo=self.ctx.now.tzinfo))
-        reviewed = status == "reviewed"
-        self.vouchers.append((pk, book["id"], ledger.book_year_id, day.month, str(day), None, status, kind, None,
-                              0 if kind == "closing" else 1 + pk % 3, summary[:100], preparer, at,
-                              reviewer if reviewed else None, at if reviewed else None, None, None, str(total),
-                              str(total)))
-        if reviewed:
-            key = (ledger.book_year_id, day.month)
-            self.month_numbers[key] += 1
-            self.numbers.append((pk, self.month_numbers[key]))
-        for position, (name, debit, credit) in enumerate(lines, 1):
-            self.lines.append((self.line_id, pk, position, summary[:100], ledger.accounts[name], None, str(debit),
-                               str(credit)))
-            self.line_id += 1
-
-
-VOUCHER_COLUMNS = ("id", "book_id", "book_year_id", "month", "date", "number", "status", "kind", "reverses_id",
-                   "attachments", "summary", "prepared_by_id", "prepared_at", "reviewed_by_id", "reviewed_at",
-                   "posted_by_id", "posted_at", "debit_total", "credit_total")
-LINE_COLUMNS = ("id", "voucher_id", "position", "summary", "account_id", "sub_account_id", "debit", "credit")
-
-
-def _day(year: int, month: int, rng, last: datetime.date) -> datetime.date:
-    top = calendar.monthrange(year, month)[1]
-    if (year, month) == (last.year, last.month):
-        top = last.day
-    return datetime.date(year, month, rng.randint(1, top))
-
-
-def _month(ledger: Ledger, book, year: int, month: int, operating: Decimal, rng, last: datetime.date,
-           current: bool = False) -> None:
-    """One month of a village's vouchers: ``operating`` yuan of operating income, the rest around it."""
-    def day():
-        return _day(year, month, rng, last)
-
-    contracting = _money(operating * Decimal(rng.uniform(0.45, 0.65)))
-    investment = _money(operating * Decimal(rng.uniform(0.05, 0.15))) if month % 3 == 0 or current else Decimal(0)
-    business = operating - contracting - investment
-    ledger.voucher(book, day(), "收取土地及设施发包款", [("bank", contracting, 0), ("contracting", 0, contracting)])
-    if business > 0:
-        ledger.voucher(book, day(), "集体经营收入", [("bank", business, 0), ("operating", 0, business)])
-    elif business < 0:  # never: the shares above leave a positive rest
-        raise ValueError("negative business income")
-    if investment:
-        ledger.voucher(book, day(), "收到入股分红", [("bank", investment, 0), ("investment", 0, investment)])
-    if month in (3, 9) or (current and month % 3 == 0):
-        subsidy = _money(rng.randint(20_000, 120_000))
-        ledger.voucher(book, day(), "收到上级转移支付补助", [("bank", subsidy, 0), ("subsidy", 0, subsidy)])
-    cash = _money(rng.randint(3_000, 8_000))
-    ledger.voucher(book, day(), "提取备用金", [("cash", cash, 0), ("bank", 0, cash)])
-    office = _money(rng.randint(800, 2_500) + rng.random())
-    ledger.voucher(book, day(), "支付办公及水电费", [("management", office, 0), ("cash", 0, office)])
-    wages = _money(rng.randint(6_000, 12_000))
-    ledger.voucher(book, day(), "计提村干部报酬", [("management", wages, 0), ("wages", 0, wages)])
-    ledger.voucher(book, day(), "发放村干部报酬", [("wages", wages, 0), ("bank", 0, wages)])
-    expense = _money(operating * Decimal(rng.uniform(0.1, 0.3)))
-    if expense:
-        ledger.voucher(book, day(), "支付经营项目成本", [("operating_expense", expense, 0), ("bank", 0, expense)])
-
-
-def _opening(rng) -> dict[str, Decimal]:
-    """Balances at the start of the first year (debit positive), balancing."""
-    balances = {
-        "cash": _money(rng.randint(2_000, 15_000)), "bank": _money(rng.randint(300_000, 2_500_000)),
-        "receivable": _money(rng.randint(0, 150_000)), "fixed": _money(rng.randint(500_000, 6_000_000)),
-    }
-    balances["depreciation"] = -_money(balances["fixed"] * Decimal(rng.uniform(0.1, 0.4)))
-    balances["payable"] = -_money(rng.randint(10_000, 200_000))
-    balances["reserve"] = -_money(rng.randint(50_000, 400_000))
-    balances["capital"] = -sum(balances.values(), Decimal(0))
-    return balances
-
-
-def _close_year(ledger: Ledger, book, year: int) -> None:
-    """The year-end carry-forward (two closing vouchers on 31 December) from the ledger's balances."""
-    day = datetime.date(year, 12, 31)
-    incomes = ("operating", "contracting", "investment", "subsidy", "other_income")
-    expenses = ("operating_expense", "management", "other_expense")
-    lines, result = [], Decimal(0)
-    seen = set()
-    for name in (*incomes, *expenses):
-        code = ledger.accounts[name]
-        if code in seen:  # 2023: contracting income is operating income (501)
-            continue
-        seen.add(code)
-        amount = sum((b for n, b in ledger.balances.items() if ledger.accounts[n] == code), Decimal(0))
-        if amount:
-            lines.append((name, -amount if amount < 0 else 0, amount if amount > 0 else 0))
-            result += amount
-    if lines:
-        lines.append(("profit", result if result > 0 else 0, -result if result < 0 else 0))
-        ledger.voucher(book, day, "年终结转本年收益", lines, kind="closing")
-        for name, *_rest in lines[:-1]:
-            code = ledger.accounts[name]
-            for n in list(ledger.balances):
-                if ledger.accounts[n] == code:
-                    ledger.balances[n] = Decimal(0)
-    profit = ledger.balances["profit"]
-    if profit:
-        ledger.voucher(book, day, "结转本年收益至收益分配",
-                       [("profit", -profit if profit < 0 else 0, profit if profit > 0 else 0),
-                        ("distribution", profit if profit > 0 else 0, -profit if profit < 0 else 0)], kind="closing")
+MODELS = (EconomicOrganisation, Book, BookKeepers, BookYear, Period, SubAccount, OpeningBalance,
+          VillageDecisionSetting, Decision, DecisionRecord, DecisionFile, DecisionSignature, Voucher, VoucherLine,
+          Resource, Asset, Contract, ContractInstalment, ContractPayment, DebtRecord, DebtSettlement, ProjectCategory,
+          Project, registers.ProjectVillages, registers.ProjectIncome)
+HISTORIES = (Contract, DebtRecord, Asset, Resource, Project)
 
 
 def _demo_users(ctx: DemoContext) -> tuple[dict, dict, int]:
@@ -245,164 +82,235 @@ def _demo_users(ctx: DemoContext) -> tuple[dict, dict, int]:
 
 
 def _charts() -> dict[str, Chart]:
-    if Chart.objects.filter(code__in=CODES).count() < len(CODES):
+    if Chart.objects.filter(code__in=ledger.CODES).count() < len(ledger.CODES):
         charts_load_shipped()
-    return {chart.code: chart for chart in Chart.objects.filter(code__in=CODES)}
+    return {chart.code: chart for chart in Chart.objects.filter(code__in=ledger.CODES)}
 
 
 def _in_force(charts: dict[str, Chart], year: int) -> Chart:
     return charts["2023"] if year >= 2024 else charts["2004"]
 
 
+def _residents(ctx: DemoContext, villages) -> dict[int, list[int]]:
+    """{village id: the heads of its first households}, three a village, in one query."""
+    wanted: dict[int, int] = {}
+    for village in villages:
+        stack, found = [village], []
+        while stack and len(found) < 3:
+            unit = stack.pop(0)
+            if unit.households:
+                found += list(ctx.household_ids(unit))[:3 - len(found)]
+            stack[:0] = sorted(unit.children, key=lambda child: child.code)
+        wanted.update({household: village.pk for household in found})
+    heads: dict[int, list[int]] = {village.pk: [] for village in villages}
+    rows = ctx.query(Resident.objects.filter(household_id__in=list(wanted), relation=Relation.HEAD)
+                     .order_by("household_id", "pk").values_list("household_id", "pk"))
+    for household, resident in rows:
+        heads[wanted[household]].append(resident)
+    return heads
+
+
 def seed(ctx: DemoContext) -> None:
-    with ctx.step("collective economy books"):
-        _seed(ctx)
-
-
-def _seed(ctx: DemoContext) -> None:
     last = ctx.as_of
+    with ctx.step("collective economy books"):
+        state = _plan_books(ctx, last)
+    with ctx.step("collective economy decisions"):
+        recorder = _decisions(ctx, state, last)
+    with ctx.step("collective economy vouchers"):
+        state["writer"].cite(recorder.ids)
+        ctx.write(Voucher, ledger.VOUCHER_COLUMNS, state["writer"].vouchers)
+        ctx.write(VoucherLine, ledger.LINE_COLUMNS, state["writer"].lines)
+        ledger.post_and_close(ctx, state["writer"].numbers, last.year, last.month,
+                              connection.ops.adapt_datetimefield_value(ctx.now))
+    with ctx.step("collective economy registers"):
+        registers.write(ctx, state["books"], state["plans"], state["writer"], recorder.ids, state["recorders"], last)
+
+
+def _plan_books(ctx: DemoContext, last: datetime.date) -> dict:
+    """Every village's book and registers planned, the books' vouchers generated (not yet written) and the
+    other rows of the books written."""
     year, previous = last.year, last.year - 1
     charts = _charts()
     chart_now, chart_before = _in_force(charts, year), _in_force(charts, previous)
     ids = {chart.code: {a.code: a.pk for a in ChartAccount.objects.filter(chart=chart)} for chart in charts.values()}
-    accounts_now = {name: ids[chart_now.code][code] for name, code in CODES[chart_now.code].items()}
-    accounts_before = {name: ids[chart_before.code][code] for name, code in CODES[chart_before.code].items()}
-    # Last year's closing balances onto this year's chart, by the old → new table when the rules changed.
-    mapped = {}
-    if chart_now.pk != chart_before.pk:
-        table = dict(ChartMapping.objects.filter(source__chart=chart_before, target__chart=chart_now)
-                     .values_list("source_id", "target_id"))
-        mapped = {name: table[account] for name, account in accounts_before.items() if account in table}
+    accounts_now = {name: ids[chart_now.code][code] for name, code in ledger.CODES[chart_now.code].items()}
+    accounts_before = {name: ids[chart_before.code][code] for name, code in ledger.CODES[chart_before.code].items()}
     village_users, township_users, admin = _demo_users(ctx)
     villages = ctx.units(Level.VILLAGE)
-    writer = Writer(ctx)
-    organisation_id, book_id = ctx.next_id(EconomicOrganisation), ctx.next_id(Book)
-    year_id, period_id = ctx.next_id(BookYear), ctx.next_id(Period)
-    opening_id, keeper_id = ctx.next_id(OpeningBalance), ctx.next_id(BookKeepers)
-    organisations, books, keepers, years, periods, openings = [], [], [], [], [], []
+    residents = _residents(ctx, villages)
+    writer = ledger.Writer(ctx, DEFAULT_PAYMENT_THRESHOLD)  # the demo county keeps the default rules
+    next_ids = {model: ctx.next_id(model) for model in (EconomicOrganisation, Book, BookYear, Period, OpeningBalance,
+                                                        BookKeepers, SubAccount)}
+    rows = {model: [] for model in next_ids}
     now = ctx.datetime(ctx.now)
+    books = []
     for index, village in enumerate(villages):
         rng = ctx.rng("collective_economy", village.code)
+        low, high = ledger.BAND_RANGES[index % len(ledger.BAND_RANGES)]
+        so_far = ledger.money(rng.randint(low, high))
+        last_year_total = ledger.money(so_far * 12 / last.month * Decimal(rng.uniform(0.8, 1.05)))
+        books.append(ledger.VillageBook(index, village, rng, so_far, last_year_total, ledger.opening_balances(rng)))
+    six_step = ctx.plan.users["village_a"][1].pk
+    plans = {}
+    for book in books:
+        following = villages[book.index + 1] if book.index + 1 < len(villages) else None
+        partner = following if book.index % 4 == 0 and following is not None else None
+        plans[book.village.pk] = registers.plan_village(book, ctx, residents[book.village.pk], partner, last,
+                                                        six_step=book.village.pk == six_step)
+    recorders = {}
+    for book in books:
+        village, index = book.village, book.index
+        plan = plans[village.pk]
+        book.organisation_id, book.book_id = next_ids[EconomicOrganisation], next_ids[Book]
+        next_ids[EconomicOrganisation] += 1
+        next_ids[Book] += 1
         name = f"{village.short_name or village.name}股份经济合作社"
         first17 = f"N2{village.code[:6]}{index + 1:09d}"
         registered = datetime.date(2018 + index % 4, 1 + index % 12, 1 + index % 28)
-        organisations.append((organisation_id, village.pk, name, first17 + credit_check_char(first17),
-                              REPRESENTATIVES[index % len(REPRESENTATIVES)], str(registered), index % 2 == 0))
+        rows[EconomicOrganisation].append((book.organisation_id, village.pk, name, first17 + credit_check_char(first17),
+                                           ledger.REPRESENTATIVES[index % len(ledger.REPRESENTATIVES)],
+                                           str(registered), index % 2 == 0))
         keeper = village_users.get(village.pk)
         township = village.parent
         while township is not None and township.level != Level.TOWNSHIP:
             township = township.parent
-        reviewer = township_users.get(township.pk if township else None) or admin
-        preparer = keeper or admin
-        book = {"id": book_id, "preparer": preparer, "reviewer": reviewer}
-        books.append((book_id, village.pk, organisation_id, name, preparer != reviewer, now))
+        book.reviewer = township_users.get(township.pk if township else None) or admin
+        book.preparer = keeper or admin
+        recorders[village.pk] = book.preparer
+        rows[Book].append((book.book_id, village.pk, book.organisation_id, name, book.preparer != book.reviewer, now))
         if keeper:
-            keepers.append((keeper_id, book_id, keeper))
-            keeper_id += 1
-        before = Ledger(writer, year_id, accounts_before)
-        current = Ledger(writer, year_id + 1, accounts_now)
-        years += [(year_id, book_id, previous, chart_before.pk, True, now, reviewer),
-                  (year_id + 1, book_id, year, chart_now.pk, False, None, None)]
-        for book_year in (year_id, year_id + 1):
+            rows[BookKeepers].append((next_ids[BookKeepers], book.book_id, keeper))
+            next_ids[BookKeepers] += 1
+        year_id = next_ids[BookYear]
+        next_ids[BookYear] += 2
+        book.year_ids = (year_id, year_id + 1)
+        rows[BookYear] += [(year_id, book.book_id, previous, chart_before.pk, True, now, book.reviewer),
+                           (year_id + 1, book.book_id, year, chart_now.pk, False, None, None)]
+        for book_year in book.year_ids:
             for month in range(1, 13):
-                periods.append((period_id, book_year, month, False, None, None))
-                period_id += 1
-        # Last year: imported opening balances, twelve months, the carry-forward.
-        low, high = BAND_RANGES[index % len(BAND_RANGES)]
-        so_far = _money(rng.randint(low, high))
-        last_year_total = _money(so_far * 12 / last.month * Decimal(rng.uniform(0.8, 1.05)))
-        opening = _opening(rng)
-        for name_, amount in opening.items():
-            openings.append((opening_id, year_id, accounts_before[name_], None, str(max(amount, 0)),
-                             str(max(-amount, 0))))
-            opening_id += 1
-            before.balances[name_] += amount
-        for month, amount in enumerate(_split(last_year_total, 12, rng), 1):
-            _month(before, book, previous, month, amount, rng, datetime.date(previous, 12, 31))
-        _close_year(before, book, previous)
-        # This year: last year's closing balances, then the months up to the demo's last day.
-        carried: dict[int, Decimal] = defaultdict(Decimal)
-        for name_, amount in before.balances.items():
-            if amount:
-                account = mapped.get(name_, accounts_before[name_]) if mapped else accounts_before[name_]
-                carried[account] += amount
-        by_id = {account: name_ for name_, account in accounts_now.items()}
-        for account, amount in carried.items():
-            if amount:
-                openings.append((opening_id, year_id + 1, account, None, str(max(amount, 0)), str(max(-amount, 0))))
-                opening_id += 1
-                current.balances[by_id.get(account, str(account))] += amount
-        for month, amount in enumerate(_split(so_far, last.month, rng), 1):
-            _month(current, book, year, month, amount, rng, last, current=month == last.month)
-        # In the current month: a draft, and a voucher awaiting review.
-        fee = _money(rng.randint(500, 3_000))
-        current.voucher(book, _day(year, last.month, rng, last), "支付村务公开栏维修费",
-                        [("management", fee, 0), ("cash", 0, fee)], status="draft")
-        current.voucher(book, _day(year, last.month, rng, last), "收取集体房屋租金",
-                        [("cash", fee * 2, 0), ("operating", 0, fee * 2)], status="submitted")
-        organisation_id, book_id, year_id = organisation_id + 1, book_id + 1, year_id + 2
+                rows[Period].append((next_ids[Period], book_year, month, False, None, None))
+                next_ids[Period] += 1
+        # Detail accounts: one per asset under the fixed assets, one for the project's income.
+        for position, asset in enumerate(plan.assets, 1):
+            book.subs[f"fixed@{asset.code}"] = (next_ids[SubAccount], f"151{position:03d}", asset.name, "fixed")
+            next_ids[SubAccount] += 1
+        project = next((p for p in plan.projects if p.income), None)
+        if project is not None:
+            book.subs["operating@project"] = (next_ids[SubAccount], "501001", f"{project.name}收入", "operating")
+            next_ids[SubAccount] += 1
+        for sub_id, code, label, account in book.subs.values():
+            rows[SubAccount].append((sub_id, book.book_id, accounts_now[account], code, label[:60], True))
+        subs_now = {name: sub[0] for name, sub in book.subs.items()}
+        before = ledger.Ledger(writer, year_id, accounts_before, subs_now if chart_before.pk == chart_now.pk else {})
+        current = ledger.Ledger(writer, year_id + 1, accounts_now, subs_now)
+        _write_years(book, plan, before, current, rows, next_ids, last)
     ctx.write(EconomicOrganisation, ("id", "village_id", "name", "credit_code", "legal_representative",
-                                     "registered_on", "party_led"), organisations)
-    ctx.write(Book, ("id", "village_id", "organisation_id", "name", "separate_review", "created_at"), books)
-    ctx.write(BookKeepers, ("id", "book_id", "user_id"), keepers)
-    ctx.write(BookYear, ("id", "book_id", "year", "chart_id", "closed", "closed_at", "closed_by_id"), years)
-    ctx.write(Period, ("id", "book_year_id", "month", "closed", "closed_at", "closed_by_id"), periods)
-    ctx.write(OpeningBalance, ("id", "book_year_id", "account_id", "sub_account_id", "debit", "credit"), openings)
-    ctx.write(Voucher, VOUCHER_COLUMNS, writer.vouchers)
-    ctx.write(VoucherLine, LINE_COLUMNS, writer.lines)
-    _post_and_close(ctx, writer.numbers, year, last.month, connection.ops.adapt_datetimefield_value(ctx.now))
+                                     "registered_on", "party_led"), rows[EconomicOrganisation])
+    ctx.write(Book, ("id", "village_id", "organisation_id", "name", "separate_review", "created_at"), rows[Book])
+    ctx.write(BookKeepers, ("id", "book_id", "user_id"), rows[BookKeepers])
+    ctx.write(BookYear, ("id", "book_id", "year", "chart_id", "closed", "closed_at", "closed_by_id"), rows[BookYear])
+    ctx.write(Period, ("id", "book_year_id", "month", "closed", "closed_at", "closed_by_id"), rows[Period])
+    ctx.write(SubAccount, ("id", "book_id", "account_id", "code", "name", "is_active"), rows[SubAccount])
+    ctx.write(OpeningBalance, ("id", "book_year_id", "account_id", "sub_account_id", "debit", "credit"),
+              rows[OpeningBalance])
+    return {"books": books, "plans": plans, "writer": writer, "recorders": recorders, "six_step": six_step}
 
 
-def _post_and_close(ctx: DemoContext, numbers: list[tuple[int, int]], year: int, month: int, now) -> None:
-    """Post the reviewed vouchers in one UPDATE (their numbers from a temporary table), then close last
-    year's months and this year's before the current one."""
-    quote = connection.ops.quote_name
-    voucher, line, period, book_year = (quote(model._meta.db_table) for model in (Voucher, VoucherLine, Period,
-                                                                                   BookYear))
-    postgres = connection.vendor == "postgresql"
-    with ctx.cursor() as cursor:
-        if postgres:
-            # The loader dropped the indexes; the triggers look lines and months up once per voucher.
-            cursor.execute(f"CREATE INDEX ce_demo_line_voucher ON {line} (voucher_id)")
-            cursor.execute(f"CREATE INDEX ce_demo_period_month ON {period} (book_year_id, month)")
-            cursor.execute(f"ANALYZE {line}")
-            cursor.execute(f"ANALYZE {period}")
-        cursor.execute("CREATE TEMPORARY TABLE ce_demo_number (id integer PRIMARY KEY, number integer NOT NULL)")
-        for i in range(0, len(numbers), 1000):
-            batch = numbers[i:i + 1000]
-            cursor.execute("INSERT INTO ce_demo_number (id, number) VALUES " + ", ".join("(%s, %s)" for _r in batch),
-                           [value for row in batch for value in row])
-        cursor.execute(
-            f"UPDATE {voucher} SET status = 'posted', posted_by_id = prepared_by_id, posted_at = reviewed_at, "
-            f"number = (SELECT n.number FROM ce_demo_number n WHERE n.id = {voucher}.id) "
-            f"WHERE id IN (SELECT id FROM ce_demo_number)")
-        cursor.execute("DROP TABLE ce_demo_number")
-        cursor.execute(
-            f"UPDATE {period} SET closed = %s, closed_at = %s, closed_by_id = "
-            f"(SELECT y.closed_by_id FROM {book_year} y WHERE y.id = {period}.book_year_id) "
-            f"WHERE book_year_id IN (SELECT id FROM {book_year} WHERE year = %s)",
-            [True, now, year - 1])
-        cursor.execute(
-            f"UPDATE {period} SET closed = %s, closed_at = %s, closed_by_id = "
-            f"(SELECT v.reviewed_by_id FROM {voucher} v WHERE v.book_year_id = {period}.book_year_id "
-            f"AND v.reviewed_by_id IS NOT NULL ORDER BY v.id LIMIT 1) "
-            f"WHERE month < %s AND book_year_id IN (SELECT id FROM {book_year} WHERE year = %s)",
-            [True, now, month, year])
-        if postgres:
-            cursor.execute("DROP INDEX ce_demo_line_voucher")
-            cursor.execute("DROP INDEX ce_demo_period_month")
+def _write_years(book, plan, before, current, rows, next_ids, last: datetime.date) -> None:
+    """Last year (opening balances, its months, the carry-forward) and this year (last year's closing balances,
+    its months to the demo's last day); the project's construction paid in the year it fell in."""
+    year, previous = last.year, last.year - 1
+    rng, key = book.rng, book.key
+    opening = dict(book.opening)
+    fixed = opening.pop("fixed")
+    for asset in plan.assets[:4]:
+        opening[f"fixed@{asset.code}"] = asset.value
+    assert sum((asset.value for asset in plan.assets[:4]), Decimal(0)) == fixed
+    opening_rows = ledger.opening_rows(before, opening, next_ids[OpeningBalance])
+    next_ids[OpeningBalance] += len(opening_rows)
+    rows[OpeningBalance] += opening_rows
+    before.balances.update(opening)
+    project = next((p for p in plan.projects if p.paid_on is not None), None)
+    for month, amount in enumerate(ledger.split(book.last_year_total, 12, rng), 1):
+        ledger.write_month(before, key, previous, month, amount, rng, datetime.date(previous, 12, 31))
+    if project is not None and project.paid_on.year == previous:
+        _pay(before, key, project)
+    ledger.close_year(before, key, previous)
+    carried = {name: amount for name, amount in before.balances.items() if amount}
+    opening_rows = ledger.opening_rows(current, carried, next_ids[OpeningBalance])
+    next_ids[OpeningBalance] += len(opening_rows)
+    rows[OpeningBalance] += opening_rows
+    current.balances.update(carried)
+    for month, amount in enumerate(ledger.split(book.so_far, last.month, rng), 1):
+        ledger.write_month(current, key, year, month, amount, rng, last, current=month == last.month)
+    if project is not None and project.paid_on.year == year:
+        _pay(current, key, project)
+    # In the current month: a draft, and a voucher awaiting review.
+    fee = ledger.money(rng.randint(500, 3_000))
+    current.voucher(key, ledger.day_in(year, last.month, rng, last), "支付村务公开栏维修费",
+                    [("management", fee, 0), ("cash", 0, fee)], status="draft")
+    current.voucher(key, ledger.day_in(year, last.month, rng, last), "收取集体房屋租金",
+                    [("cash", fee * 2, 0), ("operating", 0, fee * 2)], status="submitted")
+
+
+def _pay(book_ledger, key, project) -> None:
+    """The project's construction paid from the bank: above the threshold, it cites the project's decision."""
+    book_ledger.voucher(key, project.paid_on, f"支付{project.name}建设工程款",
+                        [(f"fixed@{project.asset}", project.investment, 0), ("bank", 0, project.investment)],
+                        decision=project.decision)
+
+
+def _decisions(ctx: DemoContext, state: dict, last: datetime.date) -> Recorder:
+    recorder = Recorder(ctx, state["recorders"], state["six_step"])
+    for book in state["books"]:
+        village = book.village.pk
+        plan = state["plans"][village]
+        project = next(p for p in plan.projects if p.decision is not None)
+        built = project.paid_on + datetime.timedelta(days=20)
+        cost = f"{project.investment:,.2f}"
+        recorder.record(project.decision, village, f"{project.name}建设",
+                        f"村集体投资{cost}元建设{project.name}，收益归集体。", project.investment, project.paid_on,
+                        result=f"{project.name}已建成投入运营，工程款{cost}元已支付。",
+                        result_on=built if built <= last else None)
+        letting = next(c for c in plan.contracts if c.decision is not None)
+        recorder.record(letting.decision, village, f"{letting.title}方案",
+                        f"{letting.title}：面积{letting.area}亩，期限{letting.starts_on.year}至{letting.ends_on.year}年，"
+                        f"公开发包。", letting.annual, letting.signed_on,
+                        result=f"已与{letting.firm[0]}签订发包合同，年承包费{letting.annual:,.2f}元。",
+                        result_on=letting.signed_on + datetime.timedelta(days=10))
+        if book.index % 2 == 0:
+            cost = ledger.money(200_000 + 10_000 * (book.index % 20))
+            recorder.record(("road", village), village, "村道硬化提升工程", "对村内主干道进行硬化提升。", cost,
+                            last + datetime.timedelta(days=25), until="discussion")
+    writer = state["writer"]
+    for key, payments in sorted(writer.cited.items(), key=lambda item: str(item[0])):
+        if key[0] != "plan":
+            continue
+        _kind, village, year = key
+        total = sum((paid for _row, paid, _day in payments), Decimal(0))
+        end = datetime.date(year + 1, 1, 15)
+        recorder.record(key, village, f"{year}年度集体经营项目支出计划",
+                        f"{year}年度集体经营项目成本支出计划，单笔五万元以上支出按计划执行。", total,
+                        datetime.date(year - 1, 12, 31), result=f"{year}年度经营项目支出{total:,.2f}元，已执行完毕。",
+                        result_on=end if end <= last else None)
+    return recorder
 
 
 def reset() -> None:
     """Delete every row of the app's demo models, children first, with the ledger's triggers lifted for
-    that moment (they refuse deleting posted vouchers, as they should everywhere else)."""
+    that moment (they refuse deleting posted vouchers, as they should everywhere else). The four project
+    categories every county has stay (they ship with the code); the registers' history goes with them."""
     uninstall(connection)
+    quote = connection.ops.quote_name
     try:
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {connection.ops.quote_name(Voucher._meta.db_table)} SET reverses_id = NULL "
+            cursor.execute(f"UPDATE {quote(Voucher._meta.db_table)} SET reverses_id = NULL "
                            f"WHERE reverses_id IS NOT NULL")
             for model in reversed(MODELS):
-                cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+                where = " WHERE county_id IS NOT NULL" if model is ProjectCategory else ""
+                cursor.execute(f"DELETE FROM {quote(model._meta.db_table)}{where}")
+            for model in HISTORIES:
+                cursor.execute(f"DELETE FROM {quote(model.history.model._meta.db_table)}")
     finally:
         install(connection)
 

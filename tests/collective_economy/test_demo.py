@@ -1,5 +1,7 @@
 """The collective economy's demo (seed_demo): every demo village has a book that balances, last year closed,
-this year's months before the current one closed, and operating incomes in several bands."""
+this year's months before the current one closed, and operating incomes in several bands; registers (contracts,
+assets on the fixed-asset account, resources, receivables and debts, projects) and decisions, which every payment
+above the threshold cites; one village decides in six steps."""
 
 import datetime
 from decimal import Decimal
@@ -9,10 +11,34 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 
 from collective_economy import indicators as ce
-from collective_economy.models import Book, BookYear, EconomicOrganisation, OpeningBalance, Period, Voucher, VoucherLine
+from collective_economy.models import (
+    RESOLVED_STATES,
+    SIX_STEPS,
+    Asset,
+    Book,
+    BookYear,
+    Contract,
+    ContractPayment,
+    DebtRecord,
+    DebtSettlement,
+    Decision,
+    DecisionState,
+    EconomicOrganisation,
+    OpeningBalance,
+    Period,
+    Project,
+    ProjectCategory,
+    Resource,
+    Step,
+    VillageDecisionSetting,
+    Voucher,
+    VoucherLine,
+)
+from collective_economy.services.decisions import payment_needs_decision, village_households
+from collective_economy.services.registers import overdue_instalments, project_income
 from governance.demo import seed_demo
 from governance.indicators.engine import rollup_month
-from governance.models import Level, OrgUnit
+from governance.models import Level, OrgUnit, User
 from governance.validators import validate_credit_code
 from tests.helpers.indicators import number
 
@@ -85,3 +111,101 @@ def test_the_ledgers_triggers_survive_the_demo_load(seeded):
         Voucher.objects.filter(pk=posted.pk).update(summary="改动")
     with pytest.raises(IntegrityError, match="ledger:"), transaction.atomic():
         VoucherLine.objects.filter(voucher=posted).delete()
+
+
+# --- The registers and decisions of every village ------------------------------------------------
+
+
+def test_every_village_has_contracts_assets_resources_and_a_decision_published_with_results(seeded):
+    villages = set(OrgUnit.objects.filter(level=Level.VILLAGE).values_list("pk", flat=True))
+    for model in (Contract, Asset, Resource, DebtRecord, Project):
+        assert set(model.objects.values_list("village", flat=True)) == villages, model
+    resulted = set(Decision.objects.filter(state=DecisionState.RESULT).exclude(result_summary="")
+                   .values_list("village", flat=True))
+    assert resulted == villages
+    # Firms by name and credit code; private persons by reference to a resident of the village, never by name.
+    for contract in Contract.objects.select_related("village", "counterparty_resident__household__grid"):
+        if contract.counterparty_kind == "firm":
+            validate_credit_code(contract.counterparty_credit_code)
+            assert contract.counterparty_name and contract.counterparty_resident is None
+        else:
+            grid = contract.counterparty_resident.household.grid
+            assert contract.counterparty_name == "" and contract.village.lft < grid.lft < contract.village.rght
+    irregular = Contract.objects.filter(is_regular=False)
+    assert irregular.exists() and irregular.filter(cleaned_up_on__isnull=False).exists()
+    assert irregular.filter(cleaned_up_on__isnull=True).exists()
+    assert Contract.objects.filter(resource__isnull=False).count() >= len(villages)
+    assert DebtSettlement.objects.filter(record__kind="receivable").exists()
+    assert DebtSettlement.objects.filter(record__kind="debt").exists()
+
+
+def test_the_assets_are_the_fixed_asset_account_in_detail(seeded):
+    """Each asset is on its own fixed-asset detail account, and their values are the account's balance."""
+    for book in Book.objects.select_related("village"):
+        assets = Asset.objects.filter(village=book.village).select_related("sub_account__account")
+        assert {asset.sub_account.book_id for asset in assets} == {book.pk}
+        assert {asset.sub_account.account.role for asset in assets} == {"fixed_assets"}
+        year = book.years.get(year=2025)
+        opening = OpeningBalance.objects.filter(book_year=year, account__role="fixed_assets").aggregate(
+            debit=Sum("debit"), credit=Sum("credit"))
+        moved = VoucherLine.objects.filter(voucher__book_year=year, voucher__status="posted",
+                                           account__role="fixed_assets").aggregate(debit=Sum("debit"),
+                                                                                   credit=Sum("credit"))
+        balance = opening["debit"] - opening["credit"] + (moved["debit"] or 0) - (moved["credit"] or 0)
+        assert sum(asset.value for asset in assets).quantize(CENT) == balance.quantize(CENT)
+
+
+def test_each_payment_above_the_threshold_cites_a_resolved_decision_of_its_village(seeded):
+    payments = [voucher for voucher in Voucher.objects.filter(status="posted", kind="normal")
+                .select_related("book__village", "decision") if payment_needs_decision(voucher)[0]]
+    villages = OrgUnit.objects.filter(level=Level.VILLAGE).count()
+    assert len({voucher.book.village_id for voucher in payments}) == villages  # the projects' construction at least
+    for voucher in payments:
+        assert voucher.decision is not None, voucher.summary
+        assert voucher.decision.village_id == voucher.book.village_id
+        assert voucher.decision.state in RESOLVED_STATES
+        resolved = voucher.decision.records.get(step=Step.RESOLUTION).held_on
+        assert resolved <= voucher.date
+    # A project's income is read from the books: the detail account its operating income is posted on.
+    income = project_income(Project.objects.all())
+    assert all(income.get(project.pk, 0) > 0 for project in Project.objects.filter(status="operating"))
+
+
+def test_one_village_decides_in_six_steps_every_household_signing(seeded):
+    village = OrgUnit.objects.get(pk=User.objects.get(username="village_a").home_unit_id)
+    assert VillageDecisionSetting.objects.get(village=village).six_step
+    decision = Decision.objects.filter(village=village, state=DecisionState.RESULT).first()
+    assert decision.six_step and decision.steps == SIX_STEPS
+    assert list(decision.records.order_by("held_on", "pk").values_list("step", flat=True)) == SIX_STEPS
+    households = village_households(village)
+    assert households.count() > 0
+    assert decision.signatures.count() == households.count()
+    consultation = decision.records.get(step=Step.CONSULTATION)
+    assert consultation.expected == consultation.attended == households.count()
+    # The other villages decide in four steps.
+    assert not Decision.objects.exclude(village=village).filter(six_step=True).exists()
+
+
+def test_the_schedules_are_paid_through_the_books_but_one_overdue_payment_in_some_villages(seeded):
+    late = overdue_instalments(today=datetime.date(2025, 6, 30))
+    villages = OrgUnit.objects.filter(level=Level.VILLAGE).count()
+    assert 0 < len({instalment.contract.village_id for instalment in late}) < villages
+    for payment in ContractPayment.objects.select_related("voucher__book", "contract"):
+        assert payment.voucher.status == "posted" and payment.voucher.book.village_id == payment.contract.village_id
+    for voucher_id, linked in ContractPayment.objects.values_list("voucher").annotate(total=Sum("amount")):
+        assert linked.quantize(CENT) <= Voucher.objects.get(pk=voucher_id).debit_total
+
+
+def test_the_projects_cover_the_four_categories_and_the_countys_own(seeded):
+    used = set(Project.objects.values_list("category__code", flat=True))
+    shipped = set(ProjectCategory.objects.filter(county__isnull=True).values_list("code", flat=True))
+    assert len(shipped) == 4 and shipped <= used
+    assert ProjectCategory.objects.filter(county__level=Level.COUNTY, projects__isnull=False).exists()
+    assert Project.objects.annotate(n=Count("villages")).filter(n__gt=1).exists()  # a project of two villages
+
+
+def test_a_reset_keeps_the_shipped_project_categories(seeded):
+    seed_demo(scale="small", seed=1, today=TODAY, reset=True)
+    assert ProjectCategory.objects.filter(county__isnull=True).count() == 4
+    assert ProjectCategory.objects.filter(county__isnull=False).count() == 1
+    assert Contract.objects.values("village").distinct().count() == OrgUnit.objects.filter(level=Level.VILLAGE).count()

@@ -318,3 +318,84 @@ def test_the_county_reads_but_does_not_write(staff, county_official, contract):
     assert client.get(reverse("collective_economy:contract-detail", args=[contract.pk])).status_code == 200
     assert client.get(reverse("collective_economy:contract-edit", args=[contract.pk])).status_code == 403
     assert client.get(reverse("collective_economy:contract-create")).status_code == 403
+
+
+# --- The admin -----------------------------------------------------------------------------------------
+
+
+def admin_url(model, view="changelist", *args):
+    return reverse(f"admin:collective_economy_{model}_{view}", args=args)
+
+
+def admin_form_data(response) -> dict:
+    """The change form and its inlines as the admin shows them, ready to post back."""
+    from django import forms
+
+    assert response.status_code == 200, response.content[:300]
+    data, all_forms = {}, [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({management.add_prefix(name): management[name].value() for name in management.fields})
+        all_forms += list(inline.formset.forms)
+    for form in all_forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if isinstance(field, forms.BooleanField):
+                if value:
+                    data[form.add_prefix(name)] = "on"
+            elif isinstance(value, list):
+                data[form.add_prefix(name)] = value
+            else:
+                data[form.add_prefix(name)] = "" if value is None else value
+    return data
+
+
+def test_the_admin_writes_the_schedule_through_the_service(staff, village_a, contract):
+    client = staff(village_a)
+    change = admin_url("contract", "change", contract.pk)
+    data = admin_form_data(client.get(change))
+    data["instalments-1-amount"] = "7000.00"
+    data["instalments-2-due_on"] = (TODAY + 600 * DAY).isoformat()
+    data["instalments-2-amount"] = "500.00"
+    response = client.post(change, data)
+    assert response.status_code == 302, response.content[:2000]
+    assert list(contract.instalments.values_list("amount", flat=True)) == [
+        Decimal("6000.00"), Decimal("7000.00"), Decimal("500.00")]
+    # A payment received keeps its scheduled payment: deleting it is refused, nothing changes.
+    first = contract.instalments.order_by("due_on").first()
+    contract_payment_record(instalment=first, received_on=TODAY, amount="100.00", user=village_a)
+    data = admin_form_data(client.get(change))
+    data["instalments-0-DELETE"] = "on"
+    refused = client.post(change, data, follow=True)
+    assert "受保护的相关对象" in refused.content.decode()  # the admin's own refusal, before the service's
+    assert contract.instalments.count() == 3
+
+
+def test_the_admin_refuses_a_collection_above_what_is_outstanding(staff, county, clerk_a):
+    record = debt_record_save(user=clerk_a, village=county.villages[0], kind="receivable", number="ZQ-9",
+                              counterparty_name=FIRM, origin="历年欠缴承包费", opening_amount=Decimal("500"),
+                              registered_on=TODAY)
+    client = staff(clerk_a)
+    change = admin_url("debtrecord", "change", record.pk)
+    data = admin_form_data(client.get(change))
+    data.update({"settlements-0-settled_on": TODAY.isoformat(), "settlements-0-amount": "600.00",
+                 "settlements-0-way": "cash"})
+    response = client.post(change, data, follow=True)
+    assert "600.00 元超过了余额（500.00 元）" in response.content.decode()
+    assert not DebtSettlement.objects.exists()
+    data["settlements-0-amount"] = "200.00"
+    assert client.post(change, data).status_code == 302
+    assert DebtSettlement.objects.get().recorded_by == clerk_a
+
+
+def test_the_admin_is_scoped_and_masks_a_private_person_for_the_township(staff, county, clerk_a, clerk_b,
+                                                                          private_contract):
+    from tests.helpers.admin import listed
+    from tests.helpers.admin import refused as admin_refused
+
+    assert listed(staff(clerk_b).get(admin_url("contract"))) == []
+    assert admin_refused(staff(clerk_b).get(admin_url("contract", "change", private_contract.pk)))
+    page = staff(clerk_a).get(admin_url("contract", "change", private_contract.pk)).content.decode()
+    resident = county.residents[0]
+    assert resident.name not in page and resident.id_number not in page
+    assert f"{resident.name[0]}*" in page  # the picker's label: the surname only

@@ -98,36 +98,83 @@ def _year(request) -> int | None:
     return int(value)
 
 
+AGREEMENT_COLUMN = 7
+
+
+def is_wide(overview) -> bool:
+    """Villages of several townships: each is named with its township."""
+    return overview.unit.level in (Level.CITY, Level.COUNTY)
+
+
 def overview_table(overview, link) -> Table:
     """The villages side by side: funds, assets (with the books' fixed assets), resources, projects."""
     columns = [Column(_("Village/community"), width=18),
-               Column(_("Cash on hand"), True, 14), Column(_("Bank deposits"), True, 14), Column(_("Total"), True, 14),
-               Column(_("Items"), True, 8), Column(_("Original value"), True, 15),
-               Column(_("Fixed assets in the books"), True, 15), Column(_("Register and books"), width=14),
-               Column(_("Area"), True, 12),
-               Column(_("Contracted out"), True, 12), Column(_("Not contracted out"), True, 12),
-               Column(_("Projects"), True, 8), Column(_("Investment"), True, 15),
+               Column(_("Cash on hand"), True, 14), Column(_("Bank deposits"), True, 14),
+               Column(_("Total funds"), True, 14), Column(_("Asset items"), True, 8),
+               Column(_("Original value"), True, 15), Column(_("Fixed assets in the books"), True, 15),
+               Column(_("Register and books"), width=14), Column(_("Area"), True, 12),
+               Column(_("Contracted out"), True, 12), Column(_("Projects"), True, 8),
                Column(_("Income to the collective"), True, 15)]
     groups = [(_("Village/community"), 1), (_("Funds (yuan)"), 3), (_("Assets (yuan)"), 4),
-              (_("Resources (mu)"), 3), (_("Projects (yuan)"), 3)]
-    wide = overview.unit.level in (Level.CITY, Level.COUNTY)
+              (_("Resources (mu)"), 2), (_("Projects (yuan)"), 2)]
+    wide = is_wide(overview)
 
     def cells(row, name):
         books = row.has_books
         return [name, row.cash if books else None, row.bank if books else None, row.funds if books else None,
                 row.assets, row.assets_value, row.fixed_assets_book if books else None, agreement(row),
-                row.area, row.contracted_area, row.uncontracted_area, row.projects, row.investment,
-                row.project_income]
+                row.area, row.contracted_area, row.projects, row.project_income]
 
     rows = []
     for row in overview.rows:
         village = row.village
         name = village.display_name
         if wide and village.parent_id:
-            name = f"{village.parent.display_name} · {name}"
+            name = f"{village.parent.display_name} {name}"
         rows.append(Row(cells(row, name), links={0: link(village.pk)}, blank_zero=False))
-    foot = [Row(cells(overview.totals, _("Total")), bold=True, blank_zero=False)] if overview.rows else []
+    foot = []
+    if overview.rows:
+        total = cells(overview.totals, _("Total"))
+        total[AGREEMENT_COLUMN] = totals_agreement(overview)
+        foot.append(Row(total, bold=True, blank_zero=False))
     return Table(_("Three assets of the villages"), columns, rows, groups=groups, foot=foot)
+
+
+def page_rows(table: Table, overview) -> dict:
+    """The table's rows as the page shows them: each cell named by its own column (a phone's card has no
+    room for the group), the register-and-books cell as a badge (colour and word)."""
+    states = [agreement_state(row) for row in overview.rows]
+    states.append("differ" if overview.disagreeing else agreement_state(overview.totals))
+
+    wide = is_wide(overview)
+
+    def named(rows, states, units):
+        shown = []
+        for row, state, unit in zip(rows, states, units, strict=False):
+            cells = [{**cell, "label": column.label} for cell, column in zip(row["cells"], table.columns, strict=True)]
+            cells[AGREEMENT_COLUMN]["badge"] = state
+            if wide and unit is not None and unit.parent_id:  # the village, its township in small type under it
+                cells[0].update(text=unit.display_name, sub=unit.parent.display_name)
+            shown.append({**row, "cells": cells})
+        return shown
+
+    return {"body": named(table.body, states, [row.village for row in overview.rows]),
+            "foot": named(table.footer, states[-1:], [None])}
+
+
+def agreement_state(row) -> str:
+    if not row.has_books:
+        return "nobooks"
+    return "agree" if row.book_difference == 0 else "differ"
+
+
+def totals_agreement(overview) -> str:
+    """The villages' check summed up: how many differ (two differences never cancel out in a sum)."""
+    if not overview.totals.has_books:
+        return str(_("No books"))
+    if overview.disagreeing:
+        return _("%(n)s villages differ") % {"n": len(overview.disagreeing)}
+    return str(_("Agree"))
 
 
 def agreement(row) -> str:
@@ -176,6 +223,7 @@ class AssetsOverviewView(LoginRequiredMixin, TemplateView):
             parent_link = "?" + urlencode({"unit": unit.parent_id, "year": year})
         return render(request, self.template_name, {
             "overview": overview, "unit": unit, "year": year, "totals": totals, "table": table,
+            "table_rows": page_rows(table, overview),
             "heading": heading, "parent_link": parent_link,
             "figures": {name: yuan(getattr(totals, name)) for name in (
                 "cash", "bank", "funds", "assets_value", "fixed_assets_book", "book_difference", "area",

@@ -20,9 +20,10 @@ from collective_economy.models import (
     VillageDecisionSetting,
     Voucher,
 )
-from collective_economy.services.decisions import NO_QUORUM
+from collective_economy.services.decisions import NO_QUORUM, payment_threshold, quorum_for
 from tests.collective_economy.test_decision_gate import payment
 from tests.collective_economy.test_decisions import register, said, walk
+from tests.helpers.admin import listed, refused
 from tests.helpers.cases import PNG_1PX
 from tests.helpers.excel import read_export
 from tests.helpers.people import new_household
@@ -324,3 +325,59 @@ def test_the_entry_form_offers_the_villages_decisions_and_keeps_the_one_chosen(s
     assert response.status_code == 200 and Voucher.objects.filter(book=book).count() == 1
     edit = client.get(reverse("collective_economy:voucher-edit", args=[voucher.pk])).content.decode()
     assert f'<option value="{ours.pk}" selected>' in edit
+
+
+# --- The admin -----------------------------------------------------------------------------------
+
+
+def admin_url(model: str, view: str = "changelist", *args) -> str:
+    return reverse(f"admin:collective_economy_{model}_{view}", args=args)
+
+
+def test_the_admin_shows_township_b_nothing_of_township_a(staff, clerk_b, clerk_a, decision, county):
+    VillageDecisionSetting.objects.create(village=county.villages[0], six_step=True)
+    client = staff(clerk_b)
+    assert listed(client.get(admin_url("decision"))) == []
+    assert listed(client.get(admin_url("villagedecisionsetting"))) == []
+    assert refused(client.get(admin_url("decision", "change", decision.pk)))
+    assert listed(staff(clerk_a).get(admin_url("decision"))) == [decision]
+
+
+def test_the_admin_registers_a_matter_through_the_service(staff, village_a, county, decision):
+    client = staff(village_a)
+    response = client.post(admin_url("decision", "add"), {
+        "village": county.villages[0].pk, "number": "", "title": "修建文化广场", "description": "广场 800 平方米",
+        "amount": "120000.00", "records-TOTAL_FORMS": "0", "records-INITIAL_FORMS": "0"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    added = Decision.objects.get(title="修建文化广场")
+    assert added.created_by == village_a and int(added.number[-3:]) == int(decision.number[-3:]) + 1
+    # Once a step is recorded, the matter is read only.
+    walk(decision, village_a, until=Step.PROPOSAL)
+    client.post(admin_url("decision", "change", decision.pk), {
+        "title": "改了", "description": "改了", "amount": "1.00", "records-TOTAL_FORMS": "1",
+        "records-INITIAL_FORMS": "1"})
+    decision.refresh_from_db()
+    assert decision.title == "村道硬化"
+
+
+def test_the_county_sets_its_threshold_and_quorums(staff, county_official, clerk_a, county):
+    client = staff(county_official)
+    response = client.post(admin_url("decisionrules", "add"), {
+        "county": county.county.pk, "payment_threshold": "30000.00",
+        "quorums-TOTAL_FORMS": "1", "quorums-INITIAL_FORMS": "0",
+        "quorums-0-step": Step.RESOLUTION, "quorums-0-attendance": Quorum.ALL, "quorums-0-approval": Quorum.MAJORITY})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert payment_threshold(county.villages[0]) == Decimal("30000.00")
+    assert quorum_for(county.villages[0], Step.RESOLUTION) == (Quorum.ALL, Quorum.MAJORITY)
+    # A township reads nothing of the county's rules, and changes nothing.
+    assert listed(staff(clerk_a).get(admin_url("decisionrules"))) == []
+    assert staff(clerk_a).post(admin_url("decisionrules", "add"), {
+        "county": county.county.pk, "payment_threshold": "1.00", "quorums-TOTAL_FORMS": "0",
+        "quorums-INITIAL_FORMS": "0"}).status_code == 403
+
+
+def test_the_township_says_which_villages_decide_in_six_steps(staff, clerk_a, village_a, county):
+    response = staff(clerk_a).post(admin_url("villagedecisionsetting", "add"), {
+        "village": county.villages[0].pk, "six_step": "on"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert register(county.villages[0], village_a).six_step is True

@@ -104,6 +104,17 @@ def test_the_township_sees_a_row_per_village_and_the_sum(staff, county_official,
     assert total[3] == Decimal("8300.00") + Decimal("777.00")
 
 
+def test_the_sum_says_how_many_villages_differ(staff, county_official, county, book_a, book_b):
+    asset_save(user=None, village=county.villages[0], code="ZC-1", name="农机", kind=AssetKind.EQUIPMENT,
+               value=Decimal("2000.00"))  # the books hold 1,500.00; village B has neither: they agree
+    response = staff(county_official).get(OVERVIEW, {"year": 2025})
+    table = response.context["table"]
+    checks = {row.cells[0]: row.cells[7] for row in table.rows}
+    assert checks["德A镇 德A村"] == "不符，差额 500.00" and checks["德B镇 德B村"] == "相符"
+    assert table.foot[0].cells[7] == "1 个村不符"
+    assert 'id="books-disagree"' in response.content.decode()
+
+
 def test_the_overview_exports_to_excel(staff, clerk_a, book_a):
     response = staff(clerk_a).get(OVERVIEW, {"export": "xlsx"})
     assert response.status_code == 200

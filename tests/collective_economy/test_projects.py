@@ -254,3 +254,20 @@ def test_the_admin_saves_a_project_through_the_service(staff, clerk_a, county, b
     added = Project.objects.get(name="德A村康养中心")
     assert list(added.villages.all()) == [county.villages[0]] and list(added.income_accounts.all()) == [book_a.rent]
     assert refused(staff(clerk_b).get(admin_url("project", "change", project_a.pk)))
+
+
+def test_a_project_links_its_village_decision(staff, clerk_a, village_a, county, project_a):
+    from collective_economy.services.decisions import decision_create
+
+    decision = decision_create(village=county.villages[0], title="建设民宿", description="村集体投资建设民宿",
+                               user=village_a)
+    project_save(user=village_a, project=project_a, decision=decision, villages=[],
+                 income_accounts=list(project_a.income_accounts.all()))
+    page = staff(clerk_a).get(PROJECTS).content.decode()
+    assert f'href="{reverse("collective_economy:decision-detail", args=[decision.pk])}" class="decision-link"' in page
+    assert decision.title in page
+    # Another village's decision is refused on the field.
+    other = decision_create(village=county.villages[1], title="别村事项", description="说明", user=clerk_a)
+    with pytest.raises(ValidationError) as refused:
+        project_save(user=village_a, project=project_a, decision=other)
+    assert list(refused.value.message_dict) == ["decision"]

@@ -33,7 +33,7 @@ from collective_economy.models import (
 )
 from governance.masking import can_view_personal_data, mask_id_number
 from governance.models import Level, OrgUnit, Resident
-from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm, SearchSelect
+from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm, SearchSelect, style_widget
 
 FEN = Decimal("0.01")
 # Rows the schedule shows at least (a clerk expects a few empty rows ready to type into).
@@ -134,6 +134,13 @@ def picker(what: str, placeholder, *, village: OrgUnit | None = None) -> SearchS
                         include="" if village is not None else "[name='village']", params=params)
 
 
+def choose_first(form, *names) -> None:
+    """A required choice starts blank as "— choose —" (not Django's dashes)."""
+    for name in names:
+        field = form.fields[name]
+        field.choices = [("", _("— choose —")), *[choice for choice in field.choices if choice[0]]]
+
+
 # --- Filters ----------------------------------------------------------------------------------
 
 
@@ -151,7 +158,7 @@ class RegisterFilterForm(ScopedFilterForm):
 
 
 CLEANUP_STATES = [
-    ("", _("Regular and irregular")),
+    ("", _("All")),
     ("regular", pgettext_lazy("register", "Regular")),
     ("irregular", pgettext_lazy("register", "Irregular")),
     ("pending", _("Irregular, not yet cleaned up")),
@@ -260,6 +267,7 @@ class CounterpartyFormMixin:
                                  widget=picker("resident", _("Type a name or ID number"), village=village),
                                  help_text=_("A private person is chosen among the village's residents."))
         resident.full_view = can_view_personal_data(user)
+        style_widget(resident.widget)
         self.fields["counterparty_resident"] = resident
 
     def clean_counterparty(self, cleaned):
@@ -340,6 +348,9 @@ class ContractForm(CounterpartyFormMixin, ServiceModelForm):
             self.fields[name].widget = picker(what, placeholder, village=village)
             self.fields[name].label_from_instance = str
         self.fields["problem"].choices = [("", _("— none —")), *[c for c in self.fields["problem"].choices if c[0]]]
+        for name in ("village", "resource", "asset", "decision"):
+            style_widget(self.fields[name].widget)
+        choose_first(self, "kind", "subject_kind")
         self.fields["arrears"].initial = Decimal("0.00") if not editing else None
         self.order_fields(CONTRACT_FIELDS)
         self.rows = self._rows_from_data() if self.is_bound else self._rows_from_contract()
@@ -424,6 +435,7 @@ class PaymentForm(PortalFormMixin, forms.Form):
         self.fields["voucher"].queryset = posted_vouchers(user).filter(book__village=contract.village_id)
         self.fields["voucher"].widget = picker("voucher", _("Type a voucher's number, summary or amount"),
                                                village=contract.village)
+        style_widget(self.fields["voucher"].widget)
 
 
 # --- Receivables and debts ---------------------------------------------------------------------
@@ -457,6 +469,9 @@ class DebtRecordForm(CounterpartyFormMixin, ServiceModelForm):
         self.fields["contract"].queryset = Contract.objects.visible_to(user)
         self.fields["contract"].widget = picker("contract", _("Type a contract's number or title"), village=village)
         self.fields["contract"].label_from_instance = str
+        for name in ("village", "contract"):
+            style_widget(self.fields[name].widget)
+        choose_first(self, "kind")
         self.order_fields(DEBT_FIELDS)
 
     def clean(self):
@@ -484,3 +499,4 @@ class SettleForm(PortalFormMixin, forms.Form):
         self.fields["voucher"].queryset = posted_vouchers(user).filter(book__village=record.village_id)
         self.fields["voucher"].widget = picker("voucher", _("Type a voucher's number, summary or amount"),
                                                village=record.village)
+        style_widget(self.fields["voucher"].widget)

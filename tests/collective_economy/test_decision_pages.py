@@ -6,8 +6,10 @@ six-step village, and the voucher's link to its decision (and its warning when a
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -381,3 +383,20 @@ def test_the_township_says_which_villages_decide_in_six_steps(staff, clerk_a, vi
         "village": county.villages[0].pk, "six_step": "on"})
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert register(county.villages[0], village_a).six_step is True
+
+
+# --- Publication ---------------------------------------------------------------------------------
+
+
+def test_a_publication_recorded_on_the_page_shows_on_the_public_page_at_once(staff, village_a, decision, county):
+    cache.clear()
+    try:
+        walk(decision, village_a, until=Step.RESOLUTION)
+        public = reverse("public:village", args=[county.villages[0].code])
+        assert decision.title not in Client().get(public).content.decode()  # the page is now kept
+        response = staff(village_a).post(step_url(decision), {"step": Step.PUBLICATION, "held_on": DAY,
+                                                              "minutes": "村务公开栏张贴七天"})
+        assert response.status_code == 302
+        assert decision.title in Client().get(public).content.decode()
+    finally:
+        cache.clear()

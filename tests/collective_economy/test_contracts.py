@@ -4,6 +4,7 @@ name: the database refuses one too) and named only to the village, receivables c
 seeing nothing of A."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -282,6 +283,37 @@ def test_a_receivable_is_registered_and_collected_never_above_what_is_outstandin
     assert "2,000.00" in page and "3,000.00" in page
     listing = client.get(reverse("collective_economy:debt-list"), {"state": "open"}).content.decode()
     assert "ZQ-01" in listing
+
+
+def test_the_debt_list_sorts_by_what_is_outstanding_and_costs_the_same_for_more_records(staff, county, clerk_a,
+                                                                                       django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def register(number, opening, settled=None):
+        record = debt_record_save(user=clerk_a, village=county.villages[0], kind="receivable", number=number,
+                                  counterparty_name=FIRM, origin="往来借款", opening_amount=Decimal(opening),
+                                  registered_on=TODAY)
+        if settled:
+            from collective_economy.services.registers import debt_settle
+
+            debt_settle(record=record, settled_on=TODAY, amount=settled, way="cash", user=clerk_a)
+
+    register("ZQ-A", "900", settled="850")
+    client = staff(clerk_a)
+    url = reverse("collective_economy:debt-list")
+    with CaptureQueriesContext(connection) as one:
+        client.get(url, {"sort": "-outstanding"})
+    register("ZQ-B", "300")
+    register("ZQ-C", "100", settled="20")
+    register("ZQ-D", "50", settled="50")
+    with django_assert_max_num_queries(len(one)), CaptureQueriesContext(connection) as four:
+        page = client.get(url, {"sort": "-outstanding"}).content.decode()
+    assert len(four) == len(one)
+    assert re.findall(r'data-debt="\d+">\s*<td>[^<]*</td>\s*<td class="mono"><a [^>]*>([^<]+)<', page) == [
+        "ZQ-B", "ZQ-C", "ZQ-A", "ZQ-D"]  # 300, 80, 50, 0 outstanding
+    settled = client.get(url, {"state": "settled"}).content.decode()
+    assert "ZQ-D" in settled and "ZQ-B" not in settled
 
 
 def test_a_private_debtor_is_referred_to_never_typed(county, village_a):

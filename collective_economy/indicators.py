@@ -1,9 +1,12 @@
 """The collective economy's monthly indicators: collective operating income (集体经营性收入) of the month,
 of the year so far and of last year, total income, and the villages per band of this year's operating
-income, with how the dashboards show them (a league column, a breakdown chart and a panel).
+income; the clean-up of contracts, receivables collected and debts resolved (清化收), village decisions
+published, and the project library with its income from the books — with how the dashboards show them
+(league columns, a breakdown chart and two panels).
 
-The leaf queries are in ``collective_economy.selectors.income``. Money is kept in yuan in
-``IndicatorValue.numerator`` (Decimal, to the fen); the panel shows it with two decimals.
+The leaf queries are in ``collective_economy.selectors.income`` and ``collective_economy.selectors.registers``.
+Money is kept in yuan in ``IndicatorValue.numerator`` (Decimal, to the fen); the panels show it with two
+decimals.
 """
 
 from decimal import Decimal
@@ -12,11 +15,12 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from collective_economy.selectors import income
+from collective_economy.selectors import income, registers
 from governance.indicators.registry import (
     FLOW,
     HIGHER,
     LOWER,
+    RATIO,
     STOCK,
     Breakdown,
     Indicator,
@@ -184,3 +188,120 @@ def income_context(unit, period, values) -> dict:
 
 register_panel(Panel(key="collective-economy-income", title=_("Collective operating income"),
                      template="collective_economy/_dashboard_panel.html", context=income_context, order=30))
+
+
+# --- The registers: the clean-up, decisions, projects ----------------------------------------------
+
+CONTRACTS = pgettext_lazy("measure word for contracts", "contracts")
+DECISIONS = pgettext_lazy("measure word for decisions", "decisions")
+PROJECTS = pgettext_lazy("measure word for projects", "projects")
+
+IRREGULAR = "collective_economy.contracts_irregular"
+CLEANED = "collective_economy.contracts_cleaned_up"
+CLEANED_SHARE = "collective_economy.contracts_cleaned_up_share"
+COLLECTED = "collective_economy.receivables_collected"
+COLLECTED_SHARE = "collective_economy.receivables_collected_share"
+RESOLVED = "collective_economy.debts_resolved"
+RESOLVED_SHARE = "collective_economy.debts_resolved_share"
+PUBLISHED = "collective_economy.decisions_published"
+PUBLISHED_TO_DATE = "collective_economy.decisions_published_to_date"
+PROJECT_COUNT = "collective_economy.projects"
+PROJECT_INCOME = "collective_economy.project_income_ytd"
+
+register(Indicator(
+    key=IRREGULAR, label=_("Irregular contracts"), unit=CONTRACTS, leaf=registers.contract_cleanup,
+    numerator="irregular", over=STOCK, check=registers.check_irregular,
+    definition=_("Contracts found irregular at the clean-up (不规范合同: no written contract, a price clearly too "
+                 "low, a term too long, no democratic procedure, fees in arrears ...), signed by the end of the month, "
+                 "whether cleaned up since or not.")))
+register(Indicator(
+    key=CLEANED, label=_("Irregular contracts cleaned up"), unit=CONTRACTS, leaf=registers.contract_cleanup,
+    numerator="cleaned", over=STOCK, better=HIGHER, check=registers.check_cleaned,
+    definition=_("Irregular contracts put right (清理规范) by the end of the month, by their clean-up date.")))
+register(Indicator(
+    key=CLEANED_SHARE, label=_("Share of irregular contracts cleaned up"), unit="%", kind=RATIO,
+    leaf=registers.contract_cleanup, numerator="cleaned", denominator="irregular", over=STOCK, better=HIGHER,
+    league=230,
+    definition=_("Irregular contracts cleaned up by the end of the month, of the irregular contracts signed by then.")))
+register(Indicator(
+    key=COLLECTED, label=_("Receivables collected (clean-up)"), unit=YUAN, decimals=2, leaf=registers.debt_clearance,
+    numerator="collected", over=STOCK, better=HIGHER, check=registers.check_settled("receivable"),
+    definition=_("What was collected (收回) by the end of the month on the receivables (债权) registered at the "
+                 "clean-up by then.")))
+register(Indicator(
+    key=COLLECTED_SHARE, label=_("Share of receivables collected"), unit="%", kind=RATIO,
+    leaf=registers.debt_clearance, numerator="collected", denominator="receivable_opening", over=STOCK,
+    better=HIGHER,
+    definition=_("Receivables collected by the end of the month, of the opening amounts of the receivables "
+                 "registered by then.")))
+register(Indicator(
+    key=RESOLVED, label=_("Debts resolved (clean-up)"), unit=YUAN, decimals=2, leaf=registers.debt_clearance,
+    numerator="resolved", over=STOCK, better=HIGHER, check=registers.check_settled("debt"),
+    definition=_("What was resolved (化解: paid, offset, settled in kind or written off with approval) by the end of "
+                 "the month on the debts (债务) registered at the clean-up by then.")))
+register(Indicator(
+    key=RESOLVED_SHARE, label=_("Share of debts resolved"), unit="%", kind=RATIO, leaf=registers.debt_clearance,
+    numerator="resolved", denominator="debt_opening", over=STOCK, better=HIGHER,
+    definition=_("Debts resolved by the end of the month, of the opening amounts of the debts registered by then.")))
+register(Indicator(
+    key=PUBLISHED, label=_("Village decisions published"), unit=DECISIONS, leaf=registers.decisions_published,
+    numerator="published", over=FLOW, check=registers.check_published,
+    definition=_("Village decisions whose resolution was published (决议公开) in the month, by the date of "
+                 "publication.")))
+register(Indicator(
+    key=PUBLISHED_TO_DATE, label=_("Village decisions published (to date)"), unit=DECISIONS,
+    leaf=registers.decisions_published, numerator="published_to_date", over=STOCK, league=240,
+    check=registers.check_published_to_date,
+    definition=_("Village decisions whose resolution was published (决议公开) by the end of the month, since records "
+                 "began.")))
+register(Indicator(
+    key=PROJECT_COUNT, label=_("Projects in the library"), unit=PROJECTS, leaf=registers.project_counts,
+    numerator="projects", over=STOCK, check=registers.check_projects,
+    definition=_("Collective-economy projects of the project library (4+N) registered by the end of the month, "
+                 "counted at their lead village.")))
+register(Indicator(
+    key=PROJECT_INCOME, label=_("Projects' income (this year so far)"), unit=YUAN, decimals=2,
+    leaf=registers.project_income, numerator="project_income", over=STOCK, better=HIGHER,
+    check=registers.check_project_income,
+    definition=_("The projects' income to the collective from January to the end of the month, read from the books: "
+                 "credits less debits of the posted vouchers on the detail accounts the projects' income is posted "
+                 "on, leaving out the year-end carry-forward.")))
+
+
+def _share(values, key) -> str | None:
+    """A ratio's value as a percentage with one decimal (None when it has no denominator)."""
+    row = values.get(key)
+    if row is None or row.value is None:
+        return None
+    return f"{Decimal(row.value) * 100:.1f}"
+
+
+def _denominator(values, key):
+    row = values.get(key)
+    return row.denominator if row is not None and row.denominator is not None else None
+
+
+def registers_context(unit, period, values) -> dict:
+    """The registers' panel over the period, from the values already read (no query)."""
+    def amount(key, column="numerator"):
+        row = values.get(key)
+        figure = getattr(row, column) if row is not None else None
+        return yuan(figure) if figure is not None else ""
+
+    return {
+        "computed": any(key in values for key in (IRREGULAR, COLLECTED, PUBLISHED_TO_DATE, PROJECT_COUNT)),
+        "irregular": _count(values, IRREGULAR) or 0, "cleaned": _count(values, CLEANED) or 0,
+        "cleaned_share": _share(values, CLEANED_SHARE),
+        "collected": amount(COLLECTED_SHARE), "receivable_opening": amount(COLLECTED_SHARE, "denominator"),
+        "collected_share": _share(values, COLLECTED_SHARE),
+        "resolved": amount(RESOLVED_SHARE), "debt_opening": amount(RESOLVED_SHARE, "denominator"),
+        "resolved_share": _share(values, RESOLVED_SHARE),
+        "published": _count(values, PUBLISHED) or 0, "published_to_date": _count(values, PUBLISHED_TO_DATE) or 0,
+        "is_month": period.is_month,
+        "projects": _count(values, PROJECT_COUNT) or 0, "project_income": amount(PROJECT_INCOME),
+        "year": period.last.year,
+    }
+
+
+register_panel(Panel(key="collective-economy-registers", title=_("Clean-up, decisions and projects"),
+                     template="collective_economy/_registers_panel.html", context=registers_context, order=31))

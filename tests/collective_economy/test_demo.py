@@ -34,8 +34,9 @@ from collective_economy.models import (
     Voucher,
     VoucherLine,
 )
+from collective_economy.selectors.cleanup import overdue_instalments
+from collective_economy.selectors.projects import project_income
 from collective_economy.services.decisions import payment_needs_decision, village_households
-from collective_economy.services.registers import overdue_instalments, project_income
 from governance.demo import seed_demo
 from governance.indicators.engine import rollup_month
 from governance.models import Level, OrgUnit, User
@@ -209,3 +210,14 @@ def test_a_reset_keeps_the_shipped_project_categories(seeded):
     assert ProjectCategory.objects.filter(county__isnull=True).count() == 4
     assert ProjectCategory.objects.filter(county__isnull=False).count() == 1
     assert Contract.objects.values("village").distinct().count() == OrgUnit.objects.filter(level=Level.VILLAGE).count()
+
+
+def test_the_registers_figures_roll_up_to_the_county(seeded):
+    rollup_month(JUNE)
+    county = OrgUnit.objects.get(level=Level.COUNTY)
+    villages = OrgUnit.objects.filter(level=Level.VILLAGE).count()
+    assert 0 < number(JUNE, ce.CLEANED, county) < number(JUNE, ce.IRREGULAR, county)
+    assert number(JUNE, ce.PUBLISHED_TO_DATE, county) >= 2 * villages
+    assert number(JUNE, ce.PROJECT_COUNT, county) >= villages
+    assert number(JUNE, ce.PROJECT_INCOME, county) > 0
+    assert number(JUNE, ce.COLLECTED, county) > 0 and number(JUNE, ce.RESOLVED, county) > 0

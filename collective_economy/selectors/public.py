@@ -25,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import Max, Prefetch, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,8 +45,8 @@ from collective_economy.models import (
     Step,
     SubjectKind,
 )
+from collective_economy.selectors.projects import project_income
 from collective_economy.selectors.statements import figures
-from collective_economy.services.registers import project_income
 from governance.models import Level, OrgUnit
 
 ZERO = Decimal("0.00")
@@ -84,6 +84,11 @@ class PublicStep:
     votes_against: int | None
     abstentions: int | None
     passed: bool
+
+    @property
+    def is_consultation(self) -> bool:
+        """民议 counts households that signed, not people at a meeting."""
+        return self.step == Step.CONSULTATION
 
     @property
     def has_counts(self) -> bool:
@@ -261,14 +266,16 @@ def _chain(village: OrgUnit) -> tuple[PublicUnit, ...]:
 
 
 def published_decisions(village: OrgUnit, limit: int = DECISIONS_SHOWN) -> tuple[PublicDecision, ...]:
-    """The village's decisions whose resolution is published, newest first, with their steps (two queries)."""
+    """The village's decisions whose resolution is published, the latest step taken first, with their steps
+    (two queries)."""
     records = Prefetch("records", queryset=DecisionRecord.objects.only(
         "pk", "decision_id", "step", "held_on", "expected", "attended", "votes_for", "votes_against",
         "abstentions", "passed").order_by("held_on", "pk"))
     rows = (Decision.objects.filter(village=village, state__in=PUBLISHED_STATES)
             .only("pk", "number", "title", "description", "amount", "state", "six_step", "result_summary",
                   "created_at")
-            .order_by("-created_at", "-pk").prefetch_related(records)[:limit])
+            .annotate(last_step_on=Max("records__held_on"))
+            .order_by("-last_step_on", "-pk").prefetch_related(records)[:limit])
     decisions = []
     for row in rows:
         steps = tuple(PublicStep(

@@ -21,10 +21,16 @@ from collective_economy.models import (
     EconomicOrganisation,
     ProjectCategory,
     Step,
+    VillageDecisionSetting,
 )
 from collective_economy.selectors import public as selectors
 from collective_economy.services.books import sub_account_create
-from collective_economy.services.decisions import decision_create, decision_record_step
+from collective_economy.services.decisions import (
+    decision_create,
+    decision_record_step,
+    decision_sign,
+    village_households,
+)
 from collective_economy.services.registers import contract_save, debt_record_save, project_save
 from collective_economy.services.vouchers import LineInput, voucher_post, voucher_review, voucher_save, voucher_submit
 from collective_economy.views import public as views
@@ -65,11 +71,13 @@ def _post(book, date, lines, *, preparer, reviewer):
     return voucher_post(voucher=voucher, user=preparer)
 
 
-def _decision(village, user, title, *, through: str, description="修建村道一公里，硬化路面。"):
+def _decision(village, user, title, *, through: str, description="修建村道一公里，硬化路面。",
+              day=datetime.date(2025, 3, 1)):
     decision = decision_create(village=village, title=title, description=description, user=user,
                                amount=Decimal("68000.00"))
-    day = datetime.date(2025, 3, 1)
     for step in decision.steps:
+        if step == Step.CONSULTATION:
+            decision_sign(decision=decision, households=list(village_households(village)), signed_on=day, user=user)
         votes = {"expected": 9, "attended": 8, "votes_for": 7, "votes_against": 1} if step in (
             Step.PROPOSAL, Step.DISCUSSION, Step.REVIEW, Step.RESOLUTION) else {}
         decision_record_step(decision=decision, step=step, user=user, held_on=day,
@@ -149,6 +157,18 @@ def test_a_villager_reads_his_village_page_without_logging_in(client, county, pu
     # The project, with the villages involved and its income from the books.
     assert "花椒种植基地" in page and "500,000.00" in page and "德B村" in page
     assert re.search(r"100,000\.00</td>\s*</tr>\s*</tbody>", page)  # the project's income, the table's last cell
+
+
+def test_a_six_step_decision_shows_its_motion_and_the_households_consulted_latest_first(client, county, published,
+                                                                                      village_a):
+    village = OrgUnit.objects.get(pk=county.villages[0].pk)  # its tree range as it is now
+    VillageDecisionSetting.objects.create(village=village, six_step=True)
+    households = village_households(village).count()
+    _decision(village, village_a, "村集体厂房出租", through=Step.RESULT, day=datetime.date(2025, 5, 1))
+    page = client.get(page_url(village.code)).content.decode()
+    assert "六议两公开" in page and "动议" in page and "逐户民议" in page
+    assert re.search(rf"应签\s*{households}\s*户，已签\s*{households}\s*户", page)
+    assert page.index("村集体厂房出租") < page.index("修建三组村道")  # its steps are the latest
 
 
 def test_a_private_counterparty_is_never_named(client, county, published):

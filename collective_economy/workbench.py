@@ -78,7 +78,7 @@ def village_affairs(user):
     """What the village's affairs wait for: decisions under way and to publish, overdue contract payments
     and irregular contracts not yet cleaned up (three queries)."""
     from collective_economy.models import Contract, ContractInstalment, Decision, DecisionState
-    from collective_economy.services.registers import overdue_instalments
+    from collective_economy.selectors.cleanup import overdue_instalments
 
     if not user.has_perm(P + "view_decision") and not user.has_perm(P + "view_contract"):
         return None

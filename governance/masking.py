@@ -34,3 +34,7 @@ def shown_id_number(user, value: str) -> str:
 def shown_phone(user, value: str) -> str:
     return value if can_view_personal_data(user) else mask_phone(value)
 
+
+def mask_name(name: str) -> str:
+    """张三丰 → 张**: the surname only, for roles that do not see private persons' names."""
+    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""

@@ -5,4 +5,10 @@ vouchers). Scoped like every admin (``ScopedAdminMixin``); writes go through the
 posted voucher is never changed or deleted here.
 """
 
-from collective_economy.admin import assets, books, charts, decisions, registers  # noqa: F401 - importing registers the admins
+from collective_economy.admin import (  # noqa: F401 - importing registers the admins
+    assets,
+    books,
+    charts,
+    decisions,
+    registers,
+)

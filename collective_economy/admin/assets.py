@@ -29,6 +29,7 @@ from collective_economy.models import (
     SubAccount,
 )
 from collective_economy.selectors.assets import categories_visible, with_income
+from collective_economy.selectors.projects import project_income
 from collective_economy.services import registers as services
 from collective_economy.services.decisions import county_of
 from governance.models import Level, OrgUnit
@@ -140,7 +141,7 @@ class ProjectAdmin(RegisterAdmin):
     def income(self, project):
         if project.pk is None:
             return "—"
-        return yuan(with_income([project], services.project_income)[0].income)
+        return yuan(with_income([project], project_income)[0].income)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "category":

@@ -38,6 +38,7 @@ from collective_economy.models import (
     SubAccount,
 )
 from collective_economy.selectors.assets import categories_visible, contracted_q, with_income
+from collective_economy.selectors.projects import project_income
 from collective_economy.services import registers as services
 from collective_economy.services.decisions import county_of
 from governance.filters import subtree_filter
@@ -230,7 +231,7 @@ class ProjectListSerializer(serializers.ListSerializer):
     """A page of projects: their income read from the books in one query for the whole page."""
 
     def to_representation(self, data):
-        projects = with_income(data.all() if hasattr(data, "all") else data, services.project_income)
+        projects = with_income(data.all() if hasattr(data, "all") else data, project_income)
         return super().to_representation(projects)
 
 
@@ -240,7 +241,7 @@ class IncomeField(serializers.ReadOnlyField):
 
     def get_attribute(self, instance):
         if not hasattr(instance, "income"):
-            with_income([instance], services.project_income)
+            with_income([instance], project_income)
         return instance.income
 
     def to_representation(self, value):

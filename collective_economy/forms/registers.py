@@ -31,7 +31,7 @@ from collective_economy.models import (
     Voucher,
     VoucherStatus,
 )
-from governance.masking import can_view_personal_data, mask_id_number
+from governance.masking import can_view_personal_data, mask_id_number, mask_name
 from governance.models import Level, OrgUnit, Resident
 from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm, SearchSelect, style_widget
 
@@ -41,11 +41,6 @@ MIN_ROWS = 3
 MAX_ROWS = 120
 NOT_YUAN = _("Enter an amount in yuan with at most two decimals, such as 12,000.00.")
 NOT_POSITIVE = _("Enter an amount above zero.")
-
-
-def mask_name(name: str) -> str:
-    """张三丰 → 张**: the surname only, for roles that do not see private persons' names."""
-    return name[:1] + "*" * max(len(name) - 1, 1) if name else ""
 
 
 def resident_label(resident: Resident, full_view: bool) -> str:

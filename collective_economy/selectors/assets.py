@@ -8,7 +8,7 @@ Per village, and summed for a township or county:
   balance of the fixed-asset account (账实相符: the register and the books agree);
 - resources (资源): area by kind, and the area under a contract in force (``Contract.resource``);
 - projects (项目): those the village leads, their investment and the income they brought, read from
-  the books, never typed: by ``services.registers.project_income``, which the caller hands in
+  the books, never typed: by ``selectors.projects.project_income``, which the caller hands in
   (``income_of``), the selectors sitting below the services.
 
 Every figure is a grouped query over all the villages at once: the overview costs the same number
@@ -189,7 +189,7 @@ def project_figures(projects, income_of) -> dict[int, dict]:
 
 def assets_overview(user, unit: OrgUnit, year: int | None, *, income_of) -> AssetsOverview:
     """The three assets and the projects of every village under ``unit`` the user sees, with the sums;
-    ``income_of`` gives the projects' income from the books (``services.registers.project_income``).
+    ``income_of`` gives the projects' income from the books (``selectors.projects.project_income``).
 
     Eight queries whatever the number of villages: the villages, the villages with books that year,
     the book balances (two), the assets, the resources, the projects and their income.
@@ -271,7 +271,7 @@ def categories_visible(user):
 
 def with_income(projects, income_of) -> list:
     """The projects (a page of them) with ``income``: what their income accounts hold in the books, by
-    ``income_of`` (``services.registers.project_income``: one query)."""
+    ``income_of`` (``selectors.projects.project_income``: one query)."""
     projects = list(projects)
     income = income_of([p.pk for p in projects]) if projects else {}
     for project in projects:

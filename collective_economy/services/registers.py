@@ -12,8 +12,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import DecimalField, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -167,25 +166,6 @@ def contract_payment_record(*, instalment: ContractInstalment, received_on: date
     return payment
 
 
-def instalments_with_received(queryset=None):
-    """Scheduled payments with ``received`` (sum of payments) and ``outstanding`` annotated, one query."""
-    received = (ContractPayment.objects.filter(instalment=OuterRef("pk")).order_by().values("instalment")
-                .annotate(total=Sum("amount")).values("total"))
-    money_field = DecimalField(max_digits=16, decimal_places=2)
-    queryset = ContractInstalment.objects.all() if queryset is None else queryset
-    return queryset.annotate(received=Coalesce(Subquery(received, output_field=money_field),
-                                               Value(ZERO, output_field=money_field)))
-
-
-def overdue_instalments(queryset=None, *, today: datetime.date | None = None):
-    """Scheduled payments of contracts in force, due before ``today`` and not paid in full."""
-    today = today or timezone.localdate()
-    from django.db.models import F
-
-    return (instalments_with_received(queryset).filter(due_on__lt=today, contract__status="in_force")
-            .filter(received__lt=F("amount")))
-
-
 @transaction.atomic
 def instalment_case_open(*, instalment: ContractInstalment, user, today: datetime.date | None = None):
     """Open a case to chase an overdue payment — once: asked again, it returns the case already open."""
@@ -321,18 +301,8 @@ def project_save(*, user, project: Project | None = None, villages=(), income_ac
     return project
 
 
-def project_income(projects) -> dict[int, Decimal]:
-    """Each project's income to the collective: credits less debits posted on its income accounts (one query)."""
-    from collective_economy.models import VoucherLine
-
-    rows = (VoucherLine.objects.filter(voucher__status=VoucherStatus.POSTED, voucher__kind="normal",
-                                       sub_account__projects__in=projects)
-            .values("sub_account__projects").annotate(credit=Sum("credit"), debit=Sum("debit")))
-    return {row["sub_account__projects"]: (row["credit"] or ZERO) - (row["debit"] or ZERO) for row in rows}
-
-
 __all__ = [
     "asset_save", "categories_for", "contract_payment_record", "contract_save", "counterparty_check",
     "debt_outstanding", "debt_record_save", "debt_settle", "instalment_case_open", "instalments_set",
-    "instalments_with_received", "overdue_instalments", "project_income", "project_save", "resource_save",
+    "project_save", "resource_save",
 ]

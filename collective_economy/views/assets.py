@@ -41,6 +41,7 @@ from collective_economy.forms.books import yuan
 from collective_economy.models import Asset, BookYear, Contract, ContractStatus, Project, Resource
 from collective_economy.selectors import statements as st
 from collective_economy.selectors.assets import ZERO, assets_overview, categories_visible, contracted_q, with_income
+from collective_economy.selectors.projects import project_income
 from collective_economy.services import registers as services
 from collective_economy.services.decisions import county_of
 from collective_economy.views.statements import ParameterError, statement_unit
@@ -200,7 +201,7 @@ class AssetsOverviewView(LoginRequiredMixin, TemplateView):
             return render(request, self.template_name, context, status=400)
         user = request.user
         year = year or st.latest_year(user, unit) or timezone.localdate().year
-        overview = assets_overview(user, unit, year, income_of=services.project_income)
+        overview = assets_overview(user, unit, year, income_of=project_income)
 
         def link(pk):
             return "?" + urlencode({"unit": pk, "year": year})
@@ -448,7 +449,7 @@ class ProjectListView(ScopedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user
-        context["object_list"] = page = with_income(context["object_list"], services.project_income)
+        context["object_list"] = page = with_income(context["object_list"], project_income)
         for project in page:
             project.investment_text = yuan(project.investment)
             project.income_text = yuan(project.income)
@@ -456,7 +457,7 @@ class ProjectListView(ScopedListView):
             project.others = [v for v in project.villages.all() if v.pk != project.village_id]
         filtered = self.object_list
         totals = filtered.aggregate(n=Count("pk"), total=Sum("investment"))
-        income = services.project_income(filtered.order_by().values("pk"))
+        income = project_income(filtered.order_by().values("pk"))
         context["summary"] = {"n": totals["n"], "investment": yuan(totals["total"] or ZERO),
                               "income": yuan(sum(income.values(), ZERO))}
         counts = dict(Project.objects.visible_to(user).values_list("category").annotate(n=Count("pk")).order_by())
@@ -481,7 +482,7 @@ class ProjectListView(ScopedListView):
 
         def rows():
             queryset = self.get_queryset()
-            income = services.project_income(queryset.order_by().values("pk"))
+            income = project_income(queryset.order_by().values("pk"))
             for p in queryset.iterator(chunk_size=2000):
                 others = "、".join(v.display_name for v in p.villages.all() if v.pk != p.village_id)
                 yield [p.category.name, p.name, p.village.parent.display_name if p.village.parent_id else "",

@@ -13,8 +13,9 @@ from openpyxl import load_workbook
 
 from collective_economy.models import Asset, AssetKind, ContractKind, Resource, ResourceKind, SubjectKind
 from collective_economy.selectors.assets import assets_overview
+from collective_economy.selectors.projects import project_income
 from collective_economy.services.books import sub_account_create
-from collective_economy.services.registers import asset_save, contract_save, project_income, resource_save
+from collective_economy.services.registers import asset_save, contract_save, resource_save
 from governance.models import ExportLog
 from tests.helpers.ledger import accounts, new_book, post
 

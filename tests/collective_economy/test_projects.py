@@ -14,7 +14,14 @@ from openpyxl import load_workbook
 from collective_economy.models import Project, ProjectCategory, ProjectStatus
 from collective_economy.services.books import sub_account_create
 from collective_economy.services.registers import project_save
-from collective_economy.services.vouchers import LineInput, voucher_post, voucher_review, voucher_save, voucher_submit
+from collective_economy.services.vouchers import (
+    LineInput,
+    voucher_post,
+    voucher_reverse,
+    voucher_review,
+    voucher_save,
+    voucher_submit,
+)
 from tests.helpers.ledger import accounts, new_book
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +80,16 @@ def test_a_projects_income_is_what_the_books_say(staff, village_a, clerk_a, book
     page = response.content.decode()
     assert 'data-income="12000.00">12,000.00' in page
     assert "200,000.00" in page
+
+
+def test_a_red_letter_reversal_takes_the_income_back_out(staff, village_a, clerk_a, book_a, project_a):
+    posted = post_on(book_a, datetime.date(2025, 5, 1), book_a.rent, "100.00", preparer=village_a,
+                     reviewer=clerk_a)
+    reversal = voucher_reverse(voucher=posted, user=village_a, date=datetime.date(2025, 6, 1))
+    voucher_submit(voucher=reversal, user=village_a)
+    voucher_review(voucher=reversal, user=clerk_a)
+    voucher_post(voucher=reversal, user=village_a)
+    assert staff(clerk_a).get(PROJECTS).context["object_list"][0].income == Decimal("0.00")
 
 
 def test_a_draft_voucher_does_not_count(staff, village_a, clerk_a, book_a, project_a):

@@ -221,6 +221,7 @@ SPECTACULAR_SETTINGS = {
         "ServicePostEnum": "partybuild.models.ServicePost",
         "RegistrationStatusEnum": "partybuild.models.RegistrationStatus",
         "CaseStateEnum": "grid.models.CaseState",
+        "DecisionStateEnum": "collective_economy.models.DecisionState",
     },
 }
 
@@ -283,6 +284,11 @@ LIAISON_MAX_HOUSEHOLDS = env_int("LIAISON_MAX_HOUSEHOLDS", 15)
 
 # Roles that may see ID numbers and phones unmasked (they serve households face to face).
 PII_FULL_VIEW_ROLES = env_list("PII_FULL_VIEW_ROLES", ["admin", "village", "grid"])
+
+# The public village-affairs pages (村务公开, /public/): how long a village's page is served from the
+# cache, and how many pages one address may open a minute (past it: a polite 429).
+PUBLIC_PAGE_CACHE_SECONDS = env_int("PUBLIC_PAGE_CACHE_SECONDS", 300)
+PUBLIC_PAGES_PER_MINUTE = env_int("PUBLIC_PAGES_PER_MINUTE", 60)
 
 # --- Security (production profile) --------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

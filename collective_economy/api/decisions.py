@@ -74,8 +74,7 @@ class DecisionSerializer(serializers.ModelSerializer):
                         help_text=_("Yuan, as text: \"80000.00\"; null when no money is involved."))
     steps = serializers.ListField(child=serializers.CharField(), read_only=True,
                                   help_text=_("The steps of its procedure, in order (values of a record's step)."))
-    # Text, not an enum: the schema already has other "state" enums (cases, wishes).
-    state = serializers.CharField(read_only=True, help_text=STATE_HELP)
+    state = serializers.ChoiceField(choices=DecisionState.choices, read_only=True, help_text=STATE_HELP)
     next_step = serializers.SerializerMethodField(help_text=_("The step to record next; null once it ended."))
     created_by_name = serializers.SerializerMethodField()
     records = DecisionRecordSerializer(many=True, read_only=True)

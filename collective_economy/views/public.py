@@ -30,18 +30,15 @@ from governance.portal.ratelimit import client_address, within_limit
 
 logger = logging.getLogger(__name__)
 
-# Defaults of the settings (governance.settings may set them from the environment).
-CACHE_SECONDS = 300
-PER_MINUTE = 60
 CODE_MAX_LENGTH = 32
 
 
 def cache_seconds() -> int:
-    return int(getattr(settings, "PUBLIC_PAGE_CACHE_SECONDS", CACHE_SECONDS))
+    return settings.PUBLIC_PAGE_CACHE_SECONDS
 
 
 def per_minute() -> int:
-    return int(getattr(settings, "PUBLIC_PAGES_PER_MINUTE", PER_MINUTE))
+    return settings.PUBLIC_PAGES_PER_MINUTE
 
 
 def cache_key(name: str, language: str | None = None) -> str:

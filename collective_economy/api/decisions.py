@@ -19,10 +19,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from collective_economy.api.common import LedgerViewSet, MoneyField, user_name
-from collective_economy.models import PUBLISHED_STATES, Decision, DecisionFile, DecisionRecord, DecisionState, Step
+from collective_economy.models import Decision, DecisionFile, DecisionRecord, DecisionState, Step
 from collective_economy.services import decisions as services
 from collective_economy.services.common import money
-from collective_economy.views.public import public_page_forget
 from governance.filters import subtree_filter
 from governance.models import Household, OrgUnit
 from governance.portal.api import ScopedIdField, ScopedRelatedField, router, run_write
@@ -244,9 +243,7 @@ class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
     def steps(self, request, pk=None, **kwargs):
         decision = self.get_object()
         data = self.payload(StepSerializer)
-        record = run_write(services.decision_record_step, decision=decision, user=request.user, **data)
-        if record.step in PUBLISHED_STATES:
-            public_page_forget(decision.village.code)  # the village's public page shows it at once
+        run_write(services.decision_record_step, decision=decision, user=request.user, **data)
         return self._detail(decision, status=201)
 
     @extend_schema(request=SignSerializer, responses={200: DecisionDetailSerializer},

@@ -21,12 +21,15 @@ There is no user: the page is public. Every read is limited to the one village b
 """
 
 import datetime
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Max, Prefetch, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from collective_economy.models import (
@@ -424,3 +427,20 @@ def village_index() -> tuple[VillageGroup, ...]:
         group["villages"].append(PublicUnit(row["code"], row["short_name"] or row["name"]))
     return tuple(VillageGroup(township=g["township"], county=g["county"], villages=tuple(g["villages"]))
                  for g in groups.values())
+
+
+# --- The rendered pages' cache (views.public fills it; a publication empties it) ----------------
+
+logger = logging.getLogger(__name__)
+
+
+def cache_key(name: str, language: str | None = None) -> str:
+    return f"public:page:{name}:{language or translation.get_language()}"
+
+
+def public_page_forget(code: str) -> None:
+    """Drop a village's cached page in every language (after something was published), so it shows at once."""
+    try:
+        cache.delete_many([cache_key(f"village:{code}", language) for language, _name in settings.LANGUAGES])
+    except Exception:
+        logger.warning("Public page cache not cleared for %s: the cache is unavailable", code, exc_info=True)

@@ -41,6 +41,7 @@ from collective_economy.models import (
     VoucherKind,
     VoucherLine,
 )
+from collective_economy.selectors.public import public_page_forget
 from collective_economy.services.common import invalid
 from governance.models import Household, Level, OrgUnit
 
@@ -254,6 +255,9 @@ def decision_record_step(*, decision: Decision, step: str, user, held_on: dateti
     if step == Step.RESULT:
         decision.result_summary = result_summary.strip()
     decision.save(update_fields=["state", "result_summary", "updated_at"])
+    if step in (Step.PUBLICATION, Step.RESULT):  # the village's public page shows it at once
+        code = decision.village.code
+        transaction.on_commit(lambda: public_page_forget(code))
     return record
 
 

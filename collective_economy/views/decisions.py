@@ -27,7 +27,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from collective_economy.forms.books import yuan
 from collective_economy.forms.decisions import DecisionFilterForm, DecisionForm, FileAddForm, SignForm, StepForm
 from collective_economy.models import (
-    PUBLISHED_STATES,
     Decision,
     DecisionFile,
     DecisionRecord,
@@ -37,7 +36,6 @@ from collective_economy.models import (
     Step,
 )
 from collective_economy.services import decisions as services
-from collective_economy.views.public import public_page_forget
 from governance.masking import can_view_personal_data
 from governance.models import Relation, Resident
 from governance.portal.views import ScopedListView, require_perm
@@ -306,8 +304,6 @@ def decision_step(request, pk: int):
         except ValidationError as error:
             form.add_service_error(error)
         else:
-            if record.step in PUBLISHED_STATES:
-                public_page_forget(decision.village.code)  # the village's public page shows it at once
             if record.passed:
                 messages.success(request, _("“%(step)s” is recorded.") % {"step": Step(record.step).label})
             else:

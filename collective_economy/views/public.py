@@ -21,7 +21,6 @@ from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.urls import path
-from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import require_safe
 
@@ -39,18 +38,6 @@ def cache_seconds() -> int:
 
 def per_minute() -> int:
     return settings.PUBLIC_PAGES_PER_MINUTE
-
-
-def cache_key(name: str, language: str | None = None) -> str:
-    return f"public:page:{name}:{language or translation.get_language()}"
-
-
-def public_page_forget(code: str) -> None:
-    """Drop a village's cached page in every language (after something was published), so it shows at once."""
-    try:
-        cache.delete_many([cache_key(f"village:{code}", language) for language, _name in settings.LANGUAGES])
-    except Exception:
-        logger.warning("Public page cache not cleared for %s: the cache is unavailable", code, exc_info=True)
 
 
 def _public(response: HttpResponse, *, cached: bool = True) -> HttpResponse:
@@ -89,7 +76,7 @@ def public_page(name: str):
                                   {"per_minute": per_minute()}, status=429)
                 response["Retry-After"] = "60"
                 return _public(response, cached=False)
-            key = cache_key(name.format(**kwargs))
+            key = selectors.cache_key(name.format(**kwargs))
             content = _from_cache(key)
             if content is None:
                 response = view(request, **kwargs)

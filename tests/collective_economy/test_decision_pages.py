@@ -388,14 +388,16 @@ def test_the_township_says_which_villages_decide_in_six_steps(staff, clerk_a, vi
 # --- Publication ---------------------------------------------------------------------------------
 
 
-def test_a_publication_recorded_on_the_page_shows_on_the_public_page_at_once(staff, village_a, decision, county):
+def test_a_publication_recorded_on_the_page_shows_on_the_public_page_at_once(staff, village_a, decision, county,
+                                                                            django_capture_on_commit_callbacks):
     cache.clear()
     try:
         walk(decision, village_a, until=Step.RESOLUTION)
         public = reverse("public:village", args=[county.villages[0].code])
         assert decision.title not in Client().get(public).content.decode()  # the page is now kept
-        response = staff(village_a).post(step_url(decision), {"step": Step.PUBLICATION, "held_on": DAY,
-                                                              "minutes": "村务公开栏张贴七天"})
+        with django_capture_on_commit_callbacks(execute=True):  # the page is forgotten once the step commits
+            response = staff(village_a).post(step_url(decision), {"step": Step.PUBLICATION, "held_on": DAY,
+                                                                  "minutes": "村务公开栏张贴七天"})
         assert response.status_code == 302
         assert decision.title in Client().get(public).content.decode()
     finally:

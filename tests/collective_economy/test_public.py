@@ -280,7 +280,7 @@ def test_a_publication_shows_once_the_cached_page_is_forgotten(client, county, p
     decision_record_step(decision=decision, step=Step.PUBLICATION, user=village_a, held_on=datetime.date(2025, 6, 1),
                          minutes="村务公开栏张贴")
     assert "购置村级保洁车" not in client.get(url).content.decode()  # still the kept page
-    views.public_page_forget(county.villages[0].code)
+    selectors.public_page_forget(county.villages[0].code)
     assert "购置村级保洁车" in client.get(url).content.decode()
 
 

@@ -12,10 +12,9 @@ from collective_economy.forms.books import VillageChoiceField, parse_yuan
 from collective_economy.models import VOTING_STEPS, Decision, DecisionState, Step
 from collective_economy.services.common import money
 from governance.models import Level, OrgUnit
-from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm
+from governance.portal.forms import DateInput, MultipleFileField, MultipleFileInput, PortalFormMixin, ScopedFilterForm
 
 # Files one step takes at a time (a photographed notice, the signed minutes).
-MAX_FILES = 10
 AMOUNT_HELP = _("Yuan; left blank when the matter involves no money.")
 
 
@@ -94,26 +93,6 @@ class DecisionForm(PortalFormMixin, forms.Form):
             self.fields["village"].widget = forms.HiddenInput()
 
 
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class FilesField(forms.FileField):
-    """Several files in one input (images or PDF; the service checks each by its content)."""
-
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        if not data:
-            if self.required:
-                raise ValidationError(self.error_messages["required"], code="required")
-            return []
-        files = data if isinstance(data, list | tuple) else [data]
-        if len(files) > MAX_FILES:
-            raise ValidationError(_("At most %(count)d files at a time.") % {"count": MAX_FILES})
-        return [super(FilesField, self).clean(upload, initial) for upload in files]
-
-
 class StepForm(PortalFormMixin, forms.Form):
     """The next step of a decision, with the fields it asks for: a meeting that votes takes attendance and
     votes; the consultation's counts are its signatures; the last step takes the results."""
@@ -128,8 +107,8 @@ class StepForm(PortalFormMixin, forms.Form):
     minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 4}))
     result_summary = forms.CharField(label=_("Results"), widget=forms.Textarea(attrs={"rows": 4}),
                                      help_text=_("What was done with what money: published to the villagers."))
-    attachments = FilesField(label=_("Files (photos, PDF)"), required=False,
-                             widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
+    attachments = MultipleFileField(label=_("Files (photos, PDF)"), required=False,
+                                    widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
 
     def __init__(self, *args, step: str, expected_hint: int | None = None, **kwargs):
         kwargs.setdefault("initial", {})
@@ -168,8 +147,8 @@ class StepForm(PortalFormMixin, forms.Form):
 class FileAddForm(PortalFormMixin, forms.Form):
     """More files of a step already recorded (the notice photographed once it is up)."""
 
-    attachments = FilesField(label=_("Files (photos, PDF)"),
-                             widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
+    attachments = MultipleFileField(label=_("Files (photos, PDF)"),
+                                    widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))
 
 
 class SignForm(PortalFormMixin, forms.Form):

@@ -205,3 +205,35 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%d")
+
+
+class MultipleFileInput(forms.FileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (at most ``max_files``); ``check`` (e.g. grid's ``attachment_check``: images
+    and PDF by their content) runs on each before anything is saved, its refusal shown on the field."""
+
+    widget = MultipleFileInput
+
+    def __init__(self, *args, check=None, max_files: int = 10, **kwargs):
+        self.check, self.max_files = check, max_files
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if not data:
+            if self.required:
+                raise ValidationError(self.error_messages["required"], code="required")
+            return []
+        files = data if isinstance(data, list | tuple) else [data]
+        if len(files) > self.max_files:
+            raise ValidationError(_("At most %(count)d files at a time.") % {"count": self.max_files})
+        cleaned = [super(MultipleFileField, self).clean(upload, initial) for upload in files]
+        for upload in cleaned:
+            if self.check is not None:
+                try:
+                    self.check(upload)
+                except ValidationError as error:
+                    raise ValidationError(error.messages) from None
+        return cleaned

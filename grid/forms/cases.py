@@ -14,13 +14,18 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from governance.models import Household, OrgUnit, Resident, Role, User
-from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm, SearchSelect, style_widget
+from governance.portal.forms import (
+    DateInput,
+    MultipleFileField,
+    PortalFormMixin,
+    ScopedFilterForm,
+    SearchSelect,
+    style_widget,
+)
 from governance.validators import normalize_id_number
 from grid.models import CaseCategory, CaseSource, CaseState, Colour, Rating, Triage
 from grid.selectors.cases import CASE_GRID_LEVELS, dispatch_groups, unit_staff
 from grid.services.cases import DISPATCH_LEVELS, attachment_check
-
-MAX_FILES = 10
 
 
 def category_choices(*, blank=None, leaves_only: bool = True) -> list:
@@ -49,32 +54,6 @@ def category_choices(*, blank=None, leaves_only: bool = True) -> list:
     if singles:
         choices.append((_("Other categories"), singles))
     return choices
-
-
-class MultipleFileInput(forms.FileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one input; each is checked by content (images and PDF) before anything is saved."""
-
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        if not data:
-            if self.required:
-                raise ValidationError(self.error_messages["required"], code="required")
-            return []
-        files = data if isinstance(data, list | tuple) else [data]
-        if len(files) > MAX_FILES:
-            raise ValidationError(_("At most %(count)d files at a time.") % {"count": MAX_FILES})
-        cleaned = [super(MultipleFileField, self).clean(upload, initial) for upload in files]
-        for upload in cleaned:
-            try:
-                attachment_check(upload)
-            except ValidationError as error:
-                raise ValidationError(error.messages) from None
-        return cleaned
 
 
 # --- The list's filters -------------------------------------------------------------------
@@ -194,7 +173,7 @@ class CaseForm(PortalFormMixin, forms.Form):
                                   min_value=-90, max_value=90)
     longitude = forms.DecimalField(label=_("Longitude"), required=False, max_digits=9, decimal_places=6,
                                    min_value=-180, max_value=180)
-    attachments = MultipleFileField(label=_("Photos and documents"), required=False,
+    attachments = MultipleFileField(label=_("Photos and documents"), required=False, check=attachment_check,
                                     help_text=_("Images (JPEG, PNG, GIF, WebP) or PDF, several at once."))
     token = forms.UUIDField(widget=forms.HiddenInput)
     confirm = forms.BooleanField(label=_("Create it anyway"), required=False)
@@ -387,7 +366,8 @@ def person_label(person) -> str:
 class ResolveForm(StepForm):
     result = forms.CharField(label=_("Result"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}),
                              error_messages={"required": _("Describe the result.")})
-    attachments = MultipleFileField(label=_("Evidence (photos, documents)"), required=False)
+    attachments = MultipleFileField(label=_("Evidence (photos, documents)"), required=False,
+                                    check=attachment_check)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

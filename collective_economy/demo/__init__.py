@@ -278,10 +278,14 @@ def _decisions(ctx: DemoContext, state: dict, last: datetime.date) -> Recorder:
                         f"公开发包。", letting.annual, letting.signed_on,
                         result=f"已与{letting.firm[0]}签订发包合同，年承包费{letting.annual:,.2f}元。",
                         result_on=letting.signed_on + datetime.timedelta(days=10))
-        if book.index % 2 == 0:
+        if book.index % 2 == 0:  # in progress: proposed and discussed in the last days
             cost = ledger.money(200_000 + 10_000 * (book.index % 20))
             recorder.record(("road", village), village, "村道硬化提升工程", "对村内主干道进行硬化提升。", cost,
                             last + datetime.timedelta(days=25), until="discussion")
+        else:  # resolved and published in the last weeks, not carried out yet
+            cost = ledger.money(30_000 + 2_000 * (book.index % 20))
+            recorder.record(("hall", village), village, "村文化活动室改造", "改造村文化活动室，方便群众活动。", cost,
+                            last - datetime.timedelta(days=8 + book.index % 20), until="publication")
     writer = state["writer"]
     for key, payments in sorted(writer.cited.items(), key=lambda item: str(item[0])):
         if key[0] != "plan":

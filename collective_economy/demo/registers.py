@@ -331,9 +331,12 @@ def write(ctx: DemoContext, books: list[VillageBook], plans: dict, writer, decis
                                                  now))
         for project in plan.projects:
             pk = take(Project)
+            # Registered in the library when it started (a planned one a month before the demo's last day).
+            registered = project.started_on or last - datetime.timedelta(days=30)
+            at = ctx.datetime(datetime.datetime.combine(registered, datetime.time(9), tzinfo=ctx.now.tzinfo))
             rows[Project].append((pk, village, categories[project.category], project.name, project.description,
                                   str(project.investment), str(project.started_on) if project.started_on else None,
-                                  project.status, decisions.get(project.decision), user, now))
+                                  project.status, decisions.get(project.decision), user, at))
             for unit in (book.village, *project.partners):
                 rows[ProjectVillages].append((take(ProjectVillages), pk, unit.pk))
             if project.income:

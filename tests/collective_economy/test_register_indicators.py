@@ -164,7 +164,7 @@ def test_the_panel_and_the_league_show_them(county, village_a, county_official, 
     page = response.content.decode()
     panel = page[page.index('id="panel-collective-economy-registers"'):]
     panel = panel[:panel.index("</section>")]
-    assert "2份中已清理1份" in panel and "50.0%" in panel
+    assert "2份中已清理1份" in panel and "50.0%" in panel and "合同清理" in panel
     assert "本月1项，累计1项" in panel
     league = response.context["league"]
     assert ce.CLEANED_SHARE in league.keys and ce.PUBLISHED_TO_DATE in league.keys

@@ -11,9 +11,9 @@ from django.test.utils import CaptureQueriesContext
 
 from collective_economy.models import Decision, DecisionState, Step, VillageDecisionSetting, Voucher, VoucherStatus
 from collective_economy.services.decisions import GATE_NOT_RESOLVED, GATE_REFUSED, NO_QUORUM, WRONG_STEP
-from tests.collective_economy.test_decisions import register, walk
 from tests.helpers.api import get, post, send
 from tests.helpers.cases import PNG_1PX
+from tests.helpers.decisions import register, walk
 from tests.helpers.ledger import accounts
 from tests.helpers.messages import english
 from tests.helpers.people import new_household

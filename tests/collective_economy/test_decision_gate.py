@@ -3,7 +3,6 @@ cites a decision of its village that reached 决议: the services refuse it on t
 reason (none cited, not yet resolved, another village's), and with the services bypassed the database does
 too — on SQLite here and on PostgreSQL in the second run of `make test`."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
@@ -35,22 +34,11 @@ from collective_economy.services.vouchers import (
     voucher_submit,
 )
 from collective_economy.triggers import GATE_MESSAGE
-from tests.collective_economy.test_decisions import register, said, walk
+from tests.helpers.decisions import MARCH, payment, register, said, walk
 from tests.helpers.ledger import accounts
 
 pytestmark = pytest.mark.django_db
 
-MARCH = datetime.date(2025, 3, 10)
-
-
-def payment(book, amount: str, *, user, decision=None, account="153"):
-    """A reviewed voucher paying ``amount`` out of the bank (为在建工程付款), citing ``decision``."""
-    chart = accounts(book)
-    lines = [LineInput(account=chart[account], debit=Decimal(amount), credit=Decimal("0"), summary="支付村道工程款"),
-             LineInput(account=chart["102"], debit=Decimal("0"), credit=Decimal(amount), summary="支付村道工程款")]
-    voucher = voucher_save(book=book, date=MARCH, lines=lines, user=user, decision=decision)
-    voucher_submit(voucher=voucher, user=user)
-    return voucher
 
 
 @pytest.fixture

@@ -23,10 +23,9 @@ from collective_economy.models import (
     Voucher,
 )
 from collective_economy.services.decisions import NO_QUORUM, payment_threshold, quorum_for
-from tests.collective_economy.test_decision_gate import payment
-from tests.collective_economy.test_decisions import register, said, walk
 from tests.helpers.admin import listed, refused
 from tests.helpers.cases import PNG_1PX
+from tests.helpers.decisions import payment, register, said, walk
 from tests.helpers.excel import read_export
 from tests.helpers.people import new_household
 

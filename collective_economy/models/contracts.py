@@ -217,7 +217,7 @@ class DebtRecord(Counterparty):
     village = models.ForeignKey(OrgUnit, verbose_name=_("village"), on_delete=models.PROTECT,
                                 related_name="debt_records", limit_choices_to={"level": Level.VILLAGE})
     kind = models.CharField(_("kind"), max_length=10, choices=DebtKind.choices)
-    number = models.CharField(_("number"), max_length=40)
+    number = models.CharField(pgettext_lazy("receivable or debt", "number"), max_length=40)
     origin = models.CharField(_("origin"), max_length=200, help_text=_("How it arose, e.g. unpaid contract fees."))
     arisen_on = models.DateField(_("arisen on"), null=True, blank=True)
     opening_amount = models.DecimalField(_("opening amount (yuan)"), **MONEY)

@@ -155,7 +155,7 @@ class Decision(models.Model):
 
     village = models.ForeignKey(OrgUnit, verbose_name=_("village"), on_delete=models.PROTECT,
                                 related_name="decisions", limit_choices_to={"level": Level.VILLAGE})
-    number = models.CharField(_("number"), max_length=40)
+    number = models.CharField(pgettext_lazy("decision", "number"), max_length=40)
     title = models.CharField(_("matter"), max_length=100)
     description = models.TextField(_("description"))
     amount = models.DecimalField(_("amount involved (yuan)"), null=True, blank=True, **MONEY)

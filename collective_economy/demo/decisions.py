@@ -2,8 +2,10 @@
 past, in order), as a village clerk records them:
 
 - in every village, the project's construction (立项), through every step to its results published: the
-  construction payment above the threshold cites it; and the letting of the river flats, to its results;
-- in every other village, a road project in progress (proposed and discussed so far);
+  construction payment above the threshold cites it; in every third village the letting of the river flats
+  too, to its results (the contract cites it);
+- in one village of four a road project in progress (proposed and discussed so far), in another a small
+  matter resolved and published in the last weeks;
 - where the year's operating expenses include a payment above the threshold, the year's spending plan
   (经营项目年度支出计划), resolved the December before; last year's with its results published;
 - one village (the demo's ``village_a``) decides in six steps (六议两公开): a motion first, and before the

@@ -302,3 +302,28 @@ def test_each_template_downloads_with_its_columns_explained(db, kind):
     rows = template_rows(kind)
     assert list(rows[0]) == headers(kind) and all(rows[1][i] is not None for i, column in
                                                   enumerate(get_spec(kind).import_columns) if column.required)
+
+
+def test_every_register_exports_a_file_that_imports_unchanged(county, village_a):
+    village, resident = county.villages[0], county.residents[0]
+    book = new_book(village, bookkeepers=[village_a])
+    office = sub_account_create(book=book, account=accounts(book)["151"], code="151001", name="办公楼")
+    Asset.objects.create(village=village, code="ZC-001", name="办公楼", kind="building", value=Decimal("860000.00"),
+                         sub_account=office, acquired_on=datetime.date(2012, 5, 1), is_public_welfare=True)
+    Resource.objects.create(village=village, code="ZY-001", name="河滩地", kind="arable", area=Decimal("40.25"),
+                            boundaries="东至河堤")
+    content = xlsx(headers("contracts", [*CONTRACT, "resource", "asset"]),
+                   [[*person_row(village, resident), "ZY-001", "ZC-001"]])
+    assert roster_import(kind="contracts", file=content, user=village_a).ok
+    schedule = [[village.code, "HT-002", "2025-06-30", "4000"], [village.code, "HT-002", "2026-06-30", "4000.50"]]
+    assert roster_import(kind="contract_instalments", file=xlsx(headers("contract_instalments", SCHEDULE), schedule),
+                         user=village_a).ok
+    debts = [[village.code, "债权", "ZQ-001", resident.id_number, None, "欠缴承包费", "1200.50", "2024-03-31",
+              "HT-002"]]
+    assert roster_import(kind="debt_records", file=xlsx(headers("debt_records", DEBTS), debts), user=village_a).ok
+    models = {"contracts": Contract, "contract_instalments": ContractInstalment, "debt_records": DebtRecord,
+              "assets": Asset, "resources": Resource}
+    for kind, model in models.items():
+        content = roster_export(kind=kind, queryset=model.objects.all(), user=village_a)
+        report = roster_import(kind=kind, file=content, user=village_a)
+        assert report.ok and report.unchanged == model.objects.count() > 0 and not report.changed, str(report)

@@ -155,8 +155,7 @@ def _plan_books(ctx: DemoContext, last: datetime.date) -> dict:
     for book in books:
         following = villages[book.index + 1] if book.index + 1 < len(villages) else None
         partner = following if book.index % 4 == 0 and following is not None else None
-        plans[book.village.pk] = registers.plan_village(book, ctx, residents[book.village.pk], partner, last,
-                                                        six_step=book.village.pk == six_step)
+        plans[book.village.pk] = registers.plan_village(book, ctx, residents[book.village.pk], partner, last)
     recorders = {}
     for book in books:
         village, index = book.village, book.index

@@ -144,8 +144,8 @@ def schedule(contract: ContractPlan, first_year: int) -> list[tuple[datetime.dat
     return [(due, each) for due in dates if contract.starts_on <= due <= contract.ends_on]
 
 
-def plan_village(book: VillageBook, ctx: DemoContext, residents: list[int], partner, last: datetime.date,
-                 six_step: bool) -> VillageRegisters:
+def plan_village(book: VillageBook, ctx: DemoContext, residents: list[int], partner,
+                 last: datetime.date) -> VillageRegisters:
     """What the village's registers hold (no database): sized on its books' figures."""
     rng = ctx.rng("collective_economy.registers", book.village.code)
     village, index = book.village, book.index
@@ -155,6 +155,12 @@ def plan_village(book: VillageBook, ctx: DemoContext, residents: list[int], part
     # fees are sized on it, so a month's payments fit in its contracting voucher.
     monthly = money(book.so_far / last.month * Decimal("0.55"))
     serial = index * 10
+
+    def person(k) -> dict:
+        """A head of household of the village as the counterparty (a firm where the village has nobody)."""
+        if residents:
+            return {"resident": residents[k % len(residents)]}
+        return {"firm": firm(village, serial + 5 + k, FIRMS[(index + k) % len(FIRMS)])}
 
     def fee(monthly, low, high, floor) -> Decimal:
         """A contract's yearly fee: a share of the month's contracting income, at least ``floor`` yuan."""
@@ -190,7 +196,7 @@ def plan_village(book: VillageBook, ctx: DemoContext, residents: list[int], part
                      decision=("letting", village.pk)),
         ContractPlan(f"HT{previous}-002", "集体鱼塘承包", "contracting", "water", "鱼塘养殖承包", pond,
                      f"{short}四组", datetime.date(previous - 1, 12, 28), start, datetime.date(previous + 2, 12, 31),
-                     fee(monthly, 0.1, 0.2, 1_000), ((3, 31),), resident=residents[0],
+                     fee(monthly, 0.1, 0.2, 1_000), ((3, 31),), **person(0),
                      resource="ZY-003", is_regular=False, problem="low_price",
                      cleaned_up_on=datetime.date(previous, 9, 15) if index % 2 == 0 else None,
                      arrears=money(rng.randint(2_000, 12_000))),
@@ -203,7 +209,7 @@ def plan_village(book: VillageBook, ctx: DemoContext, residents: list[int], part
         contracts.append(ContractPlan(
             "HT2008-011", "集体林地承包", "contracting", "forest", "林地承包经营", forest, f"{short}后山",
             datetime.date(2008, 3, 1), datetime.date(2008, 3, 1), datetime.date(2048, 2, 28),
-            fee(monthly, 0.05, 0.1, 600), ((11, 30),), resident=residents[1],
+            fee(monthly, 0.05, 0.1, 600), ((11, 30),), **person(1),
             resource="ZY-002", is_regular=False, problem="long_term",
             cleaned_up_on=datetime.date(year, 1, 20) if index % 3 == 0 and last.month > 1 else None,
             arrears=money(rng.randint(1_000, 6_000))))
@@ -218,7 +224,7 @@ def plan_village(book: VillageBook, ctx: DemoContext, residents: list[int], part
     pond_contract = contracts[1]
     debts = [
         DebtPlan("receivable", "ZQ-001", "鱼塘承包费历年欠款", pond_contract.arrears, datetime.date(previous, 3, 31),
-                 datetime.date(previous - 2, 12, 31), resident=residents[0], contract=pond_contract.number,
+                 datetime.date(previous - 2, 12, 31), **person(0), contract=pond_contract.number,
                  settlements=[(datetime.date(previous, 9, 15), money(pond_contract.arrears / 2), "cash")]),
         DebtPlan("receivable", "ZQ-002", "往来借款未收回", money(rng.randint(20_000, 80_000)),
                  datetime.date(previous, 3, 31), datetime.date(2019, 6, 1),
@@ -240,7 +246,7 @@ def plan_village(book: VillageBook, ctx: DemoContext, residents: list[int], part
                                     "written_off"))
     if index % 2 == 1:
         debts.append(DebtPlan("debt", "ZW-002", "农户集资修建灌溉渠借款", money(rng.randint(5_000, 20_000)),
-                              datetime.date(previous, 3, 31), datetime.date(2017, 4, 1), resident=residents[2]))
+                              datetime.date(previous, 3, 31), datetime.date(2017, 4, 1), **person(2)))
         debts[-1].settlements.append((datetime.date(previous, 6, 30), debts[-1].opening, "offset"))
 
     category = CATEGORY_ORDER[index % len(CATEGORY_ORDER)]

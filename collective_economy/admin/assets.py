@@ -40,6 +40,7 @@ from governance.portal.admin import (
     TownshipFilter,
     VillageFilter,
 )
+from governance.rosters.admin import RosterAdminMixin
 
 
 def _villages(request):
@@ -70,8 +71,10 @@ class RegisterAdmin(ServiceWriteAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Asset)
-class AssetAdmin(RegisterAdmin):
+class AssetAdmin(RosterAdminMixin, RegisterAdmin):
     """The assets (资产), each on a fixed-asset detail account of its village's books (``asset_save``)."""
+
+    roster_kind = "assets"
 
     list_display = ("code", "name", "village", "kind", "value", "status", "sub_account", "acquired_on")
     list_select_related = ("village", "sub_account")
@@ -107,8 +110,10 @@ class ContractInForceInline(ReadOnlyInline):
 
 
 @admin.register(Resource)
-class ResourceAdmin(RegisterAdmin):
+class ResourceAdmin(RosterAdminMixin, RegisterAdmin):
     """The resources (资源: land, forest, water) with their area; those contracted out show their contract."""
+
+    roster_kind = "resources"
 
     list_display = ("code", "name", "village", "kind", "area", "location")
     list_select_related = ("village",)

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from collective_economy.admin.books import ReadOnlyAdminMixin
 from collective_economy.forms.registers import resident_label
 from collective_economy.models import (
     Contract,
@@ -35,6 +36,7 @@ from governance.portal.admin import (
     VillageFilter,
     add_rule_errors,
 )
+from governance.rosters.admin import RosterAdminMixin
 
 COUNTERPARTY = ("counterparty_kind", "counterparty_name", "counterparty_credit_code", "counterparty_resident")
 
@@ -123,9 +125,12 @@ class ContractAdminForm(CounterpartyAdminForm):
 
 
 @admin.register(Contract)
-class ContractAdmin(ServiceWriteAdminMixin, CounterpartyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class ContractAdmin(ServiceWriteAdminMixin, CounterpartyAdminMixin, ScopedAdminMixin, RosterAdminMixin,
+                    SimpleHistoryAdmin):
     """Contracts (经济合同) and their clean-up; saved through ``contract_save``, the schedule through
     ``instalments_set``."""
+
+    roster_kind = "contracts"
 
     form = ContractAdminForm
     bulk_delete = False
@@ -203,8 +208,11 @@ class DebtRecordAdminForm(CounterpartyAdminForm):
 
 
 @admin.register(DebtRecord)
-class DebtRecordAdmin(ServiceWriteAdminMixin, CounterpartyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class DebtRecordAdmin(ServiceWriteAdminMixin, CounterpartyAdminMixin, ScopedAdminMixin, RosterAdminMixin,
+                      SimpleHistoryAdmin):
     """Receivables (债权) and debts (债务) registered at the clean-up; saved through ``debt_record_save``."""
+
+    roster_kind = "debt_records"
 
     form = DebtRecordAdminForm
     bulk_delete = False
@@ -245,3 +253,21 @@ class DebtRecordAdmin(ServiceWriteAdminMixin, CounterpartyAdminMixin, ScopedAdmi
             services.debt_settle(record=form.instance, settled_on=data["settled_on"], amount=data["amount"],
                                  way=data.get("way") or "cash", voucher=data.get("voucher"), user=request.user)
         _nothing_saved_by_the_formset(formset)
+
+
+@admin.register(ContractInstalment)
+class ContractInstalmentAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, RosterAdminMixin, admin.ModelAdmin):
+    """The contracts' payments due, one row each: read here, changed on the contract, imported from Excel
+    (下载模板 / 导入: contract number, due date, amount)."""
+
+    roster_kind = "contract_instalments"
+
+    def may_import_roster(self, request) -> bool:
+        # Rows are never added one by one here (the contract's page keeps its schedule); the import adds them.
+        return request.user.has_perms(("collective_economy.add_contractinstalment",
+                                       "collective_economy.change_contractinstalment"))
+    list_display = ["contract", "due_on", "amount", "case"]
+    list_filter = [TownshipFilter, VillageFilter]
+    list_select_related = ["contract", "case"]
+    search_fields = ["contract__number", "contract__title"]
+    date_hierarchy = "due_on"

@@ -327,3 +327,17 @@ def test_every_register_exports_a_file_that_imports_unchanged(county, village_a)
         content = roster_export(kind=kind, queryset=model.objects.all(), user=village_a)
         report = roster_import(kind=kind, file=content, user=village_a)
         assert report.ok and report.unchanged == model.objects.count() > 0 and not report.changed, str(report)
+
+
+@pytest.mark.parametrize("model", ["contract", "contractinstalment", "debtrecord", "asset", "resource"])
+def test_each_register_imports_from_its_admin_page(staff, county, clerk_a, model):
+    """下载模板 / 导入 on each register's admin list: the template downloads, the import page opens."""
+    from django.urls import reverse
+
+    client = staff(clerk_a)
+    changelist = client.get(reverse(f"admin:collective_economy_{model}_changelist"))
+    importing = reverse(f"admin:collective_economy_{model}_roster_import")
+    assert changelist.status_code == 200 and importing in changelist.content.decode()
+    assert client.get(importing).status_code == 200
+    template = client.get(reverse(f"admin:collective_economy_{model}_roster_template"))
+    assert template.status_code == 200 and template["Content-Type"].startswith("application/vnd.openxmlformats")

@@ -311,7 +311,8 @@ def test_the_page_shows_what_the_indicators_declare(login, county_official, coun
         "grid.closure_rate_to_date", "grid.on_time_rate_to_date", "grid.cases_overdue", "grid.median_hours_to_resolve",
         "grid.worker_party_share", "partybuild.members", "partybuild.wishes_completed", "partybuild.volunteer_hours",
         "partybuild.organizations", "partybuild.central_households", "collective_economy.operating_income_ytd",
-        "collective_economy.operating_income_last_year", "collective_economy.weak_villages"]
+        "collective_economy.operating_income_last_year", "collective_economy.weak_villages",
+        "collective_economy.contracts_cleaned_up_share", "collective_economy.decisions_published_to_date"]
     charts = chart_data(response.content.decode())
     assert [s["key"] for s in charts["trend"]["series"]] == [
         "grid.cases_raised", "grid.cases_closed", "grid.cases_overdue", "grid.closure_rate_to_date",

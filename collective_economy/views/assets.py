@@ -46,7 +46,7 @@ from collective_economy.services import registers as services
 from collective_economy.services.decisions import county_of
 from collective_economy.views.statements import ParameterError, statement_unit
 from governance.models import ExportLog, Level, OrgUnit
-from governance.portal.views import ScopedListView, require_perm
+from governance.portal.views import ExportMixin, ScopedListView, require_perm
 from governance.rosters.export import export_filters
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
 
@@ -257,7 +257,7 @@ def _indent(unit: OrgUnit) -> str:
 # --- Assets ----------------------------------------------------------------------------------------
 
 
-class AssetListView(ScopedListView):
+class AssetListView(ExportMixin, ScopedListView):
     """资产台账: the registered assets, with the detail account each is booked on."""
 
     model = Asset
@@ -269,11 +269,6 @@ class AssetListView(ScopedListView):
 
     def list_queryset(self, queryset):
         return queryset.select_related("village__parent", "sub_account__account")
-
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "xlsx":
-            return self.export()
-        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -349,7 +344,7 @@ def in_force_contracts() -> Prefetch:
                     .order_by("-starts_on", "pk"), to_attr="in_force")
 
 
-class ResourceListView(ScopedListView):
+class ResourceListView(ExportMixin, ScopedListView):
     """资源台账: land, forest and water with their area, and the contract in force of each contracted out."""
 
     model = Resource
@@ -360,11 +355,6 @@ class ResourceListView(ScopedListView):
 
     def list_queryset(self, queryset):
         return queryset.select_related("village__parent").prefetch_related(in_force_contracts())
-
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "xlsx":
-            return self.export()
-        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -427,7 +417,7 @@ def resource_edit(request, pk: int):
 # --- Projects --------------------------------------------------------------------------------------
 
 
-class ProjectListView(ScopedListView):
+class ProjectListView(ExportMixin, ScopedListView):
     """项目库: the projects by category (the four and the county's own), each with the income the books hold."""
 
     model = Project
@@ -440,11 +430,6 @@ class ProjectListView(ScopedListView):
     def list_queryset(self, queryset):
         return (queryset.select_related("village__parent", "category", "decision")
                 .prefetch_related(Prefetch("villages", queryset=OrgUnit.objects.order_by("tree_id", "lft"))))
-
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "xlsx":
-            return self.export()
-        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -51,7 +51,7 @@ from collective_economy.services import periods as period_services
 from collective_economy.services import vouchers as voucher_services
 from governance.models import Level
 from governance.portal.forms import ScopedFilterForm
-from governance.portal.views import ScopedDetailView, ScopedListView, require_perm, safe_next
+from governance.portal.views import ExportMixin, ScopedDetailView, ScopedListView, require_perm, safe_next
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
 
 P = "collective_economy."
@@ -284,7 +284,7 @@ def decorate_vouchers(vouchers) -> None:
         voucher.credit_shown = yuan(voucher.credit_total)
 
 
-class VoucherListView(ScopedListView):
+class VoucherListView(ExportMixin, ScopedListView):
     """A book's vouchers, filtered and sorted; ``?export=xlsx`` answers the filtered list as a workbook."""
 
     model = Voucher
@@ -300,11 +300,6 @@ class VoucherListView(ScopedListView):
 
     def list_queryset(self, queryset):
         return queryset.filter(book=self.book).select_related(*VOUCHER_JOINS)
-
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "xlsx":
-            return self.export()
-        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -38,7 +38,7 @@ from collective_economy.models import (
 from collective_economy.services import decisions as services
 from governance.masking import can_view_personal_data
 from governance.models import Relation, Resident
-from governance.portal.views import ScopedListView, require_perm
+from governance.portal.views import ExportMixin, ScopedListView, require_perm
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
 
 P = "collective_economy."
@@ -91,7 +91,7 @@ def procedure_name(decision: Decision) -> str:
 # --- The list ----------------------------------------------------------------------------------
 
 
-class DecisionListView(ScopedListView):
+class DecisionListView(ExportMixin, ScopedListView):
     """The decisions of the user's area, newest first; ``?export=xlsx`` answers the filtered list."""
 
     model = Decision
@@ -104,11 +104,6 @@ class DecisionListView(ScopedListView):
     def list_queryset(self, queryset):
         return (queryset.select_related("village__parent")
                 .annotate(steps_done=Count("records", filter=Q(records__passed=True))))
-
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "xlsx":
-            return self.export()
-        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -59,7 +59,7 @@ from collective_economy.selectors.cleanup import (
 from collective_economy.services import registers as services
 from governance.masking import can_view_personal_data, shown_id_number
 from governance.models import Level, OrgUnit, Resident
-from governance.portal.views import ScopedDetailView, ScopedListView, require_perm, safe_next
+from governance.portal.views import ExportMixin, ScopedDetailView, ScopedListView, require_perm, safe_next
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
 from governance.selectors import subtree_q
 
@@ -104,7 +104,7 @@ def may_open_case(user) -> bool:
 # --- Contracts -----------------------------------------------------------------------------------
 
 
-class ContractListView(ScopedListView):
+class ContractListView(ExportMixin, ScopedListView):
     """The contracts of the user's area with what they scheduled, received and have overdue; ``?export=xlsx``
     answers the filtered list as a workbook."""
 
@@ -120,11 +120,6 @@ class ContractListView(ScopedListView):
         if self.filter_form.wants_overdue:
             queryset = contracts_overdue(queryset)
         return queryset
-
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "xlsx":
-            return self.export()
-        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -281,7 +276,7 @@ def instalment_case(request, pk: int):
 # --- Receivables and debts ------------------------------------------------------------------------
 
 
-class DebtListView(ScopedListView):
+class DebtListView(ExportMixin, ScopedListView):
     """Receivables (债权) and debts (债务) with their opening amount, what was collected or resolved, and what
     is still outstanding; ``?export=xlsx`` answers the filtered list."""
 
@@ -296,11 +291,6 @@ class DebtListView(ScopedListView):
         queryset = debts_with_figures(queryset.select_related("village__parent", "counterparty_resident",
                                                               "contract"))
         return self.filter_form.filter_state(queryset)
-
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "xlsx":
-            return self.export()
-        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

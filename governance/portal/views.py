@@ -106,14 +106,18 @@ def require_perm(request, permission: str) -> None:
 
 
 class ExportMixin:
-    """``?export=xlsx`` on a list answers the filtered list as an Excel file (the roster engine)."""
+    """``?export=xlsx`` on a list answers the filtered list as an Excel file: the roster engine's export of
+    ``export_kind`` by default, or the view's own ``export()`` (a workbook in the page's own columns)."""
 
     export_kind = ""
 
     def get(self, request, *args, **kwargs):
         if request.GET.get("export") == "xlsx":
-            return export_response(request=request, kind=self.export_kind, queryset=self.export_queryset())
+            return self.export()
         return super().get(request, *args, **kwargs)
+
+    def export(self):
+        return export_response(request=self.request, kind=self.export_kind, queryset=self.export_queryset())
 
     def export_queryset(self):
         return self.get_queryset()

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy, pgettext
 from django.views.generic import FormView, TemplateView
 
 from governance.models import ExportLog, Level
-from governance.portal.views import ScopedListView, safe_next, sees_above_township
+from governance.portal.views import ExportMixin, ScopedListView, safe_next, sees_above_township
 from governance.rosters import export_filters
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
 from governance.selectors import unit_for_level_display
@@ -148,7 +148,7 @@ def _log_export(request, kind: str, rows: int) -> None:
                              filters=export_filters(request))
 
 
-class MediationListView(ScopedListView):
+class MediationListView(ExportMixin, ScopedListView):
     """矛盾纠纷调解: the dispute cases of the user's area with their mediation sessions."""
 
     model = Case
@@ -157,11 +157,6 @@ class MediationListView(ScopedListView):
     sort_fields = {"number": "number", "reported": "reported_at", "state": "state", "grid": "grid__code"}
     default_sort = "-reported"
     export_kind = "mediations"
-
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("export") == "xlsx":
-            return self.export()
-        return super().get(request, *args, **kwargs)
 
     def list_queryset(self, queryset):
         return selectors.mediation_list_queryset(queryset.filter(selectors.dispute_q()))

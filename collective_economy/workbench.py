@@ -106,5 +106,5 @@ def village_affairs(user):
                         reverse("collective_economy:contract-list"),
                         pgettext_lazy("measure word for contracts", "contracts")),
         ]
-    return Panel(title=_("Village affairs"), template="collective_economy/_workbench_affairs.html",
+    return Panel(title=_("Village affairs to do"), template="collective_economy/_workbench_affairs.html",
                  context={"tiles": tiles})

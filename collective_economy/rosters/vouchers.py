@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
-from collective_economy.models import Period, Voucher, VoucherKind, VoucherLine, VoucherStatus
+from collective_economy.models import Decision, Period, Voucher, VoucherKind, VoucherLine, VoucherStatus
 from collective_economy.rosters.common import (
     ZERO,
     Money,
@@ -87,6 +87,9 @@ class VoucherRoster(RosterSpec):
         Column("credit", pgettext_lazy("ledger", "Credit"), Money(), field=None, export="credit", example="", width=14),
         Column("attachments", _("Attachments"), Number(integer=True), field=None, export="voucher__attachments",
                example="1", width=8),
+        Column("decision", _("Village decision"), Text(), field=None, export="voucher__decision__number",
+               note=_("The number of the village decision a payment above the county's threshold cites (决议); "
+                      "import the decisions' register first."), width=14),
     ]
 
     def clean_instance(self, row, instance, job):
@@ -161,6 +164,33 @@ class VoucherRoster(RosterSpec):
         vouchers.sort(key=lambda item: (item[0].book_id, item[1][0][0].values["date"],
                                         _number_order(item[1][0][0].values["number"]), item[1][0][0].number))
         job.context["vouchers"] = vouchers
+        job.context["decisions"] = self._decisions(job, vouchers)
+
+    def _decisions(self, job, vouchers) -> list:
+        """The decision each voucher cites (or None), looked up in its village in one query; an unknown number,
+        or two numbers on the lines of one voucher, is an error on the cell."""
+        cited = []
+        for book_year, lines in vouchers:
+            numbers = {row.values.get("decision") for row, _line in lines if row.values.get("decision")}
+            if len(numbers) > 1:
+                job.error(lines[-1][0], job.header_of("decision"), gettext(
+                    "The lines of one voucher cite one decision: %(numbers)s.")
+                    % {"numbers": "、".join(sorted(numbers))})
+            cited.append((book_year.book.village_id, min(numbers)) if numbers else None)
+        wanted = {pair for pair in cited if pair is not None}
+        found = {}
+        if wanted:
+            found = {(d.village_id, d.number): d for d in Decision.objects.filter(
+                village_id__in={village for village, _n in wanted}, number__in={n for _v, n in wanted})}
+        decisions = []
+        for (book_year, lines), pair in zip(vouchers, cited, strict=True):
+            if pair is not None and pair not in found:
+                row = next(row for row, _line in lines if row.values.get("decision"))
+                job.error(row, job.header_of("decision"), gettext(
+                    "%(village)s has no village decision numbered %(number)s.")
+                    % {"village": book_year.book.village.display_name, "number": pair[1]})
+            decisions.append(found.get(pair) if pair is not None else None)
+        return decisions
 
     def _line(self, job, row, book_year, accounts, subs):
         code = row.values["account"]
@@ -232,7 +262,7 @@ class VoucherRoster(RosterSpec):
         ``voucher_save`` and ``voucher_submit`` as well."""
         user = job.user
         drafts, lines = [], []
-        for book_year, rows in job.context["vouchers"]:
+        for (book_year, rows), decision in zip(job.context["vouchers"], job.context["decisions"], strict=True):
             first = rows[0][0]
             date = first.values["date"]
             summary = next((row.values["summary"] for row, _line in rows if row.values.get("summary")), "")
@@ -242,6 +272,7 @@ class VoucherRoster(RosterSpec):
                               attachments=next((row.values["attachments"] for row, _line in rows
                                                 if row.values.get("attachments") is not None), 0),
                               summary=summary[:100], debit_total=total, credit_total=total)
+            voucher.decision = decision
             drafts.append(voucher)
             lines.append([VoucherLine(position=n, summary=((line.summary or "").strip() or summary)[:100],
                                       account=line.account, sub_account=line.sub_account, debit=line.debit,

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import translation
 
-from collective_economy.models import OpeningBalance, SubAccount, Voucher, VoucherLine, VoucherStatus
+from collective_economy.models import OpeningBalance, Step, SubAccount, Voucher, VoucherLine, VoucherStatus
 from collective_economy.services.books import opening_balances_set
 from governance.roles import user_sync_permissions
 from governance.rosters import get_spec, roster_import
@@ -279,3 +279,35 @@ def test_exported_opening_balances_import_again_unchanged(county, book_a, import
     report = roster_import(kind="opening_balances", file=content, user=importer)
     assert report.ok, str(report)
     assert Opening.objects.filter(book_year__book=book_a).count() == 4
+
+
+VOUCHERS_WITH_DECISION = [*VOUCHERS, "decision"]
+
+
+def payment_rows(village, decision=None, amount="60000.00"):
+    """A payment of ``amount`` out of the bank for a road (above the county's 50,000 yuan unless said)."""
+    return [[village.code, "2025-03-10", "1", "支付村道工程款", "154", None, amount, None, 1, decision],
+            [village.code, "2025-03-10", "1", "支付村道工程款", "102", None, None, amount, 1, decision]]
+
+
+def test_an_imported_payment_above_the_threshold_cites_its_resolved_decision(county, book_a, importer, village_a):
+    from tests.helpers.decisions import register, walk
+
+    village = county.villages[0]
+    file = xlsx(headers("vouchers", VOUCHERS_WITH_DECISION), payment_rows(village))
+    refused = roster_import(kind="vouchers", file=file, user=importer)
+    assert not refused.ok and "50,000.00" in refused.errors[0].message and not Voucher.objects.exists()
+    decision = walk(register(village, village_a), village_a, until=Step.RESOLUTION)
+    file = xlsx(headers("vouchers", VOUCHERS_WITH_DECISION), payment_rows(village, decision.number))
+    report = roster_import(kind="vouchers", file=file, user=importer)
+    assert report.ok, str(report)
+    assert Voucher.objects.get().decision == decision
+
+
+def test_an_unknown_decision_number_is_an_error_on_its_cell(county, book_a, importer, english):
+    village = county.villages[0]
+    file = xlsx(headers("vouchers", VOUCHERS_WITH_DECISION), payment_rows(village, "JC2025-999", amount="100.00"))
+    report = roster_import(kind="vouchers", file=file, user=importer)
+    (error,) = report.errors
+    assert (error.row, error.column) == (2, header("vouchers", "decision")) and "JC2025-999" in error.message
+    assert not Voucher.objects.exists()

@@ -88,8 +88,8 @@ class VoucherRoster(RosterSpec):
         Column("attachments", _("Attachments"), Number(integer=True), field=None, export="voucher__attachments",
                example="1", width=8),
         Column("decision", _("Village decision"), Text(), field=None, export="voucher__decision__number",
-               note=_("The number of the village decision a payment above the county's threshold cites (决议); "
-                      "import the decisions' register first."), width=14),
+               note=_("The number of the village decision (resolved, 决议) that a payment above the county's "
+                      "threshold cites; the decision is recorded in the portal first."), width=14),
     ]
 
     def clean_instance(self, row, instance, job):

@@ -15,7 +15,7 @@ services, a refused rule a 400 with its field's message; amounts are text in yua
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
@@ -329,49 +329,15 @@ class ProjectCategorySerializer(serializers.ModelSerializer):
             raise PermissionDenied(NO_COUNTY)
         return county_of(home)
 
-    def validate_name(self, name):
-        name = name.strip()
-        county = self.instance.county if self.instance is not None else self.context["request"].user.home_unit
-        same = ProjectCategory.objects.filter(Q(county=county) | Q(county__isnull=True), name=name)
-        if self.instance is not None:
-            same = same.exclude(pk=self.instance.pk)
-        if same.exists():
-            raise serializers.ValidationError(_("There is already a category “%(name)s”.") % {"name": name})
-        return name
-
-    def validate_code(self, code):
-        same = ProjectCategory.objects.filter(code=code)
-        if self.instance is not None:
-            same = same.exclude(pk=self.instance.pk)
-        if code and same.exists():
-            raise serializers.ValidationError(_("The code %(code)s is taken.") % {"code": code})
-        return code
-
     def create(self, validated_data):
-        county = self._county()
-        code = validated_data.pop("code", "") or _next_code(county)
-        category = ProjectCategory(county=county, code=code, **validated_data)
-        return run_write(_checked_save, category)
+        return run_write(services.project_category_save, county=self._county(), user=self.context["request"].user,
+                         **validated_data)
 
     def update(self, instance, validated_data):
-        for name, value in validated_data.items():
-            if name != "code" or value:
-                setattr(instance, name, value)
-        return run_write(_checked_save, instance)
-
-
-def _checked_save(category: ProjectCategory) -> ProjectCategory:
-    category.full_clean()
-    category.save()
-    return category
-
-
-def _next_code(county: OrgUnit) -> str:
-    taken = set(ProjectCategory.objects.filter(code__startswith=f"{county.code}-").values_list("code", flat=True))
-    number = len(taken) + 1
-    while f"{county.code}-{number}" in taken:
-        number += 1
-    return f"{county.code}-{number}"
+        data = {"name": instance.name, "code": instance.code, "sort_order": instance.sort_order,
+                "is_active": instance.is_active, **validated_data}
+        return run_write(services.project_category_save, county=instance.county,
+                         user=self.context["request"].user, category=instance, **data)
 
 
 class ProjectCategoryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,

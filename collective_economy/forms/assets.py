@@ -8,6 +8,7 @@ their refusal comes back on the field.
 """
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -27,12 +28,12 @@ from collective_economy.models import (
     SubAccount,
 )
 from collective_economy.selectors.assets import categories_visible, contracted_q
+from collective_economy.services.registers import project_category_save
 from governance.models import Level, OrgUnit
 from governance.portal.forms import DateInput, PortalFormMixin, ScopedFilterForm
 from governance.selectors import subtree_q
 
 ALL = [("", pgettext_lazy("filter", "All"))]
-CATEGORY_NAME_TAKEN = _("There is already a category “%(name)s”.")
 NUMBER_TAKEN = _("Number %(code)s is already used in this village.")
 AREA_POSITIVE = _("Enter an area above 0 mu.")
 AMOUNT_NOT_NEGATIVE = _("Enter an amount of 0 yuan or more.")
@@ -308,38 +309,28 @@ class ProjectForm(RegisterForm):
         return not_negative(self.cleaned_data.get("investment"))
 
 
-class ProjectCategoryForm(PortalFormMixin, forms.ModelForm):
-    """A county's local category (the "+N" of 4+N); its code is made from the county's when left blank."""
+class ProjectCategoryForm(PortalFormMixin, forms.Form):
+    """A county's local category (the "+N" of 4+N), saved by ``project_category_save`` (its code made from the
+    county's when left blank)."""
 
-    class Meta:
-        model = ProjectCategory
-        fields = ["name", "code", "sort_order", "is_active"]
+    name = forms.CharField(label=_("Name"), max_length=40)
+    code = forms.SlugField(label=_("Code"), max_length=40, required=False,
+                           help_text=_("Letters, digits and hyphens; left blank, one is made."))
+    sort_order = forms.IntegerField(label=_("Order"), min_value=0, max_value=32767, required=False)
+    is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
-    def __init__(self, *args, county: OrgUnit, **kwargs):
+    def __init__(self, *args, county: OrgUnit, instance: ProjectCategory | None = None, **kwargs):
+        if instance is not None:
+            kwargs.setdefault("initial", {"name": instance.name, "code": instance.code,
+                                          "sort_order": instance.sort_order, "is_active": instance.is_active})
         super().__init__(*args, **kwargs)
-        self.county = county
-        self.instance.county = county
-        self.fields["code"].required = False
-        self.fields["code"].help_text = _("Letters, digits and hyphens; left blank, one is made.")
-        if self.instance.pk is None and not self.initial.get("sort_order"):
-            self.initial["sort_order"] = 10 + ProjectCategory.objects.filter(county=county).count()
+        self.county, self.instance = county, instance
 
-    def clean_name(self):
-        name = (self.cleaned_data.get("name") or "").strip()
-        same = ProjectCategory.objects.filter(Q(county=self.county) | Q(county__isnull=True), name=name)
-        if self.instance.pk is not None:
-            same = same.exclude(pk=self.instance.pk)
-        if same.exists():
-            raise forms.ValidationError(CATEGORY_NAME_TAKEN, params={"name": name})
-        return name
-
-    def clean_code(self):
-        code = self.cleaned_data.get("code") or ""
-        if not code:
-            taken = set(ProjectCategory.objects.filter(code__startswith=f"{self.county.code}-")
-                        .values_list("code", flat=True))
-            number = len(taken) + 1
-            while f"{self.county.code}-{number}" in taken:
-                number += 1
-            code = f"{self.county.code}-{number}"
-        return code
+    def save(self, user) -> ProjectCategory | None:
+        """The category saved by the service, or None with its refusal on the form."""
+        try:
+            return project_category_save(county=self.county, user=user, category=self.instance,
+                                         **self.cleaned_data)
+        except ValidationError as error:
+            self.add_service_error(error)
+            return None

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -278,6 +278,43 @@ def categories_for(unit: OrgUnit):
     return ProjectCategory.objects.filter(Q(county__isnull=True) | Q(county=county), is_active=True)
 
 
+CATEGORY_NAME_TAKEN = _("There is already a category “%(name)s”.")
+CATEGORY_CODE_TAKEN = _("The code %(code)s is taken.")
+CATEGORY_SHIPPED = _("The four categories every county has are not changed here.")
+
+
+@transaction.atomic
+def project_category_save(*, county: OrgUnit, user, category: ProjectCategory | None = None, name: str,
+                          code: str = "", sort_order: int | None = None, is_active: bool = True) -> ProjectCategory:
+    """A county's own project category (the "+N" of 4+N): its name unique among the county's and the four
+    shipped ones, its code made from the county's when left blank."""
+    if category is not None and category.county_id is None:
+        raise ValidationError(CATEGORY_SHIPPED)
+    name = (name or "").strip()
+    same = ProjectCategory.objects.filter(Q(county=county) | Q(county__isnull=True), name=name)
+    if category is not None:
+        same = same.exclude(pk=category.pk)
+    if same.exists():
+        raise invalid("name", CATEGORY_NAME_TAKEN, name=name)
+    code = (code or "").strip() or (category.code if category is not None else "")
+    if code:
+        if ProjectCategory.objects.filter(code=code).exclude(pk=getattr(category, "pk", None)).exists():
+            raise invalid("code", CATEGORY_CODE_TAKEN, code=code)
+    else:
+        taken = set(ProjectCategory.objects.filter(code__startswith=f"{county.code}-").values_list("code", flat=True))
+        number = len(taken) + 1
+        while f"{county.code}-{number}" in taken:
+            number += 1
+        code = f"{county.code}-{number}"
+    category = category or ProjectCategory(county=county)
+    if sort_order is None:
+        sort_order = category.sort_order if category.pk else 10 + ProjectCategory.objects.filter(county=county).count()
+    category.name, category.code, category.sort_order, category.is_active = name, code, sort_order, is_active
+    category.full_clean()
+    category.save()
+    return category
+
+
 @transaction.atomic
 def project_save(*, user, project: Project | None = None, villages=(), income_accounts=(), **fields) -> Project:
     """Create or change a project; the lead village always takes part, income accounts are the villages' own."""
@@ -304,5 +341,6 @@ def project_save(*, user, project: Project | None = None, villages=(), income_ac
 __all__ = [
     "asset_save", "categories_for", "contract_payment_record", "contract_save", "counterparty_check",
     "debt_outstanding", "debt_record_save", "debt_settle", "instalment_case_open", "instalments_set",
+    "project_category_save",
     "project_save", "resource_save",
 ]

@@ -531,8 +531,8 @@ def category_list(request, pk: int | None = None):
     form = None
     if may_edit:
         form = ProjectCategoryForm(request.POST or None, instance=editing, county=county)
-        if request.method == "POST" and form.is_valid():
-            saved = form.save()
+        saved = form.save(user) if request.method == "POST" and form.is_valid() else None
+        if saved is not None:
             messages.success(request, _("Category %(name)s is saved.") % {"name": saved.name})
             return redirect("collective_economy:project-category-list")
     elif request.method == "POST":

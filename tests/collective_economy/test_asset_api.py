@@ -11,9 +11,8 @@ import pytest
 from collective_economy.models import Asset, Project, ProjectCategory, ProjectStatus, Resource
 from collective_economy.services.books import sub_account_create
 from collective_economy.services.registers import asset_save, contract_save, project_save, resource_save
-from tests.collective_economy.test_projects import post_on
 from tests.helpers.api import get, post, send
-from tests.helpers.ledger import accounts, new_book
+from tests.helpers.ledger import accounts, new_book, post_on
 
 pytestmark = pytest.mark.django_db
 

@@ -97,3 +97,17 @@ def unguarded_flush(connection) -> None:
         VoucherLine.objects.all().delete()
         Voucher.objects.filter(reverses__isnull=False).delete()
         Voucher.objects.all().delete()
+
+
+def post_on(book, date, sub, amount, *, preparer, reviewer, side="credit"):
+    """A voucher of ``amount`` on the sub-account ``sub`` (income: a credit), against the bank."""
+    chart = accounts(book)
+    amount = Decimal(amount)
+    income = LineInput(account=sub.account, sub_account=sub, summary="项目收入",
+                       **({"credit": amount} if side == "credit" else {"debit": amount}))
+    bank = LineInput(account=chart["102"], summary="项目收入",
+                     **({"debit": amount} if side == "credit" else {"credit": amount}))
+    voucher = voucher_save(book=book, date=date, lines=[bank, income], user=preparer, attachments=1)
+    voucher_submit(voucher=voucher, user=preparer)
+    voucher_review(voucher=voucher, user=reviewer)
+    return voucher_post(voucher=voucher, user=preparer)

@@ -54,6 +54,9 @@ def ledger_flushable(request):
 
 @pytest.fixture
 def county(db):
+    from collective_economy.services.registers import project_categories_load_shipped
+
+    project_categories_load_shipped()  # the migration's rows, emptied by an earlier live-server test's flush
     return with_local_names(build_county("513424", "德昌县", "德"))
 
 

@@ -28,6 +28,7 @@ from collective_economy.models import (
     ProjectCategory,
     Resource,
 )
+from collective_economy.services.registers import project_categories_load_shipped
 from governance.demo.hooks import DemoContext
 from governance.validators import credit_check_char
 
@@ -276,6 +277,7 @@ ProjectIncome = Project.income_accounts.through
 def write(ctx: DemoContext, books: list[VillageBook], plans: dict, writer, decisions: dict, recorder: dict,
           last: datetime.date) -> None:
     """The registers' rows, in bulk with explicit ids, after the books are posted."""
+    project_categories_load_shipped()  # the migration's rows, unless a reset or a test emptied the table
     now = ctx.datetime(ctx.now)
     ids = {model: ctx.next_id(model) for model in (Resource, Asset, Contract, ContractInstalment, ContractPayment,
                                                    DebtRecord, DebtSettlement, Project, ProjectVillages,

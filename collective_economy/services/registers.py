@@ -278,6 +278,17 @@ def categories_for(unit: OrgUnit):
     return ProjectCategory.objects.filter(Q(county__isnull=True) | Q(county=county), is_active=True)
 
 
+# The four categories every county has (migration 0006 loads them; a test's flush or a demo reset may not).
+SHIPPED_CATEGORIES = [("suburban-services", "城郊服务"), ("ecological-economy", "生态经济"),
+                      ("specialty-agriculture", "特优农业"), ("culture-tourism-health", "文旅康养")]
+
+
+def project_categories_load_shipped() -> None:
+    """The four shipped categories, created where missing (idempotent)."""
+    for order, (code, name) in enumerate(SHIPPED_CATEGORIES, start=1):
+        ProjectCategory.objects.get_or_create(code=code, defaults={"name": name, "sort_order": order})
+
+
 CATEGORY_NAME_TAKEN = _("There is already a category “%(name)s”.")
 CATEGORY_CODE_TAKEN = _("The code %(code)s is taken.")
 CATEGORY_SHIPPED = _("The four categories every county has are not changed here.")
@@ -341,6 +352,6 @@ def project_save(*, user, project: Project | None = None, villages=(), income_ac
 __all__ = [
     "asset_save", "categories_for", "contract_payment_record", "contract_save", "counterparty_check",
     "debt_outstanding", "debt_record_save", "debt_settle", "instalment_case_open", "instalments_set",
-    "project_category_save",
+    "project_categories_load_shipped", "project_category_save",
     "project_save", "resource_save",
 ]

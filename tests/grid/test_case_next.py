@@ -4,6 +4,7 @@ case's own village first; recall; take and start in one click; unambiguous reaso
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from governance.models import ExportLog, OrgUnit, Role
 from governance.services import orgunit_create
@@ -147,7 +148,9 @@ def test_the_case_page_says_who_holds_it_and_what_they_must_do(staff, county, cl
     assert (step.unit, step.person, step.due) == (county.villages[0], village_a, case.due_at)
     html = page(staff, clerk_a, case).content.decode()
     holder = html[html.index('id="case-holder"'):]
-    assert "德A村 · village_a" in holder and "须接单" in holder and f"{case.due_at:%Y-%m-%d}" in holder
+    # The page shows the local date (Asia/Shanghai), which is not UTC's from 16:00 to 24:00 UTC.
+    due = timezone.localtime(case.due_at)
+    assert "德A村 · village_a" in holder and "须接单" in holder and f"{due:%Y-%m-%d}" in holder
     svc.case_take(case=case, user=village_a, start=True)
     svc.case_resolve(case=case, user=village_a, result="已加固")
     case.refresh_from_db()
@@ -190,7 +193,7 @@ def test_a_list_opened_from_a_figure_names_its_filters_and_clears_them(staff, co
     import datetime
 
     case = svc.case_accept(case=new_case(), user=clerk_a, triage="minor")
-    day = case.accepted_at.date()
+    day = timezone.localdate(case.accepted_at)  # the filter's days are local days
     client = staff(clerk_a)
     html = client.get(reverse("grid:case-list"), {"accepted_from": day, "accepted_to": day}).content.decode()
     notice = html[html.index('id="figure-filters"'):]

@@ -765,6 +765,8 @@ def roster_import(
                 elif job.created or job.updated:
                     with _phase(report, "write"):
                         spec.write(job)
+                    if report.errors:  # refused while writing (a service's rule at the last step): nothing stays
+                        raise _Abort
                     report.written = True
                     report.written_pks = [
                         row.instance.pk for row in job.rows

@@ -155,7 +155,9 @@ def _queries(user, rows) -> tuple[int, int]:
     with CaptureQueriesContext(connection) as context:
         report = roster_import(kind="contracts", file=content, user=user)
     assert report.ok, str(report)
-    reads = [query for query in context.captured_queries if query["sql"].startswith("SELECT")]
+    # Reads of tables; PostgreSQL's bulk writer also reserves the new rows' ids (SELECT nextval(...)), not a read.
+    reads = [query for query in context.captured_queries
+             if query["sql"].startswith("SELECT") and "nextval(" not in query["sql"]]
     return len(reads), len(context.captured_queries)
 
 
@@ -171,7 +173,7 @@ def test_the_queries_do_not_grow_with_the_file(cast, village_a):
 
     (small_reads, small), (big_reads, big) = _queries(village_a, rows(20, "A")), _queries(village_a, rows(500, "B"))
     assert Contract.objects.filter(resource__code="ZY-001").count() == 520
-    assert small_reads == big_reads == 4 and small <= 8 and big <= 30
+    assert small_reads == big_reads == 4 and small <= 12 and big <= 30
     # Every row again, each changed: the rows already there are read once more to check they are in the area.
     reads, total = _queries(village_a, rows(500, "B", amount="130000.00"))
     assert reads == 5 and total <= 30

@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Right after the language is known (its 413 speaks it), before anything reads the body.
+    "governance.portal.limits.BodySizeLimitMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -188,6 +190,21 @@ STORAGES = {
 }
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 CASE_ATTACHMENT_MAX_BYTES = env_int("CASE_ATTACHMENT_MAX_BYTES", 10 * 2**20)
+
+# --- Hostile input ------------------------------------------------------------------------
+# An uploaded workbook (.xlsx, a ZIP archive) is checked before any reader opens it
+# (governance/rosters/archive.py): at most this many parts, this many bytes once inflated
+# (all parts together, measured while inflating, whatever the headers declare), and this
+# compression ratio. A 100,000-resident roster has 7 parts, inflates to 31 MB, ratio 7.6.
+XLSX_MAX_MEMBERS = env_int("XLSX_MAX_MEMBERS", 1000)
+XLSX_MAX_EXPANDED_BYTES = env_int("XLSX_MAX_EXPANDED_BYTES", 256 * 2**20)
+XLSX_MAX_RATIO = env_int("XLSX_MAX_RATIO", 100)
+# The largest request body that is not a multipart upload (JSON, a form, anything else),
+# refused with 413 before it is read (governance/portal/limits.py): Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE does not guard DRF's parsers. The longest text field
+# (20,000 characters of minutes) is 120 kB of JSON even with every character escaped.
+# Multipart uploads keep their own limits (the roster import's 64 MB, CASE_ATTACHMENT_MAX_BYTES).
+API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2 * 2**20)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {

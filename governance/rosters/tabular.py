@@ -4,7 +4,8 @@ Reading
     ``read_table(file)`` takes a path, bytes or a binary file object (an upload) and returns
     the header row and an iterator of ``(row number, cells)``, numbered as the user sees them
     in Excel (the header is row 1; empty rows are skipped but keep their numbers). The format
-    is told from the bytes: a ZIP archive is an .xlsx workbook (its first sheet is read), an
+    is told from the bytes: a ZIP archive is an .xlsx workbook (its first sheet is read, once
+    ``governance.rosters.archive`` has checked the whole archive against zip bombs), an
     old binary .xls is refused with a message, anything else is CSV text in UTF-8 (with or
     without a byte-order mark) or GB18030, comma- or tab-separated.
 
@@ -42,6 +43,8 @@ from xml.sax.saxutils import unescape
 from django.utils.translation import gettext
 from openpyxl.styles.numbers import BUILTIN_FORMATS, is_date_format
 from openpyxl.utils.datetime import CALENDAR_MAC_1904, CALENDAR_WINDOWS_1900, from_excel
+
+from governance.rosters.archive import ArchiveRefused, check_archive
 
 # Strings a spreadsheet would read as a formula (or a DDE command) when typed in a cell.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -98,6 +101,10 @@ def read_table(file, *, parallel: bool = False) -> Table:
     """
     data = read_bytes(file)
     if data[:4] == b"PK\x03\x04":
+        try:
+            check_archive(data)  # before any reader opens a part: a zip bomb stops here
+        except ArchiveRefused as exc:
+            raise TableError(str(exc)) from None
         if parallel and len(data) >= PARALLEL_MIN_BYTES and hasattr(os, "fork"):
             return _read_xlsx_in_child(data)
         return _read_xlsx(data)

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -331,7 +331,7 @@ class Case(models.Model):
 
     number = models.CharField(_("case number"), max_length=24, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"))
+    description = models.TextField(_("description"), max_length=5000, validators=[MaxLengthValidator(5000)])
     category = models.ForeignKey(CaseCategory, verbose_name=_("category"), on_delete=models.PROTECT,
                                  related_name="cases")
     source = models.CharField(_("source"), max_length=16, choices=CaseSource.choices, default=CaseSource.GRID_WORKER)
@@ -365,7 +365,7 @@ class Case(models.Model):
                                         null=True, blank=True, related_name="+")
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     is_overdue = models.BooleanField(_("overdue"), default=False)
-    result = models.TextField(_("result"), blank=True)
+    result = models.TextField(_("result"), max_length=4000, blank=True, validators=[MaxLengthValidator(4000)])
     rating = models.CharField(_("rating"), max_length=16, choices=Rating.choices, blank=True)
 
     reported_at = models.DateTimeField(_("reported at"), default=timezone.now)
@@ -479,7 +479,7 @@ class CaseEvent(models.Model):
     unit = models.ForeignKey(OrgUnit, verbose_name=_("unit"), on_delete=models.PROTECT, null=True, blank=True,
                              related_name="+", help_text=_("Where the case went (dispatch, escalation)."))
     at = models.DateTimeField(_("at"), default=timezone.now)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), max_length=4000, blank=True, validators=[MaxLengthValidator(4000)])
     migrated = models.BooleanField(_("migrated"), default=False)
 
     objects = ScopedQuerySet.as_manager()
@@ -548,7 +548,7 @@ class Mediation(models.Model):
     mediator = models.CharField(_("mediator"), max_length=100)
     room = models.CharField(_("mediation room"), max_length=100)
     outcome = models.CharField(_("outcome"), max_length=16, choices=MediationOutcome.choices)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), max_length=5000, blank=True, validators=[MaxLengthValidator(5000)])
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
                                     on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)

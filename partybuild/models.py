@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -443,7 +443,7 @@ class Wish(models.Model):
         Resident, verbose_name=_("resident"), on_delete=models.PROTECT, null=True, blank=True, related_name="wishes"
     )
     title = models.CharField(_("title"), max_length=100)
-    content = models.TextField(_("content"), blank=True)
+    content = models.TextField(_("content"), max_length=5000, blank=True, validators=[MaxLengthValidator(5000)])
     category = models.CharField(_("category"), max_length=16, choices=WishCategory.choices, default=WishCategory.OTHER)
     state = models.CharField(
         _("state"), max_length=12, choices=WishState.choices, default=WishState.POSTED, editable=False
@@ -456,7 +456,8 @@ class Wish(models.Model):
         PartyMember, verbose_name=_("taken by"), on_delete=models.PROTECT, null=True, blank=True,
         related_name="wishes_taken", editable=False,
     )
-    result = models.TextField(_("result"), blank=True, editable=False)
+    result = models.TextField(_("result"), max_length=2000, blank=True, editable=False,
+                              validators=[MaxLengthValidator(2000)])
     posted_at = models.DateTimeField(_("posted at"), editable=False)
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True, editable=False)
     taken_at = models.DateTimeField(_("taken at"), null=True, blank=True, editable=False)
@@ -512,7 +513,7 @@ class WishEvent(models.Model):
         related_name="+", help_text=_("The member it was dispatched to, or who took it."),
     )
     at = models.DateTimeField(_("at"), default=timezone.now)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), max_length=2000, blank=True, validators=[MaxLengthValidator(2000)])
 
     objects = ScopedQuerySet.as_manager()
 

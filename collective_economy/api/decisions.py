@@ -147,9 +147,11 @@ class StepSerializer(serializers.Serializer):
     votes_for = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100000)
     votes_against = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100000)
     abstentions = serializers.IntegerField(required=False, allow_null=True, min_value=0, max_value=100000)
-    minutes = serializers.CharField(allow_blank=True, help_text=_("What was said and decided; for a publication, "
-                                                                  "what was published and where."))
+    minutes = serializers.CharField(allow_blank=True, max_length=DecisionRecord._meta.get_field("minutes").max_length,
+                                    help_text=_("What was said and decided; for a publication, "
+                                                "what was published and where."))
     result_summary = serializers.CharField(required=False, allow_blank=True, default="",
+                                           max_length=Decision._meta.get_field("result_summary").max_length,
                                            help_text=_("The last step (实施结果公开): the results to publish."))
     files = serializers.ListField(child=serializers.FileField(), required=False, default=list,
                                   help_text=_("Images or PDF (a multipart request)."))

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from collective_economy.forms.books import VillageChoiceField, parse_yuan
-from collective_economy.models import VOTING_STEPS, Decision, DecisionState, Step
+from collective_economy.models import VOTING_STEPS, Decision, DecisionRecord, DecisionState, Step
 from collective_economy.services.common import money
 from governance.models import Level, OrgUnit
 from governance.portal.forms import DateInput, MultipleFileField, MultipleFileInput, PortalFormMixin, ScopedFilterForm
@@ -68,6 +68,7 @@ class DecisionForm(PortalFormMixin, forms.Form):
     title = forms.CharField(label=_("Matter"), max_length=100,
                             widget=forms.TextInput(attrs={"placeholder": _("e.g. Hardening of the group 3 road")}))
     description = forms.CharField(label=pgettext_lazy("decision", "Description"),
+                                  max_length=Decision._meta.get_field("description").max_length,
                                   widget=forms.Textarea(attrs={"rows": 4}),
                                   help_text=_("What is proposed, why, and how it is paid for."))
     amount = AmountField(label=_("Amount involved (yuan)"), required=False, help_text=AMOUNT_HELP,
@@ -104,8 +105,10 @@ class StepForm(PortalFormMixin, forms.Form):
     votes_for = forms.IntegerField(label=_("Votes for"), min_value=0, max_value=100000)
     votes_against = forms.IntegerField(label=_("Votes against"), min_value=0, max_value=100000, required=False)
     abstentions = forms.IntegerField(label=_("Abstentions"), min_value=0, max_value=100000, required=False)
-    minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 4}))
+    minutes = forms.CharField(label=_("Minutes"), widget=forms.Textarea(attrs={"rows": 4}),
+                              max_length=DecisionRecord._meta.get_field("minutes").max_length)
     result_summary = forms.CharField(label=_("Results"), widget=forms.Textarea(attrs={"rows": 4}),
+                                     max_length=Decision._meta.get_field("result_summary").max_length,
                                      help_text=_("What was done with what money: published to the villagers."))
     attachments = MultipleFileField(label=_("Files (photos, PDF)"), required=False,
                                     widget=MultipleFileInput(attrs={"accept": "image/*,application/pdf"}))

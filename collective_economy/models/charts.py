@@ -7,7 +7,7 @@ A chart is configuration an administrator loads from a data file and edits in th
 Nothing here is county data, so nothing here is scoped.
 """
 
-from django.core.validators import RegexValidator
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -51,7 +51,7 @@ class Chart(models.Model):
     regulation = models.CharField(_("regulation"), max_length=60, blank=True,
                                   help_text=_("For example 财会〔2023〕14号."))
     in_force_from = models.DateField(_("in force from"), null=True, blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    notes = models.TextField(_("notes"), max_length=2000, blank=True, validators=[MaxLengthValidator(2000)])
 
     # Who changed the rules' data, and when: an account's class or side decides every statement.
     history = HistoricalRecords()

@@ -15,6 +15,7 @@ yuan unless the county says otherwise) is posted only when it cites a decision t
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -157,12 +158,12 @@ class Decision(models.Model):
                                 related_name="decisions", limit_choices_to={"level": Level.VILLAGE})
     number = models.CharField(pgettext_lazy("decision", "number"), max_length=40)
     title = models.CharField(_("matter"), max_length=100)
-    description = models.TextField(_("description"))
+    description = models.TextField(_("description"), max_length=5000, validators=[MaxLengthValidator(5000)])
     amount = models.DecimalField(_("amount involved (yuan)"), null=True, blank=True, **MONEY)
     six_step = models.BooleanField(_("six steps (六议两公开)"), default=False,
                                    help_text=_("Taken from the village's setting when the matter is registered."))
     state = models.CharField(_("state"), max_length=14, choices=DecisionState.choices, default=DecisionState.DRAFT)
-    result_summary = models.TextField(_("results"), blank=True,
+    result_summary = models.TextField(_("results"), max_length=5000, blank=True, validators=[MaxLengthValidator(5000)],
                                       help_text=_("What was done, published at the last step."))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("registered by"),
                                    on_delete=models.PROTECT, related_name="+")
@@ -209,8 +210,9 @@ class DecisionRecord(models.Model):
     votes_against = models.PositiveIntegerField(_("votes against"), null=True, blank=True)
     abstentions = models.PositiveIntegerField(_("abstentions"), null=True, blank=True)
     passed = models.BooleanField(_("passed"), default=True)
-    minutes = models.TextField(_("minutes"), help_text=_("What was said and decided; for a publication, what was "
-                                                         "published and where."))
+    minutes = models.TextField(_("minutes"), max_length=20000, validators=[MaxLengthValidator(20000)],
+                               help_text=_("What was said and decided; for a publication, what was "
+                                           "published and where."))
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("recorded by"),
                                     on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)

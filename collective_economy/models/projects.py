@@ -7,6 +7,7 @@ posted on — never typed a second time.
 """
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -64,7 +65,7 @@ class Project(models.Model):
     category = models.ForeignKey(ProjectCategory, verbose_name=_("category"), on_delete=models.PROTECT,
                                  related_name="projects")
     name = models.CharField(_("name"), max_length=100)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), max_length=5000, blank=True, validators=[MaxLengthValidator(5000)])
     investment = models.DecimalField(_("investment (yuan)"), **MONEY)
     started_on = models.DateField(_("started on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=ProjectStatus.choices,

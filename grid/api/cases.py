@@ -191,7 +191,7 @@ class CaseDetailSerializer(CaseSerializer):
 
 
 class CommentSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
 class AcceptSerializer(CommentSerializer):
@@ -206,7 +206,7 @@ class TakeSerializer(CommentSerializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, help_text=_("Why (required)."))
+    reason = serializers.CharField(allow_blank=True, max_length=2000, help_text=_("Why (required)."))
 
 
 class DispatchSerializer(CommentSerializer):
@@ -216,7 +216,8 @@ class DispatchSerializer(CommentSerializer):
 
 
 class ResolveSerializer(serializers.Serializer):
-    result = serializers.CharField(allow_blank=True, help_text=_("What was done."))
+    result = serializers.CharField(allow_blank=True, max_length=Case._meta.get_field("result").max_length,
+                                   help_text=_("What was done."))
     attachments = serializers.ListField(
         child=serializers.FileField(), required=False, help_text=_("Evidence: images or PDF files (multipart form).")
     )

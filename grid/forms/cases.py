@@ -23,7 +23,7 @@ from governance.portal.forms import (
     style_widget,
 )
 from governance.validators import normalize_id_number
-from grid.models import CaseCategory, CaseSource, CaseState, Colour, Rating, Triage
+from grid.models import Case, CaseCategory, CaseSource, CaseState, Colour, Rating, Triage
 from grid.selectors.cases import CASE_GRID_LEVELS, dispatch_groups, unit_staff
 from grid.services.cases import DISPATCH_LEVELS, attachment_check
 
@@ -157,7 +157,8 @@ class CaseForm(PortalFormMixin, forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     category = forms.TypedChoiceField(label=_("Category"), coerce=int)
     grid = GridChoiceField(label=_("Grid / micro-grid"), queryset=OrgUnit.objects.none())
-    description = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 4}))
+    description = forms.CharField(label=_("What happened"), max_length=Case._meta.get_field("description").max_length,
+                                  widget=forms.Textarea(attrs={"rows": 4}))
     colour = forms.ChoiceField(label=_("Colour"), choices=Colour.choices, initial=Colour.GREEN,
                                widget=forms.RadioSelect)
     source = forms.ChoiceField(label=_("Source"), choices=CaseSource.choices, initial=CaseSource.VISIT)

@@ -57,7 +57,8 @@ class WishStepForm(forms.Form):
                 help_text=_("Members registered with the community or belonging to its party organisations."),
             )
         if step == "complete":
-            self.fields["result"] = forms.CharField(label=_("result"), widget=forms.Textarea(attrs={"rows": 4}))
+            self.fields["result"] = forms.CharField(label=_("result"), widget=forms.Textarea(attrs={"rows": 4}),
+                                                    max_length=Wish._meta.get_field("result").max_length)
 
 
 class WishEventInline(ReadOnlyInline):

@@ -106,7 +106,7 @@ class WishDispatchSerializer(serializers.Serializer):
 
 
 class WishResultSerializer(serializers.Serializer):
-    result = serializers.CharField(help_text=_("What was done."))
+    result = serializers.CharField(max_length=Wish._meta.get_field("result").max_length, help_text=_("What was done."))
 
 
 class WishViewSet(mixins.UpdateModelMixin, PartyViewSet):

@@ -50,7 +50,8 @@ class WishPostForm(PortalFormMixin, forms.Form):
     )
     title = forms.CharField(label=_("Title"), max_length=100)
     category = forms.ChoiceField(label=_("Category"), choices=WishCategory.choices, initial=WishCategory.OTHER)
-    content = forms.CharField(label=_("Content"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    content = forms.CharField(label=_("Content"), required=False, max_length=Wish._meta.get_field("content").max_length,
+                              widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

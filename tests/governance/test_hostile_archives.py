@@ -132,6 +132,19 @@ def test_a_normal_roster_still_imports(clerk, county):
     assert Resident.objects.filter(id_number__in=[row[1] for row in rows]).count() == 20
 
 
+def test_the_small_workbook_the_bombs_are_made_of_imports_its_header(clerk):
+    """The bombs differ from a readable workbook only by their one inflated part."""
+    response, _ = post_import(clerk, zipbombs.workbook())
+    messages = file_errors(response)
+    assert response.context["report"].headers == ["姓名"]  # read: its one column, the others missing
+    assert messages and not any("工作簿" in message for message in messages), messages
+
+
+def test_a_password_protected_workbook_is_told_so(clerk):
+    [message] = file_errors(post_import(clerk, zipbombs.workbook(encrypted=True))[0])
+    assert "密码" in message
+
+
 @pytest.mark.parametrize(
     "content, expected",
     [

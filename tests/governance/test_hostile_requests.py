@@ -177,3 +177,24 @@ def test_a_multipart_upload_keeps_its_own_limit(county, clerk_a, writer, setting
     response = writer(clerk_a).post(CASES, {**case_data(county), "attachments": [photo]})
     assert response.status_code == 201, response.content
     assert [a["size"] for a in response.json()["case_attachments"]] == [len(PNG_1PX) + 50_000]
+
+
+def test_an_over_long_open311_description_is_a_400_that_names_it(county, clerk_a, client):
+    from django.core.cache import cache
+
+    from grid.admin.cases import open311_key_issue
+    from grid.models import Open311Client
+
+    cache.clear()  # the Open311 rate windows of earlier tests
+    api = Open311Client(name="随手拍", user=clerk_a, per_minute=100)
+    key = open311_key_issue(api)
+    api.save()
+    limit = Case._meta.get_field("description").max_length
+    body = {"service_code": "sanitation-garbage", "description": "垃" * (limit + 1), "api_key": key,
+            "attribute[grid]": county.micro_grids[0].code}
+    response = client.post("/open311/v2/requests.json", body, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json()[0]["description"].startswith("description:") and str(limit) in response.content.decode()
+    assert not Case.objects.filter(description__startswith="垃垃").exists()
+    body["description"] = "垃" * limit
+    assert client.post("/open311/v2/requests.json", body, HTTP_ACCEPT_LANGUAGE="en").status_code == 201

@@ -59,16 +59,20 @@ def workbook_parts() -> dict[str, str]:
     }
 
 
-def build_zip(parts: list[tuple[str, bytes, int, int, int]]) -> bytes:
-    """A ZIP archive of already deflated parts: (name, deflated bytes, declared size, CRC-32, method)."""
+def build_zip(parts: list[tuple[str, bytes, int, int, int]], *, encrypted: bool = False) -> bytes:
+    """A ZIP archive of already deflated parts: (name, deflated bytes, declared size, CRC-32, method).
+
+    ``encrypted``: every part marked as encrypted (as a password-protected file is).
+    """
+    flags = 0x801 if encrypted else 0x800
     out = bytearray()
     central = bytearray()
     for name, stream, declared, crc, method in parts:
         encoded = name.encode("utf-8")
         offset = len(out)
-        out += _LOCAL.pack(b"PK\x03\x04", 20, 0, 0x800, method, 0, 0x21, crc, len(stream), declared, len(encoded), 0)
+        out += _LOCAL.pack(b"PK\x03\x04", 20, 0, flags, method, 0, 0x21, crc, len(stream), declared, len(encoded), 0)
         out += encoded + stream
-        central += _CENTRAL.pack(b"PK\x01\x02", 20, 3, 20, 0, 0x800, method, 0, 0x21, crc, len(stream), declared,
+        central += _CENTRAL.pack(b"PK\x01\x02", 20, 3, 20, 0, flags, method, 0, 0x21, crc, len(stream), declared,
                                  len(encoded), 0, 0, 0, 0, 0, offset)
         central += encoded
     count = len(parts)
@@ -92,6 +96,11 @@ def bomb(part: str, unit: str, *, size: int = GIB, declared: int | None = None) 
             stream, real, crc = _plain(text)
             parts.append((name, stream, real, crc, zipfile.ZIP_DEFLATED))
     return build_zip(parts)
+
+
+def workbook(*, encrypted: bool = False) -> bytes:
+    """The small valid workbook of ``workbook_parts``."""
+    return build_zip([(name, *_plain_part(text)) for name, text in workbook_parts().items()], encrypted=encrypted)
 
 
 def many_parts(count: int) -> bytes:

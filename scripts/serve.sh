@@ -145,7 +145,9 @@ autostart=false"
     "stopsignal=TERM
 stopwaitsecs=10
 autostart=false"
-  prog gunicorn 50 "$bin/gunicorn governance.wsgi:application --bind $HOST:$PORT --workers ${GUNICORN_WORKERS:-2} --access-logfile - --error-logfile -" \
+  # --reuse-port: a master started again after a crash binds at once, beside the old master's
+  # orphaned workers that still serve until they notice (a second at most) and exit.
+  prog gunicorn 50 "$bin/gunicorn governance.wsgi:application --bind $HOST:$PORT --reuse-port --workers ${GUNICORN_WORKERS:-2} --access-logfile - --error-logfile -" \
     "stopsignal=TERM
 stopwaitsecs=30
 autostart=false"
@@ -190,7 +192,7 @@ if [ "$SETUP" != 0 ]; then
     "$PY" manage.py seed_demo --scale "$SEED" --password "${DEMO_PASSWORD:-yiwang-demo-2026}"
   fi
 fi
-ctl start worker beat gunicorn >/dev/null
+ctl start all >/dev/null  # the worker, beat and gunicorn, together
 
 echo ""
 echo "Yiwang (gunicorn + Celery worker + beat, PostgreSQL :$pg_port, Redis :$redis_port) on http://$HOST:$PORT/"

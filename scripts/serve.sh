@@ -146,7 +146,7 @@ autostart=false"
 stopwaitsecs=10
 autostart=false"
   # --reuse-port: a master started again after a crash binds at once, beside the old master's
-  # orphaned workers that still serve until they notice (a second at most) and exit.
+  # orphaned workers, which serve on until they notice (within half the 30 s timeout) and exit.
   prog gunicorn 50 "$bin/gunicorn governance.wsgi:application --bind $HOST:$PORT --reuse-port --workers ${GUNICORN_WORKERS:-2} --access-logfile - --error-logfile -" \
     "stopsignal=TERM
 stopwaitsecs=30
@@ -176,7 +176,7 @@ sup_pid=$!
 ready=""
 for _ in $(seq 300); do
   kill -0 "$sup_pid" 2>/dev/null || { echo "serve: supervisord ended; see $state/log/supervisord.log" >&2; exit 1; }
-  if "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" && redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+  if "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" -U yiwang -d postgres && redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
     ready=1; break
   fi
   sleep 0.2

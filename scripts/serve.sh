@@ -60,6 +60,7 @@ set -a
 # shellcheck disable=SC1091
 . "$state/env"
 set +a
+export PYTHONUNBUFFERED=1  # the programs' prints reach their logs at once, not when a buffer fills
 pg_port=${DATABASE_URL##*:}; pg_port=${pg_port%%/*}
 redis_port=${REDIS_URL##*:}; redis_port=${redis_port%%/*}
 

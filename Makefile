@@ -8,7 +8,7 @@ PORT ?= 8000
 # Where each test run writes what it skipped and why (printed at the end of `make test`).
 TEST_REPORT := var/test-report
 
-.PHONY: run test test-floors test-sqlite test-servers serve lint messages bench clean
+.PHONY: run test test-floors test-sqlite test-servers serve manage backup restore lint messages bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,11 +22,11 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 
 ## Set everything up, load a demo county if the database is empty, serve on http://127.0.0.1:8000
 run: $(VENV)/.installed
-	DEBUG=1 $(PY) manage.py migrate --noinput
-	DEBUG=1 $(PY) manage.py seed_demo --scale county --password "$(DEMO_PASSWORD)"
+	DEBUG=1 DEMO_MODE=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 DEMO_MODE=1 $(PY) manage.py seed_demo --scale county --password "$(DEMO_PASSWORD)"
 	@echo ""
 	@echo "Yiwang is starting on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 DEMO_MODE=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
 ## The whole suite on SQLite, then again on throwaway PostgreSQL + Redis servers
 test: $(VENV)/.installed-dev
@@ -49,9 +49,26 @@ test-servers: $(VENV)/.installed-dev
 	@echo "=== Test suite on PostgreSQL + Redis (+ Celery worker) ==="
 	YIWANG_SKIP_REPORT=$(YIWANG_SKIP_REPORT) scripts/with-servers.sh $(PY) -m pytest -q
 
-## Real multi-process mode: PostgreSQL + Redis, gunicorn, a Celery worker and beat (Ctrl-C stops all)
+## Production-like mode: PostgreSQL, Redis, gunicorn, a Celery worker and beat under supervisord (Ctrl-C stops all)
 serve: $(VENV)/.installed
 	HOST=$(HOST) PORT=$(PORT) DEMO_PASSWORD="$(DEMO_PASSWORD)" scripts/serve.sh
+
+## manage.py against the stack make serve runs (its var/serve/env): make manage ARGS="createsuperuser"
+manage: $(VENV)/.installed
+	scripts/serve-manage.sh $(ARGS)
+
+# The database the environment names (DATABASE_URL), else the one `make serve` runs (var/serve/env),
+# else the default SQLite file: backup and restore work on the same one.
+BACKUP_ENV = if [ -z "$${DATABASE_URL:-}" ] && [ -f var/serve/env ]; then set -a; . var/serve/env; set +a; fi;
+
+## One .tar.gz of the database and the attachments, with a manifest, into var/backups/ (or OUT=DIR)
+backup: $(VENV)/.installed
+	@$(BACKUP_ENV) $(PY) manage.py backup $(if $(OUT),--output-dir "$(OUT)")
+
+## Replace the database and the attachments with those of a backup: make restore FILE=var/backups/....tar.gz
+restore: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=var/backups/yiwang-....tar.gz"; exit 2; }
+	@$(BACKUP_ENV) $(PY) manage.py restore "$(FILE)" $(if $(YES),--yes)
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check .

@@ -296,6 +296,10 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Portal rules -------------------------------------------------------------------------
+# The demo (make run): its users keep the shared demo password. Outside demo mode (make serve,
+# production) they must change it at their first login.
+DEMO_MODE = env_bool("DEMO_MODE", False)
+
 # How many households one household liaison (联户长) looks after at most (Dechang: about 10).
 LIAISON_MAX_HOUSEHOLDS = env_int("LIAISON_MAX_HOUSEHOLDS", 15)
 

@@ -1,21 +1,47 @@
 #!/usr/bin/env bash
-# The real multi-process mode on this machine: PostgreSQL + Redis, the portal under gunicorn,
-# a Celery worker and Celery beat. Ctrl-C stops everything.
+# The portal as production runs it, on this machine: PostgreSQL, Redis, gunicorn, a Celery
+# worker and ONE Celery beat, each a program of supervisord (the `supervisor` package in
+# requirements.txt), which restarts any of them that dies while the others keep serving.
+# Ctrl-C stops everything cleanly.
 #
-#   scripts/serve.sh            (make serve)
+#   scripts/serve.sh                 (make serve)
 #
-# PostgreSQL keeps its data in var/serve/pg (initdb on first start, with the distro's
-# binaries), so the demo county and everything entered survive a restart; Redis runs without
-# persistence (the outbox keeps what was not sent). Plain HTTP on 127.0.0.1: the HTTPS-only
-# cookie and redirect settings are turned off here, as they are behind no TLS proxy.
+# State, all under YIWANG_SERVE_DIR (default var/serve), kept from one start to the next:
+#   env                  written ONCE (mode 0600): DATABASE_URL, REDIS_URL, CELERY_*, SECRET_KEY,
+#                        PII_ENCRYPTION_KEYS, PII_HASH_KEY, DEBUG=0, DEMO_MODE=0, the plain-HTTP
+#                        cookie settings. The ports of PostgreSQL and Redis are chosen at the
+#                        first start and kept there; scripts/serve-manage.sh sources it.
+#   pg/                  PostgreSQL's data directory (initdb at the first start)
+#   redis/               Redis's append-only file (appendonly yes): queued tasks survive a restart
+#   log/*.log            one log per program, appended, rotated by supervisord (10 MB x 5)
+#   supervisord.conf     generated at every start from the env file and HOST/PORT
+#   supervisor.sock      `scripts/serve-ctl.sh status` (supervisorctl) talks to it
+#
+# PostgreSQL runs as `postgres -D ...` in the foreground under supervisord rather than through
+# pg_ctl: pg_ctl forks the server away and returns, so a supervisor would watch pg_ctl, not the
+# server; run directly, supervisord holds the postmaster's own pid, sees it die and starts it
+# again (its crash recovery replays the WAL), and stops it with SIGINT (PostgreSQL's "fast"
+# shutdown: sessions end, a checkpoint is written).
+#
+# Environment: HOST (127.0.0.1), PORT (8000), DEMO_PASSWORD, PYTHON (.venv/bin/python; celery,
+# gunicorn and supervisord are taken from its bin directory), YIWANG_SERVE_DIR,
+# SERVE_SEED=county|small|none (which demo county to load into an empty database; default county),
+# SERVE_SETUP=0 (start the programs only: no migrate, collectstatic or demo; the supervision test
+# uses it, as a first migrate takes most of a minute), SERVE_PG_OPTIONS (more `postgres` options,
+# e.g. "-c shared_buffers=1GB"), GUNICORN_WORKERS and CELERY_CONCURRENCY (2 each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
-PY=.venv/bin/python
-state=$PWD/var/serve
+PY=${PYTHON:-.venv/bin/python}
+bin=$(cd "$(dirname "$PY")" && pwd)
+SEED=${SERVE_SEED:-county}
+SETUP=${SERVE_SETUP:-1}
+state=${YIWANG_SERVE_DIR:-$PWD/var/serve}
 mkdir -p "$state"
+state=$(cd "$state" && pwd)
+case $SEED in county|small|none) ;; *) echo "serve: SERVE_SEED must be county, small or none" >&2; exit 2;; esac
 
 pg_bin=""
 for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
@@ -23,56 +49,154 @@ for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
 done
 [ -n "$pg_bin" ] || { echo "serve: PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
 command -v redis-server >/dev/null || { echo "serve: Redis is not installed (apt-get install redis-server)" >&2; exit 1; }
+[ -x "$bin/supervisord" ] || { echo "serve: supervisord is not in $bin (pip install -r requirements.txt)" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+root=0; [ "$(id -u)" = 0 ] && root=1
+as_pg() { if [ $root = 1 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 
-pids=()
-cleanup() {
+# --- The env file: ports and keys chosen once, kept ------------------------------------------
+"$PY" scripts/serve_env.py "$state/env"
+set -a
+# shellcheck disable=SC1091
+. "$state/env"
+set +a
+export PYTHONUNBUFFERED=1  # the programs' prints reach their logs at once, not when a buffer fills
+pg_port=${DATABASE_URL##*:}; pg_port=${pg_port%%/*}
+redis_port=${REDIS_URL##*:}; redis_port=${redis_port%%/*}
+
+# --- PostgreSQL's data directory and Redis's, first start only --------------------------------
+mkdir -p "$state/log" "$state/redis" "$state/pg-run"
+if [ ! -f "$state/pg/PG_VERSION" ]; then
+  if [ $root = 1 ]; then chown postgres "$state"; fi
+  as_pg "$pg_bin/initdb" -D "$state/pg" -U yiwang -A trust -E UTF8 --locale=C.UTF-8 >"$state/log/initdb.log" 2>&1 \
+    || { cat "$state/log/initdb.log"; exit 1; }
+fi
+if [ $root = 1 ]; then chown postgres "$state/pg-run"; fi
+chmod 755 "$state"
+
+cat >"$state/redis.conf" <<EOF
+# Generated by scripts/serve.sh at every start (the port comes from $state/env).
+bind 127.0.0.1
+port $redis_port
+daemonize no
+dir $state/redis
+appendonly yes
+appendfsync everysec
+save ""
+logfile ""
+EOF
+
+# --- supervisord's configuration, generated at every start ----------------------------------
+pg_user=""; [ $root = 1 ] && pg_user="user=postgres"
+prog() {  # name, priority, command, extra lines
+  cat <<EOF
+
+[program:$1]
+priority=$2
+command=$3
+directory=$PWD
+autorestart=true
+startsecs=2
+startretries=100
+redirect_stderr=true
+stdout_logfile=$state/log/$1.log
+stdout_logfile_maxbytes=10MB
+stdout_logfile_backups=5
+stopasgroup=true
+killasgroup=true
+$4
+EOF
+}
+{
+  cat <<EOF
+; Generated by scripts/serve.sh at every start; edit the script, not this file.
+[supervisord]
+nodaemon=true
+logfile=$state/log/supervisord.log
+logfile_maxbytes=10MB
+logfile_backups=5
+pidfile=$state/supervisord.pid
+childlogdir=$state/log
+$([ $root = 1 ] && echo "user=root")
+
+[unix_http_server]
+file=$state/supervisor.sock
+chmod=0700
+
+[supervisorctl]
+serverurl=unix://$state/supervisor.sock
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+EOF
+  prog postgres 10 "$pg_bin/postgres -D $state/pg -p $pg_port -k $state/pg-run -c listen_addresses=127.0.0.1 ${SERVE_PG_OPTIONS:-}" \
+    "$pg_user
+stopsignal=INT
+stopwaitsecs=60
+autostart=true"
+  prog redis 10 "$(command -v redis-server) $state/redis.conf" "stopsignal=TERM
+stopwaitsecs=30
+autostart=true"
+  # The programs below start once the database is migrated (serve.sh starts them); from then on
+  # supervisord restarts each that dies.
+  prog worker 30 "$bin/celery -A governance worker --loglevel=INFO --concurrency=${CELERY_CONCURRENCY:-2}" "stopsignal=TERM
+stopwaitsecs=60
+autostart=false"
+  prog beat 40 "$bin/celery -A governance beat --loglevel=INFO --schedule $state/celerybeat-schedule" \
+    "stopsignal=TERM
+stopwaitsecs=10
+autostart=false"
+  # --reuse-port: a master started again after a crash binds at once, beside the old master's
+  # orphaned workers, which serve on until they notice (within half the 30 s timeout) and exit.
+  prog gunicorn 50 "$bin/gunicorn governance.wsgi:application --bind $HOST:$PORT --reuse-port --workers ${GUNICORN_WORKERS:-2} --access-logfile - --error-logfile -" \
+    "stopsignal=TERM
+stopwaitsecs=30
+autostart=false"
+} >"$state/supervisord.conf"
+
+ctl() { "$bin/supervisorctl" -c "$state/supervisord.conf" "$@"; }
+
+sup_pid=""
+stop() {
   trap - EXIT INT TERM
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  as_pg "$pg_bin/pg_ctl" -D "$state/pg" -m fast stop >/dev/null 2>&1 || true
+  if [ -n "$sup_pid" ] && kill -0 "$sup_pid" 2>/dev/null; then
+    echo "serve: stopping (gunicorn, beat, worker, then Redis and PostgreSQL)"
+    kill -TERM "$sup_pid" 2>/dev/null || true
+    wait "$sup_pid" 2>/dev/null || true
+  fi
   echo "serve: stopped"
 }
-trap cleanup EXIT INT TERM
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
-# PostgreSQL: persistent data directory, socket and log in var/serve.
-if [ ! -f "$state/pg/PG_VERSION" ]; then
-  [ "$(id -u)" = 0 ] && chown postgres "$state"
-  as_pg "$pg_bin/initdb" -D "$state/pg" -U yiwang -A trust -E UTF8 --locale=C.UTF-8 >"$state/initdb.log" 2>&1 \
-    || { cat "$state/initdb.log"; exit 1; }
-fi
-pg_port=$(free_port)
-as_pg "$pg_bin/pg_ctl" -D "$state/pg" -l "$state/pg.log" -w -t 60 \
-  -o "-p $pg_port -k $state -c listen_addresses=127.0.0.1" start >/dev/null || { cat "$state/pg.log"; exit 1; }
+"$bin/supervisord" -c "$state/supervisord.conf" &
+sup_pid=$!
+
+# --- Wait for the servers, then migrate, collect static files, load the demo ------------------
+ready=""
+for _ in $(seq 300); do
+  kill -0 "$sup_pid" 2>/dev/null || { echo "serve: supervisord ended; see $state/log/supervisord.log" >&2; exit 1; }
+  if "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" -U yiwang -d postgres && redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+    ready=1; break
+  fi
+  sleep 0.2
+done
+[ -n "$ready" ] || { echo "serve: PostgreSQL or Redis did not start; see $state/log/" >&2; exit 1; }
 "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U yiwang -d postgres -Atc "SELECT 1 FROM pg_database WHERE datname='yiwang'" \
   | grep -q 1 || "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U yiwang yiwang
 
-redis_port=$(free_port)
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no --dir "$state" \
-  --logfile "$state/redis.log" --daemonize no &
-pids+=($!)
-for _ in $(seq 50); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-
-export DATABASE_URL="postgres://yiwang@127.0.0.1:$pg_port/yiwang"
-export REDIS_URL="redis://127.0.0.1:$redis_port/0"
-export CELERY_BROKER_URL="$REDIS_URL"
-export CELERY_RESULT_BACKEND="redis://127.0.0.1:$redis_port/1"
-export DEBUG=0 SECURE_SSL_REDIRECT=0 SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0 SECURE_HSTS_SECONDS=0
-
-$PY manage.py migrate --noinput -v 0
-$PY manage.py collectstatic --noinput -v 0
-$PY manage.py seed_demo --scale county --password "${DEMO_PASSWORD:-yiwang-demo-2026}"
-
-.venv/bin/celery -A governance worker --loglevel=INFO --concurrency=2 >"$state/worker.log" 2>&1 &
-pids+=($!)
-.venv/bin/celery -A governance beat --loglevel=INFO --schedule "$state/celerybeat-schedule" >"$state/beat.log" 2>&1 &
-pids+=($!)
-.venv/bin/gunicorn governance.wsgi:application --bind "$HOST:$PORT" --workers 2 --access-logfile - &
-pids+=($!)
+if [ "$SETUP" != 0 ]; then
+  "$PY" manage.py migrate --noinput -v 0
+  "$PY" manage.py collectstatic --noinput -v 0
+  if [ "$SEED" != none ]; then
+    "$PY" manage.py seed_demo --scale "$SEED" --password "${DEMO_PASSWORD:-yiwang-demo-2026}"
+  fi
+fi
+ctl start all >/dev/null  # the worker, beat and gunicorn, together
 
 echo ""
 echo "Yiwang (gunicorn + Celery worker + beat, PostgreSQL :$pg_port, Redis :$redis_port) on http://$HOST:$PORT/"
-echo "Logs: $state/{worker,beat,pg,redis}.log. Ctrl-C stops everything."
-wait -n "${pids[@]}"
+echo "Each process is supervised: one that dies is started again alone. Status: scripts/serve-ctl.sh status"
+echo "Logs: $state/log/*.log. manage.py against this stack: scripts/serve-manage.sh CMD. Ctrl-C stops everything."
+wait "$sup_pid"

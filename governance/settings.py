@@ -270,7 +270,25 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-to-date": {"task": "governance.indicators.tasks.refresh_to_date", "schedule": 600.0},
     "check-approved-months": {"task": "governance.indicators.tasks.check_approved_months",
                               "schedule": crontab(minute=30, hour=3)},
+    # A rollup run whose worker died (no heartbeat for ROLLUP_STALE_SECONDS) is marked partial and resumed.
+    "watch-rollups": {"task": "governance.indicators.tasks.rollup_watch", "schedule": 60.0},
+    # Beat's tick and a worker's run of it, for /healthz (governance.health).
+    "heartbeat": {"task": "governance.tasks.heartbeat", "schedule": 60.0},
 }
+# A rollup part writes its run's heartbeat this often while it works...
+ROLLUP_HEARTBEAT_SECONDS = env_int("ROLLUP_HEARTBEAT_SECONDS", 30)
+# ...and a running run silent this long lost its worker: it is marked partial and its unfinished
+# parts are computed by a new run. Longer than any wait of a part in a busy queue.
+ROLLUP_STALE_SECONDS = env_int("ROLLUP_STALE_SECONDS", 180)
+# How many times in a row the watcher resumes a run whose worker keeps dying; then a person decides.
+ROLLUP_RESUME_MAX = env_int("ROLLUP_RESUME_MAX", 2)
+if ROLLUP_HEARTBEAT_SECONDS < 1 or ROLLUP_STALE_SECONDS < 2 * ROLLUP_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("ROLLUP_STALE_SECONDS must be at least twice ROLLUP_HEARTBEAT_SECONDS (both > 0).")
+
+# /healthz: beat or a worker silent this long is down (beat sends the heartbeat every minute), and an
+# outbox message unsent this long means follow-up work is stuck.
+HEALTH_HEARTBEAT_MAX_AGE = env_int("HEALTH_HEARTBEAT_MAX_AGE", 180)
+HEALTH_OUTBOX_MAX_AGE = env_int("HEALTH_OUTBOX_MAX_AGE", 600)
 
 REDIS_URL = env_str("REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
 # A Redis that is down or hangs costs a cache call a second at most, never holds a request: the

@@ -24,6 +24,7 @@ urlpatterns = [
     path("dashboard/", dashboard_views.dashboard_page, name="dashboard"),
     path("dashboard/runs/", dashboard_views.rollup_start, name="dashboard-run-start"),
     path("dashboard/runs/<int:pk>/", dashboard_views.rollup_run, name="dashboard-run"),
+    path("dashboard/runs/<int:pk>/restart/", dashboard_views.rollup_run_restart, name="dashboard-run-restart"),
     path("dashboard/approval/", dashboard_views.month_approval, name="dashboard-approval"),
     path("dashboard/<str:code>/", dashboard_views.dashboard_page, name="dashboard-unit"),
     path("grid/", include("grid.urls")),

@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A database down or restarting answers 503 in Chinese, not a 500 (with handler500 in urls.py).
+    "governance.portal.outage.DatabaseOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -134,6 +136,11 @@ else:
     # (0.11 s). 1.1 is the usual setting for SSD; a server's own configuration may say more.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = env_str(
         "PG_SESSION_OPTIONS", "-c jit=off -c random_page_cost=1.1")
+    # A persistent connection (DB_CONN_MAX_AGE) is checked before its first use in each request, so
+    # the portal reconnects by itself after PostgreSQL restarts instead of failing on a dead socket.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", True)
+    # Connecting to a PostgreSQL that is down or restarting fails in seconds, not the OS's minutes.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "governance.User"

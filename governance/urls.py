@@ -11,10 +11,14 @@ from governance.api.docs import SchemaView, SwaggerView
 from governance.indicators import api as indicators_api  # noqa: F401 - registers /api/v1/indicators/
 from governance.indicators import views as dashboard_views
 from governance.portal.api import router
+from governance.portal.outage import server_error
 
 # Each app's api module (governance's own too) registers its viewsets on the shared router,
 # as admin.py registers models.
 autodiscover_modules("api")
+
+# A database outage raised outside a view answers 503 (governance.portal.outage), anything else the 500 page.
+handler500 = server_error
 
 urlpatterns = [
     path("", views.home, name="home"),

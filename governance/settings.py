@@ -280,7 +280,7 @@ CELERY_BEAT_SCHEDULE = {
     # A rollup run whose worker died (no heartbeat for ROLLUP_STALE_SECONDS) is marked partial and resumed.
     "watch-rollups": {"task": "governance.indicators.tasks.rollup_watch", "schedule": 60.0},
     # Beat's tick and a worker's run of it, for /healthz (governance.health).
-    "heartbeat": {"task": "governance.tasks.heartbeat", "schedule": 60.0},
+    "heartbeat": {"task": "governance.tasks.heartbeat", "schedule": float(env_int("HEARTBEAT_SECONDS", 60))},
 }
 # A rollup part writes its run's heartbeat this often while it works...
 ROLLUP_HEARTBEAT_SECONDS = env_int("ROLLUP_HEARTBEAT_SECONDS", 30)
@@ -325,6 +325,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Monitors probe /healthz over plain HTTP on the machine itself.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

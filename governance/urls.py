@@ -6,7 +6,7 @@ from django.urls import include, path
 from django.utils.module_loading import autodiscover_modules
 from rest_framework.authtoken.views import obtain_auth_token
 
-from governance import views
+from governance import health, views
 from governance.api.docs import SchemaView, SwaggerView
 from governance.indicators import api as indicators_api  # noqa: F401 - registers /api/v1/indicators/
 from governance.indicators import views as dashboard_views
@@ -22,6 +22,8 @@ handler500 = server_error
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # For monitors: no login, no personal data (governance.health).
+    path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/", include("governance.web_urls")),

@@ -117,6 +117,7 @@ def start_rollup(period: datetime.date, org=None) -> int | None:
 # --- A run whose worker died ------------------------------------------------------------------
 
 PART_LOST = _("The worker computing this part stopped (no heartbeat since %(at)s); the part was not finished.")
+PART_NOT_STARTED = _("Not started: the run's worker stopped before this part began.")
 
 
 def mark_stale(run_id: int) -> bool:
@@ -130,10 +131,13 @@ def mark_stale(run_id: int) -> bool:
         if not run_is_stale(run):
             return False
         last_sign = timezone.localtime(run.heartbeat_at or run.started_at)
-        error = str(PART_LOST % {"at": f"{last_sign:%Y-%m-%d %H:%M:%S}"})
+        lost = str(PART_LOST % {"at": f"{last_sign:%Y-%m-%d %H:%M:%S}"})
         for name, part in run.parts.items():
-            if part.get("status") != "ok":
-                run.parts[name] = {**part, "status": "failed", "lost": True}
+            if part.get("status") in ("working", "pending"):
+                # A part still "pending" never began: the worker died before it, or it waits in a stuck queue.
+                started = part["status"] == "working"
+                run.parts[name] = {**part, "status": "failed", "lost" if started else "not_started": True}
+                error = lost if started else str(PART_NOT_STARTED)
                 run.errors = [e for e in run.errors if e["part"] != name] + [{"part": name, "keys": [], "error": error}]
         run.status = RollupStatus.PARTIAL
         run.finished_at = timezone.now()

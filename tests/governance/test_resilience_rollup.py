@@ -89,6 +89,7 @@ def test_the_watcher_marks_a_silent_run_partial_and_a_new_run_completes_the_mont
     errors = {error["part"]: error["error"] for error in killed.errors}
     assert set(errors) == {county.township_b.code, "upper"}
     assert "计算该部分的工作进程已停止" in errors[county.township_b.code]
+    assert killed.parts["upper"]["not_started"] is True and errors["upper"].startswith("未开始")
     [resumed] = RollupRun.objects.filter(pk__in=started)
     assert resumed.resumes == killed and resumed.status == RollupStatus.COMPLETE, resumed.errors
     # Township A's part is carried over, not computed again; B's and the upper levels' are computed.

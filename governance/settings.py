@@ -84,6 +84,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A database down or restarting answers 503 in Chinese, not a 500 (with handler500 in urls.py).
+    "governance.portal.outage.DatabaseOutageMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -136,6 +138,11 @@ else:
     # (0.11 s). 1.1 is the usual setting for SSD; a server's own configuration may say more.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = env_str(
         "PG_SESSION_OPTIONS", "-c jit=off -c random_page_cost=1.1")
+    # A persistent connection (DB_CONN_MAX_AGE) is checked before its first use in each request, so
+    # the portal reconnects by itself after PostgreSQL restarts instead of failing on a dead socket.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", True)
+    # Connecting to a PostgreSQL that is down or restarting fails in seconds, not the OS's minutes.
+    DATABASES["default"]["OPTIONS"].setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "governance.User"
@@ -287,11 +294,33 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-to-date": {"task": "governance.indicators.tasks.refresh_to_date", "schedule": 600.0},
     "check-approved-months": {"task": "governance.indicators.tasks.check_approved_months",
                               "schedule": crontab(minute=30, hour=3)},
+    # A rollup run whose worker died (no heartbeat for ROLLUP_STALE_SECONDS) is marked partial and resumed.
+    "watch-rollups": {"task": "governance.indicators.tasks.rollup_watch", "schedule": 60.0},
+    # Beat's tick and a worker's run of it, for /healthz (governance.health).
+    "heartbeat": {"task": "governance.tasks.heartbeat", "schedule": float(env_int("HEARTBEAT_SECONDS", 60))},
 }
+# A rollup part writes its run's heartbeat this often while it works...
+ROLLUP_HEARTBEAT_SECONDS = env_int("ROLLUP_HEARTBEAT_SECONDS", 30)
+# ...and a running run silent this long lost its worker: it is marked partial and its unfinished
+# parts are computed by a new run. Longer than any wait of a part in a busy queue.
+ROLLUP_STALE_SECONDS = env_int("ROLLUP_STALE_SECONDS", 180)
+# How many times in a row the watcher resumes a run whose worker keeps dying; then a person decides.
+ROLLUP_RESUME_MAX = env_int("ROLLUP_RESUME_MAX", 2)
+if ROLLUP_HEARTBEAT_SECONDS < 1 or ROLLUP_STALE_SECONDS < 2 * ROLLUP_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured("ROLLUP_STALE_SECONDS must be at least twice ROLLUP_HEARTBEAT_SECONDS (both > 0).")
+
+# /healthz: beat or a worker silent this long is down (beat sends the heartbeat every minute), and an
+# outbox message unsent this long means follow-up work is stuck.
+HEALTH_HEARTBEAT_MAX_AGE = env_int("HEALTH_HEARTBEAT_MAX_AGE", 180)
+HEALTH_OUTBOX_MAX_AGE = env_int("HEALTH_OUTBOX_MAX_AGE", 600)
 
 REDIS_URL = env_str("REDIS_URL", CELERY_BROKER_URL if CELERY_BROKER_URL.startswith("redis") else "")
+# A Redis that is down or hangs costs a cache call a second at most, never holds a request: the
+# callers that matter (rate limits, public pages) let the call through when the cache fails.
+CACHE_REDIS_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1}
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+                          "OPTIONS": CACHE_REDIS_OPTIONS}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -317,6 +346,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    # Monitors probe /healthz over plain HTTP on the machine itself.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)

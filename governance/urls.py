@@ -6,24 +6,31 @@ from django.urls import include, path
 from django.utils.module_loading import autodiscover_modules
 from rest_framework.authtoken.views import obtain_auth_token
 
-from governance import views
+from governance import health, views
 from governance.api.docs import SchemaView, SwaggerView
 from governance.indicators import api as indicators_api  # noqa: F401 - registers /api/v1/indicators/
 from governance.indicators import views as dashboard_views
 from governance.portal.api import router
+from governance.portal.outage import server_error
 
 # Each app's api module (governance's own too) registers its viewsets on the shared router,
 # as admin.py registers models.
 autodiscover_modules("api")
 
+# A database outage raised outside a view answers 503 (governance.portal.outage), anything else the 500 page.
+handler500 = server_error
+
 urlpatterns = [
     path("", views.home, name="home"),
+    # For monitors: no login, no personal data (governance.health).
+    path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("org/", include("governance.web_urls")),
     path("dashboard/", dashboard_views.dashboard_page, name="dashboard"),
     path("dashboard/runs/", dashboard_views.rollup_start, name="dashboard-run-start"),
     path("dashboard/runs/<int:pk>/", dashboard_views.rollup_run, name="dashboard-run"),
+    path("dashboard/runs/<int:pk>/restart/", dashboard_views.rollup_run_restart, name="dashboard-run-restart"),
     path("dashboard/approval/", dashboard_views.month_approval, name="dashboard-approval"),
     path("dashboard/<str:code>/", dashboard_views.dashboard_page, name="dashboard-unit"),
     path("grid/", include("grid.urls")),

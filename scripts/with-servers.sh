@@ -5,7 +5,8 @@
 #
 # PostgreSQL: initdb into a temp dir with the distro's binaries (/usr/lib/postgresql/N/bin),
 # on a free loopback port, tuned for tests (fsync off). Redis: no persistence, free port.
-# Exports DATABASE_URL, CELERY_BROKER_URL, CELERY_RESULT_BACKEND and REDIS_URL for CMD.
+# Exports DATABASE_URL, CELERY_BROKER_URL, CELERY_RESULT_BACKEND and REDIS_URL for CMD, and
+# YIWANG_TEST_PGDATA / _PGBIN / _PGLOG / _PGOPTS so a test can stop, start and restart PostgreSQL.
 # A server that is not installed is reported plainly; under CI (CI=true) that is an error.
 set -euo pipefail
 
@@ -35,12 +36,17 @@ if [ -n "$pg_bin" ]; then
   [ "$(id -u)" = 0 ] && chown postgres "$tmp"
   as_pg "$pg_bin/initdb" -D "$tmp/pg" -U yiwang -A trust -E UTF8 --locale=C.UTF-8 >"$tmp/initdb.log" 2>&1 \
     || { cat "$tmp/initdb.log"; exit 1; }
-  as_pg "$pg_bin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg.log" -w -t 60 \
-    -o "-p $pg_port -k $tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" \
-    start >/dev/null || { cat "$tmp/pg.log"; exit 1; }
+  pg_opts="-p $pg_port -k $tmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+  as_pg "$pg_bin/pg_ctl" -D "$tmp/pg" -l "$tmp/pg.log" -w -t 60 -o "$pg_opts" start >/dev/null \
+    || { cat "$tmp/pg.log"; exit 1; }
   pg_started=1
   "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U yiwang yiwang
   export DATABASE_URL="postgres://yiwang@127.0.0.1:$pg_port/yiwang"
+  # For the tests that stop or restart the server under the portal (tests/governance/test_resilience_postgres.py):
+  # pg_ctl -D "$YIWANG_TEST_PGDATA" (-o "$YIWANG_TEST_PGOPTS" to start it again), run as the user postgres
+  # when the tests run as root.
+  export YIWANG_TEST_PGDATA="$tmp/pg" YIWANG_TEST_PGBIN="$pg_bin" YIWANG_TEST_PGLOG="$tmp/pg.log"
+  export YIWANG_TEST_PGOPTS="$pg_opts"
   echo "with-servers: PostgreSQL $("$pg_bin/postgres" --version | awk '{print $3}') on port $pg_port"
 else
   missing+=("PostgreSQL (apt-get install postgresql)")

@@ -13,8 +13,11 @@ import datetime
 import logging
 
 from celery import chord, group, signature
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from kombu.exceptions import OperationalError
@@ -30,41 +33,37 @@ logger = logging.getLogger(__name__)
 # The tasks of a run, by their registered names (see ``governance.indicators.tasks``).
 PART_TASK = "governance.indicators.tasks.rollup_part"
 FINISH_TASK = "governance.indicators.tasks.rollup_finish"
-# A run still "running" after this long died with its worker: a new trigger may start another.
-STALE_RUN_SECONDS = 3600
 
 
 class RollupNotQueued(Exception):
     """The broker did not take a run's tasks; the run (``args[0]``, its id) is marked failed."""
 
 
-def start_rollup(period: datetime.date, org=None) -> int | None:
-    """Create a RollupRun and enqueue its chord; the run's id, or None when the month is locked.
+def _silent_since() -> datetime.datetime:
+    """A running run whose last heartbeat (or start) is older than this lost its worker."""
+    return timezone.now() - datetime.timedelta(seconds=settings.ROLLUP_STALE_SECONDS)
 
-    A run of the same month and scope still running (and not stale) is returned instead of
-    starting a second one: a redelivered or doubled trigger does no work twice.
-    """
-    period = month_start(period)
-    if period_is_locked(period):
-        logger.info("rollup of %s skipped: the month is approved and locked", period)
-        return None
-    since = timezone.now() - datetime.timedelta(seconds=STALE_RUN_SECONDS)
-    running = RollupRun.objects.filter(period=period, org_unit=org, status=RollupStatus.RUNNING,
-                                       started_at__gte=since).order_by("-started_at").first()
-    if running is not None:
-        return running.pk
-    if org is None:
-        townships = OrgUnit.objects.filter(level=Level.TOWNSHIP)
-    elif org.level in UPPER_LEVELS:
-        townships = org.get_descendants().filter(level=Level.TOWNSHIP)
-    else:
-        townships = OrgUnit.objects.filter(pk=org.pk)
-    codes = list(townships.order_by("tree_id", "lft").values_list("code", flat=True))
-    parts = {code: {"status": "pending"} for code in codes}
-    if org is None or org.level in UPPER_LEVELS:
-        parts["upper"] = {"status": "pending"}
-    run = RollupRun.objects.create(period=period, org_unit=org, started_at=timezone.now(), parts=parts)
-    period_iso = period.isoformat()
+
+def run_is_stale(run: RollupRun) -> bool:
+    """Whether ``run`` is still marked running though no part of it has shown a sign of life for
+    ROLLUP_STALE_SECONDS: its worker died (killed, out of memory, the machine restarted)."""
+    return run.status == RollupStatus.RUNNING and (run.heartbeat_at or run.started_at) < _silent_since()
+
+
+def stale_runs():
+    return RollupRun.objects.filter(status=RollupStatus.RUNNING).annotate(
+        last_sign=Coalesce("heartbeat_at", "started_at")).filter(last_sign__lt=_silent_since())
+
+
+def _live_run(period, org) -> RollupRun | None:
+    """The run of the month and scope still under way (its heartbeat is recent), if any."""
+    running = RollupRun.objects.filter(period=period, org_unit=org, status=RollupStatus.RUNNING)
+    return next((run for run in running.order_by("-started_at") if not run_is_stale(run)), None)
+
+
+def _dispatch(run: RollupRun, codes: list[str]) -> None:
+    """Enqueue the run's chord: one part per township code, then the finishing step."""
+    period_iso = run.period.isoformat()
     finish = signature(FINISH_TASK, args=(run.pk, period_iso))
     try:
         # retry=False, and the result store's short retry policy (settings): a Redis that is down
@@ -81,7 +80,130 @@ def start_rollup(period: datetime.date, org=None) -> int | None:
             status=RollupStatus.FAILED, finished_at=now, duration_s=round((now - run.started_at).total_seconds(), 3),
             errors=[{"part": "queue", "keys": [], "error": f"{type(exc).__name__}: {exc}"}])
         raise RollupNotQueued(run.pk) from exc
+
+
+def start_rollup(period: datetime.date, org=None) -> int | None:
+    """Create a RollupRun and enqueue its chord; the run's id, or None when the month is locked.
+
+    A run of the same month and scope still under way is returned instead of starting a second
+    one: a redelivered or doubled trigger does no work twice. One whose worker died (no
+    heartbeat for ROLLUP_STALE_SECONDS) is marked partial first and does not block a new run.
+    """
+    period = month_start(period)
+    if period_is_locked(period):
+        logger.info("rollup of %s skipped: the month is approved and locked", period)
+        return None
+    running = _live_run(period, org)
+    if running is not None:
+        return running.pk
+    for stale in stale_runs().filter(period=period, org_unit=org):
+        mark_stale(stale.pk)
+    if org is None:
+        townships = OrgUnit.objects.filter(level=Level.TOWNSHIP)
+    elif org.level in UPPER_LEVELS:
+        townships = org.get_descendants().filter(level=Level.TOWNSHIP)
+    else:
+        townships = OrgUnit.objects.filter(pk=org.pk)
+    codes = list(townships.order_by("tree_id", "lft").values_list("code", flat=True))
+    parts = {code: {"status": "pending"} for code in codes}
+    if org is None or org.level in UPPER_LEVELS:
+        parts["upper"] = {"status": "pending"}
+    now = timezone.now()
+    run = RollupRun.objects.create(period=period, org_unit=org, started_at=now, heartbeat_at=now, parts=parts)
+    _dispatch(run, codes)
     return run.pk
+
+
+# --- A run whose worker died ------------------------------------------------------------------
+
+PART_LOST = _("The worker computing this part stopped (no heartbeat since %(at)s); the part was not finished.")
+PART_NOT_STARTED = _("Not started: the run's worker stopped before this part began.")
+
+
+def mark_stale(run_id: int) -> bool:
+    """Mark a running run that lost its worker as partial, its unfinished parts failed; whether it did.
+
+    The row lock and the second look at the heartbeat keep a part that is still alive (its
+    heartbeat just came) from being declared lost by two watchers or a watcher and a user.
+    """
+    with transaction.atomic():
+        run = RollupRun.objects.select_for_update().get(pk=run_id)
+        if not run_is_stale(run):
+            return False
+        last_sign = timezone.localtime(run.heartbeat_at or run.started_at)
+        lost = str(PART_LOST % {"at": f"{last_sign:%Y-%m-%d %H:%M:%S}"})
+        for name, part in run.parts.items():
+            if part.get("status") in ("working", "pending"):
+                # A part still "pending" never began: the worker died before it, or it waits in a stuck queue.
+                started = part["status"] == "working"
+                run.parts[name] = {**part, "status": "failed", "lost" if started else "not_started": True}
+                error = lost if started else str(PART_NOT_STARTED)
+                run.errors = [e for e in run.errors if e["part"] != name] + [{"part": name, "keys": [], "error": error}]
+        run.status = RollupStatus.PARTIAL
+        run.finished_at = timezone.now()
+        run.duration_s = round((run.finished_at - run.started_at).total_seconds(), 3)
+        run.save(update_fields=["status", "finished_at", "duration_s", "parts", "errors"])
+    logger.warning("rollup run %s of %s lost its worker (last heartbeat %s): marked partial",
+                   run_id, format_period(run.period), last_sign)
+    return True
+
+
+def resumptions(run: RollupRun) -> int:
+    """How many runs in a row before ``run`` were resumed into it (0: it started afresh)."""
+    count, resumed = 0, run.resumes_id
+    while resumed is not None and count <= settings.ROLLUP_RESUME_MAX:
+        count += 1
+        resumed = RollupRun.objects.filter(pk=resumed).values_list("resumes_id", flat=True).first()
+    return count
+
+
+def resume_rollup(run: RollupRun) -> int | None:
+    """A new run that computes the unfinished parts of ``run`` (partial or failed) and the levels above
+    them; the parts ``run`` finished are carried over (their rows are written). The new run's id, the
+    one still under way for the month, or None when the month is locked."""
+    if period_is_locked(run.period):
+        return None
+    running = _live_run(run.period, run.org_unit)
+    if running is not None:
+        return running.pk
+    parts, codes = {}, []
+    for name, part in run.parts.items():
+        if name == "upper":
+            parts[name] = {"status": "pending"}
+        elif part.get("status") == "ok":
+            parts[name] = {"status": "ok", "carried": run.pk, "seconds": part.get("seconds")}
+        else:
+            parts[name] = {"status": "pending"}
+            codes.append(name)
+    now = timezone.now()
+    resumed = RollupRun.objects.create(period=run.period, org_unit=run.org_unit, started_at=now, heartbeat_at=now,
+                                       parts=parts, resumes=run)
+    _dispatch(resumed, codes)
+    logger.info("rollup run %s resumes run %s: parts %s", resumed.pk, run.pk, ", ".join(codes) or "upper only")
+    return resumed.pk
+
+
+def rollup_watch() -> list[int]:
+    """Beat's watch (every minute): runs that lost their worker are marked partial, then resumed,
+    at most ROLLUP_RESUME_MAX times in a row (a part that kills its worker each time waits for a
+    person). Returns the ids of the runs started."""
+    started = []
+    for run in stale_runs().select_related("org_unit"):
+        if not mark_stale(run.pk):
+            continue
+        run.refresh_from_db()
+        if resumptions(run) >= settings.ROLLUP_RESUME_MAX:
+            logger.error("rollup run %s of %s lost its worker again: not resumed (ROLLUP_RESUME_MAX)",
+                         run.pk, format_period(run.period))
+            continue
+        try:
+            run_id = resume_rollup(run)
+        except RollupNotQueued:
+            logger.error("rollup run %s not resumed: the task queue did not answer", run.pk)
+            continue
+        if run_id is not None:
+            started.append(run_id)
+    return started
 
 
 ROLLUP_NOT_ALLOWED = _("Only an administrator may start a computation of the indicators.")
@@ -112,6 +234,52 @@ def rollup_start(*, period, user):
     if run_id is None:  # approved between the check and the start
         raise ValidationError(ROLLUP_LOCKED, code="locked", params=params)
     return RollupRun.objects.select_related("org_unit").get(pk=run_id)
+
+
+ROLLUP_STILL_RUNNING = _("This run is still working (its last heartbeat came %(seconds)s s ago): let it finish. "
+                         "A run whose worker stopped can be restarted after %(stale)s s without a heartbeat.")
+ROLLUP_NOTHING_TO_RESTART = _("This run is complete: there is nothing to restart. Compute the month again instead.")
+
+
+def rollup_restart(*, run, user):
+    """Restart a stuck or unfinished run by hand: its unfinished parts and the levels above them are
+    computed by a new run (the finished parts are kept); the RollupRun that does it.
+
+    A run still marked running is restarted only when its worker is gone (no heartbeat for
+    ROLLUP_STALE_SECONDS); it is then marked partial first, as the watcher would.
+    """
+    if not can_start_rollup(user):
+        raise ValidationError(ROLLUP_NOT_ALLOWED, code="not_allowed")
+    params = {"month": format_period(run.period)}
+    if period_is_locked(run.period):
+        raise ValidationError(ROLLUP_LOCKED, code="locked", params=params)
+    if run.status == RollupStatus.COMPLETE:
+        raise ValidationError(ROLLUP_NOTHING_TO_RESTART, code="complete")
+    if run.status == RollupStatus.RUNNING and not mark_stale(run.pk):
+        run.refresh_from_db()
+        if run.status == RollupStatus.RUNNING:
+            silent = (timezone.now() - (run.heartbeat_at or run.started_at)).total_seconds()
+            raise ValidationError(ROLLUP_STILL_RUNNING, code="running",
+                                  params={"seconds": int(silent), "stale": settings.ROLLUP_STALE_SECONDS})
+    run.refresh_from_db()
+    try:
+        run_id = resume_rollup(run)
+    except RollupNotQueued as exc:
+        raise ValidationError(ROLLUP_NOT_QUEUED, code="not_queued", params=params) from exc
+    if run_id is None:
+        raise ValidationError(ROLLUP_LOCKED, code="locked", params=params)
+    return RollupRun.objects.select_related("org_unit").get(pk=run_id)
+
+
+def may_restart(run, user) -> bool:
+    """Whether the run's page offers the restart button: an unfinished run, or one whose worker is gone,
+    to a user who may start runs, unless a later run of the month and scope exists."""
+    if not can_start_rollup(user) or run.status == RollupStatus.COMPLETE:
+        return False
+    if run.status == RollupStatus.RUNNING and not run_is_stale(run):
+        return False
+    later = RollupRun.objects.filter(period=run.period, org_unit=run.org_unit, started_at__gt=run.started_at)
+    return not later.exists()
 
 
 # --- Figures "as of today" -------------------------------------------------------------------

@@ -5,17 +5,21 @@ calls ``engine``, ``runs`` or ``approval``; ``runs`` starts a run's chord by the
 
 import datetime
 import logging
+import threading
 import time
 import traceback
+from contextlib import contextmanager
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.indicators.approval import month_check_approval, period_is_locked
 from governance.indicators.engine import compute_month, compute_upper, run_status
 from governance.indicators.months import month_start
+from governance.indicators.runs import rollup_watch as watch_runs
 from governance.indicators.runs import start_rollup, to_date_refresh
 from governance.models import MonthApproval, OrgUnit, RollupRun, RollupStatus
 
@@ -73,12 +77,57 @@ def _record_part(run_id: int, name: str, entry: dict, errors: list) -> None:
         run.save(update_fields=["parts", "errors"])
 
 
+@contextmanager
+def heartbeat(run_id: int):
+    """While the block runs, write the run's heartbeat every ROLLUP_HEARTBEAT_SECONDS from a thread.
+
+    The part computes in one long transaction, which nobody sees before it commits; the thread
+    has its own connection, so its writes are seen at once. A worker killed in the part takes the
+    thread with it: the heartbeat stops, and the watcher (``rollup_watch``) notices.
+    """
+    stop = threading.Event()
+
+    def beat():
+        try:
+            while True:
+                try:
+                    RollupRun.objects.filter(pk=run_id, status=RollupStatus.RUNNING).update(
+                        heartbeat_at=timezone.now())
+                except Exception:  # the database restarting: the next beat tries again
+                    logger.warning("rollup run %s: heartbeat not written", run_id, exc_info=True)
+                if stop.wait(settings.ROLLUP_HEARTBEAT_SECONDS):
+                    return
+        finally:
+            connection.close()  # this thread's own connection
+
+    thread = threading.Thread(target=beat, name=f"rollup-heartbeat-{run_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
 def _run_part(task, run_id: int, name: str, compute) -> str:
     """Compute one part; retry it while attempts remain, then record it as ok or failed (never raise).
 
     A part that raised out of its last attempt would fail the chord, and its finishing step
-    would never mark the run: instead the run records the failure and ends partial.
+    would never mark the run: instead the run records the failure and ends partial. A part of
+    a run that is over (marked partial when its worker died, and resumed by another run) does
+    nothing: its message may come back an hour later, when the broker redelivers it.
     """
+    if RollupRun.objects.filter(pk=run_id).values_list("status", flat=True).first() != RollupStatus.RUNNING:
+        logger.info("rollup part %s of run %s skipped: the run is over", name, run_id)
+        return "skipped"
+    _record_part(run_id, name, {"status": "working", "attempts": task.request.retries + 1}, [])
+    if task.request.is_eager:  # computed in the caller's process, which waits for it: nothing to watch
+        return _attempts(task, run_id, name, compute)
+    with heartbeat(run_id):
+        return _attempts(task, run_id, name, compute)
+
+
+def _attempts(task, run_id: int, name: str, compute) -> str:
     began = time.monotonic()
     # Run eagerly (no broker), Celery propagates the error instead of retrying: retry here, without the wait.
     tries = range(task.max_retries + 1) if task.request.is_eager else [task.request.retries]
@@ -127,6 +176,8 @@ def rollup_finish(self, results, run_id: int, period_iso: str) -> str:
         _run_part(self, run_id, "upper", lambda: compute_upper(_parse_period(period_iso), run.org_unit))
     with transaction.atomic():
         run = RollupRun.objects.select_for_update().get(pk=run_id)
+        if run.status != RollupStatus.RUNNING:
+            return run.status  # the watcher marked it partial meanwhile: it stays so
         run.status = run_status(run.parts)
         run.finished_at = timezone.now()
         run.duration_s = round((run.finished_at - run.started_at).total_seconds(), 3)
@@ -163,6 +214,12 @@ def rollup_scheduled(which: str = "current") -> int | None:
         logger.info("scheduled rollup of %s skipped: another beat started it", period)
         return None
     return start_rollup(period)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def rollup_watch() -> list[int]:
+    """Beat, every minute: runs whose worker died (no heartbeat) are marked partial and resumed."""
+    return watch_runs()
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from governance.indicators import dashboard
 from governance.indicators.approval import can_start_rollup, month_approve, month_reopen
 from governance.indicators.months import Period, format_period, parse_period, parse_period_text
+from governance.indicators.runs import may_restart, rollup_restart
 from governance.indicators.runs import rollup_start as run_start
 from governance.models import OrgUnit
 from governance.portal.views import is_htmx, safe_next
@@ -103,9 +104,27 @@ def rollup_run(request, pk: int):
         raise PermissionDenied
     run = get_object_or_404(dashboard.rollup_runs(request.user).select_related("org_unit"), pk=pk)
     context = {"run": run, "next": safe_next(request, f"{reverse('dashboard')}?period={format_period(run.period)}"),
-               **dashboard.rollup_progress(run)}
+               "may_restart": may_restart(run, request.user), **dashboard.rollup_progress(run)}
     template = "governance/_rollup_progress.html" if is_htmx(request) else "governance/rollup_run.html"
     return render(request, template, context)
+
+
+@login_required
+@require_POST
+def rollup_run_restart(request, pk: int):
+    """Restart a stuck or unfinished run: a new run computes its unfinished parts; follow that one."""
+    if not can_start_rollup(request.user):
+        raise PermissionDenied
+    run = get_object_or_404(dashboard.rollup_runs(request.user).select_related("org_unit"), pk=pk)
+    back = safe_next(request, f"{reverse('dashboard')}?period={format_period(run.period)}")
+    try:
+        resumed = rollup_restart(run=run, user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(f"{reverse('dashboard-run', args=[run.pk])}?{urlencode({'next': back})}")
+    messages.success(request, _("The unfinished parts of %(month)s are being computed again; the finished "
+                                "parts are kept.") % {"month": format_period(run.period)})
+    return redirect(f"{reverse('dashboard-run', args=[resumed.pk])}?{urlencode({'next': back})}")
 
 
 @login_required

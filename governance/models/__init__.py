@@ -15,7 +15,7 @@ from governance.models.indicators import (
     RollupRun,
     RollupStatus,
 )
-from governance.models.messaging import Notification, OutboxMessage
+from governance.models.messaging import Heartbeat, Notification, OutboxMessage
 from governance.models.org import (
     DIVISION_LEVELS,
     HOUSEHOLD_LEVELS,
@@ -42,6 +42,7 @@ __all__ = [
     "LOCAL_NAME_LEVELS",
     "TARGET_LEVELS",
     "ExportLog",
+    "Heartbeat",
     "Household",
     "IndicatorTarget",
     "IndicatorValue",

@@ -110,6 +110,14 @@ class RollupRun(models.Model):
     duration_s = models.FloatField(_("duration (s)"), null=True, blank=True)
     errors = models.JSONField(_("errors"), default=list, blank=True)
     parts = models.JSONField(_("parts"), default=dict, blank=True)
+    # Written every ROLLUP_HEARTBEAT_SECONDS by the worker computing one of its parts, from its own
+    # connection (the part's transaction commits only at its end): a running run silent for
+    # ROLLUP_STALE_SECONDS lost its worker, and the watcher (beat, every minute) resumes it.
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    resumes = models.ForeignKey(
+        "self", verbose_name=_("resumes"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="resumed_by", help_text=_("The run whose unfinished parts this one computes."),
+    )
 
     objects = ScopedQuerySet.as_manager()
 

@@ -57,3 +57,19 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.task} {self.kwargs}"
+
+
+class Heartbeat(models.Model):
+    """The last sign of life of a background process, for ``/healthz``: ``beat`` (its last tick, as it
+    sent the heartbeat task) and ``worker`` (the last time a worker ran that task)."""
+
+    name = models.CharField(_("process"), max_length=20, primary_key=True)
+    at = models.DateTimeField(_("last seen"))
+    detail = models.CharField(_("detail"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self):
+        return f"{self.name} {self.at:%Y-%m-%d %H:%M:%S}"

@@ -49,7 +49,7 @@ def rollup_progress(run: RollupRun) -> dict:
     parts = [{"name": names.get(code) or (_("County and city levels") if code == "upper" else code),
               "code": "" if code == "upper" else code, **part}
              for code, part in run.parts.items()]
-    done = sum(1 for part in parts if part["status"] != "pending")
+    done = sum(1 for part in parts if part["status"] not in ("pending", "working"))
     total = len(parts) or 1
     return {"parts": parts, "done": done, "total": len(parts), "percent": round(100 * done / total)}
 

@@ -100,6 +100,7 @@ def _decide_second_factor(sender, request, user, **kwargs):
     """Once per login: whether this session must enter a code, or set a second factor up, before it opens."""
     if request is None or not hasattr(request, "session"):
         return
+    request.session[REFRESHED] = int(time.time())  # the login wrote the session: no refresh this minute
     if has_second_factor(user):
         request.session[OTP_PENDING] = True
     elif otp_required(user):
@@ -201,7 +202,7 @@ def _end_tokens_with_old_credentials(sender, instance, created, **kwargs):
     if not created and getattr(instance, "credentials_changed", False):
         deleted, _rows = Token.objects.filter(user=instance).delete()
         if deleted:
-            record(Action.TOKEN, user=instance, obj=instance, detail="revoked: password changed or deactivated")
+            record(Action.TOKEN, obj=instance, detail="revoked: password changed or deactivated")
 
 
 # --- Lockout -----------------------------------------------------------------------------------
@@ -224,11 +225,18 @@ def lockout_response(request, credentials=None):
 @receiver(user_locked_out)
 def _audit_lockout(sender, request, username, ip_address, **kwargs):
     user = get_user_model().objects.filter(username=username).first() if username else None
-    record(Action.LOCKOUT, request=request, user=user, address=ip_address,
+    record(Action.LOCKOUT, request=request, obj=user, address=ip_address,
            detail=f"username={username or ''} address={ip_address or ''}")
 
 
 # --- Writes: tokens and second factors (the account page, the API and the admin call these) --------
+
+
+def _actor(request, user):
+    """Who acts: the logged-in user of the request (himself, or an administrator), else the user whose
+    password was just checked (the API's token exchange)."""
+    acting = getattr(request, "user", None)
+    return acting if getattr(acting, "is_authenticated", False) else user
 
 
 def token_issue(*, user, request=None) -> Token:
@@ -236,7 +244,7 @@ def token_issue(*, user, request=None) -> Token:
     with transaction.atomic():
         Token.objects.filter(user=user).delete()
         token = Token.objects.create(user=user)
-    record(Action.TOKEN, request=request, user=user, obj=user, detail="issued")
+    record(Action.TOKEN, request=request, user=_actor(request, user), obj=user, detail="issued")
     return token
 
 
@@ -244,7 +252,7 @@ def token_revoke(*, user, request=None) -> bool:
     """End ``user``'s API token; False when he had none."""
     deleted, _rows = Token.objects.filter(user=user).delete()
     if deleted:
-        record(Action.TOKEN, request=request, user=user, obj=user, detail="revoked")
+        record(Action.TOKEN, request=request, user=_actor(request, user), obj=user, detail="revoked")
     return bool(deleted)
 
 
@@ -262,7 +270,8 @@ def totp_device_confirm(*, device, code: str, request=None) -> bool:
         TOTPDevice.objects.filter(user=device.user).exclude(pk=device.pk).delete()
         device.confirmed = True
         device.save(update_fields=["confirmed"])
-    record(Action.PERMISSION, request=request, user=device.user, obj=device.user, detail="second factor set up")
+    record(Action.PERMISSION, request=request, user=_actor(request, device.user), obj=device.user,
+           detail="second factor set up")
     if request is not None:
         request.session.pop(OTP_SETUP, None)
         request.session.pop(OTP_PENDING, None)
@@ -284,7 +293,8 @@ def totp_devices_remove(*, user, request=None) -> int:
     """Remove ``user``'s second factor (a lost phone: an administrator does it in the admin)."""
     deleted, _rows = TOTPDevice.objects.filter(user=user).delete()
     if deleted:
-        record(Action.PERMISSION, request=request, user=user, obj=user, detail="second factor removed")
+        record(Action.PERMISSION, request=request, user=_actor(request, user), obj=user,
+               detail="second factor removed")
     return deleted
 
 

@@ -225,10 +225,11 @@ CASE_ATTACHMENT_MAX_BYTES = env_int("CASE_ATTACHMENT_MAX_BYTES", 10 * 2**20)
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Both refuse a user whom the portal's gates stop (second factor, password to change); the token
-    # one also refuses an expired token (governance.portal.auth).
+    # one also refuses an expired token (governance.portal.auth). The token one first: a refused token
+    # is then a 401 with its WWW-Authenticate header, which clients know to answer with a new token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "governance.portal.auth.PortalSessionAuthentication",
         "governance.portal.auth.ExpiringTokenAuthentication",
+        "governance.portal.auth.PortalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "governance.portal.api.Pagination",

@@ -59,7 +59,7 @@ def test_five_failures_from_one_address_over_five_accounts_lock_the_address(clie
 
 
 def test_the_lock_ends_after_the_cool_off(client, clerk_a):
-    for n in range(5):
+    for _n in range(5):
         attempt(client, "township_a", "wrong", "10.0.0.1")
     assert attempt(client, "township_a", PASSWORD, "10.0.0.2").status_code == 429
     # Thirty-one minutes later (the attempts' clock moved back; axes reads nothing else).
@@ -69,7 +69,7 @@ def test_the_lock_ends_after_the_cool_off(client, clerk_a):
 
 def test_the_cool_off_is_a_setting(client, clerk_a, settings):
     settings.AXES_COOLOFF_TIME = datetime.timedelta(minutes=45)
-    for n in range(5):
+    for _n in range(5):
         response = attempt(client, "township_a", "wrong", "10.0.0.1")
     assert response.status_code == 429 and "45" in response.content.decode()
     AccessAttempt.objects.update(attempt_time=datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=31))
@@ -88,6 +88,6 @@ def test_the_api_answers_a_locked_account_with_a_message(client, clerk_a):
 
 def test_a_lockout_is_audited(client, clerk_a, caplog):
     with caplog.at_level(logging.DEBUG, logger="yiwang.audit"):
-        for n in range(5):
+        for _n in range(5):
             attempt(client, "township_a", "wrong", "10.0.0.1")
     assert any(rec.getMessage().startswith("audit lockout") for rec in caplog.records)

@@ -4,8 +4,8 @@ page; a password change or a deactivation ends all of a user's sessions."""
 import datetime
 
 from django.contrib.sessions.models import Session
-from django.test import Client
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone

@@ -506,7 +506,7 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
             None,
             {
                 "classes": ("wide",),
-                "fields": ("username", "usable_password", "password1", "password2", "home_unit", "role", "is_staff"),
+                "fields": ("username", "usable_password", "password1", "password2", "home_unit", "role"),
             },
         ),
     )
@@ -519,7 +519,8 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     actions = ("revoke_api_tokens", "remove_second_factor", "force_password_change")
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = [*super().get_readonly_fields(request, obj), "password_changed_at"]
+        # is_staff follows the role (save_model): shown, never ticked by hand.
+        readonly = [*super().get_readonly_fields(request, obj), "password_changed_at", "is_staff"]
         if not request.user.is_superuser:
             # Only a superuser makes superusers or hands out rights beyond a role.
             readonly += ["is_superuser", "groups", "last_login", "date_joined"]

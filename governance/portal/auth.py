@@ -29,6 +29,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from drf_spectacular.authentication import SessionScheme
 from rest_framework import authentication, exceptions
 from rest_framework.authtoken.models import Token
 
@@ -300,3 +301,9 @@ def totp_devices_remove(*, user, request=None) -> int:
 
 def has_second_factor(user) -> bool:
     return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+class PortalSessionScheme(SessionScheme):
+    """The API schema names the portal's session authentication as the cookie session it is."""
+
+    target_class = PortalSessionAuthentication

@@ -172,6 +172,11 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_VERBOSE = False
 # The login page shows registration/locked_out.html; the API a JSON message (governance.portal.auth).
 AXES_LOCKOUT_CALLABLE = "governance.portal.auth.lockout_response"
+# How many reverse proxies (nginx, deploy/) stand in front of the portal: the client's address is then the
+# one the outermost proxy saw (X-Forwarded-For, counted from the right), not the proxy's own. 0: REMOTE_ADDR.
+# Behind one nginx, 1; left at 0 there, every login would count against the proxy's single address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "governance.portal.auth.client_address"
 
 # --- Sessions, tokens, passwords, second factor (governance.portal.auth) ---------------------
 # A session ends after this many idle minutes (refreshed at most once a minute, so a page costs no

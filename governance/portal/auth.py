@@ -209,6 +209,16 @@ def _end_tokens_with_old_credentials(sender, instance, created, **kwargs):
 # --- Lockout -----------------------------------------------------------------------------------
 
 
+def client_address(request) -> str:
+    """The client's address for the lockout (AXES_CLIENT_IP_CALLABLE): behind TRUSTED_PROXY_COUNT proxies, the
+    entry of X-Forwarded-For the outermost one added (a client may forge the entries left of it, not that one)."""
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if count and len(forwarded) >= count:
+        return forwarded[-count]
+    return request.META.get("REMOTE_ADDR", "")
+
+
 def lockout_message() -> str:
     minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
     return gettext("Too many failed logins: this account or this address is locked for %(minutes)d minutes. "

@@ -91,3 +91,19 @@ def test_a_lockout_is_audited(client, clerk_a, caplog):
         for _n in range(5):
             attempt(client, "township_a", "wrong", "10.0.0.1")
     assert any(rec.getMessage().startswith("audit lockout") for rec in caplog.records)
+
+
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_saw(client, clerk_a, clerk_b, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    # Five failures from one client behind nginx (which adds the address it saw, on the right); the client
+    # forges the left part of the header each time, to no avail.
+    for n in range(5):
+        client.post(LOGIN, {"username": f"nobody{n}", "password": "wrong"}, REMOTE_ADDR="127.0.0.1",
+                    HTTP_X_FORWARDED_FOR=f"1.2.3.{n}, 10.9.9.9")
+    response = client.post(LOGIN, {"username": "township_a", "password": PASSWORD}, REMOTE_ADDR="127.0.0.1",
+                           HTTP_X_FORWARDED_FOR="10.9.9.9")
+    assert response.status_code == 429
+    # Other clients behind the same proxy are not locked with him.
+    response = client.post(LOGIN, {"username": "township_b", "password": PASSWORD}, REMOTE_ADDR="127.0.0.1",
+                           HTTP_X_FORWARDED_FOR="10.9.9.10")
+    assert logged_in(response)

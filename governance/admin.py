@@ -38,7 +38,9 @@ from governance.portal.admin import (
     VillageFilter,
     sees_everything,
 )
+from governance.portal.auth import token_revoke, totp_devices_remove
 from governance.roles import (
+    may_use_admin,
     role_outranks,
     roles_grantable_by,
     user_sync_permissions,
@@ -50,6 +52,12 @@ from governance.terms import all_vocabularies, fold, get_vocabulary
 admin.site.site_header = _("Yiwang system administration")
 admin.site.site_title = _("Yiwang system administration")
 admin.site.index_title = _("Rosters and org chain")
+
+# Tokens and second-factor secrets are not shown in lists: an administrator revokes a user's token and
+# removes his second factor with the user list's actions (the rules in governance.portal.auth).
+for _model in (apps.get_model("authtoken", "TokenProxy"), apps.get_model("otp_totp", "TOTPDevice")):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 if apps.is_installed("axes"):
     # django-axes names its admin section by its label ("Axes"), which no catalogue can translate.
@@ -490,14 +498,15 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
         (_("Personal info"), {"fields": ("last_name", "first_name", "email", "phone")}),
         (_("Org scope"), {"fields": ("home_unit", "role")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups")}),
-        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined", "password_changed_at",
+                                           "must_change_password")}),
     )
     add_fieldsets = (
         (
             None,
             {
                 "classes": ("wide",),
-                "fields": ("username", "usable_password", "password1", "password2", "home_unit", "role", "is_staff"),
+                "fields": ("username", "usable_password", "password1", "password2", "home_unit", "role"),
             },
         ),
     )
@@ -507,9 +516,11 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     search_fields = ("username", "first_name", "last_name", "email", "phone")
     autocomplete_fields = ("home_unit",)
     filter_horizontal = ("groups",)
+    actions = ("revoke_api_tokens", "remove_second_factor", "force_password_change")
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = list(super().get_readonly_fields(request, obj))
+        # is_staff follows the role (save_model): shown, never ticked by hand.
+        readonly = [*super().get_readonly_fields(request, obj), "password_changed_at", "is_staff"]
         if not request.user.is_superuser:
             # Only a superuser makes superusers or hands out rights beyond a role.
             readonly += ["is_superuser", "groups", "last_login", "date_joined"]
@@ -533,9 +544,37 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and not self._outranks_me(request, obj)
 
+    def save_model(self, request, obj, form, change):
+        # The admin is for the roles that keep rosters: is_staff follows the role, whatever the box said.
+        obj.is_staff = may_use_admin(obj)
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         user_sync_permissions(form.instance)
+
+    @admin.action(description=_("Revoke the API tokens of the selected users"), permissions=["change"])
+    def revoke_api_tokens(self, request, queryset):
+        done = sum(token_revoke(user=user, request=request) for user in queryset)
+        self.message_user(request, gettext("%(count)d API tokens revoked.") % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Remove the second factor of the selected users (a lost phone)"),
+                  permissions=["change"])
+    def remove_second_factor(self, request, queryset):
+        done = sum(bool(totp_devices_remove(user=user, request=request)) for user in queryset)
+        self.message_user(request, gettext("Second factor removed for %(count)d users.") % {"count": done},
+                          messages.SUCCESS)
+
+    @admin.action(description=_("Make the selected users change their password at next login"),
+                  permissions=["change"])
+    def force_password_change(self, request, queryset):
+        done = 0
+        for user in queryset:
+            user.must_change_password = True
+            user.save(update_fields=["must_change_password"])
+            done += 1
+        self.message_user(request, gettext("%(count)d users must change their password.") % {"count": done},
+                          messages.SUCCESS)
 
 
 @admin.register(Tag)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,3 +14,13 @@ class GovernanceConfig(AppConfig):
         # rollup's tasks, registered in every process: a run's chord names them
         # (governance.indicators.runs), and without a broker it runs them in-process.
         from governance.indicators import admin, tasks  # noqa: F401
+
+        # Tokens end with a password change or a deactivation; a lockout is audited (governance.portal.auth).
+        from governance.portal import auth  # noqa: F401
+
+
+class PortalAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with the portal's site, which lets in only the roles that keep rosters."""
+
+    default = False
+    default_site = "governance.portal.admin.PortalAdminSite"

@@ -5,6 +5,7 @@ home unit says WHERE (``visible_to``). A user's direct ``user_permissions`` belo
 role and are rewritten by ``user_sync_permissions``; extra rights are granted through groups.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.db.models import Q
@@ -118,3 +119,12 @@ def users_sync_permissions(users=None) -> int:
         user_sync_permissions(user)
         count += 1
     return count
+
+
+def may_use_admin(user) -> bool:
+    """Django's admin is for those who keep rosters: superusers, administrators and the roles ADMIN_ROLES
+    names (township staff by default, each in his own subtree). Grid workers and village clerks work in
+    the portal's pages, whatever their ``is_staff`` says."""
+    if not (getattr(user, "is_authenticated", False) and user.is_active):
+        return False
+    return user.is_superuser or user.role == Role.ADMIN or user.role in settings.ADMIN_ROLES

@@ -7,6 +7,7 @@ production profile. Helpers below refuse malformed values instead of guessing.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +52,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
+# The demo (`make run`): its users keep the printed password (no forced change at first login) and no
+# role must set up a second factor. Never on in production.
+DEMO_MODE = env_bool("DEMO_MODE", False)
 
 _INSECURE_KEY = "django-insecure-yiwang-local-development-only"
 SECRET_KEY = env_str("SECRET_KEY", _INSECURE_KEY)
@@ -61,7 +65,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the portal's site: only the roles that keep rosters enter it (governance.portal.admin).
+    "governance.apps.PortalAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -75,6 +80,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "simple_history",
     "governance",
     "partybuild",
@@ -94,6 +101,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Idle sessions end (a refresh at most once a minute), then the gates a logged-in user passes first:
+    # a second factor, an expired or first password (governance.portal.auth).
+    "governance.portal.auth.SessionRefreshMiddleware",
+    "governance.portal.auth.AccountGateMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -160,13 +171,41 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Lock an account+address out after repeated failures (brute force on an intranet portal).
-AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 10)
-AXES_COOLOFF_TIME = 1  # hours
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Brute force on an intranet portal: an account is locked after AXES_FAILURE_LIMIT failures from any
+# addresses, and an address after as many failures over any accounts, each on its own (one lock per
+# account+address pair let many addresses each guess a few times). Both end after AXES_COOLOFF_MINUTES.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The login page shows registration/locked_out.html; the API a JSON message (governance.portal.auth).
+AXES_LOCKOUT_CALLABLE = "governance.portal.auth.lockout_response"
+# How many reverse proxies (nginx, deploy/) stand in front of the portal: the client's address is then the
+# one the outermost proxy saw (X-Forwarded-For, counted from the right), not the proxy's own. 0: REMOTE_ADDR.
+# Behind one nginx, 1; left at 0 there, every login would count against the proxy's single address.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "governance.portal.auth.client_address"
+
+# --- Sessions, tokens, passwords, second factor (governance.portal.auth) ---------------------
+# A session ends after this many idle minutes (refreshed at most once a minute, so a page costs no
+# extra write) and when the browser closes. A password change or a deactivation ends every session of
+# the user: Django checks the session's password hash and the backend refuses inactive users.
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+# An API token (DRF authtoken) is refused this many days after it was issued; a new one is issued on
+# the account page or by POST /api/v1/auth/token/.
+API_TOKEN_DAYS = env_int("API_TOKEN_DAYS", 30)
+# A password older than this many days must be changed before the portal opens again (0: never expires).
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 90)
+# The roles that must set up a second factor (TOTP) before they use the portal; anyone may set one up.
+OTP_REQUIRED_ROLES = env_list("OTP_REQUIRED_ROLES", [] if DEMO_MODE or DEBUG else ["admin", "county"])
+# The issuer an authenticator app shows next to the account.
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Yiwang")
+# Besides administrators, the roles that enter Django's admin, each in his scope: township staff keep their
+# rosters there, county officials the county's rules (decision thresholds and quorums, project categories).
+ADMIN_ROLES = env_list("ADMIN_ROLES", ["township", "county"])
 
 # --- Language and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -215,9 +254,12 @@ API_MAX_BODY_BYTES = env_int("API_MAX_BODY_BYTES", 2 * 2**20)
 
 # --- REST API -----------------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Both refuse a user whom the portal's gates stop (second factor, password to change); the token
+    # one also refuses an expired token (governance.portal.auth). The token one first: a refused token
+    # is then a 401 with its WWW-Authenticate header, which clients know to answer with a new token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "governance.portal.auth.ExpiringTokenAuthentication",
+        "governance.portal.auth.PortalSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "governance.portal.api.Pagination",
@@ -325,10 +367,6 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Portal rules -------------------------------------------------------------------------
-# The demo (make run): its users keep the shared demo password. Outside demo mode (make serve,
-# production) they must change it at their first login.
-DEMO_MODE = env_bool("DEMO_MODE", False)
-
 # How many households one household liaison (联户长) looks after at most (Dechang: about 10).
 LIAISON_MAX_HOUSEHOLDS = env_int("LIAISON_MAX_HOUSEHOLDS", 15)
 

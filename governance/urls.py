@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.module_loading import autodiscover_modules
-from rest_framework.authtoken.views import obtain_auth_token
 
 from governance import health, views
+from governance.accounts import api as accounts_api
 from governance.api.docs import SchemaView, SwaggerView
 from governance.indicators import api as indicators_api  # noqa: F401 - registers /api/v1/indicators/
 from governance.indicators import views as dashboard_views
@@ -26,6 +26,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("governance.accounts.urls")),
     path("org/", include("governance.web_urls")),
     path("dashboard/", dashboard_views.dashboard_page, name="dashboard"),
     path("dashboard/runs/", dashboard_views.rollup_start, name="dashboard-run-start"),
@@ -40,7 +41,8 @@ urlpatterns = [
     path("public/", include("collective_economy.public_urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
-    path("api/v1/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/v1/auth/token/", accounts_api.TokenObtainView.as_view(), name="api-token"),
+    path("api/v1/auth/token/revoke/", accounts_api.TokenRevokeView.as_view(), name="api-token-revoke"),
     path("api/schema/", SchemaView.as_view(), name="api-schema"),
     path("api/docs/", SwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     # Open311 GeoReport v2, for civic-reporting clients (cases filed from outside).

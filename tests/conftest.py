@@ -131,6 +131,16 @@ def staff(login):
     return _staff
 
 
+@pytest.fixture
+def admin_for_every_role(settings):
+    """Let every role into Django's admin (ADMIN_ROLES), for the tests of the admin's own rules (scope, masks,
+    steps by role) that an operator who names those roles would meet. By default only administrators and
+    township staff enter it: tests/governance/test_auth_admin.py."""
+    from governance.models import Role
+
+    settings.ADMIN_ROLES = list(Role.values)
+
+
 # --- Celery -----------------------------------------------------------------------------------
 
 

@@ -67,8 +67,9 @@ def _demo_users(ctx: DemoContext) -> tuple[dict, dict, int]:
     existing = {user.username: user for user in User.objects.filter(username__in=[name for name, _r in wanted])}
     for username, (role, unit) in wanted:
         if username not in existing:
+            # seed_demo completes them (is_staff by role, password, must_change_password) after the apps' seeds.
             existing[username] = User.objects.create(username=username, role=role, home_unit_id=unit.pk,
-                                                     is_staff=True, is_superuser=role == Role.ADMIN)
+                                                     is_superuser=role == Role.ADMIN)
     villages, townships, admin = {}, {}, None
     for username, (role, unit) in wanted:
         user_id = existing[username].pk

@@ -43,7 +43,7 @@ from governance.demo.people import (
 )
 from governance.demo.plan import Plan, demo_name, make_plan
 from governance.models import Household, OrgUnit, Resident, Role, Tag, User
-from governance.roles import user_sync_permissions
+from governance.roles import may_use_admin, user_sync_permissions
 from governance.tree import tree_write_lock
 
 DEFAULT_PASSWORD = "yiwang-demo-2026"
@@ -473,10 +473,13 @@ def _ensure_users(plan: Plan, password: str) -> list[tuple[str, str, str]]:
         user.last_name, user.first_name = demo_name(username, index)
         user.role = role
         user.home_unit_id = unit.pk
-        user.is_staff = True
         user.is_superuser = role == Role.ADMIN
         user.is_active = True
+        # Only the roles that keep rosters get the admin (governance.roles.may_use_admin).
+        user.is_staff = may_use_admin(user)
         user.password = hashed
+        # The printed password is everyone's: outside demo mode (DEMO_MODE) each user chooses his own first.
+        user.must_change_password = True
         user.save()
         user_sync_permissions(user)
         if username in plan.users:

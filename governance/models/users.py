@@ -4,6 +4,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -43,8 +44,38 @@ class User(AbstractUser):
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.GRID)
     phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    # When the password was last set (its age decides when it must be changed: PASSWORD_MAX_AGE_DAYS).
+    password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
+    # The next login goes to the password change first (a demo user outside demo mode, a reset password).
+    must_change_password = models.BooleanField(_("must change password"), default=False)
 
     objects = UserManager()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        # What the row held, so that a save can tell a new password or a deactivation from other changes.
+        loaded = dict(zip(field_names, values, strict=False))
+        user._loaded_credentials = (loaded.get("password"), loaded.get("is_active"))
+        return user
+
+    def save(self, *args, **kwargs):
+        loaded_password, loaded_active = getattr(self, "_loaded_credentials", (None, None))
+        deferred = self.get_deferred_fields()
+        new_password = "password" not in deferred and (
+            self._state.adding or (loaded_password is not None and loaded_password != self.password))
+        deactivated = "is_active" not in deferred and loaded_active is True and not self.is_active
+        # Read by governance.portal.auth's post_save receiver: the user's API tokens end with the old
+        # password, and when he is deactivated.
+        self.credentials_changed = not self._state.adding and (new_password or deactivated)
+        if new_password and self.password:
+            self.password_changed_at = timezone.now()
+            update_fields = kwargs.get("update_fields")
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "password_changed_at"}
+        super().save(*args, **kwargs)
+        if not deferred:
+            self._loaded_credentials = (self.password, self.is_active)
 
     class Meta:
         verbose_name = _("user")

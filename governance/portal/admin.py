@@ -17,8 +17,18 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.models import Level, OrgUnit
+from governance.roles import may_use_admin
 from governance.scope import scope_filter
 from governance.selectors import subtree_q
+
+
+class PortalAdminSite(admin.AdminSite):
+    """The admin site (governance.apps.PortalAdminConfig): staff of the roles that keep rosters only
+    (``governance.roles.may_use_admin``); anyone else meets the admin's login page, which says his
+    account cannot open it."""
+
+    def has_permission(self, request):
+        return super().has_permission(request) and may_use_admin(request.user)
 
 
 def sees_everything(user) -> bool:

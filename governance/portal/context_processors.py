@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
+from governance.roles import may_use_admin
+
 
 def _home_chain(user) -> list:
     """The user's home unit with its ancestors, top down (the top bar's 县 › 乡镇 › 村), in one query.
@@ -34,4 +36,6 @@ def portal(request):
         # Lazy: pages that do not show the top bar (the admin, the API) pay no query.
         "home_chain": SimpleLazyObject(lambda: _home_chain(user)),
         "unread_notifications": SimpleLazyObject(lambda: _unread(user)),
+        # The admin's links, for those it lets in (grid workers and village clerks work in the portal's pages).
+        "may_use_admin": bool(user is not None and user.is_staff and may_use_admin(user)),
     }

@@ -3,8 +3,7 @@
 Cases are scoped like every roster (``ScopedAdminMixin``) and move only through the portal's
 pages (``grid.services.cases``): here their state, number, people and timestamps are read-only,
 they are neither added (numbering, the idempotent report) nor deleted (numbers are never
-reused); the text of a report can be corrected by an administrator alone, and each correction
-is a step on the case's timeline (``grid.services.case_edits``); other staff read cases here.
+reused) nor changed (nobody edits a case's text outside the loop): everyone reads them here.
 An Open311 client's key is generated here (``secrets.token_urlsafe(32)``), only its SHA-256
 hash and first 8 characters are stored, and the full key is shown once, on the page that follows
 the save (or the "issue a new key" action).
@@ -41,7 +40,6 @@ from grid.models import (
     Open311Client,
     open311_key_hash,
 )
-from grid.services.case_edits import ADMIN_EDITABLE_FIELDS, case_edit_by_admin, may_edit_cases
 
 KEY_TEMPLATE = "admin/grid/open311client/key.html"
 
@@ -171,8 +169,6 @@ class CaseAdmin(ServiceWriteAdminMixin, ScopedAdminMixin, RosterAdminMixin, admi
     list_per_page = 100
     show_full_result_count = False  # a county has millions of cases: no second COUNT(*)
     inlines = (CaseEventInline, CaseAttachmentInline, MediationInline)
-    # What the report says can be corrected; where the case stands is the loop's, not the admin's.
-    editable = ADMIN_EDITABLE_FIELDS
     fieldsets = (
         (None, {"fields": ("number", "title", "description", "category", "source", "triage", "colour")}),
         (_("Where and who"), {"fields": ("grid", "household", "address", "latitude", "longitude", "reporter",
@@ -196,26 +192,10 @@ class CaseAdmin(ServiceWriteAdminMixin, ScopedAdminMixin, RosterAdminMixin, admi
     def reporter_phone_masked(self, obj):
         return mask_phone(obj.reporter_phone)
 
-    def get_readonly_fields(self, request, obj=None):
-        names = [name for _name, options in self.get_fieldsets(request, obj) for name in options["fields"]]
-        editable = set(self.editable)
-        if not can_view_personal_data(request.user):
-            editable.discard("reporter_phone")
-        return [name for name in names if name not in editable]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "category":
-            kwargs["queryset"] = CaseCategory.objects.filter(is_active=True).select_related("parent")
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
     def has_change_permission(self, request, obj=None):
-        # Other staff work cases on the portal's pages, step by step; here they only read them.
-        return may_edit_cases(request.user) and super().has_change_permission(request, obj)
-
-    def save_model(self, request, obj, form, change):
-        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in self.editable}
-        case_edit_by_admin(case=obj, user=request.user, changes=changes)
-        self.became(obj, obj)
+        # A case moves through the loop (the portal's case pages, each step on its timeline); nobody,
+        # an administrator neither, edits its text here, outside the loop.
+        return False
 
     def has_add_permission(self, request):
         return False  # reported on the portal's "new case" page (numbering, duplicates, idempotency)

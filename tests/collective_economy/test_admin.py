@@ -29,6 +29,9 @@ from tests.helpers.admin import listed, refused
 from tests.helpers.ledger import accounts, credit_code, new_book
 from tests.helpers.ledger import post as post_voucher
 
+# The admin's rules for every role, as an operator who names them in ADMIN_ROLES meets them.
+pytestmark = pytest.mark.usefixtures("admin_for_every_role")
+
 
 def url(model, view="changelist", *args):
     return reverse(f"admin:collective_economy_{model}_{view}", args=args)

@@ -382,7 +382,7 @@ def admin_form_data(response) -> dict:
     return data
 
 
-def test_the_admin_writes_the_schedule_through_the_service(staff, village_a, contract):
+def test_the_admin_writes_the_schedule_through_the_service(admin_for_every_role, staff, village_a, contract):
     client = staff(village_a)
     change = admin_url("contract", "change", contract.pk)
     data = admin_form_data(client.get(change))

@@ -344,7 +344,7 @@ def test_the_admin_shows_township_b_nothing_of_township_a(staff, clerk_b, clerk_
     assert listed(staff(clerk_a).get(admin_url("decision"))) == [decision]
 
 
-def test_the_admin_registers_a_matter_through_the_service(staff, village_a, county, decision):
+def test_the_admin_registers_a_matter_through_the_service(admin_for_every_role, staff, village_a, county, decision):
     client = staff(village_a)
     response = client.post(admin_url("decision", "add"), {
         "village": county.villages[0].pk, "number": "", "title": "修建文化广场", "description": "广场 800 平方米",
@@ -361,7 +361,7 @@ def test_the_admin_registers_a_matter_through_the_service(staff, village_a, coun
     assert decision.title == "村道硬化"
 
 
-def test_the_county_sets_its_threshold_and_quorums(staff, county_official, clerk_a, county):
+def test_the_county_sets_its_threshold_and_quorums(admin_for_every_role, staff, county_official, clerk_a, county):
     client = staff(county_official)
     response = client.post(admin_url("decisionrules", "add"), {
         "county": county.county.pk, "payment_threshold": "30000.00",

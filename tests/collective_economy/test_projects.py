@@ -219,8 +219,8 @@ def admin_url(model, view="changelist", *args):
     return reverse(f"admin:collective_economy_{model}_{view}", args=args)
 
 
-def test_the_admin_keeps_the_shipped_categories_read_only_and_the_countys_own(staff, county_official, other_county,
-                                                                             category):
+def test_the_admin_keeps_the_shipped_categories_read_only_and_the_countys_own(
+        admin_for_every_role, staff, county_official, other_county, category):
     from tests.helpers.admin import listed
 
     foreign = ProjectCategory.objects.create(county=other_county.county, code="513425-1", name="会理石榴")

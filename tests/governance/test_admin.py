@@ -11,6 +11,9 @@ from tests.helpers.admin import listed, refused
 from tests.helpers.growth import grow_residents
 from tests.helpers.people import make_id_number
 
+# The admin's rules for every role, as an operator who names them in ADMIN_ROLES meets them.
+pytestmark = pytest.mark.usefixtures("admin_for_every_role")
+
 
 def url(model, view="changelist", *args):
     return reverse(f"admin:governance_{model}_{view}", args=args)

@@ -3,6 +3,7 @@
 import io
 
 import openpyxl
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
@@ -10,6 +11,9 @@ from governance.models import ExportLog, Household, Resident
 from governance.rosters.admin import SESSION_KEY
 from tests.helpers.admin import listed
 from tests.helpers.excel import RESIDENT_COLUMNS, headers, nth_id_number, resident_rows, xlsx
+
+# The admin's rules for every role, as an operator who names them in ADMIN_ROLES meets them.
+pytestmark = pytest.mark.usefixtures("admin_for_every_role")
 
 
 def roster_url(model, action, app="governance"):

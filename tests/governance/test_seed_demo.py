@@ -300,7 +300,9 @@ def test_demo_users_exist_and_can_log_in(seeded):
     assert users["grid_a"].home_unit.parent == users["village_a"].home_unit
     assert users["grid_a"].home_unit.level == Level.GRID
     for user in users.values():
-        assert user.is_staff and user.is_active
+        # The admin is for those who keep rosters; everyone chooses his own password first outside demo mode.
+        assert user.is_staff == (user.role in (Role.ADMIN, Role.TOWNSHIP)) and user.is_active
+        assert user.must_change_password
         assert user.check_password(DEFAULT_PASSWORD)
         user.full_clean()
     request = RequestFactory().post("/login/")
@@ -402,7 +404,13 @@ def test_command_prints_summary_and_logins_then_skips(db, capsys, tmp_path):
     assert "township_b" in out  # the logins are shown again for `make run`
 
 
-def test_the_demo_opens_on_dashboards_with_figures(db, client):
+@pytest.fixture
+def demo_mode(settings):
+    """The demo as `make run` serves it (DEMO_MODE=1): its users keep the printed password."""
+    settings.DEMO_MODE = True
+
+
+def test_the_demo_opens_on_dashboards_with_figures(db, client, demo_mode):
     """seed_demo computes the indicators of the thirteen complete months before today's: the county's
     dashboard opens on last month with its figures, households included (the demo's people were
     entered before its history)."""
@@ -424,7 +432,7 @@ def test_the_demo_opens_on_dashboards_with_figures(db, client):
                                          value__gt=0).exists()
 
 
-def test_the_demo_lives_in_the_present(db, client):
+def test_the_demo_lives_in_the_present(db, client, demo_mode):
     """Seeded without --today, the demo's records run up to yesterday, the cases still open are
     recent and only a few of them overdue now, and the dashboard opens on last month."""
     from governance.demo.dates import last_complete_month
@@ -458,7 +466,7 @@ def test_seed_without_rollup_leaves_the_indicators_to_compute(db):
     assert Household.objects.count() == 100
 
 
-def test_demo_clerk_can_work_in_the_admin_on_his_township_only(seeded, client):
+def test_demo_clerk_can_work_in_the_admin_on_his_township_only(seeded, client, demo_mode):
     clerk = User.objects.get(username="township_a")
     assert clerk.has_perm("governance.change_household")
     assert not clerk.has_perm("governance.delete_orgunit")
@@ -517,3 +525,11 @@ def test_reset_refuses_while_a_unit_user_is_protected_by_other_rows(seeded):
                              with_personal_data=False)
     with pytest.raises(ResetRefused, match="ExportLog"):
         seed_demo(scale="small", seed=2, today=TODAY, reset=True)
+
+
+def test_outside_demo_mode_a_demo_user_first_changes_the_printed_password(seeded, client, settings):
+    settings.DEMO_MODE = False
+    response = client.post("/login/", {"username": "township_a", "password": DEFAULT_PASSWORD}, follow=True)
+    assert response.redirect_chain[-1][0] == "/account/password/"
+    settings.DEMO_MODE = True
+    assert client.get("/org/households/").status_code == 200

@@ -13,6 +13,9 @@ from tests.helpers.admin import listed, refused
 from tests.helpers.growth import grow_grid_workers
 from tests.helpers.people import make_id_number, new_liaison
 
+# The admin's rules for every role, as an operator who names them in ADMIN_ROLES meets them.
+pytestmark = pytest.mark.usefixtures("admin_for_every_role")
+
 
 def url(model, view="changelist", *args):
     return reverse(f"admin:grid_{model}_{view}", args=args)

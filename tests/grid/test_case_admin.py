@@ -3,11 +3,15 @@
 import hashlib
 import re
 
+import pytest
 from django.utils import translation
 
 from grid.models import Case, CaseCategory, ColourDeadline, Mediation, Open311Client
 from grid.services import cases as svc
 from tests.helpers.cases import cases_xlsx, good_rows
+
+# The admin's rules for every role, as an operator who names them in ADMIN_ROLES meets them.
+pytestmark = pytest.mark.usefixtures("admin_for_every_role")
 
 KEY = re.compile(r'class="open311-key"[^>]*>([^<]+)<')
 
@@ -123,35 +127,16 @@ def test_township_staff_and_grid_workers_only_read_cases_in_the_admin(county, cl
     assert case.title != "改过的标题" and not case.events.filter(action="edit").exists()
 
 
-def test_an_administrators_edit_is_a_step_on_the_timeline(county, admin_user, clerk_a, staff):
+def test_an_administrator_only_reads_cases_in_the_admin_too(county, admin_user, staff):
     case = county.cases[0]
-    old_title, old_description, old_category = case.title, case.description, case.category
-    fire = CaseCategory.objects.get(code="fire-ebike")
     url = f"/admin/grid/case/{case.pk}/change/"
     client = staff(admin_user)
-    form = client.get(url).context["adminform"].form
-    assert "title" in form.fields and "state" not in form.fields and "number" not in form.fields
-    response = client.post(url, _case_form(case, title="邻里院墙纠纷", description="院墙倒塌", category=fire.pk,
-                                           state="closed", number="X"))
-    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    page = client.get(url)
+    assert page.status_code == 200 and not page.context["adminform"].form.fields
+    response = client.post(url, _case_form(case, title="邻里院墙纠纷", description="院墙倒塌"))
+    assert response.status_code == 403
     case.refresh_from_db()
-    assert (case.title, case.description, case.category) == ("邻里院墙纠纷", "院墙倒塌", fire)
-    assert case.state == "reported" and case.number != "X"
-    event = case.events.get(action="edit")
-    assert event.actor == admin_user
-    for old, new in ((old_title, "邻里院墙纠纷"), (old_description, "院墙倒塌"), (old_category, fire)):
-        assert f"{old} → {new}" in event.comment
-    assert "标题：" in event.comment and "内容：" in event.comment and "类别：" in event.comment
-    # Those who work the case see it on the case's page, with the old and new values.
-    page = staff(clerk_a).get(f"/grid/cases/{case.pk}/").content.decode()
-    assert "由管理员修改" in page and f"{old_title} → 邻里院墙纠纷" in page
-
-
-def test_saving_without_a_change_adds_no_step(county, admin_user, staff):
-    case = county.cases[0]
-    response = staff(admin_user).post(f"/admin/grid/case/{case.pk}/change/", _case_form(case))
-    assert response.status_code == 302
-    assert not case.events.filter(action="edit").exists()
+    assert case.title != "邻里院墙纠纷" and not case.events.filter(action="edit").exists()
 
 
 def test_the_edit_service_refuses_the_loops_fields_and_non_administrators(county, admin_user, clerk_a):

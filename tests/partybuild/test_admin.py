@@ -28,6 +28,9 @@ from tests.helpers.messages import english
 from tests.helpers.people import grid_role_in_village, new_member, operator
 from tests.helpers.wishes import advance
 
+# The admin's rules for every role, as an operator who names them in ADMIN_ROLES meets them.
+pytestmark = pytest.mark.usefixtures("admin_for_every_role")
+
 ROWS = {
     "partyorganization": lambda c, i: c.branches[i],
     "partymember": lambda c, i: c.members[i],

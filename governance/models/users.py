@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from governance.crypto import EncryptedCharField
 from governance.models.org import OrgUnit
 from governance.scope import ScopedQuerySet
 from governance.validators import validate_phone
@@ -42,7 +43,7 @@ class User(AbstractUser):
         related_name="staff",
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.GRID)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    phone = EncryptedCharField(_("phone"), max_length=20, blank=True, validators=[validate_phone], kind="phone")
 
     objects = UserManager()
 

@@ -60,7 +60,8 @@ def _keyring():
                 f"got an entry {key_id!r}.")
         key = _decode_key(text, f"The key {key_id!r} of PII_ENCRYPTION_KEYS")
         if len(key) not in (16, 24, 32):
-            raise PIIKeyError(f"The key {key_id!r} of PII_ENCRYPTION_KEYS has {len(key)} bytes; AES needs 16, 24 or 32.")
+            raise PIIKeyError(
+                f"The key {key_id!r} of PII_ENCRYPTION_KEYS has {len(key)} bytes; AES needs 16, 24 or 32.")
         if key_id in ciphers:
             raise PIIKeyError(f"PII_ENCRYPTION_KEYS names the key id {key_id!r} twice.")
         ciphers[key_id] = AESGCM(key)
@@ -183,6 +184,8 @@ def _hashed(base):
                 # Empty values are stored as they are: compare the column itself.
                 super().__init__(lhs, rhs)
                 return
+            if not field.hash_field:
+                raise FieldError(f"{field.name} is stored encrypted without a lookup hash: it cannot be searched.")
             hash_field = field.model._meta.get_field(field.hash_field)
             super().__init__(Col(lhs.alias, hash_field), field.hashed_rhs(rhs))
 
@@ -239,7 +242,7 @@ class EncryptedCharField(models.CharField):
     def get_lookup(self, lookup_name):
         if lookup_name == "isnull":
             return super().get_lookup(lookup_name)
-        if lookup_name in _HASHED_LOOKUPS and self.hash_field:
+        if lookup_name in _HASHED_LOOKUPS:
             base = super().get_lookup("exact" if lookup_name == "iexact" else lookup_name)
             return _hashed(base) if base else None
         return None  # Django then reports "Unsupported lookup ... for EncryptedCharField"

@@ -508,7 +508,9 @@ def register_picker(request):
         full_view = can_view_personal_data(user)
         rows = Resident.objects.visible_to(user).filter(subtree_q(village, "household__grid"), is_active=True)
         if text:
-            rows = rows.filter(Q(name__icontains=text) | Q(id_number__startswith=text.upper()))
+            # A whole ID number only: it is stored encrypted and found by its hash.
+            rows = rows.filter(Q(name__icontains=text) | Q(id_number=text.upper())) if len(text) == 18 \
+                else rows.filter(name__icontains=text)
         return _options(list(rows.order_by("name", "pk")[:PICKER_SIZE]), lambda r: resident_label(r, full_view))
     if what == "voucher":
         rows = posted_vouchers(user).filter(book__village=village)

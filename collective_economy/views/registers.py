@@ -57,7 +57,7 @@ from collective_economy.selectors.cleanup import (
     schedule_of,
 )
 from collective_economy.services import registers as services
-from governance.masking import can_view_personal_data, shown_id_number
+from governance.masking import can_view_personal_data, record_full_view, shown_id_number
 from governance.models import Level, OrgUnit, Resident
 from governance.portal.views import ExportMixin, ScopedDetailView, ScopedListView, require_perm, safe_next
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
@@ -176,6 +176,8 @@ class ContractDetailView(ScopedDetailView):
             shown(record, "opening_amount", "settled", "outstanding")
         shown(contract, "amount", "arrears")
         resident = contract.counterparty_resident if contract.counterparty_kind == CounterpartyKind.RESIDENT else None
+        if resident and full_view:  # the resident's ID number in full: audited
+            record_full_view(self.request, obj=contract, detail="counterparty id_number")
         zero = services.ZERO
         context.update(
             counterparty=counterparty_shown(contract, full_view),

@@ -14,10 +14,11 @@ import base64
 import binascii
 import functools
 import hashlib
-import hmac
 import os
 import re
 
+from cryptography.exceptions import InvalidTag as _InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.exceptions import FieldError, ImproperlyConfigured
 from django.core.signals import setting_changed
@@ -46,8 +47,6 @@ def _decode_key(text: str, what: str) -> bytes:
 @functools.cache
 def _keyring():
     """(current key id, {key id: AESGCM}) from settings, parsed once."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
     raw = (getattr(settings, "PII_ENCRYPTION_KEYS", "") or "").strip()
     if not raw:
         raise PIIKeyError("PII_ENCRYPTION_KEYS is empty: personal data cannot be encrypted or read.")
@@ -80,10 +79,23 @@ def _hash_key() -> bytes:
     return key
 
 
+@functools.cache
+def _hmac_pads():
+    """HMAC-SHA256's inner and outer hashes with the key already absorbed (RFC 2104). Each digest copies
+    them: OpenSSL 3 makes a new hash object cost more than the hashing of an ID number (hmac.new and
+    hmac.digest took 2-3 times as long here)."""
+    key = _hash_key()
+    if len(key) > 64:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(64, b"\0")
+    return (hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key)))
+
+
 def _forget_keys(*, setting, **kwargs):
     if setting in ("PII_ENCRYPTION_KEYS", "PII_HASH_KEY"):
         _keyring.cache_clear()
         _hash_key.cache_clear()
+        _hmac_pads.cache_clear()
 
 
 setting_changed.connect(_forget_keys)
@@ -121,8 +133,6 @@ def decrypt(stored: str) -> str:
     encryption, awaiting the migration or the rotation command) is returned as it is."""
     if not is_encrypted(stored):
         return stored
-    from cryptography.exceptions import InvalidTag
-
     key_id, _sep, body = stored[1:].partition(":")
     cipher = _keyring()[1].get(key_id)
     if cipher is None:
@@ -132,7 +142,7 @@ def decrypt(stored: str) -> str:
     try:
         blob = base64.urlsafe_b64decode(body)
         return cipher.decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], None).decode()
-    except (InvalidTag, ValueError, binascii.Error):
+    except (_InvalidTag, ValueError, binascii.Error):
         raise PIIKeyError(
             f"A stored value cannot be decrypted with key {key_id!r}: PII_ENCRYPTION_KEYS holds a different "
             f"key under that id (or the value was altered).") from None
@@ -144,7 +154,9 @@ def normalize_id_number(value: str) -> str:
 
 def normalize_phone(value: str) -> str:
     """Spaces and hyphens do not count: 0834-1234567 and 08341234567 are one phone."""
-    return re.sub(r"[\s-]", "", value or "")
+    value = (value or "").strip()
+    # str.replace, not a regular expression: this runs for every row of a 100,000-row import.
+    return value.replace(" ", "").replace("-", "") if " " in value or "-" in value else value
 
 
 NORMALIZERS = {"id_number": normalize_id_number, "phone": normalize_phone}
@@ -155,7 +167,12 @@ def digest(value: str, kind: str) -> str | None:
     text = NORMALIZERS[kind](value)
     if not text:
         return None
-    return hmac.new(_hash_key(), text.encode(), hashlib.sha256).hexdigest()
+    inner, outer = _hmac_pads()
+    inner = inner.copy()
+    inner.update(text.encode())
+    outer = outer.copy()
+    outer.update(inner.digest())
+    return outer.hexdigest()
 
 
 # --- Fields ---------------------------------------------------------------------------------

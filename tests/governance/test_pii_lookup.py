@@ -5,6 +5,7 @@ from governance.rosters import roster_import
 from grid.models import GridWorker
 from tests.helpers.api import get
 from tests.helpers.excel import RESIDENT_COLUMNS, headers, xlsx
+from tests.helpers.people import new_member
 
 RESIDENTS_PAGE = "/org/residents/"
 WORKERS_PAGE = "/grid/workers/"
@@ -58,3 +59,15 @@ def test_an_import_matches_an_existing_resident_by_id_number_and_updates_his_pho
     assert resident not in Resident.objects.filter(phone=resident.phone)
     again = roster_import(kind="residents", file=xlsx(headers("residents", RESIDENT_COLUMNS), [row]), user=admin_user)
     assert (again.new, again.changed, again.unchanged) == (0, 0, 1)
+
+
+def test_the_api_finds_a_party_member_through_his_residents_id_number(county, clerk_a, login):
+    member = new_member(county)
+    client = login(clerk_a)
+    results = get(client, "/api/v1/party-members/", search=member.resident.id_number)["results"]
+    assert [row["id"] for row in results] == [member.pk]
+    # The person field takes a whole ID number too (a member registration's ``member`` filter).
+    response = client.get("/api/v1/member-registrations/", {"member": member.resident.id_number})
+    assert response.status_code == 200
+    response = client.get("/api/v1/member-registrations/", {"member": member.resident.id_number[:10]})
+    assert response.status_code == 400

@@ -450,7 +450,7 @@ to encrypt and hash two fields each (new and changed rows; done by the writer th
 to the checking), 0.8 s per 100,000 to decrypt them (files that match existing rows). The
 lookups by ID number read the hash column's unique index, as they read the ID number's
 before. Both versions were run back to back the same afternoon on this shared VM with a load
-average of 12-15 (eight sessions busy on two cores), so the figures are a fifth of the table's:
+average of 9-15 (eight sessions busy on two cores), so the figures are a fifth of the table's:
 
 | residents (PostgreSQL) | before (main) | with encryption |
 |---|---:|---:|

@@ -26,7 +26,7 @@ def test_the_resident_list_finds_a_whole_id_number_or_phone_but_not_a_part(count
     partial = rows_of(client.get(RESIDENTS_PAGE, {"q": resident.id_number[:10]}))
     assert resident.name not in partial
     # The search box says so.
-    assert "完整身份证号或完整手机号" in rows_of(client.get(RESIDENTS_PAGE))
+    assert "完整身份证/手机号" in rows_of(client.get(RESIDENTS_PAGE))
 
 
 def test_the_worker_list_finds_a_worker_by_his_whole_id_number(county, village_a, login):

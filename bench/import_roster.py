@@ -449,18 +449,19 @@ decrypted when existing rows are loaded for comparison. Measured in CPU time
 to encrypt and hash two fields each (new and changed rows; done by the writer thread, next
 to the checking), 0.8 s per 100,000 to decrypt them (files that match existing rows). The
 lookups by ID number read the hash column's unique index, as they read the ID number's
-before. Both versions were run back to back the same afternoon on this shared VM with a load
-average of 9-15 (eight sessions busy on two cores), so the figures are a fifth of the table's:
+before. Both versions were run back to back twice the same evening on this shared VM, busy
+with eight sessions on two cores (load average 9-15, then 3.6-4.6), so the figures are a fifth
+to a third of the table's:
 
-| residents (PostgreSQL) | before (main) | with encryption |
-|---|---:|---:|
-| new | 2,779 rows/s (35.9 s) | 2,023 rows/s (49.3 s) |
-| unchanged | 1,773 rows/s (56.3 s) | 3,104 rows/s (32.2 s) |
-| all changed | 1,444 rows/s (69.1 s) | 1,681 rows/s (59.4 s) |
-| export | 2,641 rows/s (37.8 s) | 8,681 rows/s (11.5 s) |
+| residents (PostgreSQL) | before, load 15 | encrypted, load 9 | before, load 3.6 | encrypted, load 4.6 |
+|---|---:|---:|---:|---:|
+| new | 2,779 rows/s | 2,023 rows/s | 5,014 rows/s | 7,391 rows/s |
+| unchanged | 1,773 rows/s | 3,104 rows/s | 7,039 rows/s | 11,087 rows/s |
+| all changed | 1,444 rows/s | 1,681 rows/s | 3,879 rows/s | 4,856 rows/s |
+| export | 2,641 rows/s | 8,681 rows/s | 26,981 rows/s | 26,981 rows/s |
 
-Under that load the runs differ by more than encryption costs (the unchanged file and the
-export were faster *with* it), so they show no more than that nothing became an order slower.
+Under that load the runs differ by more than encryption costs (the encrypted version was
+mostly the faster one), so they show no more than that nothing became an order slower.
 Added to the table's idle-machine times, the CPU cost gives about 7.2 s for new residents
 (≈ 13,900 rows/s), 4.7 s unchanged (≈ 21,000 rows/s) and 8.5 s all changed (≈ 11,700 rows/s):
 above 10,000 rows/s, but an estimate; the table is to be run again on a quiet machine.

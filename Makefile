@@ -75,8 +75,8 @@ lint: $(VENV)/.installed-dev
 
 ## Extract and compile the zh_Hans catalogue (needs gettext)
 messages: $(VENV)/.installed
-	$(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=static/vendor
-	$(PY) manage.py compilemessages -l zh_Hans
+	DEBUG=1 $(PY) manage.py makemessages -l zh_Hans --no-obsolete --ignore=.venv --ignore=static/vendor
+	DEBUG=1 $(PY) manage.py compilemessages -l zh_Hans
 
 bench: $(VENV)/.installed-dev
 	$(PY) bench/seed_demo.py

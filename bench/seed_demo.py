@@ -99,7 +99,7 @@ def run_one(db: str, scale: str, seed: int, server: "PostgresServer | None") -> 
         else:
             url = server.fresh_database(f"bench_{scale}")
             version = server.version
-        env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "REQUIRE_SECRET_KEY": "0"}
+        env = {**os.environ, "DATABASE_URL": url, "DEBUG": "0", "REQUIRE_SECRET_KEY": "0", "REQUIRE_PII_KEYS": "0"}
         env.pop("CELERY_BROKER_URL", None)
         manage = [sys.executable, str(ROOT / "manage.py")]
         subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, cwd=ROOT, check=True)

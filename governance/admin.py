@@ -27,7 +27,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 from governance.divisions import county_code_or_error, divisions_import
-from governance.masking import can_view_personal_data, mask_id_number, mask_phone
+from governance.masking import can_view_personal_data, full_view, mask_id_number, mask_phone
 from governance.models import LOCAL_NAME_LEVELS, Household, Level, LocalName, OrgUnit, Resident, Role, Tag, User
 from governance.portal.admin import (
     GridFilter,
@@ -470,7 +470,7 @@ class ResidentAdmin(RosterAdminMixin, ScopedAdminMixin, PersonalDataMixin, Simpl
         return obj.household.grid
 
     def get_list_display(self, request):
-        if can_view_personal_data(request.user):
+        if full_view(request, detail="admin governance.Resident list"):
             return ["name", "id_number", "sex", "birth_date", "phone", "relation", "household", "grid"]
         return self.list_display
 
@@ -481,7 +481,7 @@ class ResidentAdmin(RosterAdminMixin, ScopedAdminMixin, PersonalDataMixin, Simpl
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def get_historical_record_context_helper(self, request, historical_record):
-        if can_view_personal_data(request.user):
+        if full_view(request, obj=historical_record.instance, detail="admin history"):
             return super().get_historical_record_context_helper(request, historical_record)
         return MaskingHistoryHelper(self.model, historical_record)
 
@@ -513,7 +513,8 @@ class UserAdmin(ScopedAdminMixin, DjangoUserAdmin):
     list_display = ("username", "last_name", "first_name", "role", "home_unit", "is_staff", "is_active")
     list_select_related = ("home_unit",)
     list_filter = ("role", "is_staff", "is_active", TownshipFilter)
-    search_fields = ("username", "first_name", "last_name", "email", "phone")
+    # Not the phone: it is stored encrypted (governance.crypto) and users' phones have no lookup hash.
+    search_fields = ("username", "first_name", "last_name", "email")
     autocomplete_fields = ("home_unit",)
     filter_horizontal = ("groups",)
     actions = ("revoke_api_tokens", "remove_second_factor", "force_password_change")

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.models import Sex, Tag
 from governance.portal.forms import ScopedFilterForm
-from governance.validators import normalize_id_number
+from governance.validators import is_phone, normalize_id_number
 
 
 class HouseholdFilterForm(ScopedFilterForm):
@@ -34,7 +34,8 @@ class ResidentFilterForm(ScopedFilterForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["q"].widget.attrs["placeholder"] = _("Name, household number or full ID number")
+        # ID numbers and phones are stored encrypted: they match only whole (through their hash).
+        self.fields["q"].widget.attrs["placeholder"] = _("Name, household number, full ID number or full phone")
         self.order_fields([*self.unit_fields, "sex", "tag"])
 
     def filter_queryset(self, queryset):
@@ -48,4 +49,6 @@ class ResidentFilterForm(ScopedFilterForm):
         if _ID_NUMBER_RE.match(id_number):
             # Only the exact number: a partial ID search would let masked users unmask by guessing.
             return queryset.filter(id_number=id_number)
+        if is_phone(text):
+            return queryset.filter(phone=text.strip())
         return queryset.filter(Q(name__icontains=text) | Q(household__number=text))

@@ -61,6 +61,25 @@ SECRET_KEY = env_str("SECRET_KEY", _INSECURE_KEY)
 if not DEBUG and SECRET_KEY == _INSECURE_KEY and env_bool("REQUIRE_SECRET_KEY", False):
     raise ImproperlyConfigured("SECRET_KEY must be set in production (DEBUG=0).")
 
+# Personal data (ID numbers, phones) is encrypted at rest with AES-GCM (governance/crypto.py).
+# PII_ENCRYPTION_KEYS = "id:base64key[,id:base64key...]": the first key encrypts, every key
+# decrypts (a rotation keeps the old one listed until `manage.py rotate_pii_key` has run);
+# PII_HASH_KEY = base64 key of the HMAC-SHA256 lookup hashes. Production (DEBUG=0) refuses to
+# start without both; REQUIRE_PII_KEYS=0 lets a non-DEBUG run (tests, benchmarks) use the fixed
+# development keys below, which protect nothing.
+_INSECURE_PII_KEYS = "dev:aW5zZWN1cmUtZGV2ZWxvcG1lbnQtcGlpLWtleSEhISE="  # "insecure-development-pii-key!!!!"
+_INSECURE_PII_HASH_KEY = "aW5zZWN1cmUtZGV2ZWxvcG1lbnQtcGlpLWhhc2gta2V5"  # "insecure-development-pii-hash-key"
+PII_ENCRYPTION_KEYS = env_str("PII_ENCRYPTION_KEYS", "")
+PII_HASH_KEY = env_str("PII_HASH_KEY", "")
+if not (PII_ENCRYPTION_KEYS and PII_HASH_KEY):
+    if not DEBUG and env_bool("REQUIRE_PII_KEYS", True):
+        raise ImproperlyConfigured(
+            "PII_ENCRYPTION_KEYS and PII_HASH_KEY must be set in production (DEBUG=0): personal data is "
+            "encrypted with them (see README, \"Personal data encrypted at rest\"). REQUIRE_PII_KEYS=0 allows "
+            "the insecure development keys.")
+    PII_ENCRYPTION_KEYS = PII_ENCRYPTION_KEYS or _INSECURE_PII_KEYS
+    PII_HASH_KEY = PII_HASH_KEY or _INSECURE_PII_HASH_KEY
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 

@@ -61,6 +61,11 @@ def validate_id_number(value: str) -> None:
     parse_id_number(value)
 
 
+def is_phone(text: str) -> bool:
+    """Whether a search text is a whole phone number (then it is looked up exactly, by its hash)."""
+    return bool(_PHONE_RE.match((text or "").strip()))
+
+
 def validate_phone(value: str) -> None:
     if value and not _PHONE_RE.match(value.strip()):
         raise ValidationError(

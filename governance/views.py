@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance import selectors
 from governance.forms import HouseholdFilterForm, ResidentFilterForm
-from governance.masking import can_view_personal_data
+from governance.masking import full_view
 from governance.models import Household, Level, OrgUnit, Resident, Role
 from governance.portal.forms import FILTER_LEVELS
 from governance.portal.views import ScopedDetailView, ScopedListView, sees_above_township
@@ -160,7 +160,7 @@ class HouseholdDetailView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         context["chain"] = selectors.unit_chain(unit=self.object.grid, fetched_by=self.request.user)
         context["residents"] = self.object.residents.prefetch_related("tags").order_by("id")
-        context["full_view"] = can_view_personal_data(self.request.user)
+        context["full_view"] = full_view(self.request, obj=self.object, detail="residents")
         return context
 
 
@@ -182,5 +182,5 @@ class ResidentListView(ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["full_view"] = can_view_personal_data(self.request.user)
+        context["full_view"] = full_view(self.request, detail="governance.Resident list")
         return context

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from governance.crypto import EncryptedCharField, EncryptedUniqueMixin, HashField
 from governance.models import Household, Level, OrgUnit, Resident, Role
 from governance.scope import ScopedQuerySet
 from governance.validators import normalize_id_number, validate_id_number, validate_phone
@@ -42,14 +43,19 @@ BACKUP_OTHER_VILLAGE_MESSAGE = _("The backup must work in the same village or co
 BACKUP_NEEDS_POST_MESSAGE = _("A worker with a backup needs an A or B post.")
 
 
-class GridWorker(models.Model):
+class GridWorker(EncryptedUniqueMixin, models.Model):
     """A grid worker (网格员) or one of the "heads" who serve a grid or micro-grid."""
 
     org_scope_field = "unit"
 
     name = models.CharField(_("name"), max_length=50)
-    id_number = models.CharField(_("ID number"), max_length=18, unique=True, validators=[validate_id_number])
-    phone = models.CharField(_("phone"), max_length=20, validators=[validate_phone])
+    # Encrypted at rest (governance.crypto); found by exact match through the keyed hashes.
+    id_number = EncryptedCharField(_("ID number"), max_length=18, validators=[validate_id_number], kind="id_number",
+                                   hash_field="id_number_hash")
+    phone = EncryptedCharField(_("phone"), max_length=20, validators=[validate_phone], kind="phone",
+                               hash_field="phone_hash")
+    id_number_hash = HashField(source="id_number", kind="id_number", unique=True)
+    phone_hash = HashField(source="phone", kind="phone", db_index=True)
     resident = models.ForeignKey(
         Resident, verbose_name=_("resident"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="grid_roles",
@@ -352,7 +358,8 @@ class Case(models.Model):
     reporter = models.ForeignKey(Resident, verbose_name=_("reporter (resident)"), on_delete=models.SET_NULL,
                                  null=True, blank=True, related_name="cases_raised")
     reporter_name = models.CharField(_("reporter"), max_length=50, blank=True)
-    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True, validators=[validate_phone])
+    reporter_phone = EncryptedCharField(_("reporter's phone"), max_length=20, blank=True, validators=[validate_phone],
+                                        kind="phone")
 
     state = models.CharField(_("state"), max_length=16, choices=CaseState.choices, default=CaseState.REPORTED)
     handling_unit = models.ForeignKey(OrgUnit, verbose_name=_("handling unit"), on_delete=models.PROTECT,

@@ -15,6 +15,7 @@ from mptt.managers import TreeManager
 from mptt.models import TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
+from governance.crypto import EncryptedCharField
 from governance.models import Household, Level, OrgUnit, Resident, TreeNode
 from governance.scope import ScopedQuerySet
 
@@ -285,7 +286,7 @@ class UnitRegistration(models.Model):
     )
     registered_on = models.DateField(_("registered on"))
     contact_name = models.CharField(_("contact"), max_length=50, blank=True)
-    contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
+    contact_phone = EncryptedCharField(_("contact phone"), max_length=20, blank=True, kind="phone")
     status = models.CharField(
         _("status"), max_length=10, choices=RegistrationStatus.choices, default=RegistrationStatus.ACTIVE
     )

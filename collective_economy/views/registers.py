@@ -57,7 +57,7 @@ from collective_economy.selectors.cleanup import (
     schedule_of,
 )
 from collective_economy.services import registers as services
-from governance.masking import can_view_personal_data, shown_id_number
+from governance.masking import can_view_personal_data, record_full_view, shown_id_number
 from governance.models import Level, OrgUnit, Resident
 from governance.portal.views import ExportMixin, ScopedDetailView, ScopedListView, require_perm, safe_next
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
@@ -176,6 +176,8 @@ class ContractDetailView(ScopedDetailView):
             shown(record, "opening_amount", "settled", "outstanding")
         shown(contract, "amount", "arrears")
         resident = contract.counterparty_resident if contract.counterparty_kind == CounterpartyKind.RESIDENT else None
+        if resident and full_view:  # the resident's ID number in full: audited
+            record_full_view(self.request, obj=contract, detail="counterparty id_number")
         zero = services.ZERO
         context.update(
             counterparty=counterparty_shown(contract, full_view),
@@ -508,7 +510,9 @@ def register_picker(request):
         full_view = can_view_personal_data(user)
         rows = Resident.objects.visible_to(user).filter(subtree_q(village, "household__grid"), is_active=True)
         if text:
-            rows = rows.filter(Q(name__icontains=text) | Q(id_number__startswith=text.upper()))
+            # A whole ID number only: it is stored encrypted and found by its hash.
+            rows = rows.filter(Q(name__icontains=text) | Q(id_number=text.upper())) if len(text) == 18 \
+                else rows.filter(name__icontains=text)
         return _options(list(rows.order_by("name", "pk")[:PICKER_SIZE]), lambda r: resident_label(r, full_view))
     if what == "voucher":
         rows = posted_vouchers(user).filter(book__village=village)

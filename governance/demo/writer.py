@@ -31,6 +31,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from governance.crypto import seal_rows
 from governance.demo.dates import as_of_day, registered_on
 from governance.demo.hooks import DemoContext, contributors
 from governance.demo.people import (
@@ -79,6 +80,7 @@ class _InsertSink:
         return connection.ops.adapt_datetimefield_value(value)
 
     def write(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+        columns, rows = seal_rows(table, columns, rows)  # ID numbers and phones encrypted at rest
         if rows:
             qn = connection.ops.quote_name
             sql = "INSERT INTO {} ({}) VALUES ({})".format(
@@ -118,6 +120,7 @@ class _CopySink:
     def write(self, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
         if self._error is not None:
             self.close()
+        columns, rows = seal_rows(table, columns, rows, null=self._null)  # ID numbers and phones encrypted at rest
         if rows:
             self._queue.put((table, columns, rows))
 

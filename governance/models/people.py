@@ -6,6 +6,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from governance.crypto import EncryptedCharField, EncryptedUniqueMixin, HashField
 from governance.models.org import HOUSEHOLD_LEVELS, Level, OrgUnit
 from governance.scope import ScopedQuerySet
 from governance.validators import normalize_id_number, parse_id_number, validate_phone
@@ -82,7 +83,7 @@ class Sex(models.TextChoices):
     FEMALE = "F", _("Female")
 
 
-class Resident(models.Model):
+class Resident(EncryptedUniqueMixin, models.Model):
     """A person registered in a household (居民/村民)."""
 
     org_scope_field = "household__grid"
@@ -91,10 +92,14 @@ class Resident(models.Model):
         Household, verbose_name=_("household"), on_delete=models.PROTECT, related_name="residents"
     )
     name = models.CharField(pgettext_lazy("person", "name"), max_length=50)
-    id_number = models.CharField(_("ID number"), max_length=18, unique=True)
+    # Encrypted at rest (governance.crypto); found by exact match through the keyed hashes below.
+    id_number = EncryptedCharField(_("ID number"), max_length=18, kind="id_number", hash_field="id_number_hash")
     birth_date = models.DateField(_("birth date"), editable=False)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, editable=False)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    phone = EncryptedCharField(_("phone"), max_length=20, blank=True, validators=[validate_phone], kind="phone",
+                               hash_field="phone_hash")
+    id_number_hash = HashField(source="id_number", kind="id_number", unique=True)
+    phone_hash = HashField(source="phone", kind="phone", db_index=True)
     relation = models.CharField(
         _("relation to head"), max_length=16, choices=Relation.choices, default=Relation.HEAD
     )
@@ -102,7 +107,7 @@ class Resident(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    history = HistoricalRecords(m2m_fields=[tags], no_db_index=["id_number", "household"])
+    history = HistoricalRecords(m2m_fields=[tags], no_db_index=["id_number_hash", "phone_hash", "household"])
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

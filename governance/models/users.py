@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from governance.crypto import EncryptedCharField
 from governance.models.org import OrgUnit
 from governance.scope import ScopedQuerySet
 from governance.validators import validate_phone
@@ -43,7 +44,7 @@ class User(AbstractUser):
         related_name="staff",
     )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.GRID)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, validators=[validate_phone])
+    phone = EncryptedCharField(_("phone"), max_length=20, blank=True, validators=[validate_phone], kind="phone")
     # When the password was last set (its age decides when it must be changed: PASSWORD_MAX_AGE_DAYS).
     password_changed_at = models.DateTimeField(_("password changed at"), null=True, blank=True)
     # The next login goes to the password change first (a demo user outside demo mode, a reset password).

@@ -15,7 +15,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from governance.masking import can_view_personal_data, mask_id_number, mask_phone
+from governance.masking import can_view_personal_data, full_view, mask_id_number, mask_phone
 from governance.models import Level, OrgUnit
 from governance.roles import may_use_admin
 from governance.scope import scope_filter
@@ -259,15 +259,15 @@ class PersonalDataMixin:
     def phone_masked(self, obj):
         return mask_phone(obj.phone)
 
-    def _shown(self, request, names):
-        if can_view_personal_data(request.user):
+    def _shown(self, request, names, obj=None):
+        if full_view(request, obj=obj, detail="admin"):
             return list(names)
         shown = [self.personal_fields.get(name, name) for name in names]
         return [name for name in shown if name is not None]
 
     def get_list_display(self, request):
         """The list's masked columns, swapped for the real ones for users who may see them."""
-        if not can_view_personal_data(request.user):
+        if not full_view(request, detail=f"admin {self.model._meta.label} list"):
             return self.list_display
         real = {masked: name for name, masked in self.personal_fields.items() if masked}
         return [real.get(name, name) for name in self.list_display]
@@ -275,7 +275,7 @@ class PersonalDataMixin:
     def get_fields(self, request, obj=None):
         fields = super().get_fields(request, obj)
         # A new row needs its ID number typed in; an existing one is shown masked.
-        return fields if obj is None else self._shown(request, fields)
+        return fields if obj is None else self._shown(request, fields, obj)
 
     def get_readonly_fields(self, request, obj=None):
         readonly = list(super().get_readonly_fields(request, obj))

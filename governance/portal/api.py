@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import pagination, permissions, routers, serializers
 from rest_framework.settings import api_settings
 
-from governance.masking import can_view_personal_data, mask_id_number, mask_phone
+from governance.masking import full_view, mask_id_number, mask_phone
 
 # Every app's api module registers its viewsets here (the root URLconf serves it at /api/v1/).
 router = routers.DefaultRouter()
@@ -176,9 +176,13 @@ class PersonalDataSerializerMixin:
     personal_fields: dict = {}  # field name -> (path on the instance, mask)
     hidden_when_masked: tuple[str, ...] = ()
 
-    def full_view(self) -> bool:
+    def full_view(self, instance=None) -> bool:
+        """Whether the caller sees the values in full; each full view is audited (a list once per request)."""
         request = self.context.get("request")
-        return can_view_personal_data(getattr(request, "user", None))
+        if request is None:
+            return False
+        listing = isinstance(self.parent, serializers.ListSerializer)
+        return full_view(request, obj=None if listing else instance, detail=f"API {type(self).__name__}")
 
     def to_internal_value(self, data):
         echoed = {}
@@ -195,7 +199,7 @@ class PersonalDataSerializerMixin:
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
-        if not self.full_view():
+        if not self.full_view(instance):
             for name, (path, mask) in self.personal_fields.items():
                 if name in data:
                     data[name] = mask(_value_at(instance, path) or "")

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, ListView
 
-from governance.masking import can_view_personal_data
+from governance.masking import can_view_personal_data, full_view
 from governance.models import Level
 from governance.rosters.export import export_response
 
@@ -124,10 +124,18 @@ class ExportMixin:
 
 
 class RosterListMixin:
-    """What every roster list shows besides its rows: the township column above it, masking."""
+    """What every roster list shows besides its rows: the township column above it, masking.
+
+    A list whose rows show ID numbers or phones (``personal_data``) records each full view in the audit trail.
+    """
+
+    personal_data = True
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["show_township"] = sees_above_township(self.request.user)
-        context["full_view"] = can_view_personal_data(self.request.user)
+        if self.personal_data:
+            context["full_view"] = full_view(self.request, detail=f"{self.model._meta.label} list")
+        else:
+            context["full_view"] = can_view_personal_data(self.request.user)
         return context

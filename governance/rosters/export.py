@@ -9,7 +9,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from governance.masking import can_view_personal_data, mask_id_number, mask_phone
+from governance.masking import can_view_personal_data, full_view, mask_id_number, mask_phone
 from governance.rosters.cells import Choice, Parser, Ref
 from governance.rosters.specs import PERSONAL_ID, PERSONAL_PHONE, Column, RosterSpec, get_spec
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
@@ -168,6 +168,8 @@ def export_filters(request) -> dict:
 def export_response(*, request, kind: str, queryset, filters: dict | None = None) -> HttpResponse:
     """The roster's .xlsx download for ``request.user`` (named after the roster and today's date)."""
     spec = get_spec(kind)
+    if spec.has_personal_data:
+        full_view(request, detail=f"export {spec.kind}")  # an unmasked export is audited (and in ExportLog)
     content = roster_export(
         kind=kind, queryset=queryset, user=request.user, filters=export_filters(request) if filters is None else filters
     )

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from django.db import connection
 from django.utils import timezone
 
+from governance.crypto import HashField
 from governance.rosters.lookups import array_literal, chunked
 
 HISTORY_REASON = "roster import"
@@ -84,6 +85,9 @@ def _copy_escape(value: str) -> str:
 
 
 def _copy_converter(model_field):
+    if getattr(model_field, "encrypted", False):  # ID numbers, phones: stored encrypted (governance.crypto)
+        prep = model_field.get_db_prep_save
+        return lambda value: "\\N" if value is None else prep(value, connection)
     kind = model_field.get_internal_type()
     if kind in ("CharField", "TextField", "SlugField", "EmailField", "URLField"):
         return lambda value: "\\N" if value is None else _copy_escape(value)
@@ -201,6 +205,8 @@ def update_instances(model, instances: list, attnames: list[str], cursor=None) -
     _note(meta.db_table)
     pk = meta.pk
     fields = [f for f in meta.concrete_fields if f.attname in attnames and not f.primary_key]
+    # An encrypted value's lookup hash follows it (the instance derives it from the value).
+    fields += [f for f in meta.concrete_fields if isinstance(f, HashField) and f.source in attnames and f not in fields]
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     if connection.vendor == "postgresql":

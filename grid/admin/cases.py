@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from governance.masking import can_view_personal_data, mask_phone
+from governance.masking import can_view_personal_data, full_view, mask_phone
 from governance.models import Role
 from governance.portal.admin import (
     ReadOnlyInline,
@@ -181,6 +181,8 @@ class CaseAdmin(ServiceWriteAdminMixin, ScopedAdminMixin, RosterAdminMixin, admi
 
     def get_fieldsets(self, request, obj=None):
         if can_view_personal_data(request.user):
+            if obj is not None and obj.reporter_phone:
+                full_view(request, obj=obj, detail="admin reporter_phone")  # audited
             return self.fieldsets
         return [
             (name, {**options, "fields": tuple("reporter_phone_masked" if f == "reporter_phone" else f

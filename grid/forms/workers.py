@@ -41,7 +41,7 @@ class WorkerFilterForm(ScopedFilterForm):
         super().__init__(*args, **kwargs)
         # Grid workers carry no tags.
         del self.fields["tag"]
-        self.fields["q"].widget.attrs["placeholder"] = _("Name, full ID number or phone")
+        self.fields["q"].widget.attrs["placeholder"] = _("Name, full ID number or full phone")
         self.order_fields([*self.unit_fields, *self.filter_fields, "q"])
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:

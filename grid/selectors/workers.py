@@ -24,7 +24,7 @@ from django.db.models.functions import Coalesce, NullIf
 
 from governance.models import Household, Level, OrgUnit
 from governance.selectors import subtree_q
-from governance.validators import normalize_id_number
+from governance.validators import is_phone, normalize_id_number
 from grid.models import GridWorker, LiaisonHousehold, WorkerType
 
 # Which worker types staff which level.
@@ -111,14 +111,17 @@ def filter_workers(
 
 
 def search_workers(queryset: QuerySet, text: str) -> QuerySet:
-    """Name (part of it), a whole ID number, or a unit code (its start).
+    """Name (part of it), a whole ID number, a whole phone, or a unit code (its start).
 
-    An ID number matches only whole: a partial match would let a masked user guess digits.
+    An ID number or phone matches only whole: they are stored encrypted and found by their keyed
+    hash, and a partial match would let a masked user guess digits.
     """
     text = text.strip()
     id_number = normalize_id_number(text)
     if len(id_number) == 18:
         return queryset.filter(id_number=id_number)
+    if is_phone(text):
+        return queryset.filter(phone=text)
     return queryset.filter(Q(name__icontains=text) | Q(unit__code__startswith=text))
 
 

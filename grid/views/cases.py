@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 
-from governance.masking import can_view_personal_data
+from governance.masking import can_view_personal_data, full_view, record_full_view
 from governance.models import OrgUnit
 from governance.portal.views import (
     ExportMixin,
@@ -123,6 +123,7 @@ def figure_filter_labels(filters: dict) -> list[str]:
 
 class CaseListView(ExportMixin, RosterListMixin, ScopedListView):
     model = Case
+    personal_data = False  # its rows show no ID number or phone
     filter_form_class = CaseFilterForm
     template_name = "grid/case_list.html"
     export_kind = "cases"
@@ -295,13 +296,15 @@ class CaseDetailView(ScopedDetailView):
         context["events"] = events
         context["attachments"] = attachments
         context["overdue"] = case.is_past_due
-        context["full_view"] = can_view_personal_data(user)
+        context["full_view"] = full_view(self.request, obj=case, detail="reporter_phone") if case.reporter_phone \
+            else can_view_personal_data(user)
         allowed = services.case_allowed_actions(case=case, user=user) if user.has_perm("grid.change_case") else []
         context["next_step"] = case.next_step
         # The one who must call the reporter back for the rating sees the phone in full; each showing is logged.
         context["call_back"] = bool(case.reporter_phone) and bool(CALL_BACK_ACTIONS.intersection(allowed))
         if context["call_back"] and not context["full_view"]:
             record_unmasked_view(user=user, kind="case-reporter-phone", reference={"case": case.number})
+            record_full_view(self.request, obj=case, detail="reporter_phone (call back)")
         context["actions"] = [
             {"action": action, "form": action_form(action, case=case, user=user), "button": _button(action),
              "danger": action in DANGER_ACTIONS}

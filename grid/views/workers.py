@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from governance.masking import can_view_personal_data
+from governance.masking import full_view
 from governance.models import Household, Level, OrgUnit, Resident
 from governance.portal.views import ExportMixin, RosterListMixin, ScopedDetailView, ScopedListView, require_perm
 from governance.selectors import count_subquery, subtree_q, unit_chain
@@ -92,7 +92,7 @@ class WorkerDetailView(ScopedDetailView):
             GridWorker.objects.visible_to(user).filter(backup=worker).select_related("unit").order_by("name")
         )
         context["households"] = _liaison_households(worker, user) if worker.worker_type == WorkerType.LIAISON else None
-        context["full_view"] = can_view_personal_data(user)
+        context["full_view"] = full_view(self.request, obj=self.object, detail="id_number phone")
         return context
 
 
@@ -112,6 +112,7 @@ class VacancyListView(RosterListMixin, ScopedListView):
     """Grids and micro-grids in scope that no current worker serves, with the coverage at a glance."""
 
     model = OrgUnit
+    personal_data = False  # its rows show no ID number or phone
     filter_form_class = VacancyFilterForm
     template_name = "grid/vacancy_list.html"
     sort_fields = {"code": "code", "name": "name", "level": "level"}
@@ -178,7 +179,7 @@ class LiaisonDetailView(ScopedDetailView):
         context["households"] = households
         context["n_households"] = len(households)
         context["limit"] = settings.LIAISON_MAX_HOUSEHOLDS
-        context["full_view"] = can_view_personal_data(user)
+        context["full_view"] = full_view(self.request, obj=self.object, detail="id_number phone")
         context.setdefault("assign_form", LiaisonAssignForm(user=user))
         # The households of his grid that nobody looks after yet: the picker's suggestions.
         context["candidates"] = (

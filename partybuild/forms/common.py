@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.models import Household, Level, OrgUnit
 from governance.portal.forms import ScopedFilterForm
-from governance.validators import normalize_id_number
+from governance.validators import is_phone, normalize_id_number
 from partybuild.models import PartyMember
 
 _ID_NUMBER_RE = re.compile(r"^\d{17}[\dX]$")
@@ -62,10 +62,12 @@ def scoped_communities(user) -> QuerySet:
 
 
 def search_members(queryset: QuerySet, text: str) -> QuerySet:
-    """A name (part of it), a whole ID number, or a work unit."""
+    """A name (part of it), a whole ID number, a whole phone, or a work unit."""
     id_number = normalize_id_number(text)
     if _ID_NUMBER_RE.match(id_number):
         return queryset.filter(resident__id_number=id_number)
+    if is_phone(text):
+        return queryset.filter(resident__phone=text.strip())
     return queryset.filter(Q(resident__name__icontains=text) | Q(work_unit__icontains=text))
 
 

@@ -43,7 +43,7 @@ class MemberFilterForm(ScopedFilterForm):
         self.fields["organization"].choices = [("", _("All organisations"))] + [
             (str(org.pk), "\u3000" * (org.mptt_level - top) + org.name) for org in organizations
         ]
-        self.fields["q"].widget.attrs["placeholder"] = _("Name, full ID number or work unit")
+        self.fields["q"].widget.attrs["placeholder"] = _("Name, full ID number, full phone or work unit")
         self.order_fields(["organization", "status", "in_service", "mobile", "q"])
 
     def filter_queryset(self, queryset):

@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from governance.masking import can_view_personal_data
+from governance.masking import full_view
 from governance.portal.views import ExportMixin, RosterListMixin, ScopedDetailView, ScopedListView, require_perm
 from partybuild import selectors
 from partybuild.forms.members import MemberFilterForm
@@ -72,7 +72,7 @@ class MemberDetailView(ScopedDetailView):
         context["member"] = summary["member"]
         context["services"] = summary["services"][:MEMBER_PAGE_SERVICES]
         context["wishes_taken"] = summary["wishes_taken"][:MEMBER_PAGE_SERVICES]
-        context["full_view"] = can_view_personal_data(user)
+        context["full_view"] = full_view(self.request, obj=self.object, detail="id_number phone")
         if "service_form" not in context:
             active = summary["active_registration"]
             initial = {"community": active.community_id} if active else {}

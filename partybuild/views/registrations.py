@@ -19,6 +19,7 @@ from partybuild.views.common import ScopedFormView, TabMixin
 class MemberRegistrationListView(TabMixin, ExportMixin, RosterListMixin, ScopedListView):
     tab = "members"
     model = MemberRegistration
+    personal_data = False  # its rows show no ID number or phone
     filter_form_class = MemberRegistrationFilterForm
     template_name = "partybuild/registration_list.html"
     export_kind = "member_registrations"

@@ -9,6 +9,7 @@ from partybuild.models import PartyMember, ServiceRecord
 
 class ServiceRecordListView(ExportMixin, RosterListMixin, ScopedListView):
     model = ServiceRecord
+    personal_data = False  # its rows show no ID number or phone
     filter_form_class = ServiceRecordFilterForm
     template_name = "partybuild/service_list.html"
     export_kind = "service_records"

@@ -86,6 +86,7 @@ class WishListView(RosterListMixin, ExportMixin, ScopedListView):
     """All wishes, filtered: where a board column's "more" link leads."""
 
     model = Wish
+    personal_data = False  # its rows show no ID number or phone
     filter_form_class = WishFilterForm
     template_name = "partybuild/wish_list.html"
     export_kind = "wishes"

@@ -96,9 +96,9 @@ def test_rows_written_while_the_file_is_checked_are_rolled_back_by_a_later_bad_r
     first.refresh_from_db()
     assert first.phone == "13900000007"
     assert [h.history_type for h in Resident.history.filter(id=first.pk)] == ["~", "+"]
-    assert Resident.objects.filter(
-        id_number__in=[nth_id_number(i) for i in range(1000)], phone__startswith="139"
-    ).exclude(phone__in=[row[3] for row in rows]).count() == 0
+    # Phones are stored encrypted: compared here in Python (the database only matches them whole).
+    stored = Resident.objects.filter(id_number__in=[nth_id_number(i) for i in range(1000)])
+    assert {r.phone for r in stored} == {row[3] for row in rows}
 
 
 def test_duplicates_by_id_number_update_instead_of_duplicating(county):

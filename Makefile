@@ -58,8 +58,9 @@ manage: $(VENV)/.installed
 	scripts/serve-manage.sh $(ARGS)
 
 # The database the environment names (DATABASE_URL), else the one `make serve` runs (var/serve/env),
-# else the default SQLite file: backup and restore work on the same one.
-BACKUP_ENV = if [ -z "$${DATABASE_URL:-}" ] && [ -f var/serve/env ]; then set -a; . var/serve/env; set +a; fi;
+# else the default SQLite file of `make run` (its development profile, DEBUG=1): backup and restore work on the same one.
+BACKUP_ENV = if [ -z "$${DATABASE_URL:-}" ]; then if [ -f var/serve/env ]; then set -a; . var/serve/env; set +a; \
+	else export DEBUG=$${DEBUG:-1}; fi; fi;
 
 ## One .tar.gz of the database and the attachments, with a manifest, into var/backups/ (or OUT=DIR)
 backup: $(VENV)/.installed

@@ -55,17 +55,12 @@ class ScopedAdminMixin:
                 kwargs["queryset"] = queryset
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    # simple-history's views load the object (or, failing that, its last historical
-    # record) without get_queryset; refuse them first for anything out of scope.
+    # The admin's history page loads the object without get_queryset; refuse it first for anything
+    # out of scope.
     def history_view(self, request, object_id, extra_context=None):
         if not sees_everything(request.user) and self.get_object(request, object_id) is None:
             return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
         return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if not sees_everything(request.user) and self.get_object(request, object_id) is None:
-            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 # --- List filters: only units in scope; each narrows the next level down -----------------

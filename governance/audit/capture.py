@@ -39,6 +39,8 @@ IGNORED_COLUMNS = {"lft", "rght", "tree_id", "mptt_level", "last_login"}
 STATE_FIELDS = ("state", "status")
 # Longest text kept of one value.
 VALUE_MAX = 300
+# Most items kept of a list (the permissions a role change gives: about a hundred).
+LIST_MAX = 500
 
 
 def audited_models() -> list[type[models.Model]]:
@@ -120,7 +122,9 @@ def plain(value):
         return str(value)
     if isinstance(value, bytes | memoryview):
         return "***"
-    if isinstance(value, list | dict):
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value[:LIST_MAX]] + (["…"] if len(value) > LIST_MAX else [])
+    if isinstance(value, dict):
         text = str(value)
         return value if len(text) <= VALUE_MAX else text[:VALUE_MAX] + "…"
     return plain(str(value))

@@ -38,7 +38,7 @@ class TrailFilterForm(forms.Form):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", _("The end date is before the start date."))
+            self.add_error("date_to", _("The end of the date range is before its start."))
         return cleaned
 
     def filters(self) -> dict:

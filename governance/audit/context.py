@@ -97,6 +97,16 @@ class AuditContextMiddleware:
             current.reset(token)
 
 
+def api_user_known(request) -> None:
+    """Called by the API's views once DRF has authenticated the request: a token's user is unknown to the
+    middleware, so a writing request names him to the database now (the signals read him from the request)."""
+    if request.method in SAFE_METHODS or connection.vendor != "postgresql":
+        return
+    user = getattr(request, "user", None)
+    if getattr(user, "is_authenticated", False):
+        _set_database_actor(user.pk, actor_label(user), client_address(getattr(request, "_request", request)))
+
+
 def _in_worker(task) -> bool:
     """A task run in-process (no broker: eager) acts for the request that ran it; only a worker's own."""
     return task is not None and not getattr(getattr(task, "request", None), "is_eager", False)

@@ -141,3 +141,18 @@ def test_other_rooms_record_through_the_same_call(county, clerk_a, action):
     event = record(action, user=clerk_a, obj=county.residents[0], detail="why", address="10.0.0.1")
     assert AuditEvent.objects.get(pk=event.pk).action == action
     assert event.object_type == "governance.Resident" and event.actor_id == clerk_a.pk
+
+
+def test_a_change_through_the_api_with_a_token_names_the_token_user(county, clerk_a, client):
+    from rest_framework.authtoken.models import Token
+
+    user_sync_permissions(clerk_a)
+    token = Token.objects.create(user=clerk_a)
+    household = county.households[0]
+    response = client.patch(f"/api/v1/households/{household.pk}/", {"number": "H-API-1"},
+                            content_type="application/json", HTTP_AUTHORIZATION=f"Token {token.key}",
+                            REMOTE_ADDR="10.4.4.4")
+    assert response.status_code == 200, response.content
+    (event,) = events(household, action=Action.UPDATE)
+    assert event.changes["number"][1] == "H-API-1"
+    assert (event.actor_id, event.address) == (clerk_a.pk, "10.4.4.4")

@@ -78,3 +78,14 @@ def test_a_retention_below_180_days_is_refused(monkeypatch):
     result = subprocess.run([sys.executable, "-c", "import governance.settings"], cwd=ROOT, capture_output=True,
                             text=True, env={**__import__("os").environ, "AUDIT_RETENTION_DAYS": "30"}, timeout=60)
     assert result.returncode != 0 and "AUDIT_RETENTION_DAYS must be at least 180" in result.stderr
+
+
+def test_a_transactional_test_database_is_still_emptied_after_it(transactional_db):
+    """The guard is lifted for the flush that empties a transactional test's database (tests/conftest.py);
+    the next test starts with no event."""
+    record(Action.LOGIN, actor="township_a")
+    assert AuditEvent.objects.count() == 1
+
+
+def test_the_next_test_finds_no_event(transactional_db):
+    assert AuditEvent.objects.count() == 0

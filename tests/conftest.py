@@ -41,8 +41,12 @@ def ledger_flushable(request):
     """A transactional test on SQLite empties its tables by DELETE, which the ledger's triggers refuse
     for posted vouchers and the audit trail's for its events: delete them with the triggers lifted first
     (tests/helpers/ledger.py, governance.audit.triggers.unguarded)."""
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    if transactional:
+        # Set up the database first, so that the deletes below run before its flush (teardown is LIFO).
+        request.getfixturevalue("transactional_db")
     yield
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    if transactional:
         from django.db import connection
 
         from tests.helpers.ledger import unguarded_flush

@@ -23,11 +23,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
-from simple_history.admin import SimpleHistoryAdmin
-from simple_history.template_utils import HistoricalRecordContextHelper
 
+from governance.audit.reveal import full_view
 from governance.divisions import county_code_or_error, divisions_import
-from governance.masking import can_view_personal_data, full_view, mask_id_number, mask_phone
+from governance.masking import can_view_personal_data
 from governance.models import LOCAL_NAME_LEVELS, Household, Level, LocalName, OrgUnit, Resident, Role, Tag, User
 from governance.portal.admin import (
     GridFilter,
@@ -181,7 +180,7 @@ class OrgTreeChangeList(ChangeList):
 
 
 @admin.register(OrgUnit)
-class OrgUnitAdmin(ServiceWriteAdminMixin, RosterAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin, MPTTModelAdmin):
+class OrgUnitAdmin(ServiceWriteAdminMixin, RosterAdminMixin, ScopedAdminMixin, MPTTModelAdmin):
     """The org tree, collapsible (``OrgTreeChangeList``). Units move by changing their parent (and
     code) in the form: a drag-and-drop move could not also change the code, which the rules tie to
     the parent. Grids and micro-grids (which the official division list does not have) are also
@@ -405,17 +404,6 @@ def admin_import_view(model_admin, request):
 # --- Households and residents -------------------------------------------------------------
 
 
-class MaskingHistoryHelper(HistoricalRecordContextHelper):
-    """Shows ID numbers and phones masked in the history's "changes" column."""
-
-    masks = {"id_number": mask_id_number, "phone": mask_phone}
-
-    def prepare_delta_change_value(self, change, value):
-        value = super().prepare_delta_change_value(change, value)
-        mask = self.masks.get(change.field)
-        return mask(value or "") if mask else value
-
-
 class ResidentInline(ScopedAdminMixin, PersonalDataMixin, admin.TabularInline):
     model = Resident
     fields = ("name", "id_number", "phone", "relation", "is_active")
@@ -428,7 +416,7 @@ class ResidentInline(ScopedAdminMixin, PersonalDataMixin, admin.TabularInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(RosterAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class HouseholdAdmin(RosterAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     roster_kind = "households"
     list_display = ("number", "address", "grid", "tag_names", "is_active")
     list_select_related = ("grid",)
@@ -453,7 +441,7 @@ class HouseholdAdmin(RosterAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Resident)
-class ResidentAdmin(RosterAdminMixin, ScopedAdminMixin, PersonalDataMixin, SimpleHistoryAdmin):
+class ResidentAdmin(RosterAdminMixin, ScopedAdminMixin, PersonalDataMixin, admin.ModelAdmin):
     roster_kind = "residents"
     # The default columns are the masked ones; get_list_display unmasks for those allowed.
     list_display = ("name", "id_number_masked", "sex", "phone_masked", "relation", "household", "grid")
@@ -479,11 +467,6 @@ class ResidentAdmin(RosterAdminMixin, ScopedAdminMixin, PersonalDataMixin, Simpl
             kwargs["queryset"] = Tag.objects.filter(applies_to=Tag.AppliesTo.RESIDENT)
             kwargs["widget"] = CheckboxSelectMultiple
         return super().formfield_for_manytomany(db_field, request, **kwargs)
-
-    def get_historical_record_context_helper(self, request, historical_record):
-        if full_view(request, obj=historical_record.instance, detail="admin history"):
-            return super().get_historical_record_context_helper(request, historical_record)
-        return MaskingHistoryHelper(self.model, historical_record)
 
 
 # --- Users and tags -----------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,10 +11,18 @@ class GovernanceConfig(AppConfig):
     def ready(self):
         from governance import checks  # noqa: F401  (registers the system checks)
 
+        # The audit trail: its receivers, its read-only admin, and its database triggers refreshed after
+        # every migrate (new tables are captured from their first migrate on).
+        from governance.audit import signals, triggers
+
         # The county targets' admin (governance.indicators.admin), registered with the others; and the
         # rollup's tasks, registered in every process: a run's chord names them
         # (governance.indicators.runs), and without a broker it runs them in-process.
         from governance.indicators import admin, tasks  # noqa: F401
+        from governance.trail import admin as trail_admin  # noqa: F401
+
+        signals.connect()
+        post_migrate.connect(triggers.after_migrate, sender=self, dispatch_uid="audit_triggers")
 
         # Tokens end with a password change or a deactivation; a lockout is audited (governance.portal.auth).
         from governance.portal import auth  # noqa: F401

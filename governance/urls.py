@@ -39,6 +39,7 @@ urlpatterns = [
     path("ledger/", include("collective_economy.urls")),
     # Village affairs published to villagers (村务公开): the only pages without a login.
     path("public/", include("collective_economy.public_urls")),
+    path("audit/", include("governance.trail.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/v1/auth/token/", accounts_api.TokenObtainView.as_view(), name="api-token"),

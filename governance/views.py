@@ -11,8 +11,8 @@ from django.utils.translation import gettext, ngettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from governance import selectors
+from governance.audit.reveal import full_view
 from governance.forms import HouseholdFilterForm, ResidentFilterForm
-from governance.masking import full_view
 from governance.models import Household, Level, OrgUnit, Resident, Role
 from governance.portal.forms import FILTER_LEVELS
 from governance.portal.views import ScopedDetailView, ScopedListView, sees_above_township

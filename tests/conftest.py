@@ -39,14 +39,25 @@ def portal_language():
 @pytest.fixture(autouse=True)
 def ledger_flushable(request):
     """A transactional test on SQLite empties its tables by DELETE, which the ledger's triggers refuse
-    for posted vouchers: delete them with the triggers lifted first (tests/helpers/ledger.py)."""
+    for posted vouchers and the audit trail's for its events: delete them with the triggers lifted first
+    (tests/helpers/ledger.py, governance.audit.triggers.unguarded)."""
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    if transactional:
+        # Set up the database first, so that the deletes below run before its flush (teardown is LIFO).
+        request.getfixturevalue("transactional_db")
     yield
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    if transactional:
         from django.db import connection
 
         from tests.helpers.ledger import unguarded_flush
 
         unguarded_flush(connection)
+        if connection.vendor == "sqlite":  # the audit trail's guard refuses DELETE of young events too
+            from governance.audit.triggers import unguarded
+            from governance.models import AuditEvent
+
+            with unguarded(connection):
+                AuditEvent.objects.all()._raw_delete(using="default")
 
 
 # --- The county chain -------------------------------------------------------------------------

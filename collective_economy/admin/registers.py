@@ -13,7 +13,6 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from simple_history.admin import SimpleHistoryAdmin
 
 from collective_economy.admin.books import ReadOnlyAdminMixin
 from collective_economy.forms.registers import resident_label
@@ -126,7 +125,7 @@ class ContractAdminForm(CounterpartyAdminForm):
 
 @admin.register(Contract)
 class ContractAdmin(ServiceWriteAdminMixin, CounterpartyAdminMixin, ScopedAdminMixin, RosterAdminMixin,
-                    SimpleHistoryAdmin):
+                    admin.ModelAdmin):
     """Contracts (经济合同) and their clean-up; saved through ``contract_save``, the schedule through
     ``instalments_set``."""
 
@@ -209,7 +208,7 @@ class DebtRecordAdminForm(CounterpartyAdminForm):
 
 @admin.register(DebtRecord)
 class DebtRecordAdmin(ServiceWriteAdminMixin, CounterpartyAdminMixin, ScopedAdminMixin, RosterAdminMixin,
-                      SimpleHistoryAdmin):
+                      admin.ModelAdmin):
     """Receivables (债权) and debts (债务) registered at the clean-up; saved through ``debt_record_save``."""
 
     roster_kind = "debt_records"

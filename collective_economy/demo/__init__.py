@@ -57,7 +57,6 @@ MODELS = (EconomicOrganisation, Book, BookKeepers, BookYear, Period, SubAccount,
           VillageDecisionSetting, Decision, DecisionRecord, DecisionFile, DecisionSignature, Voucher, VoucherLine,
           Resource, Asset, Contract, ContractInstalment, ContractPayment, DebtRecord, DebtSettlement, ProjectCategory,
           Project, registers.ProjectVillages, registers.ProjectIncome)
-HISTORIES = (Contract, DebtRecord, Asset, Resource, Project)
 
 
 def _demo_users(ctx: DemoContext) -> tuple[dict, dict, int]:
@@ -305,7 +304,7 @@ def _decisions(ctx: DemoContext, state: dict, last: datetime.date) -> Recorder:
 def reset() -> None:
     """Delete every row of the app's demo models, children first, with the ledger's triggers lifted for
     that moment (they refuse deleting posted vouchers, as they should everywhere else). The four project
-    categories every county has stay (they ship with the code); the registers' history goes with them."""
+    categories every county has stay (they ship with the code). The audit trail keeps what was deleted."""
     uninstall(connection)
     quote = connection.ops.quote_name
     try:
@@ -315,8 +314,6 @@ def reset() -> None:
             for model in reversed(MODELS):
                 where = " WHERE county_id IS NOT NULL" if model is ProjectCategory else ""
                 cursor.execute(f"DELETE FROM {quote(model._meta.db_table)}{where}")
-            for model in HISTORIES:
-                cursor.execute(f"DELETE FROM {quote(model.history.model._meta.db_table)}")
     finally:
         install(connection)
 

@@ -9,7 +9,6 @@ contract (``Contract.resource``).
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from governance.models import Level, OrgUnit
 from governance.scope import ScopedQuerySet
@@ -55,7 +54,6 @@ class Asset(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
-    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("asset")
@@ -96,7 +94,6 @@ class Resource(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
-    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("resource")

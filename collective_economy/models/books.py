@@ -15,7 +15,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 from collective_economy.models.charts import Chart, ChartAccount
 from collective_economy.models.organisations import EconomicOrganisation
@@ -48,7 +47,6 @@ class Book(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[bookkeepers])
 
     class Meta:
         verbose_name = _("book")

@@ -11,7 +11,6 @@ from django.core.validators import MaxLengthValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
-from simple_history.models import HistoricalRecords
 
 
 class AccountClass(models.TextChoices):
@@ -53,8 +52,6 @@ class Chart(models.Model):
     in_force_from = models.DateField(_("in force from"), null=True, blank=True)
     notes = models.TextField(_("notes"), max_length=2000, blank=True, validators=[MaxLengthValidator(2000)])
 
-    # Who changed the rules' data, and when: an account's class or side decides every statement.
-    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("chart of accounts")
@@ -88,7 +85,6 @@ class ChartAccount(models.Model):
     )
     is_active = models.BooleanField(_("in use"), default=True)
 
-    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("account")
@@ -114,7 +110,6 @@ class ChartMapping(models.Model):
     target = models.ForeignKey(ChartAccount, verbose_name=_("new account"), on_delete=models.CASCADE,
                                related_name="mapped_from")
 
-    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("account mapping")

@@ -2,7 +2,6 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from governance.models import Level, OrgUnit
 from governance.scope import ScopedQuerySet
@@ -31,7 +30,6 @@ class EconomicOrganisation(models.Model):
     )
 
     objects = ScopedQuerySet.as_manager()
-    history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("economic organisation")

@@ -11,7 +11,6 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from governance.models import Level, OrgUnit
 from governance.scope import ScopedQuerySet
@@ -82,7 +81,6 @@ class Project(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
-    history = HistoricalRecords(m2m_fields=[villages])
 
     class Meta:
         verbose_name = _("project")

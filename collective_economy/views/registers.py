@@ -57,7 +57,8 @@ from collective_economy.selectors.cleanup import (
     schedule_of,
 )
 from collective_economy.services import registers as services
-from governance.masking import can_view_personal_data, record_full_view, shown_id_number
+from governance.audit.reveal import record_full_view
+from governance.masking import can_view_personal_data, shown_id_number
 from governance.models import Level, OrgUnit, Resident
 from governance.portal.views import ExportMixin, ScopedDetailView, ScopedListView, require_perm, safe_next
 from governance.rosters.xlsx import XlsxWriter, xlsx_response

@@ -191,7 +191,7 @@ class ResetRefused(Exception):
 
 def wipe_org_data() -> None:
     """Delete the apps' demo data (each app's demo ``reset()``, apps above first), then every
-    org unit, household, resident, their tag links and history, and the users attached to a
+    org unit, household, resident, their tag links, and the users attached to a
     unit; children before parents, in bulk statements.
 
     Refuses (ResetRefused) while rows of other models still point at the org chain: the
@@ -214,8 +214,6 @@ def wipe_org_data() -> None:
             for model in people:
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
     User.objects.filter(home_unit__isnull=False).delete()
-    for model in (Resident, Household, OrgUnit):
-        model.history.model.objects.all().delete()
     with connection.cursor() as cursor:
         # One statement: the parent foreign key is checked at its end (or at commit).
         cursor.execute(f"DELETE FROM {connection.ops.quote_name(OrgUnit._meta.db_table)}")
@@ -271,7 +269,7 @@ def _rows_pointing_at_org_data() -> list[str]:
             else:
                 related, field = relation.related_model, relation.field
             if related in cleared or not getattr(field, "db_constraint", True):
-                continue  # simple-history's tables keep ids without a constraint
+                continue  # a column that keeps ids without a constraint
             if related._base_manager.filter(**{f"{field.name}__isnull": False}).exists():
                 found.append(related._meta.label)
     # The users attached to units are deleted too: rows that protect a user (an export log) block.

@@ -6,7 +6,6 @@ import django.utils.timezone
 import governance.models
 import governance.validators
 import mptt.fields
-import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
@@ -101,7 +100,7 @@ class Migration(migrations.Migration):
                 'ordering': ('-history_date', '-history_id'),
                 'get_latest_by': ('history_date', 'history_id'),
             },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
+            bases=(models.Model,),
         ),
         migrations.CreateModel(
             name='OrgUnit',
@@ -156,7 +155,7 @@ class Migration(migrations.Migration):
                 'ordering': ('-history_date', '-history_id'),
                 'get_latest_by': ('history_date', 'history_id'),
             },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
+            bases=(models.Model,),
         ),
         migrations.CreateModel(
             name='HistoricalHousehold',
@@ -179,7 +178,7 @@ class Migration(migrations.Migration):
                 'ordering': ('-history_date', '-history_id'),
                 'get_latest_by': ('history_date', 'history_id'),
             },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
+            bases=(models.Model,),
         ),
         migrations.AddField(
             model_name='user',
@@ -224,7 +223,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'HistoricalResident_tags',
             },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
+            bases=(models.Model,),
         ),
         migrations.CreateModel(
             name='HistoricalHousehold_tags',
@@ -238,7 +237,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': 'HistoricalHousehold_tags',
             },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
+            bases=(models.Model,),
         ),
         migrations.AddIndex(
             model_name='orgunit',

@@ -1,11 +1,12 @@
 """The core app's models, one module per concern, all importable from ``governance.models``.
 
 ``org``: the OrgUnit tree and its level and code rules; ``people``: households, residents,
-tags; ``users``: staff users and the export log; ``messaging``: notifications and the
+tags; ``users``: staff users and the export log; ``audit``: the audit trail; ``messaging``: notifications and the
 outbox; ``indicators``: indicator values, rollup runs, month approvals, targets; ``terms``: the
 local names a county gives levels, grid-worker types and case categories.
 """
 
+from governance.models.audit import AuditEvent
 from governance.models.indicators import (
     TARGET_LEVELS,
     IndicatorTarget,
@@ -35,6 +36,7 @@ from governance.models.terms import LOCAL_NAME_LEVELS, LocalName
 from governance.models.users import ExportLog, Role, User, UserManager, UserQuerySet
 
 __all__ = [
+    "AuditEvent",
     "DIVISION_LEVELS",
     "HOUSEHOLD_LEVELS",
     "KINDS_BY_LEVEL",

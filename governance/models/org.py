@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
-from simple_history.models import HistoricalRecords
 
 from governance.scope import ScopedQuerySet
 from governance.tree import ORG_TREE_LOCK, tree_write_lock
@@ -186,7 +185,6 @@ class OrgUnit(TreeNode):
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["lft", "rght", "tree_id", "mptt_level"])
     objects = OrgUnitManager()
 
     class MPTTMeta:

@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from simple_history.models import HistoricalRecords
 
 from governance.crypto import EncryptedCharField, EncryptedUniqueMixin, HashField
 from governance.models.org import HOUSEHOLD_LEVELS, Level, OrgUnit
@@ -50,9 +49,6 @@ class Household(models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    # The history is looked up by record (id) and date only: no copies of the other indexes,
-    # which would slow every bulk import's history records.
-    history = HistoricalRecords(m2m_fields=[tags], no_db_index=["number", "grid"])
     objects = ScopedQuerySet.as_manager()
 
     class Meta:
@@ -107,7 +103,6 @@ class Resident(EncryptedUniqueMixin, models.Model):
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    history = HistoricalRecords(m2m_fields=[tags], no_db_index=["id_number_hash", "phone_hash", "household"])
     objects = ScopedQuerySet.as_manager()
 
     class Meta:

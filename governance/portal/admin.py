@@ -15,7 +15,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from governance.masking import can_view_personal_data, full_view, mask_id_number, mask_phone
+from governance.audit.reveal import full_view
+from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.models import Level, OrgUnit
 from governance.roles import may_use_admin
 from governance.scope import scope_filter
@@ -65,17 +66,12 @@ class ScopedAdminMixin:
                 kwargs["queryset"] = queryset
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    # simple-history's views load the object (or, failing that, its last historical
-    # record) without get_queryset; refuse them first for anything out of scope.
+    # The admin's history page loads the object without get_queryset; refuse it first for anything
+    # out of scope.
     def history_view(self, request, object_id, extra_context=None):
         if not sees_everything(request.user) and self.get_object(request, object_id) is None:
             return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
         return super().history_view(request, object_id, extra_context)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if not sees_everything(request.user) and self.get_object(request, object_id) is None:
-            return self._get_obj_does_not_exist_redirect(request, self.model._meta, object_id)
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 # --- List filters: only units in scope; each narrows the next level down -----------------

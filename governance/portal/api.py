@@ -16,7 +16,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import pagination, permissions, routers, serializers
 from rest_framework.settings import api_settings
 
-from governance.masking import full_view, mask_id_number, mask_phone
+from governance.audit.context import api_user_known
+from governance.audit.reveal import full_view
+from governance.masking import mask_id_number, mask_phone
 
 # Every app's api module registers its viewsets here (the root URLconf serves it at /api/v1/).
 router = routers.DefaultRouter()
@@ -34,6 +36,11 @@ class ScopedViewSetMixin:
     """Every API queryset is the caller's org subtree; what lies outside answers 404."""
 
     model = None
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # A token's user is known only now (after the middleware): the database's audit triggers learn him.
+        api_user_known(request)
 
     def get_queryset(self):
         return self.optimise(self.model.objects.visible_to(self.request.user))

@@ -10,7 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.generic import DetailView, ListView
 
-from governance.masking import can_view_personal_data, full_view
+from governance.audit.reveal import full_view
+from governance.masking import can_view_personal_data
 from governance.models import Level
 from governance.rosters.export import export_response
 

@@ -19,10 +19,10 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from governance.models import Role, RollupRun
+from governance.audit import Action
+from governance.models import AuditEvent, Role, RollupRun
 from governance.registry import Registry
 from governance.rosters.specs import all_specs
-from governance.rosters.writing import HISTORY_REASON
 
 # Runs and imports an administrator's workbench lists.
 LAST_ROWS = 5
@@ -77,25 +77,24 @@ def last_runs(user):
 
 @register("governance.imports", order=90)
 def last_imports(user):
-    """The last import of each roster: when, by whom, how many rows (from the rows' history)."""
+    """The last import of each roster: when, by whom, how many rows (from the audit trail's import events)."""
     if not is_administrator(user):
         return None
-    imports = []
-    for spec in all_specs():
-        history = getattr(spec.model, "history", None)
-        if history is None:
+    specs = {spec.kind: spec for spec in all_specs()}
+    imports, seen = [], set()
+    # The last imports of every kind are among the last few hundred import events: one query.
+    for event in AuditEvent.objects.filter(action=Action.IMPORT).only("at", "changes")[:300]:
+        kind = ((event.changes or {}).get("kind") or [None, None])[1]
+        if kind in seen or kind not in specs:
             continue
-        imported = history.filter(history_change_reason=HISTORY_REASON)
-        last = imported.order_by("-history_date").values("history_date", "history_user_id").first()
-        if last is None:
-            continue
-        rows = imported.filter(history_date=last["history_date"]).count()
-        meta = spec.model._meta
+        seen.add(kind)
+        spec, meta = specs[kind], specs[kind].model._meta
         try:
             url = reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist")
         except NoReverseMatch:
             url = ""
-        imports.append({"label": spec.label, "kind": spec.kind, "at": last["history_date"], "rows": rows, "url": url})
+        rows = ((event.changes or {}).get("rows") or [None, 0])[1]
+        imports.append({"label": spec.label, "kind": kind, "at": event.at, "rows": rows, "url": url})
     imports.sort(key=lambda item: item["at"], reverse=True)
     return Panel(title=_("Last roster imports"), template="governance/_workbench_imports.html",
                  context={"imports": imports[:LAST_ROWS]})

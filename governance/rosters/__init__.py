@@ -33,8 +33,8 @@ Import (``roster_import``), all or nothing, no query per row:
    is written. Otherwise, in one transaction: new rows with bulk inserts (PostgreSQL:
    ids drawn from the sequence in one query, then ``COPY``), changed rows with one
    set-based UPDATE (PostgreSQL: ``COPY`` into a temporary table and ``UPDATE ... FROM``;
-   elsewhere ``executemany``), tags and list entries through their tables in bulk, and
-   the history records of models that keep history, also in bulk. A second import of the
+   elsewhere ``executemany``), tags and list entries through their tables in bulk (the audit
+   trail records each row on PostgreSQL, and the import as one event). A second import of the
    same file finds every row unchanged and writes nothing. On PostgreSQL the big rosters
    (``stream_writes``) write checked rows in batches from a second thread while later
    rows are still being checked (``StreamWriter``); an error rolls those back too. The tables

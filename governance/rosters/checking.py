@@ -23,6 +23,8 @@ from django.utils import translation
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
+from governance.audit import Action
+from governance.audit import record as audit_record
 from governance.rosters.cells import Bool, Choice, InFile, Ref, fold
 from governance.rosters.lookups import chunked, filter_in
 from governance.rosters.report import SAMPLE_ROWS, ImportReport, RowError, SampleRow
@@ -34,7 +36,6 @@ from governance.rosters.writing import (
     insert_instances,
     recording_writes,
     update_instances,
-    write_history,
 )
 from governance.terms import LocalNameBook
 
@@ -616,25 +617,12 @@ class ImportJob:
         if not self.streamed:
             insert_instances(self.model, [row.instance for row in created])
         self.write_related(created, changed)
-        self.write_history([] if self.streamed else created, unwritten)
 
     def write_related(self, created: list[Row], changed: list[Row]) -> None:
         for _i, column in self.mapped:
             if isinstance(column.related, Related):
                 touched = [row for row in changed if column.name in row.changed]
                 column.related.write(self, column, created, touched)
-
-    def keeps_history(self) -> bool:
-        keeps = self.spec.history
-        if keeps is None:
-            keeps = hasattr(self.model, "history") and hasattr(self.model.history, "bulk_history_create")
-        return bool(keeps)
-
-    def write_history(self, created: list[Row], changed: list[Row]) -> None:
-        if not self.keeps_history():
-            return
-        write_history(self.model, [row.instance for row in created], "+", self.user)
-        write_history(self.model, [row.instance for row in changed], "~", self.user)
 
 
 def _field_check(model_field):
@@ -758,7 +746,7 @@ def roster_import(
         else:
             with _phase(report, "commit"), transaction.atomic(), spec.lock(), recording_writes() as written:
                 if spec.stream_writes and connection.vendor == "postgresql":
-                    job.stream = StreamWriter(spec.model, user, job.keeps_history(), job.written_attnames())
+                    job.stream = StreamWriter(spec.model, user, job.written_attnames())
                 _plan(job, table.rows)
                 if report.errors:
                     transaction.set_rollback(True)  # rows inserted while checking go too
@@ -772,6 +760,7 @@ def roster_import(
                         row.instance.pk for row in job.rows
                         if row.status in ("new", "changed") and getattr(row.instance, "pk", None) is not None
                     ]
+                    _record_import(spec, report, user, new=len(job.created), changed=len(job.updated))
                     with _phase(report, "analyze"):
                         # The planner's statistics of the tables just filled: without them the next
                         # rollup planned for empty tables and took a minute instead of a second.
@@ -795,6 +784,15 @@ def roster_import(
         report.samples = []
     report.elapsed = time.monotonic() - started
     return report
+
+
+def _record_import(spec, report: ImportReport, user, *, new: int, changed: int) -> None:
+    """The import in the audit trail (one event, committed with the rows): what, how many rows, which file.
+    The rows themselves are recorded by the database's triggers on PostgreSQL."""
+    audit_record(Action.IMPORT, user=user, object_type=spec.model._meta.label,
+                 changes={"kind": [None, spec.kind], "rows": [None, new + changed], "new": [None, new],
+                    "changed": [None, changed], "file": [None, report.filename]},
+           detail=f"{report.label}: {report.filename}")
 
 
 def _plan(job: ImportJob, table_rows) -> None:

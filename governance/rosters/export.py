@@ -9,7 +9,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from governance.masking import can_view_personal_data, full_view, mask_id_number, mask_phone
+from governance.audit.reveal import full_view
+from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.rosters.cells import Choice, Parser, Ref
 from governance.rosters.specs import PERSONAL_ID, PERSONAL_PHONE, Column, RosterSpec, get_spec
 from governance.rosters.xlsx import XlsxWriter, xlsx_response

@@ -118,7 +118,6 @@ class GridRoster(RosterSpec):
     key_paths = ("code",)
     export_order = ("code",)
     derived_fields = ("level",)
-    history = True
     checks_partial_rows = True
     # OrgUnit.clean() reads the level, which follows from the kind, and the unit the code names.
     clean_needs = ("code", "kind")
@@ -171,7 +170,6 @@ class GridRoster(RosterSpec):
         for level in GRID_LEVELS:
             insert_instances(OrgUnit, [row.instance for row in created if row.instance.level == level])
         update_instances(OrgUnit, [row.instance for row in changed], job.written_attnames())
-        job.write_history(created, changed)
         if created or any("parent_id" in row.changed for row in changed):
             tree_renumber(OrgUnit)
 

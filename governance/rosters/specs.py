@@ -244,7 +244,6 @@ class RosterSpec:
         "Rows are matched by %(key)s: a row already in the system is updated, never duplicated."
     )
     export_order: tuple[str, ...] = ()
-    history = None  # None: record history when the model keeps it
     # Rows may be written while later rows are still being checked (StreamWriter): only for
     # specs with the default write, whose one unique key is the import key, and whose check()
     # neither reads the roster's own table nor adjusts instances.

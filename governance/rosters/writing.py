@@ -1,5 +1,6 @@
-"""Bulk writing of checked rows: COPY and UPDATE ... FROM on PostgreSQL, executemany elsewhere, history
-records in bulk, and the writer thread that overlaps writing with checking on PostgreSQL."""
+"""Bulk writing of checked rows: COPY and UPDATE ... FROM on PostgreSQL, executemany elsewhere, and the
+writer thread that overlaps writing with checking on PostgreSQL. (The audit trail's triggers record
+every row written so on PostgreSQL; the import itself is recorded as one import event.)"""
 
 import contextvars
 import datetime
@@ -10,12 +11,10 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 
 from django.db import connection
-from django.utils import timezone
 
 from governance.crypto import HashField
-from governance.rosters.lookups import array_literal, chunked
+from governance.rosters.lookups import chunked
 
-HISTORY_REASON = "roster import"
 WRITE_BATCH = 2000
 
 
@@ -242,40 +241,6 @@ def update_instances(model, instances: list, attnames: list[str], cursor=None) -
             cursor.executemany(sql, batch)
 
 
-def write_history(model, instances: list, history_type: str, user, cursor=None) -> None:
-    """simple-history records of rows written in bulk (the save() signals that usually write them do not fire).
-
-    Each record is a copy of the row as now stored, made by the database itself
-    (``INSERT INTO history ... SELECT ... FROM table``): no row travels through Python.
-    """
-    if not instances:
-        return
-    historical = model.history.model
-    meta, hmeta = model._meta, historical._meta
-    _note(hmeta.db_table)
-    tracked = historical.tracked_fields
-    quote = connection.ops.quote_name
-    source = ", ".join(quote(f.column) for f in tracked)
-    target = [quote(_column(hmeta, f.attname)) for f in tracked] + [
-        quote(hmeta.get_field(name).column)
-        for name in ("history_date", "history_change_reason", "history_type", "history_user")
-    ]
-    stamp = connection.ops.adapt_datetimefield_value(timezone.now())
-    extra = [stamp, HISTORY_REASON, history_type, getattr(user, "pk", None)]
-    pk = quote(meta.pk.column)
-    with _cursor(cursor) as out:
-        for chunk in chunked([obj.pk for obj in instances]):
-            if connection.vendor == "postgresql":
-                where, params = f"{pk} = ANY(%s::{meta.pk.cast_db_type(connection)}[])", [array_literal(chunk)]
-            else:
-                where, params = f"{pk} IN ({', '.join(['%s'] * len(chunk))})", chunk
-            out.execute(
-                f"INSERT INTO {quote(hmeta.db_table)} ({', '.join(target)}) "
-                f"SELECT {source}, %s, %s, %s, %s FROM {quote(meta.db_table)} WHERE {where}",
-                [*extra, *params],
-            )
-
-
 class StreamWriter:
     """Writes checked rows from a second thread while the main thread checks the next ones.
 
@@ -285,7 +250,7 @@ class StreamWriter:
     another query), and the main thread holds it while it queries (``turn()``), until
     ``close()`` has joined the writer. If a later row or a bulk rule fails, the whole
     transaction is rolled back, so the import stays all or nothing. The server ingests one
-    batch (COPY or UPDATE, indexes, foreign-key checks, history records) while Python builds
+    batch (COPY or UPDATE, indexes, foreign-key checks, the audit triggers) while Python builds
     and checks the next: on two cores, most of the writing is hidden behind the checking.
     Foreign keys are checked as each batch goes in (not all at the commit, which would keep
     the checker waiting) and are deferred again when the writer closes.
@@ -293,11 +258,10 @@ class StreamWriter:
 
     BATCH = 10_000
 
-    def __init__(self, model, user, history: bool, attnames: list[str]):
+    def __init__(self, model, user, attnames: list[str]):
         connection.ensure_connection()
         self.model = model
         self.user = user
-        self.history = history
         self.attnames = attnames  # the columns the import writes to changed rows
         self.pending: list = []
         self.pending_changes: list = []
@@ -343,8 +307,6 @@ class StreamWriter:
                             insert_instances(self.model, batch, cursor=cursor)
                         else:
                             update_instances(self.model, batch, self.attnames, cursor=cursor)
-                        if self.history:
-                            write_history(self.model, batch, operation, self.user, cursor=cursor)
                 except BaseException as exc:  # re-raised in the main thread by close()
                     self._error = exc
 

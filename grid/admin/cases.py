@@ -19,7 +19,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from governance.masking import can_view_personal_data, full_view, mask_phone
+from governance.audit.reveal import full_view
+from governance.masking import can_view_personal_data, mask_phone
 from governance.models import Role
 from governance.portal.admin import (
     ReadOnlyInline,

@@ -22,7 +22,8 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 
-from governance.masking import can_view_personal_data, full_view, record_full_view
+from governance.audit.reveal import full_view, record_full_view
+from governance.masking import can_view_personal_data
 from governance.models import OrgUnit
 from governance.portal.views import (
     ExportMixin,

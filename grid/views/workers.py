@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from governance.masking import full_view
+from governance.audit.reveal import full_view
 from governance.models import Household, Level, OrgUnit, Resident
 from governance.portal.views import ExportMixin, RosterListMixin, ScopedDetailView, ScopedListView, require_perm
 from governance.selectors import count_subquery, subtree_q, unit_chain

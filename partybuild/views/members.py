@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce, NullIf
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from governance.masking import full_view
+from governance.audit.reveal import full_view
 from governance.portal.views import ExportMixin, RosterListMixin, ScopedDetailView, ScopedListView, require_perm
 from partybuild import selectors
 from partybuild.forms.members import MemberFilterForm

@@ -8,6 +8,7 @@ from governance.masking import mask_id_number, mask_phone
 from governance.models import Household, Level, OrgUnit, Resident, Role, User
 from governance.services import orgunit_create
 from tests.helpers.admin import listed, refused
+from tests.helpers.audit import events
 from tests.helpers.growth import grow_residents
 from tests.helpers.people import make_id_number
 
@@ -176,9 +177,6 @@ def test_history_of_township_a_is_refused(county, clerk_b, staff, model, attr):
     client = staff(clerk_b)
     obj_a = getattr(county, attr)[0]
     assert refused(client.get(url(model, "history", obj_a.pk)))
-    record = obj_a.history.first()
-    response = client.get(reverse(f"admin:governance_{model}_simple_history", args=[obj_a.pk, record.history_id]))
-    assert refused(response)
 
 
 def test_delete_of_township_a_is_refused(county, clerk_b, staff):
@@ -296,15 +294,15 @@ def test_village_staff_sees_full_id_and_phone(county, village_a, staff):
     assert resident.phone in content
 
 
-def test_history_masks_personal_data(county, clerk_a, staff):
+def test_the_recorded_change_masks_personal_data(county, clerk_a, staff):
     resident = Resident.objects.get(pk=county.residents[0].pk)
     old_phone = resident.phone
     resident.phone = "13912345678"
     resident.full_clean()
     resident.save()
-    content = staff(clerk_a).get(url("resident", "history", resident.pk)).content.decode()
-    assert "13912345678" not in content and old_phone not in content
-    assert mask_phone("13912345678") in content
+    (event,) = events(resident, action="update")
+    assert "13912345678" not in str(event.changes) and old_phone not in str(event.changes)
+    assert event.changes["phone"][1] in (mask_phone("13912345678"), "***")
 
 
 # --- Org units -----------------------------------------------------------------------------
@@ -343,7 +341,8 @@ def test_add_org_unit_goes_through_the_service(county, county_official, staff):
     assert response.status_code == 302, response.context["adminform"].form.errors
     unit = OrgUnit.objects.get(code=f"{village.code}009")
     assert unit.parent == village and unit.is_leaf_node()
-    assert unit.history.count() == 1
+    (created,) = events(unit, action="create")
+    assert created.actor_id == county_official.pk
 
 
 def test_clerk_cannot_add_outside_his_subtree_or_a_new_root(county, clerk_b, staff):

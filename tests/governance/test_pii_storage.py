@@ -60,19 +60,6 @@ def test_the_database_holds_no_id_number_or_phone_in_plaintext(county):
     assert raw(Resident, first.pk, "phone")[0] != raw(Resident, second.pk, "phone")[0]
 
 
-def test_the_history_of_a_resident_holds_no_plaintext_either(county):
-    resident = county.residents[0]
-    table = connection.ops.quote_name(Resident.history.model._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id_number, phone FROM {table} WHERE id = %s", [resident.pk])
-        rows = cursor.fetchall()
-    assert rows
-    for id_number, phone in rows:
-        assert resident.id_number not in id_number and id_number.startswith(f"v{current_key_id()}:")
-        assert resident.phone not in phone
-    assert Resident.history.filter(id=resident.pk).first().id_number == resident.id_number
-
-
 def test_an_exact_id_number_or_phone_is_found_and_a_part_of_one_is_refused(county):
     resident = county.residents[0]
     assert list(Resident.objects.filter(id_number=resident.id_number.lower())) == [resident]

@@ -53,6 +53,14 @@ def everyone(county, other_county, django_user_model, admin_user, county_officia
 COUNTY_LEVEL = {"collective_economy.DecisionRules", "collective_economy.StepQuorum",
                 "collective_economy.ProjectCategory"}
 TOWNSHIP_AND_BELOW = [m for m in scoped_models() if m._meta.label not in COUNTY_LEVEL]
+# The audit trail is for administrators only (governance.audit.selectors.can_read_trail: anyone else gets a
+# 403, tests/governance/test_audit_pages.py), not limited by org scope: its events keep a unit id only to
+# filter by township, and no FK, so they outlive the units, users and objects they name.
+ADMIN_ONLY = {"governance.AuditEvent"}
+
+
+def test_the_admin_only_trail_is_not_scoped_by_unit():
+    assert not {model._meta.label for model in scoped_models()} & ADMIN_ONLY
 
 
 def ids(model, user):

@@ -218,7 +218,8 @@ reporting a case through the portal's form and taking it round the whole loop on
 verify → rate → close); after each step the browser loads the case page again, timed as its own
 line. Stack on loopback: gunicorn with {workers} sync workers (`DEBUG=0`), PostgreSQL {pg} and
 Redis (throwaway, `fsync=off`), one Celery worker (the outbox's follow-up of every step), on this
-2-core machine, which also ran locust itself ({elapsed}; run of {date}).
+2-core machine, which also ran locust itself ({elapsed}; run of {date}; load average {load} before
+and after the run, other work on the machine included).
 
 {table}
 
@@ -302,6 +303,7 @@ def main() -> int:
         wait_up(f"{host}/login/")
         print(f"load_cases: locust, {args.users} users for {args.run_time} on {host} ...", flush=True)
         started = time.monotonic()
+        load_before = os.getloadavg()[0]
         locust = subprocess.run(
             [py, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "--users",
              str(args.users), "--spawn-rate", str(args.spawn_rate), "--run-time", args.run_time, "--host", host,
@@ -310,6 +312,7 @@ def main() -> int:
             cwd=ROOT,
         )
         elapsed = time.monotonic() - started
+        load_after = os.getloadavg()[0]
     finally:
         stop(gunicorn)
         stop(worker)
@@ -341,7 +344,8 @@ def main() -> int:
         pg = f"{int(pg) // 10000}" if pg.isdigit() else ""
         write_doc(SECTION.format(
             users=args.users, think=args.think.replace(",", "–"), workers=args.workers, pg=pg,
-            elapsed=f"{elapsed / 60:.1f} min of load", date=time.strftime("%Y-%m-%d"), table=table,
+            elapsed=f"{elapsed / 60:.1f} min of load", load=f"{load_before:.1f} / {load_after:.1f}",
+            date=time.strftime("%Y-%m-%d"), table=table,
             created=result["created"], closed=result["closed"], failures=failures,
             numbers=result["numbers_checked"], months=result["township_months"],
             problems="" if not problems else "\n\n**Problems:** " + "; ".join(problems),

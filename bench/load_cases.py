@@ -244,7 +244,8 @@ def write_doc(text: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=50, help="clerks (locust users); default 50")
-    parser.add_argument("--spawn-rate", type=float, default=5, help="users started a second; default 5")
+    parser.add_argument("--spawn-rate", type=float, default=1,
+                        help="users started a second; default 1 (50 clerks log in over 50 s, not at one instant)")
     parser.add_argument("--run-time", default=os.environ.get("LOAD_RUN_TIME", "5m"),
                         help="how long locust runs (e.g. 5m, 90s); default 5m or LOAD_RUN_TIME")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (2-4); default 3")

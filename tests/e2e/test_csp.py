@@ -57,6 +57,19 @@ class Watch:
         assert "script-src 'self'" in response.headers["content-security-policy"], path
         return response
 
+    def proves_it_sees(self):
+        """An inline script slipped into the page is refused, and the watch hears of it (then forgets)."""
+        self.page.evaluate("""() => { const s = document.createElement("script");
+                                      s.textContent = "window.__inline_ran = true"; document.head.appendChild(s); }""")
+        self.page.wait_for_timeout(150)
+        assert self.page.evaluate("window.__inline_ran === undefined"), "an inline script ran: no policy"
+        events = self.page.evaluate("window.__csp.splice(0)")
+        assert any("script-src" in event for event in events), events
+        # Chromium's words: "Executing inline script violates the following Content Security Policy …"
+        # (older ones: "Refused to execute inline script …"): the pattern the pages are checked with.
+        assert any(REFUSED.search(message) and "inline script" in message for message in self.console), self.console
+        self.console.clear()
+
     def check(self, where: str):
         self.page.wait_for_timeout(150)  # let late scripts (charts, htmx) run
         events = self.page.evaluate("window.__csp || []")
@@ -89,6 +102,7 @@ def test_the_main_pages_run_under_the_policy(page, live_server, county, admin_us
     log_in(page, "admin")
     page.wait_for_url(re.compile(r"/$"))
     watch.check("workbench")
+    watch.proves_it_sees()
     assert page.evaluate("document.documentElement.classList.contains('js')"), "the head script ran"
     page.locator("#sidebar-toggle").click()  # portal.js folds the sidebar and remembers it
     expect(page.locator("html")).to_have_class(re.compile(r"sidebar-collapsed"))

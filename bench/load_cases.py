@@ -33,6 +33,7 @@ import argparse
 import csv
 import json
 import os
+import re
 import secrets
 import signal
 import subprocess
@@ -45,10 +46,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from load_steps import STEP_NAMES  # noqa: E402
 from seed_demo import DOC, write_section  # noqa: E402
 
 BEGIN, END = "<!-- load_cases:begin -->", "<!-- load_cases:end -->"
 PASSWORD = "load-test-2026"
+# gunicorn's access log: method, path, status and the time the worker spent on the request (µs),
+# which leaves out the time a request waited for a free worker.
+ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
+STEP_OF = [  # (method, path pattern, the locust name of the step)
+    ("GET", re.compile(r"^/login/$"), "0 login page"),
+    ("POST", re.compile(r"^/login/$"), "0 login"),
+    ("GET", re.compile(r"^/grid/cases/new/$"), "1 report: open the form"),
+    ("POST", re.compile(r"^/grid/cases/new/$"), "2 report: submit (上报)"),
+    ("GET", re.compile(r"^/grid/cases/\d+/$"), "case page (after each step)"),
+    ("GET", re.compile(r"^/grid/cases/$"), "10 case list"),
+]
 
 
 # --- In a Django child process: the clerks, then the check ------------------------------------------
@@ -187,15 +200,39 @@ def stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def server_times(path: Path) -> dict[str, tuple[float, float]]:
+    """(median, p95) in ms of the worker's own time per step, from gunicorn's access log."""
+    times: dict[str, list[float]] = {}
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        parts = line.split()
+        if len(parts) != 4 or not parts[3].isdigit():
+            continue
+        method, url, _status, micros = parts
+        name = next((n for m, pattern, n in STEP_OF if m == method and pattern.match(url)), None)
+        step = re.match(r"^/grid/cases/\d+/([a-z]+)/$", url)
+        if name is None and method == "POST" and step and step.group(1) in STEP_NAMES:
+            name = STEP_NAMES[step.group(1)]
+        if name is not None:
+            times.setdefault(name, []).append(int(micros) / 1000)
+            times.setdefault("Aggregated", []).append(int(micros) / 1000)
+
+    def pick(values, q):
+        values = sorted(values)
+        return values[min(len(values) - 1, int(q * len(values)))]
+
+    return {name: (pick(values, 0.5), pick(values, 0.95)) for name, values in times.items()}
+
+
 def read_stats(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
-def render(stats: list[dict], result: dict, args, elapsed: float) -> str:
+def render(stats: list[dict], server: dict, args, elapsed: float) -> str:
     lines = [
-        "| Step | Requests | Failures | Median (ms) | p95 (ms) | Max (ms) | Requests/s |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| Step | Requests | Failures | Median (ms) | p95 (ms) | Max (ms) | Requests/s | Server median (ms) "
+        "| Server p95 (ms) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     def order(row):  # the steps in the loop's order (their names start with it), then the case page, then all
         number = row["Name"].split(" ", 1)[0]
@@ -205,9 +242,14 @@ def render(stats: list[dict], result: dict, args, elapsed: float) -> str:
         name = "**All requests**" if row["Name"] == "Aggregated" else row["Name"]
         lines.append(
             f"| {name} | {int(row['Request Count']):,} | {int(row['Failure Count'])} | {row['50%']} | {row['95%']} "
-            f"| {float(row['Max Response Time']):.0f} | {float(row['Requests/s']):.1f} |"
+            f"| {float(row['Max Response Time']):.0f} | {float(row['Requests/s']):.1f} "
+            f"| {_ms(server, row['Name'], 0)} | {_ms(server, row['Name'], 1)} |"
         )
     return "\n".join(lines)
+
+
+def _ms(server: dict, name: str, which: int) -> str:
+    return f"{server[name][which]:.0f}" if name in server else "—"
 
 
 SECTION = """## Load: 50 clerks for 5 minutes (`bench/load_cases.py`)
@@ -216,7 +258,8 @@ SECTION = """## Load: 50 clerks for 5 minutes (`bench/load_cases.py`)
 reporting a case through the portal's form and taking it round the whole loop on the case's page
 (accept as a major matter → dispatch to his township, to himself → take and start → resolve →
 verify → rate → close); after each step the browser loads the case page again, timed as its own
-line. Stack on loopback: gunicorn with {workers} sync workers (`DEBUG=0`), PostgreSQL {pg} and
+line. "Server" columns: the time a gunicorn worker spent on the request (its access log), without
+the wait for a free worker. Stack on loopback: gunicorn with {workers} sync workers (`DEBUG=0`), PostgreSQL {pg} and
 Redis (throwaway, `fsync=off`), one Celery worker (the outbox's follow-up of every step), on this
 2-core machine, which also ran locust itself ({elapsed}; run of {date}; load average {load} before
 and after the run, other work on the machine included).
@@ -294,7 +337,8 @@ def main() -> int:
     )
     gunicorn = subprocess.Popen(
         [py, "-m", "gunicorn", "governance.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.workers), "--timeout", "60"],
+         "--workers", str(args.workers), "--timeout", "60", "--access-logfile", str(tmp / "access.log"),
+         "--access-logformat", ACCESS_FORMAT],
         env=env, cwd=ROOT, stdout=logs["gunicorn"], stderr=subprocess.STDOUT,
     )
     host = f"http://127.0.0.1:{port}"
@@ -333,16 +377,16 @@ def main() -> int:
     if locust.returncode not in (0, 1):
         problems.append(f"locust exited with {locust.returncode}")
 
-    table = render(stats, result, args, elapsed)
+    table = render(stats, server_times(tmp / "access.log"), args, elapsed)
     print(table)
     print(json.dumps({k: v for k, v in result.items() if k != "problems"}))
     for problem in problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     if not args.no_doc:
-        pg = subprocess.run([py, "manage.py", "shell", "-c",
-                             "from django.db import connection; print(connection.cursor().connection.server_version)"],
-                            env=env, cwd=ROOT, capture_output=True, text=True).stdout.strip()
-        pg = f"{int(pg) // 10000}" if pg.isdigit() else ""
+        ask = "from django.db import connection; connection.ensure_connection(); print(connection.pg_version)"
+        pg = subprocess.run([py, "manage.py", "shell", "-c", ask], env=env, cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+        pg = f"{int(pg) // 10000}.{int(pg) % 100}" if pg.isdigit() else ""
         write_doc(SECTION.format(
             users=args.users, think=args.think.replace(",", "–"), workers=args.workers, pg=pg,
             elapsed=f"{elapsed / 60:.1f} min of load", load=f"{load_before:.1f} / {load_after:.1f}",

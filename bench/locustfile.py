@@ -22,6 +22,7 @@ import re
 import threading
 import uuid
 
+from load_steps import STEP_NAMES
 from locust import HttpUser, between, events, task
 
 CLERKS = json.loads(open(os.environ["LOAD_CLERKS"], encoding="utf-8").read())
@@ -48,10 +49,6 @@ STEPS = [
     ("rate", lambda clerk: {"rate-rating": "satisfied"}),
     ("close", lambda clerk: {"close-comment": ""}),
 ]
-STEP_NAMES = {
-    "accept": "3 accept (受理)", "dispatch": "4 dispatch (派单)", "take": "5 take and start (接单)",
-    "resolve": "6 resolve (办结)", "verify": "7 verify (核查)", "rate": "8 rate (评价)", "close": "9 close (结案)",
-}
 
 
 @events.quitting.add_listener

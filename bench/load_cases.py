@@ -156,7 +156,12 @@ def check(created_file: Path, out: Path) -> None:
              .filter(n__gt=1).exclude(action="create").count())
     if twice:
         problems.append(f"{twice} (case, step) pairs recorded twice")
-    result = {"created": len(created), "closed": closed, "states": states, "problems": problems,
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        server_version = cursor.fetchone()[0].split()[0]
+    result = {"pg": server_version, "created": len(created), "closed": closed, "states": states, "problems": problems,
               "numbers_checked": sum(len(s) for s in sequences.values()), "township_months": len(sequences)}
     out.write_text(json.dumps(result), encoding="utf-8")
 
@@ -379,16 +384,12 @@ def main() -> int:
 
     table = render(stats, server_times(tmp / "access.log"), args, elapsed)
     print(table)
-    print(json.dumps({k: v for k, v in result.items() if k != "problems"}))
+    print(json.dumps({k: v for k, v in result.items() if k != "problems"}, ensure_ascii=False))
     for problem in problems:
         print(f"PROBLEM: {problem}", file=sys.stderr)
     if not args.no_doc:
-        ask = "from django.db import connection; connection.ensure_connection(); print(connection.pg_version)"
-        pg = subprocess.run([py, "manage.py", "shell", "-c", ask], env=env, cwd=ROOT, capture_output=True,
-                            text=True).stdout.strip()
-        pg = f"{int(pg) // 10000}.{int(pg) % 100}" if pg.isdigit() else ""
         write_doc(SECTION.format(
-            users=args.users, think=args.think.replace(",", "–"), workers=args.workers, pg=pg,
+            users=args.users, think=args.think.replace(",", "–"), workers=args.workers, pg=result["pg"],
             elapsed=f"{elapsed / 60:.1f} min of load", load=f"{load_before:.1f} / {load_after:.1f}",
             date=time.strftime("%Y-%m-%d"), table=table,
             created=result["created"], closed=result["closed"], failures=failures,

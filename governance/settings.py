@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "csp",  # its system checks catch settings of django-csp 3 that 4 no longer reads
     "governance",
     "partybuild",
     "grid",
@@ -123,6 +124,10 @@ MIDDLEWARE = [
     # a second factor, an expired or first password (governance.portal.auth).
     "governance.portal.auth.SessionRefreshMiddleware",
     "governance.portal.auth.AccountGateMiddleware",
+    # The security headers: the Content-Security-Policy (django-csp), then Permissions-Policy and
+    # no-store for personal data (governance/portal/security.py; it reads request.user).
+    "csp.middleware.CSPMiddleware",
+    "governance.portal.security.SecurityHeadersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Names the actor of each request for the audit trail (after the user is known).
@@ -418,6 +423,45 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp 4): scripts, frames, forms and connections to the portal
+# itself only; no inline script, no on*= attribute, no eval (every script is a file under static/js).
+# Styles keep 'unsafe-inline': templates set widths and CSS variables from data in style
+# attributes (progress bars, tree depth, table indents), the public and print pages carry their
+# own <style>, the Swagger UI page too, and ECharts writes its tooltips with style attributes.
+# CSP_REPORT_ONLY=1 sends the same policy as report-only (to try a change on a live portal).
+_CSP = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
+else:
+    CONTENT_SECURITY_POLICY = _CSP
+
+# Permissions-Policy (governance/portal/security.py): the browser features the portal refuses to
+# itself and to anything it embeds; no page uses any of them (coordinates are typed, not located).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer", "autoplay", "bluetooth", "camera", "display-capture", "encrypted-media", "geolocation",
+        "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
+        "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+    )
+} | {"fullscreen": ["self"]}
+# Responses under these paths get Cache-Control: private, no-store even without a signed-in user
+# (API clients sign in with a token); every response to a signed-in user gets it too.
+NO_STORE_PATH_PREFIXES = env_list("NO_STORE_PATH_PREFIXES", ["/api/"])
 
 LOGGING = {
     "version": 1,

@@ -8,7 +8,7 @@ its token gets the schema as before.
 """
 
 from django.contrib.auth.views import redirect_to_login
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework import exceptions
 
 
@@ -32,7 +32,8 @@ class SchemaView(_LoginFirstMixin, SpectacularAPIView):
     """The OpenAPI schema; YAML or JSON by content negotiation (``?format=json`` too)."""
 
 
-class SwaggerView(_LoginFirstMixin, SpectacularSwaggerView):
-    """The Swagger UI page over the schema."""
+class SwaggerView(_LoginFirstMixin, SpectacularSwaggerSplitView):
+    """The Swagger UI page over the schema. Its start-up script is served by the same view
+    (``?script``) rather than inline, so the page runs under the Content-Security-Policy."""
 
     always_a_page = True

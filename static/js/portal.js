@@ -57,6 +57,11 @@
     var question = form.getAttribute && form.getAttribute("data-confirm");
     if (question && !window.confirm(question)) event.preventDefault();
   });
+  // One button of a form that asks first (data-confirm-click="question"), the form's other buttons not.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-confirm-click]");
+    if (button && !window.confirm(button.getAttribute("data-confirm-click"))) event.preventDefault();
+  });
 })();
 
 /* Part 2: a select refilled by a server search (the portal's SearchSelect) keeps the choice the

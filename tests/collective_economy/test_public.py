@@ -236,7 +236,7 @@ def test_the_page_is_for_villagers_not_search_engines_and_carries_no_staff_frame
 def test_the_page_prints_for_the_notice_board(client, county, published):
     page = client.get(page_url(county.villages[0].code)).content.decode()
     assert "@media print" in page and "@page" in page and "size: A4" in page
-    assert 'onclick="window.print()"' in page and "打印张贴" in page
+    assert 'data-print' in page and 'js/print.js' in page and "打印张贴" in page
     generated = re.search(r"信息截至\s*(\d{4}-\d{2}-\d{2} \d{2}:\d{2})", page)
     assert generated, "the date the figures were read is printed on the sheet"
     assert 'id="printed-on"' in page  # and the day it was printed, filled in as it prints

@@ -301,7 +301,7 @@ def test_demo_users_exist_and_can_log_in(seeded):
     assert users["grid_a"].home_unit.level == Level.GRID
     for user in users.values():
         # The admin is for those who keep rosters; everyone chooses his own password first outside demo mode.
-        assert user.is_staff == (user.role in (Role.ADMIN, Role.TOWNSHIP)) and user.is_active
+        assert user.is_staff == (user.role in (Role.ADMIN, Role.TOWNSHIP, Role.COUNTY)) and user.is_active
         assert user.must_change_password
         assert user.check_password(DEFAULT_PASSWORD)
         user.full_clean()

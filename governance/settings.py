@@ -206,7 +206,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, documenting the error answers too (400, 401, 403, 404, 405).
+    "DEFAULT_SCHEMA_CLASS": "governance.portal.schema.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Yiwang API",

@@ -21,6 +21,7 @@ from rest_framework.settings import api_settings
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.portal.guard import parse_id
 
+
 def _suffix_as_query(view):
     """``view`` for a format-suffixed route: the suffix (``.json``) is handed to DRF as ``?format=json``.
 
@@ -189,6 +190,16 @@ class ScopedIdField(ScopedRelatedField):
 
     def to_representation(self, value):
         return value.pk
+
+
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$",
+                      "example": "09:30:00"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time of day (HH:MM[:SS], the portal's time zone), as DRF reads and writes it.
+
+    OpenAPI's ``format: time`` is RFC 3339's full-time, which carries an offset; a time of day of a service
+    record has none, so the schema gives its pattern instead.
+    """
 
 
 def _value_at(instance, path: str):

@@ -19,7 +19,7 @@ from rest_framework import pagination, permissions, routers, serializers
 from rest_framework.settings import api_settings
 
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
-from governance.portal.guard import parse_id
+from governance.portal.guard import NUL, nul_message, parse_id
 
 
 def _suffix_as_query(view):
@@ -149,6 +149,8 @@ class ScopedRelatedField(serializers.RelatedField):
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("incorrect_type", data_type=type(data).__name__)
         value = str(data).strip()
+        if NUL in value:  # PostgreSQL refuses it in any text: never sent to the database
+            raise serializers.ValidationError(nul_message())
         queryset = self.get_queryset()
         row = queryset.filter(**{self.key_field: value}).first()
         # Ids are bigints; longer digit strings are keys only (and would overflow the column).

@@ -9,12 +9,15 @@ county. Hypothesis is derandomised (the same examples on every run) and bounded:
 throwaway data; a delete may leave a row gone for the operations after it, which is fine.
 """
 
+import contextlib
 import os
 import time
 from collections import defaultdict
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import (
@@ -32,8 +35,26 @@ EXAMPLES = int(os.environ.get("YIWANG_SCHEMATHESIS_EXAMPLES", "10"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
+@contextlib.contextmanager
+def connection_kept():
+    """The WSGI handler closes the database connection at each request's end, which on PostgreSQL ends the
+    test's transaction; Django's test client keeps it the same way, by lifting that receiver."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
 def fuzz(user) -> dict[str, list[str]]:
     """Every operation fuzzed as ``user`` (token auth); operation label → the distinct problems found."""
+    with connection_kept():
+        return _fuzz(user)
+
+
+def _fuzz(user) -> dict[str, list[str]]:
     headers = {"Authorization": f"Token {Token.objects.get_or_create(user=user)[0].key}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", application, headers=headers)
     problems = defaultdict(list)

@@ -38,6 +38,7 @@ from governance.portal.admin import (
     sees_everything,
 )
 from governance.portal.auth import token_revoke, totp_devices_remove
+from governance.portal.guard import parse_id
 from governance.roles import (
     may_use_admin,
     role_outranks,
@@ -100,7 +101,7 @@ PATH_DEPTH = 4
 
 
 def _pks(value: str) -> set[int]:
-    return {int(part) for part in value.split(",") if part.strip().isdigit()}
+    return {pk for pk in map(parse_id, value.split(",")) if pk is not None}
 
 
 class OrgTreeChangeList(ChangeList):

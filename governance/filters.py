@@ -12,6 +12,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import extend_schema_field
 
 from governance.models import HOUSEHOLD_LEVELS, Household, Kind, Level, OrgUnit, Relation, Resident, Sex, Tag
+from governance.portal.guard import parse_id
 from governance.selectors import subtree_q
 
 
@@ -37,8 +38,8 @@ class NaturalKeyChoiceField(forms.ModelChoiceField):
         value = str(value).strip()
         row = self.queryset.filter(**{self.key_field: value}).first()
         # Ids are bigints; longer digit strings are keys only (and would overflow the column).
-        if row is None and value.isdigit() and len(value) < 19:
-            row = self.queryset.filter(pk=int(value)).first()
+        if row is None and (pk := parse_id(value)) is not None:
+            row = self.queryset.filter(pk=pk).first()
         if row is None:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
         return row
@@ -56,7 +57,8 @@ class IdChoiceField(NaturalKeyChoiceField):
         if value in self.empty_values:
             return None
         value = str(value).strip()
-        row = self.queryset.filter(pk=int(value)).first() if value.isdigit() and len(value) < 19 else None
+        pk = parse_id(value)
+        row = self.queryset.filter(pk=pk).first() if pk is not None else None
         if row is None:
             raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice", params={"value": value})
         return row

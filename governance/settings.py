@@ -120,6 +120,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A NUL in the path, a query parameter or a form field is a 400 naming it, before any view reads it
+    # (PostgreSQL refuses NUL in text: it answered 500 in filters, exports and Open311).
+    "governance.portal.guard.RefuseNulMiddleware",
     # Idle sessions end (a refresh at most once a minute), then the gates a logged-in user passes first:
     # a second factor, an expired or first password (governance.portal.auth).
     "governance.portal.auth.SessionRefreshMiddleware",
@@ -293,7 +296,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, documenting the error answers too (400, 401, 403, 404, 405).
+    "DEFAULT_SCHEMA_CLASS": "governance.portal.schema.AutoSchema",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Yiwang API",

@@ -26,6 +26,7 @@ from collective_economy.models import AccountRole, BookYear, ChartAccount
 from collective_economy.selectors import statements as st
 from collective_economy.views.statements import ParameterError, StatementParams
 from governance.portal.api import router
+from governance.portal.guard import parse_number
 
 DETAIL_PAGE_SIZE = 500
 
@@ -291,10 +292,9 @@ class StatementViewSet(viewsets.GenericViewSet):
     def detail_ledger(self, request):
         params = self.params(monthly=False)
         account, sub = self._account(params)
-        page = request.query_params.get("page") or "1"
-        if not page.isdigit() or not 1 <= int(page) <= 100000:
+        page = parse_number(request.query_params.get("page") or "1", max_digits=6)
+        if page is None or not 1 <= page <= 100000:
             raise serializers.ValidationError({"page": [_("Enter a page number from 1.")]})
-        page = int(page)
         ledger = self.run(lambda: st.detail_ledger(params.scope, account, sub, month_from=params.month_from,
                                                    month=params.month, offset=(page - 1) * DETAIL_PAGE_SIZE,
                                                    limit=DETAIL_PAGE_SIZE))

@@ -28,6 +28,7 @@ from collective_economy.models import (
 from collective_economy.services.vouchers import LineInput
 from governance.models import Level, OrgUnit
 from governance.portal.forms import DateInput, PortalFormMixin
+from governance.portal.guard import parse_id
 
 ZERO = Decimal("0.00")
 FEN = Decimal("0.01")
@@ -304,13 +305,13 @@ class VoucherForm(PortalFormMixin, forms.Form):
 
     def _resolve(self, row: Row, book_year: BookYear) -> tuple[ChartAccount | None, SubAccount | None]:
         value = row.account.strip()
-        if value[:1] in ("a", "s") and value[1:].isdigit():
+        if value[:1] in ("a", "s") and (pk := parse_id(value[1:])) is not None:
             if value[0] == "a":
-                account = ChartAccount.objects.filter(pk=value[1:], chart=book_year.chart).first()
+                account = ChartAccount.objects.filter(pk=pk, chart=book_year.chart).first()
                 if account is not None:
                     return account, None
             else:
-                sub = (SubAccount.objects.filter(pk=value[1:], book=self.book, account__chart=book_year.chart)
+                sub = (SubAccount.objects.filter(pk=pk, book=self.book, account__chart=book_year.chart)
                        .select_related("account").first())
                 if sub is not None:
                     return sub.account, sub

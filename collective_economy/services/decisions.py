@@ -158,7 +158,9 @@ def consultation_progress(decision: Decision) -> tuple[int, int]:
 def _number_next(village: OrgUnit, year: int) -> str:
     prefix = f"JC{year}-"
     taken = Decision.objects.filter(village=village, number__startswith=prefix).values_list("number", flat=True)
-    last = max((int(n[len(prefix):]) for n in taken if n[len(prefix):].isdigit()), default=0)
+    # isascii(): "³".isdigit() is true, but int() refuses it.
+    suffixes = (n[len(prefix):] for n in taken)
+    last = max((int(s) for s in suffixes if s.isascii() and s.isdigit()), default=0)
     return f"{prefix}{last + 1:03d}"
 
 

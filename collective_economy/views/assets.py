@@ -46,6 +46,7 @@ from collective_economy.services import registers as services
 from collective_economy.services.decisions import county_of
 from collective_economy.views.statements import ParameterError, statement_unit
 from governance.models import ExportLog, Level, OrgUnit
+from governance.portal.guard import parse_number
 from governance.portal.views import ExportMixin, ScopedListView, require_perm
 from governance.rosters.export import export_filters
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
@@ -94,9 +95,10 @@ def _year(request) -> int | None:
     value = (request.GET.get("year") or "").strip()
     if not value:
         return None
-    if not value.isdigit() or not 1990 <= int(value) <= 2100:
+    year = parse_number(value, max_digits=4)
+    if year is None or not 1990 <= year <= 2100:
         raise ParameterError({"year": [_("Enter a year between 1990 and 2100.")]})
-    return int(value)
+    return year
 
 
 AGREEMENT_COLUMN = 7

@@ -51,6 +51,7 @@ from collective_economy.services import periods as period_services
 from collective_economy.services import vouchers as voucher_services
 from governance.models import Level
 from governance.portal.forms import ScopedFilterForm
+from governance.portal.guard import parse_number
 from governance.portal.views import ExportMixin, ScopedDetailView, ScopedListView, require_perm, safe_next
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
 
@@ -412,8 +413,8 @@ def account_search(request, pk: int):
     part of a name), as JSON for the entry page's type-ahead."""
     book = scoped_book(request.user, pk)
     years = book.years.select_related("chart")
-    year = request.GET.get("year", "")
-    book_year = (years.filter(year=year).first() if year.isdigit() else None) or \
+    year = parse_number(request.GET.get("year"), max_digits=4)
+    book_year = (years.filter(year=year).first() if year is not None else None) or \
         years.filter(closed=False).order_by("year").first() or years.order_by("-year").first()
     if book_year is None:
         return JsonResponse({"results": []})
@@ -441,8 +442,8 @@ def sub_account_create(request, pk: int):
     book = scoped_book(request.user, pk)
     require_perm(request, P + "add_subaccount")
     years = book.years.select_related("chart")
-    year = request.POST.get("year", "")
-    book_year = (years.filter(year=year).first() if year.isdigit() else None) or years.order_by("-year").first()
+    year = parse_number(request.POST.get("year"), max_digits=4)
+    book_year = (years.filter(year=year).first() if year is not None else None) or years.order_by("-year").first()
     wants_json = "application/json" in request.headers.get("Accept", "")
     if book_year is None:
         raise Http404
@@ -612,14 +613,15 @@ def voucher_print(request, pk: int):
 def month_print(request, pk: int):
     """Every posted voucher of a month (``year``, ``month``), one after the other, for the month's binder."""
     book = scoped_book(request.user, pk)
-    year, month = request.GET.get("year", ""), request.GET.get("month", "")
-    if not (year.isdigit() and month.isdigit()):
+    year = parse_number(request.GET.get("year"), max_digits=4)
+    month = parse_number(request.GET.get("month"), max_digits=2)
+    if year is None or month is None:
         raise Http404
-    vouchers = (Voucher.objects.filter(book=book, book_year__year=int(year), month=int(month),
+    vouchers = (Voucher.objects.filter(book=book, book_year__year=year, month=month,
                                        status=VoucherStatus.POSTED)
                 .select_related(*VOUCHER_JOINS).order_by("number"))
     return render(request, "collective_economy/books/voucher_print.html",
-                  {"book": book, "month_label": f"{year}-{int(month):02d}",
+                  {"book": book, "month_label": f"{year}-{month:02d}",
                    "vouchers": [{"voucher": v, **voucher_context(v)} for v in vouchers]})
 
 

@@ -38,6 +38,7 @@ from collective_economy.models import (
 from collective_economy.services import decisions as services
 from governance.masking import can_view_personal_data
 from governance.models import Relation, Resident
+from governance.portal.guard import parse_number
 from governance.portal.views import ExportMixin, ScopedListView, require_perm
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
 
@@ -195,7 +196,7 @@ def tracker(decision: Decision, records: dict) -> list[dict]:
 
 
 def _count(value) -> int | None:
-    return int(value) if str(value or "").isdigit() else None
+    return parse_number(value)
 
 
 def quorum_rule(decision: Decision, step: str, expected: int | None, attended: int | None) -> dict:

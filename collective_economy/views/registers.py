@@ -60,6 +60,7 @@ from collective_economy.services import registers as services
 from governance.audit.reveal import record_full_view
 from governance.masking import can_view_personal_data, shown_id_number
 from governance.models import Level, OrgUnit, Resident
+from governance.portal.guard import parse_id, parse_number
 from governance.portal.views import ExportMixin, ScopedDetailView, ScopedListView, require_perm, safe_next
 from governance.rosters.xlsx import XlsxWriter, xlsx_response
 from governance.selectors import subtree_q
@@ -485,8 +486,8 @@ def _options(rows, label) -> HttpResponse:
 def _voucher_search(queryset, text):
     found = Q(summary__icontains=text)
     digits = text.lstrip("记J-").strip()
-    if digits.isdigit() and len(digits) < 9:
-        found |= Q(number=int(digits))
+    if (number := parse_number(digits, max_digits=8)) is not None:
+        found |= Q(number=number)
     try:
         found |= Q(debit_total=parse_amount(text))
     except ValidationError:
@@ -500,9 +501,9 @@ def register_picker(request):
     """Options of the registers' type-aheads, in the user's scope and the chosen village: ``what`` is resident,
     voucher (posted), contract, resource, asset or decision."""
     user = request.user
-    village_id = request.GET.get("village", "")
+    village_id = parse_id(request.GET.get("village"))
     village = OrgUnit.objects.visible_to(user).filter(pk=village_id, level=Level.VILLAGE).first() \
-        if village_id.isdigit() and len(village_id) < 19 else None
+        if village_id is not None else None
     what = request.GET.get("what", "")
     text = request.GET.get("q", "").strip()[:50]
     if village is None:

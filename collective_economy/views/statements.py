@@ -24,6 +24,7 @@ from collective_economy import exports
 from collective_economy.models import AccountRole, BookYear, ChartAccount, SubAccount
 from collective_economy.selectors import statements as st
 from governance.models import ExportLog, Level, OrgUnit
+from governance.portal.guard import parse_id, parse_number
 from governance.rosters.export import export_filters
 from governance.rosters.xlsx import xlsx_response
 
@@ -47,9 +48,10 @@ def _int(request, name: str, low: int, high: int, message) -> int | None:
     value = (request.GET.get(name) or "").strip()
     if not value:
         return None
-    if not value.isdigit() or not low <= int(value) <= high:
+    number = parse_number(value, max_digits=len(str(high)))
+    if number is None or not low <= number <= high:
         raise ParameterError({name: [str(message)]})
-    return int(value)
+    return number
 
 
 def statement_unit(request) -> OrgUnit:
@@ -57,9 +59,10 @@ def statement_unit(request) -> OrgUnit:
     units = OrgUnit.objects.visible_to(request.user).filter(level__in=STATEMENT_LEVELS)
     value = (request.GET.get("unit") or "").strip()
     if value:
-        if not value.isdigit() or len(value) > 18:
+        pk = parse_id(value)
+        if pk is None:
             raise ParameterError({"unit": [_("Choose a village, township or county from the list.")]})
-        unit = units.filter(pk=int(value)).first()
+        unit = units.filter(pk=pk).first()
         if unit is None:
             raise Http404(_("No such unit in your area."))
         return unit
@@ -364,8 +367,7 @@ class DetailLedgerView(LedgerView):
             return {"table": None}
         request = self.request
         whole = request.GET.get("export") == "xlsx" or request.GET.get("print") == "1"
-        page_number = request.GET.get("page") or "1"
-        page_number = int(page_number) if page_number.isdigit() and len(page_number) < 6 else 1
+        page_number = parse_id(parse_number(request.GET.get("page"), max_digits=5)) or 1
         offset = 0 if whole else (page_number - 1) * DETAIL_PAGE
         params = self.params
         ledger = st.detail_ledger(params.scope, account, sub, month_from=params.month_from, month=params.month,

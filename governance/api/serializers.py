@@ -12,7 +12,9 @@ from governance.validators import normalize_id_number
 
 
 class OrgUnitSerializer(serializers.ModelSerializer):
-    parent = serializers.SlugRelatedField(slug_field="code", read_only=True, help_text=_("Parent unit's code."))
+    parent = serializers.SlugRelatedField(
+        slug_field="code", read_only=True, allow_null=True, help_text=_("Parent unit's code; null for a root.")
+    )
     display_name = serializers.CharField(read_only=True)
     depth = serializers.IntegerField(source="mptt_level", read_only=True, help_text=_("0 for a tree's root."))
     is_leaf = serializers.SerializerMethodField()

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from governance.audit.reveal import full_view
 from governance.masking import can_view_personal_data, mask_id_number, mask_phone
 from governance.models import Level, OrgUnit
+from governance.portal.guard import parse_id
 from governance.roles import may_use_admin
 from governance.scope import scope_filter
 from governance.selectors import subtree_q
@@ -135,9 +136,8 @@ class UnitListFilter(admin.SimpleListFilter):
 
 
 def _unit_or_none(queryset, value):
-    if not str(value).isdigit():
-        return None
-    return queryset.filter(pk=int(value)).first()
+    pk = parse_id(value)
+    return None if pk is None else queryset.filter(pk=pk).first()
 
 
 class TownshipFilter(UnitListFilter):

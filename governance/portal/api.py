@@ -7,6 +7,8 @@ caller's subtree is not in the queryset, so its detail answers 404 like a row th
 exist. A rule a service refuses becomes a 400 with the field's message, never a 500.
 """
 
+import functools
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.utils.translation import gettext
@@ -19,9 +21,42 @@ from rest_framework.settings import api_settings
 from governance.audit.context import api_user_known
 from governance.audit.reveal import full_view
 from governance.masking import mask_id_number, mask_phone
+from governance.portal.guard import NUL, nul_message, parse_id
+
+
+def _suffix_as_query(view):
+    """``view`` for a format-suffixed route: the suffix (``.json``) is handed to DRF as ``?format=json``.
+
+    DRF passes the suffix to the handler as a ``format`` keyword, which the standard actions accept and an
+    ``@action`` method written as ``def end(self, request, pk=None)`` does not (a TypeError, so a 500); the
+    query parameter selects the renderer exactly as the suffix did, for every route at once.
+    """
+
+    @functools.wraps(view)
+    def suffixed(request, *args, **kwargs):
+        suffix = kwargs.pop(api_settings.FORMAT_SUFFIX_KWARG, None)
+        if suffix:
+            query = request.GET.copy()
+            query[api_settings.URL_FORMAT_OVERRIDE] = suffix
+            request.GET = query
+        return view(request, *args, **kwargs)
+
+    return suffixed
+
+
+class Router(routers.DefaultRouter):
+    """DRF's default router, whose ``.json`` routes reach every action (see ``_suffix_as_query``)."""
+
+    def get_urls(self):
+        urls = super().get_urls()
+        for url in urls:
+            if api_settings.FORMAT_SUFFIX_KWARG in url.pattern.regex.groupindex:
+                url.callback = _suffix_as_query(url.callback)
+        return urls
+
 
 # Every app's api module registers its viewsets here (the root URLconf serves it at /api/v1/).
-router = routers.DefaultRouter()
+router = Router()
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -121,11 +156,13 @@ class ScopedRelatedField(serializers.RelatedField):
         if isinstance(data, bool) or not isinstance(data, str | int):
             self.fail("incorrect_type", data_type=type(data).__name__)
         value = str(data).strip()
+        if NUL in value:  # PostgreSQL refuses it in any text: never sent to the database
+            raise serializers.ValidationError(nul_message())
         queryset = self.get_queryset()
         row = queryset.filter(**{self.key_field: value}).first()
         # Ids are bigints; longer digit strings are keys only (and would overflow the column).
-        if row is None and value.isdigit() and len(value) < 19:
-            row = queryset.filter(pk=int(value)).first()
+        if row is None and (pk := parse_id(value)) is not None:
+            row = queryset.filter(pk=pk).first()
         if row is None:
             self.fail("does_not_exist", value=value)
         return row
@@ -151,7 +188,8 @@ class ScopedIdField(ScopedRelatedField):
             self.fail("incorrect_type", data_type=type(data).__name__)
         value = str(data).strip()
         # Ids are bigints; anything else is simply not found (and never reaches the database).
-        row = self.get_queryset().filter(pk=int(value)).first() if value.isdigit() and len(value) < 19 else None
+        pk = parse_id(value)
+        row = self.get_queryset().filter(pk=pk).first() if pk is not None else None
         if row is None:
             self.fail("does_not_exist", value=value)
         return row
@@ -161,6 +199,16 @@ class ScopedIdField(ScopedRelatedField):
 
     def to_representation(self, value):
         return value.pk
+
+
+@extend_schema_field({"type": "string", "pattern": r"^([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?$",
+                      "example": "09:30:00"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time of day (HH:MM[:SS], the portal's time zone), as DRF reads and writes it.
+
+    OpenAPI's ``format: time`` is RFC 3339's full-time, which carries an offset; a time of day of a service
+    record has none, so the schema gives its pattern instead.
+    """
 
 
 def _value_at(instance, path: str):

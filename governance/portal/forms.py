@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from governance.models import LEVEL_ORDER, Level, OrgUnit, Tag
+from governance.portal.guard import parse_id
 from governance.selectors import filter_choice_units, subtree_q
 
 # The unit pickers of a filter bar, top down. Micro-grids are too many for a select.
@@ -186,7 +187,7 @@ class SearchSelect(forms.Select):
         return mark_safe(render_to_string(self.template_name, self.get_context(name, value, attrs)))
 
     def optgroups(self, name, value, attrs=None):
-        chosen = [v for v in value if str(v).isdigit()]
+        chosen = [pk for pk in map(parse_id, value) if pk is not None]
         options = [("", _("— choose —"))]
         if chosen and hasattr(self.choices, "queryset"):
             field = self.choices.field

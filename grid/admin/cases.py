@@ -29,6 +29,7 @@ from governance.portal.admin import (
     TownshipFilter,
     VillageFilter,
 )
+from governance.portal.guard import parse_id
 from governance.rosters.admin import RosterAdminMixin
 from grid.models import (
     Case,
@@ -59,8 +60,8 @@ class ParentCategoryFilter(admin.SimpleListFilter):
         value = self.value()
         if value == "top":
             return queryset.filter(parent__isnull=True)
-        if value and value.isdigit():
-            return queryset.filter(parent_id=int(value))
+        if (pk := parse_id(value)) is not None:
+            return queryset.filter(parent_id=pk)
         return queryset
 
 

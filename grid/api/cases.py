@@ -60,7 +60,8 @@ from grid.services import cases as services
 
 class CaseCategorySerializer(serializers.ModelSerializer):
     parent = serializers.SlugRelatedField(
-        slug_field="code", read_only=True, help_text=_("Code of the category; null for a top category.")
+        slug_field="code", read_only=True, allow_null=True,
+        help_text=_("Code of the category; null for a top category."),
     )
 
     class Meta:
@@ -78,9 +79,9 @@ class CategoryField(serializers.SlugRelatedField):
 
 class CaseEventSerializer(serializers.ModelSerializer):
     actor_name = serializers.SerializerMethodField()
-    unit = serializers.SlugRelatedField(slug_field="code", read_only=True,
+    unit = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True,
                                         help_text=_("Where the case went (dispatch, escalation)."))
-    unit_name = serializers.CharField(source="unit.display_name", read_only=True, default=None)
+    unit_name = serializers.CharField(source="unit.display_name", read_only=True, default=None, allow_null=True)
     # Plain strings in the schema: the states are the case's ``state`` values (one enum, one name).
     from_state = serializers.CharField(read_only=True, help_text=_("The case's state before the step."))
     to_state = serializers.CharField(read_only=True, help_text=_("The case's state after the step."))
@@ -132,7 +133,9 @@ class CaseSerializer(PersonalDataSerializerMixin, serializers.ModelSerializer):
     handling_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
     handling_unit_name = serializers.CharField(source="handling_unit.display_name", read_only=True)
     assignee_name = serializers.SerializerMethodField()
-    dispatcher_unit = serializers.SlugRelatedField(slug_field="code", read_only=True)
+    dispatcher_unit = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    # Blank until the reporter's rating is recorded (a read-only field loses the model's allow_blank).
+    rating = serializers.ChoiceField(choices=Rating.choices, read_only=True, allow_blank=True)
     token = serializers.UUIDField(
         write_only=True, required=False, allow_null=True,
         help_text=_("Idempotency key: a report sent twice with the same token creates one case."),

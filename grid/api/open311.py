@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from governance.models import HOUSEHOLD_LEVELS, OrgUnit
+from governance.portal.guard import NUL, nul_message
 from governance.portal.ratelimit import client_address, within_limit
 from grid.models import (
     FINAL_STATES,
@@ -98,7 +99,12 @@ def _form(request) -> dict:
             raise Refused(400, _("The body is not valid JSON.")) from None
         if not isinstance(data, dict):
             raise Refused(400, _("The body is not valid JSON."))
-        return {str(k): "" if v is None else str(v) for k, v in data.items() if not isinstance(v, dict | list)}
+        form = {str(k): "" if v is None else str(v) for k, v in data.items() if not isinstance(v, dict | list)}
+        # A form's NUL is refused before the view (governance.portal.guard); a JSON body's here.
+        refused = next((k for k, v in form.items() if NUL in k or NUL in v), None)
+        if refused is not None:
+            raise Refused(400, nul_message(refused))
+        return form
     return request.POST
 
 

@@ -68,7 +68,7 @@ class GridWorkerSerializer(PersonalDataSerializerMixin, serializers.ModelSeriali
         allow_null=True,
         help_text=_("Id of the backup worker (互为顶岗): the pair is mutual and takes the other post."),
     )
-    backup_name = serializers.CharField(source="backup.name", read_only=True, default=None)
+    backup_name = serializers.CharField(source="backup.name", read_only=True, default=None, allow_null=True)
     is_current = serializers.BooleanField(read_only=True)
     households_count = serializers.SerializerMethodField(help_text=_("Households a liaison looks after."))
 

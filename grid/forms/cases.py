@@ -22,6 +22,7 @@ from governance.portal.forms import (
     SearchSelect,
     style_widget,
 )
+from governance.portal.guard import parse_id
 from governance.validators import normalize_id_number
 from grid.models import Case, CaseCategory, CaseSource, CaseState, Colour, Rating, Triage
 from grid.selectors.cases import CASE_GRID_LEVELS, dispatch_groups, unit_staff
@@ -123,7 +124,7 @@ class CaseFilterForm(PortalFormMixin, ScopedFilterForm):
 
 def looks_like_id(value) -> bool:
     """Whether a submitted value can be a row's id (ids are bigints): anything else is never looked up."""
-    return str(value).isdigit() and len(str(value)) < 19
+    return parse_id(value) is not None
 
 
 class IdChoiceField(forms.ModelChoiceField):

@@ -25,6 +25,7 @@ from django.views.generic import FormView
 from governance.audit.reveal import full_view, record_full_view
 from governance.masking import can_view_personal_data
 from governance.models import OrgUnit
+from governance.portal.guard import parse_id
 from governance.portal.views import (
     ExportMixin,
     RosterListMixin,
@@ -182,8 +183,8 @@ class CaseCreateView(LoginRequiredMixin, PermissionRequiredMixin, FormView):
         initial = {"token": uuid.uuid4()}
         for name in ("grid", "category"):
             value = self.request.GET.get(name, "")
-            if looks_like_id(value):
-                initial[name] = int(value)
+            if (pk := parse_id(value)) is not None:
+                initial[name] = pk
         return initial
 
     def form_valid(self, form):

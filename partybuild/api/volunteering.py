@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import mixins, serializers
 
 from governance.models import OrgUnit
-from governance.portal.api import ScopedIdField, ScopedRelatedField, router, run_write
+from governance.portal.api import LocalTimeField, ScopedIdField, ScopedRelatedField, router, run_write
 from partybuild.api.common import PartyViewSet, ScopedPersonField, unchanged
 from partybuild.filters import ServiceRecordFilterSet
 from partybuild.models import PartyMember, ServiceRecord, Wish
@@ -22,6 +22,8 @@ class ServiceRecordSerializer(serializers.ModelSerializer):
     community_name = serializers.CharField(source="community.display_name", read_only=True)
     wish = ScopedIdField(model=Wish, required=False, allow_null=True, help_text=_("Id of the micro-wish served."))
     branch = serializers.IntegerField(source="member.organization_id", read_only=True)
+    start_time = LocalTimeField(help_text=_("When the service started (local time)."))
+    end_time = LocalTimeField(help_text=_("When the service ended (local time)."))
 
     class Meta:
         model = ServiceRecord

@@ -32,7 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from governance.models import Household, Level, OrgUnit
 from governance.selectors import subtree_q
-from partybuild.models import PartyMember, Wish, WishAction, WishEvent, WishState
+from partybuild.models import PartyMember, Wish, WishAction, WishCategory, WishEvent, WishState
 from partybuild.selectors import wish_eligible_members
 from partybuild.services.common import (
     ALL_STAFF,
@@ -155,7 +155,7 @@ def wish_post(
     community: OrgUnit,
     title: str,
     content: str = "",
-    category: str,
+    category: str = WishCategory.OTHER,
     household: Household | None = None,
     resident=None,
 ) -> Wish:

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from governance.models import Household, OrgUnit, Relation, Resident
+from governance.portal.guard import parse_id
 from governance.selectors import subtree_q
 from partybuild.forms.common import household_label, member_label, scoped_members, search_members
 from partybuild.models import Wish
@@ -30,8 +31,8 @@ def member_picker(request):
     """Members the user sees; ``wish`` keeps those who may serve that wish, ``in_service`` the in-service ones."""
     user = request.user
     members = scoped_members(user)
-    wish_id = request.GET.get("wish", "")
-    if wish_id.isdigit():
+    wish_id = parse_id(request.GET.get("wish"))
+    if wish_id is not None:
         wish = Wish.objects.visible_to(user).select_related("community").filter(pk=wish_id).first()
         if wish is None:
             return _options([], member_label)
@@ -50,8 +51,8 @@ def household_picker(request):
     """Active households the user sees, by number, address or the head's name; ``community`` narrows them."""
     user = request.user
     households = Household.objects.visible_to(user).filter(is_active=True)
-    community = request.GET.get("community", "")
-    if community.isdigit():
+    community = parse_id(request.GET.get("community"))
+    if community is not None:
         unit = OrgUnit.objects.visible_to(user).filter(pk=community).first()
         if unit is None:
             return _options([], household_label)

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
+from governance.portal.guard import parse_id
 from governance.portal.views import ExportMixin, RosterListMixin, ScopedListView
 from partybuild.forms.registrations import (
     MemberRegistrationFilterForm,
@@ -66,8 +67,8 @@ class MemberRegistrationCreateView(TabMixin, ScopedFormView):
 
     def get_initial(self):
         # "Register" from a member's page brings the member along.
-        member = self.request.GET.get("member", "")
-        return {"member": member} if member.isdigit() else {}
+        member = parse_id(self.request.GET.get("member"))
+        return {"member": member} if member is not None else {}
 
     def written(self, registration):
         messages.success(

@@ -2,6 +2,7 @@
 
 from django.db.models import Sum
 
+from governance.portal.guard import parse_id
 from governance.portal.views import ExportMixin, RosterListMixin, ScopedListView
 from partybuild.forms.volunteering import ServiceRecordFilterForm
 from partybuild.models import PartyMember, ServiceRecord
@@ -26,8 +27,8 @@ class ServiceRecordListView(ExportMixin, RosterListMixin, ScopedListView):
     def get_queryset(self):
         queryset = super().get_queryset()
         self.member = None
-        member = self.request.GET.get("member", "")
-        if member.isdigit():
+        member = parse_id(self.request.GET.get("member"))
+        if member is not None:
             # The member page's "all services" link; a member out of scope simply matches nothing.
             self.member = PartyMember.objects.visible_to(self.request.user).select_related("resident").filter(
                 pk=member

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import translation
 
 from collective_economy.models import OpeningBalance, Step, SubAccount, Voucher, VoucherLine, VoucherStatus
@@ -264,7 +265,10 @@ def test_queries_stay_a_handful_per_voucher(county, book_a, importer, django_ass
     content = vouchers_file(rows)
     with django_assert_max_num_queries(30):
         assert roster_import(kind="vouchers", file=content, user=importer, dry_run=True).ok
-    with django_assert_max_num_queries(30 + 20 * 6):
+    # On SQLite the audit trail's events of each voucher (created, posted) are two inserts of the application;
+    # on PostgreSQL its triggers write them inside the statements, without a query of their own.
+    per_voucher = 6 if connection.vendor == "postgresql" else 8
+    with django_assert_max_num_queries(30 + 20 * per_voucher):
         assert roster_import(kind="vouchers", file=content, user=importer).ok
     assert list(Voucher.objects.order_by("number").values_list("number", flat=True)) == list(range(1, 21))
 

@@ -266,8 +266,9 @@ def test_queries_stay_a_handful_per_voucher(county, book_a, importer, django_ass
     with django_assert_max_num_queries(30):
         assert roster_import(kind="vouchers", file=content, user=importer, dry_run=True).ok
     # On SQLite the audit trail's events of each voucher (created, posted) are two inserts of the application,
-    # and the import's own event one more; on PostgreSQL its triggers write them inside the statements.
-    fixed, per_voucher = (30, 6) if connection.vendor == "postgresql" else (33, 8)
+    # and the import's own event one more; on PostgreSQL its triggers write them inside the statements (the
+    # import still records its event and names its actor: a few queries once).
+    fixed, per_voucher = (36, 6) if connection.vendor == "postgresql" else (33, 8)
     with django_assert_max_num_queries(fixed + 20 * per_voucher):
         assert roster_import(kind="vouchers", file=content, user=importer).ok
     assert list(Voucher.objects.order_by("number").values_list("number", flat=True)) == list(range(1, 21))

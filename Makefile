@@ -28,13 +28,11 @@ run: $(VENV)/.installed
 	@echo "Yiwang is starting on http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
 	DEBUG=1 DEMO_MODE=1 $(PY) manage.py runserver $(HOST):$(PORT)
 
-## The whole suite on SQLite, then again on throwaway PostgreSQL + Redis servers
+## The whole suite on SQLite and again on throwaway PostgreSQL + Redis servers, the two side by side
 test: $(VENV)/.installed-dev
 	@rm -rf $(TEST_REPORT)
 	$(MAKE) --no-print-directory test-floors
-	$(MAKE) --no-print-directory test-sqlite YIWANG_SKIP_REPORT=$(TEST_REPORT)/sqlite.txt
-	$(MAKE) --no-print-directory test-servers YIWANG_SKIP_REPORT=$(TEST_REPORT)/servers.txt
-	@scripts/test-summary.sh $(TEST_REPORT)
+	@scripts/test-both.sh $(TEST_REPORT); status=$$?; scripts/test-summary.sh $(TEST_REPORT); exit $$status
 
 ## The import-linter contracts in pyproject.toml: the floors between apps and between governance's rooms
 test-floors: $(VENV)/.installed-dev

@@ -75,11 +75,18 @@ def masked_columns(model) -> list[str]:
     return [f.column for f in model._meta.concrete_fields if is_masked(f.column) or is_masked(f.name)]
 
 
-def ignored_columns(model) -> list[str]:
+def ignored_columns(model, *, database: bool = False) -> list[str]:
     """The columns whose changes are not recorded: see IGNORED_COLUMNS, and auto_now stamps (they change
-    with every save and say only when, which the event says too)."""
-    return [f.column for f in model._meta.concrete_fields
-            if f.column in IGNORED_COLUMNS or getattr(f, "auto_now", False)]
+    with every save and say only when, which the event says too).
+
+    An encrypted value with a lookup hash (``governance.crypto``) is seen once: the application compares
+    the plaintext and leaves the hash out; the database's triggers compare the hash (a rewrite of the same
+    value is a new ciphertext, its own nonce, but the same hash) and leave the ciphertext out."""
+    fields = model._meta.concrete_fields
+    hashed = {f.source: f.column for f in fields if getattr(f, "source", None) and type(f).__name__ == "HashField"}
+    paired = ({model._meta.get_field(source).column for source in hashed} if database else set(hashed.values()))
+    return [f.column for f in fields
+            if f.column in IGNORED_COLUMNS or getattr(f, "auto_now", False) or f.column in paired]
 
 
 def org_column(model) -> str:

@@ -90,7 +90,8 @@ def capture_statements(model) -> list[str]:
     meta = model._meta
     table = connection.ops.quote_name(meta.db_table)
     args = ", ".join(_literal(a) for a in (
-        meta.label, meta.pk.column, org_column(model), _array(masked_columns(model)), _array(ignored_columns(model))))
+        meta.label, meta.pk.column, org_column(model), _array(masked_columns(model)),
+        _array(ignored_columns(model, database=True))))
     statements = []
     for suffix, (event, referencing) in EVENTS.items():
         name = f"{PREFIX}{suffix}"

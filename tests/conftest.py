@@ -41,7 +41,9 @@ def ledger_flushable(request):
     """A transactional test on SQLite empties its tables by DELETE, which the ledger's triggers refuse
     for posted vouchers and the audit trail's for its events: delete them with the triggers lifted first
     (tests/helpers/ledger.py, governance.audit.triggers.unguarded)."""
-    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    transactional = ("transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+                     or bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))))
     if transactional:
         # Set up the database first, so that the deletes below run before its flush (teardown is LIFO).
         request.getfixturevalue("transactional_db")

@@ -143,6 +143,10 @@ def test_each_process_is_restarted_alone_and_state_is_kept(stack):
     assert env["DEBUG"] == "0" and env["DEMO_MODE"] == "0"
 
     # The Celery worker killed outright: it alone comes back; the portal and the servers never stopped.
+    # (Once it has written its banner: a worker killed while still importing would leave no trace in its log.)
+    worker_log = stack.state / "log" / "worker.log"
+    wait_for(lambda: worker_log.exists() and worker_log.read_text().count("[tasks]") >= 1, 60, stack,
+             "the worker's first start in its log")
     before = stack.pids()
     assert all(before.values()), stack.processes()
     os.kill(before["worker"], signal.SIGKILL)
@@ -164,6 +168,7 @@ def test_each_process_is_restarted_alone_and_state_is_kept(stack):
         {k: after[k] for k in ("postgres", "redis", "beat", "worker")}
 
     # Queued work survives a restart of the whole stack: Redis appends to its AOF.
+    wait_for(lambda: worker_log.read_text().count("[tasks]") >= 2, 60, stack, "the worker's second start in its log")
     assert stack.redis("SET", "yiwang-serve-test", "kept") == "OK"
     stack.stop()
     assert stack.proc.returncode in (0, 130), stack.tail()
@@ -178,6 +183,5 @@ def test_each_process_is_restarted_alone_and_state_is_kept(stack):
     assert aof and sum(p.stat().st_size for p in aof) > 0
     # Logs are appended, not overwritten: supervisord's and the worker's show the worker's three starts.
     assert (stack.state / "log" / "supervisord.log").read_text().count("spawned: 'worker'") == 3
-    worker_log = stack.state / "log" / "worker.log"
-    wait_for(lambda: worker_log.read_text().count("[tasks]") >= 3, 45, stack, "the worker's third start in its log")
+    wait_for(lambda: worker_log.read_text().count("[tasks]") >= 3, 60, stack, "the worker's third start in its log")
     print(f"serve supervision test: {time.monotonic() - started:.0f} s")

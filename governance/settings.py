@@ -458,7 +458,7 @@ else:
 PERMISSIONS_POLICY = {
     feature: []
     for feature in (
-        "accelerometer", "autoplay", "bluetooth", "camera", "display-capture", "encrypted-media", "geolocation",
+        "accelerometer", "autoplay", "camera", "display-capture", "encrypted-media", "geolocation",
         "gyroscope", "hid", "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
         "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
     )

@@ -18,7 +18,7 @@ from governance.celery import app
 from governance.models import Heartbeat, OutboxMessage
 from governance.tasks import heartbeat
 from tests.helpers.markers import requires_postgres, requires_redis
-from tests.helpers.processes import ROOT, database_url, free_port
+from tests.helpers.processes import ROOT, database_url, redis_server_running
 
 
 @pytest.fixture(autouse=True)
@@ -98,22 +98,9 @@ def broker_mode(settings):
 
 @pytest.fixture
 def redis_server(tmp_path):
-    port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    proc.url = f"redis://127.0.0.1:{port}/0"
-    yield proc
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=5)
+    """A throwaway redis-server on a free port (tests.helpers.processes.redis_server_running)."""
+    with redis_server_running(tmp_path) as proc:
+        yield proc
 
 
 def beats_now():

@@ -25,7 +25,7 @@ from grid.admin.cases import open311_key_issue
 from grid.models import Case, CaseCategory, CaseSource, ColourDeadline, Open311Client
 from grid.taxonomy import seed_taxonomy
 from tests.helpers.markers import requires_postgres
-from tests.helpers.processes import ROOT, database_url, free_port
+from tests.helpers.processes import ROOT, database_url, redis_server_running
 
 pytestmark = pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server installed")
 
@@ -39,26 +39,9 @@ def redis_caches(port: int) -> dict:
 
 @pytest.fixture
 def redis_server(tmp_path):
-    """A throwaway redis-server on a free port; ``.kill()`` stops it the hard way."""
-    port = free_port()
-    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.fail("redis-server did not start")
-    proc.port = port
-    yield proc
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=5)
+    """A throwaway redis-server on a free port (tests.helpers.processes.redis_server_running)."""
+    with redis_server_running(tmp_path) as proc:
+        yield proc
 
 
 @pytest.fixture

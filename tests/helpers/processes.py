@@ -1,10 +1,13 @@
 """Other processes on the test database: a portal process with its own broker address, and free ports."""
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from django.db import connection
@@ -35,3 +38,29 @@ def portal_process(script: str, broker_port: int) -> dict:
                           capture_output=True, text=True, timeout=120, cwd=str(ROOT))
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@contextlib.contextmanager
+def redis_server_running(directory):
+    """A throwaway redis-server on a free port (``.port``, ``.url``); ``.kill()`` stops it the hard way."""
+    port = free_port()
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(directory)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    else:
+        proc.kill()
+        raise RuntimeError("redis-server did not start")
+    proc.port, proc.url = port, f"redis://127.0.0.1:{port}/0"
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=5)

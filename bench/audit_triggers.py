@@ -1,5 +1,6 @@
-"""The audit triggers' cost on PostgreSQL: 100,000 residents inserted, then their phones updated, one statement
-each, with governance_resident's audit triggers disabled, then enabled (same transaction, rolled back).
+"""The audit triggers' cost on PostgreSQL: 100,000 residents inserted, then their names changed (an event per
+row), one statement each, with governance_resident's audit triggers disabled, then enabled (same transaction,
+rolled back).
 Against a migrated database:
 
     scripts/with-servers.sh bash -c '.venv/bin/python manage.py migrate -v0 && DJANGO_SETTINGS_MODULE=tests.settings \\
@@ -26,7 +27,7 @@ def writes(household, tag: str) -> tuple[float, float]:
             "FROM generate_series(1, %s) g", [household.pk, tag, N])
         inserted = time.perf_counter() - started
         started = time.perf_counter()
-        cursor.execute("UPDATE governance_resident SET phone = '138' || substr(phone, 4) WHERE id_number LIKE %s",
+        cursor.execute("UPDATE governance_resident SET name = name || '改' WHERE id_number LIKE %s",
                        [tag + "%"])
         return inserted, time.perf_counter() - started
 

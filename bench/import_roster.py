@@ -442,29 +442,41 @@ rows/s for new and changed residents where the table's run gives 14,800-16,000.
   writes the sheet XML directly (openpyxl's write-only mode takes about 15 s for 100,000
   rows here).
 
-Personal data encrypted at rest (issue 16 §5, 2026-12-06): every ID number and phone is
-encrypted (AES-256-GCM) and hashed (HMAC-SHA256, the lookup column) as the row is written, and
-decrypted when existing rows are loaded for comparison. Measured in CPU time
-(`time.process_time`, so that the machine's load counts less): 1.0 s per 100,000 residents
-to encrypt and hash two fields each (new and changed rows; done by the writer thread, next
-to the checking), 0.8 s per 100,000 to decrypt them (files that match existing rows). The
-lookups by ID number read the hash column's unique index, as they read the ID number's
-before. Both versions were run back to back twice the same evening on this shared VM, busy
-with eight sessions on two cores (load average 9-15, then 3.6-4.6), so the figures are a fifth
-to a third of the table's:
+With personal data encrypted and every write audited (issue 16, measured 2026-12-06 on a quiet
+machine, load average 0.9): every ID number and phone is encrypted (AES-256-GCM) and hashed
+(HMAC-SHA256, the lookup column) as the row is written, and each new or changed row gets an audit
+event from the table's trigger. The table above is this run. The machine itself was slower that
+day than on 2026-12-02: the code as it was before issue 16 (commit 0a7331f), run the same hour, gave
 
-| residents (PostgreSQL) | before, load 15 | encrypted, load 9 | before, load 3.6 | encrypted, load 4.6 |
+| residents (PostgreSQL, 2026-12-06) | before issue 16 | first run with it | now | now / before |
 |---|---:|---:|---:|---:|
-| new | 2,779 rows/s | 2,023 rows/s | 5,014 rows/s | 7,391 rows/s |
-| unchanged | 1,773 rows/s | 3,104 rows/s | 7,039 rows/s | 11,087 rows/s |
-| all changed | 1,444 rows/s | 1,681 rows/s | 3,879 rows/s | 4,856 rows/s |
-| export | 2,641 rows/s | 8,681 rows/s | 26,981 rows/s | 26,981 rows/s |
+| new | 10.3 s, 9,710 rows/s | 16.4 s, 6,081 rows/s | 14.4 s, 6,922 rows/s | 1.40× |
+| unchanged | 7.4 s, 13,541 rows/s | 8.9 s, 11,221 rows/s | 9.0 s, 11,123 rows/s | 1.22× |
+| all changed | 9.1 s, 11,028 rows/s | 31.3 s, 3,193 rows/s | 13.7 s, 7,308 rows/s | 1.51× |
+| export | 2.9 s | 4.7 s | 4.6 s | 1.59× |
 
-Under that load the runs differ by more than encryption costs (the encrypted version was
-mostly the faster one), so they show no more than that nothing became an order slower.
-Added to the table's idle-machine times, the CPU cost gives about 7.2 s for new residents
-(≈ 13,900 rows/s), 4.7 s unchanged (≈ 21,000 rows/s) and 8.5 s all changed (≈ 11,700 rows/s):
-above 10,000 rows/s, but an estimate; the table is to be run again on a quiet machine.
+What the first run paid and what was changed (py-spy on both threads, PostgreSQL's statement log):
+
+- The audit trigger's generic column diff (both rows as jsonb, compared key by key): 14 s of the
+  31 s for 100,000 changed rows. Each table now has its own generated function that compares its
+  columns directly (see "The audit triggers" below): +1.5 s per 100,000 updated rows.
+- One `os.urandom()` per encrypted value: a system call that releases the interpreter lock, so the
+  writer thread waited for the lock 200,000 times while the checking thread held it (1.2-2 s).
+  Nonces now come from a per-thread pool filled 4,096 at a time (reset in a forked child).
+- A changed row rewrote every column of the file, so every ID number was encrypted again and sent
+  back; a batch now writes the columns that changed in any of its rows (a file of new phones
+  rewrites phones and their hashes).
+- Existing rows were decrypted to be compared (200,000 AES-GCM decryptions and the key decrypted
+  twice): an encrypted column the file gives is no longer loaded, its value is compared with the
+  stored lookup hash, and the rows are found by the hash of their key.
+
+What is left is the work itself: 200,000 encryptions and hashes in the writer (about 1.3 s of
+interpreter time next to the checking, on two cores that the reading child and the server share),
+100,000 audit events with their four indexes (+0.6-1.9 s), and for existing rows the lookup by
+100,000 hashes (64-character keys) in place of the ID numbers. Against the target of 10,000 rows/s
+for 100,000 residents: unchanged files keep it (11,123 rows/s); new and changed rows reach 6,900 and
+7,300 rows/s on this machine this day, where the code before issue 16 reached 9,710 and 11,028; on
+the 2026-12-02 machine (1.6× faster for the same code) the same ratios give about 11,500 and 9,800.
 
 {data}
 {end}"""

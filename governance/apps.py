@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.contrib.admin import apps as admin_apps
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,8 +11,8 @@ class GovernanceConfig(AppConfig):
     def ready(self):
         from governance import checks  # noqa: F401  (registers the system checks)
 
-        # The audit trail: its receivers, its read-only admin, and its database triggers refreshed after
-        # every migrate (new tables are captured from their first migrate on).
+        # The audit trail: its receivers, its read-only admin, and its database triggers: column-agnostic while
+        # a migrate changes the tables, each table's own function again after it (governance.audit.triggers).
         from governance.audit import signals, triggers
 
         # The county targets' admin (governance.indicators.admin), registered with the others; and the
@@ -22,6 +22,7 @@ class GovernanceConfig(AppConfig):
         from governance.trail import admin as trail_admin  # noqa: F401
 
         signals.connect()
+        pre_migrate.connect(triggers.before_migrate, sender=self, dispatch_uid="audit_triggers_generic")
         post_migrate.connect(triggers.after_migrate, sender=self, dispatch_uid="audit_triggers")
 
         # Tokens end with a password change or a deactivation; a lockout is audited (governance.portal.auth).

@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 
 from governance.audit import Action
 from governance.audit import record as audit_record
+from governance.crypto import HashField, digest
 from governance.rosters.cells import Bool, Choice, InFile, Ref, fold
 from governance.rosters.lookups import chunked, filter_in
 from governance.rosters.report import SAMPLE_ROWS, ImportReport, RowError, SampleRow
@@ -89,6 +90,7 @@ class ImportJob:
         self.context: dict = {}  # scratch space for specs' hooks
         self.stream: StreamWriter | None = None
         self.streamed = False
+        self.sealed: dict = {}  # attname of an encrypted column the file gives → its HashField (load_existing)
         self._checked: dict[tuple, list[str]] = {}  # (field, value) → errors of a choice or yes/no field
         self._local_names: LocalNameBook | None = None
         self._column_names: dict[str, str] | None = None  # header (as reported) → column name
@@ -300,15 +302,40 @@ class ImportJob:
         keyed = [row for row in rows if row.key is not None and self.cells_ok(row, *spec.key)]
         if not keyed:
             return
-        attnames = [f.attname for f in self.model._meta.concrete_fields]
-        aliases = {f"_roster_key{i}": F(path) for i, path in enumerate(spec.key_paths)}
+        meta = self.model._meta
+        fields = meta.concrete_fields
+        # An encrypted column the file gives (an ID number, a phone) is not decrypted: the row's value is
+        # compared with the stored lookup hash (``changed_attnames``), and a key is found by its hash.
+        written = set(self.written_attnames())
+        self.sealed = {meta.get_field(f.source).attname: f for f in fields
+                       if isinstance(f, HashField) and meta.get_field(f.source).attname in written}
+        attnames = [f.attname for f in fields if f.attname not in self.sealed]
+        local = {f.name: f.attname for f in fields}
+        # Where each part of a record's key is read: its own column, its hash, or an annotation (a
+        # key further away: household__number).
+        sources, plain_of = [], {}
+        for i, path in enumerate(spec.key_paths):
+            attname = local.get(path)
+            if attname in self.sealed:
+                hashed = self.sealed[attname]
+                sources.append(hashed.attname)
+                plain_of[i] = {digest(key[i], hashed.kind): key[i] for key in (row.key for row in keyed)}
+            else:
+                sources.append(attname or f"_roster_key{i}")
+        aliases = {source: F(path) for source, path in zip(sources, spec.key_paths, strict=True)
+                   if source not in attnames}
         queryset = spec.import_queryset().annotate(**aliases)
-        first = spec.key_paths[0]
+        first, first_values = spec.key_paths[0], {row.key[0] for row in keyed}
+        if 0 in plain_of:
+            first, first_values = self.sealed[local[first]].name, set(plain_of[0]) - {None}
         wanted = {row.key for row in keyed}
         found: dict = {}
-        for chunk in chunked(sorted({key[0] for key in wanted}, key=str)):
+        for chunk in chunked(sorted(first_values, key=str)):
             for record in filter_in(queryset, first, chunk).values(*attnames, *aliases):
-                key = tuple(record.pop(alias) for alias in aliases)
+                key = tuple(plain_of[i].get(record[source]) if i in plain_of else record[source]
+                            for i, source in enumerate(sources))
+                for alias in aliases:
+                    del record[alias]
                 if key in wanted:
                     found[key] = record
         if not found:
@@ -430,7 +457,7 @@ class ImportJob:
                     else:
                         row.changed = self.changed_attnames(row, stream.attnames)
                         if row.changed:
-                            stream.change(instance)
+                            stream.change(instance, row.changed)
                             row.written = True
         except BaseException:
             self.close_stream()
@@ -568,9 +595,19 @@ class ImportJob:
                 )
 
     def changed_attnames(self, row: Row, written: list[str]) -> list[str]:
-        """The written columns whose value in the row's instance differs from the stored row."""
-        existing, current = row.existing, row.instance.__dict__
-        return [attname for attname in written if current.get(attname) != existing.get(attname)]
+        """The written columns whose value in the row's instance differs from the stored row (an encrypted
+        one: whose lookup hash differs; the instance derives its hash once, and the writer reuses it)."""
+        existing, instance = row.existing, row.instance
+        current, sealed = instance.__dict__, self.sealed
+        changed = []
+        for attname in written:
+            hashed = sealed.get(attname)
+            if hashed is not None:
+                if getattr(instance, hashed.attname) != existing.get(hashed.attname):
+                    changed.append(attname)
+            elif current.get(attname) != existing.get(attname):
+                changed.append(attname)
+        return changed
 
     def written_attnames(self) -> list[str]:
         """The model columns an import sets: those of the file's columns and the spec's derived fields."""
@@ -613,7 +650,10 @@ class ImportJob:
         # Updates first: a row that ends (say, a registration) may free the key a new row takes.
         # Rows the stream writer wrote while the file was checked are not written again.
         unwritten = [row for row in changed if not row.written]
-        update_instances(self.model, [row.instance for row in unwritten], self.written_attnames())
+        # An encrypted column that changed in no row is not written: it would only be encrypted again.
+        touched = {name for row in unwritten for name in row.changed}
+        columns = [name for name in self.written_attnames() if name not in self.sealed or name in touched]
+        update_instances(self.model, [row.instance for row in unwritten], columns)
         if not self.streamed:
             insert_instances(self.model, [row.instance for row in created])
         self.write_related(created, changed)

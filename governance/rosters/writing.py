@@ -265,6 +265,7 @@ class StreamWriter:
         self.attnames = attnames  # the columns the import writes to changed rows
         self.pending: list = []
         self.pending_changes: list = []
+        self.pending_columns: set[str] = set()
         self._raw = connection.connection
         self.lock = threading.Lock()
         with connection.cursor() as cursor:
@@ -280,15 +281,22 @@ class StreamWriter:
         """A new row."""
         self.pending.append(instance)
         if len(self.pending) >= self.BATCH:
-            self._queue.put(("+", self.pending))
+            self._queue.put(("+", self.pending, None))
             self.pending = []
 
-    def change(self, instance) -> None:
-        """An existing row whose columns changed."""
+    def change(self, instance, changed: list[str] | None = None) -> None:
+        """An existing row whose columns ``changed`` (all the import's columns when not said). A batch writes
+        the columns that changed in any of its rows: a re-imported roster whose phones changed rewrites the
+        phones, not every ID number (each a new encryption)."""
         self.pending_changes.append(instance)
+        self.pending_columns.update(changed if changed is not None else self.attnames)
         if len(self.pending_changes) >= self.BATCH:
-            self._queue.put(("~", self.pending_changes))
-            self.pending_changes = []
+            self._put_changes()
+
+    def _put_changes(self) -> None:
+        columns = [name for name in self.attnames if name in self.pending_columns]
+        self._queue.put(("~", self.pending_changes, columns))
+        self.pending_changes, self.pending_columns = [], set()
 
     def turn(self):
         """Held by the main thread while it sends queries over the shared connection."""
@@ -300,21 +308,22 @@ class StreamWriter:
             while (item := self._queue.get()) is not None:
                 if self._error is not None:
                     continue  # keep draining so the main thread never blocks
-                operation, batch = item
+                operation, batch, columns = item
                 try:
                     with connection.wrap_database_errors:
                         if operation == "+":
                             insert_instances(self.model, batch, cursor=cursor)
                         else:
-                            update_instances(self.model, batch, self.attnames, cursor=cursor)
+                            update_instances(self.model, batch, columns, cursor=cursor)
                 except BaseException as exc:  # re-raised in the main thread by close()
                     self._error = exc
 
     def close(self) -> None:
-        for operation, pending in (("~", self.pending_changes), ("+", self.pending)):
-            if pending:
-                self._queue.put((operation, pending))
-        self.pending, self.pending_changes = [], []
+        if self.pending_changes:
+            self._put_changes()
+        if self.pending:
+            self._queue.put(("+", self.pending, None))
+        self.pending = []
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()

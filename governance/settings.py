@@ -369,6 +369,12 @@ CELERY_BEAT_SCHEDULE = {
     # Beat's tick and a worker's run of it, for /healthz (governance.health).
     "heartbeat": {"task": "governance.tasks.heartbeat", "schedule": float(env_int("HEARTBEAT_SECONDS", 60))},
 }
+# A rollup run is split into this many parts, shards of townships of about the same work (fewer
+# when there are fewer townships). Each part pays every family's fixed statements and index reads,
+# so every part more costs more in all: about as many parts as worker processes, or twice as many.
+ROLLUP_PARTS = env_int("ROLLUP_PARTS", 4)
+if ROLLUP_PARTS < 1:
+    raise ImproperlyConfigured("ROLLUP_PARTS must be at least 1.")
 # A rollup part writes its run's heartbeat this often while it works...
 ROLLUP_HEARTBEAT_SECONDS = env_int("ROLLUP_HEARTBEAT_SECONDS", 30)
 # ...and a running run silent this long lost its worker: it is marked partial and its unfinished

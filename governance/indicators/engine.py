@@ -25,19 +25,50 @@ from governance.models import IndicatorValue, Level, OrgUnit, PeriodValue, Rollu
 
 # --- The rollup ---------------------------------------------------------------------------
 
-# The levels above the townships: a run split per township computes them last, from the
-# townships' stored rows (see ``compute_upper``).
+# The levels above the townships: a run split into shards of townships computes them last,
+# from the townships' stored rows (see ``compute_upper``).
 UPPER_LEVELS = ("city", "county")
 
 
-def _scope(org):
-    """The units the run writes (``org``'s subtree, or all) and the SQL condition on alias ``a``."""
+# A run's part is a shard of consecutive townships of one tree, named by its first and last
+# township's codes (``first..last``), or by its one unit's code.
+SHARD_SEP = ".."
+
+
+def shard_name(first: str, last: str) -> str:
+    return first if first == last else f"{first}{SHARD_SEP}{last}"
+
+
+def shard_ends(name: str) -> tuple[str, str]:
+    """The codes of a part's first and last township (the same code for a part of one unit)."""
+    first, _sep, last = name.partition(SHARD_SEP)
+    return first, last or first
+
+
+def _scope(org, through=None):
+    """The units the run writes and the SQL condition on alias ``a``: ``org``'s subtree (or every
+    unit), or with ``through`` the shard from township ``org`` to township ``through`` in tree order.
+
+    A shard is one range of lft in one tree, [org.lft, through.rght]. A county whose townships the
+    shard crosses into has its lft inside that range: the levels above the townships are left out,
+    ``compute_upper`` writes them once every shard is done.
+    """
     if org is None:
         return OrgUnit.objects.all(), "1 = 1", []
     # Read the range afresh: MPTT renumbers lft/rght on every insert, so a held instance may be stale.
-    tree_id, lft, rght = OrgUnit.objects.filter(pk=org.pk).values_list("tree_id", "lft", "rght").get()
-    units = OrgUnit.objects.filter(tree_id=tree_id, lft__gte=lft, lft__lte=rght)
-    return units, "a.tree_id = %s AND a.lft >= %s AND a.lft <= %s", [tree_id, lft, rght]
+    if through is None or through.pk == org.pk:
+        tree_id, lft, rght = OrgUnit.objects.filter(pk=org.pk).values_list("tree_id", "lft", "rght").get()
+        units = OrgUnit.objects.filter(tree_id=tree_id, lft__gte=lft, lft__lte=rght)
+        return units, "a.tree_id = %s AND a.lft >= %s AND a.lft <= %s", [tree_id, lft, rght]
+    ends = dict((pk, (tree_id, lft, rght)) for pk, tree_id, lft, rght in OrgUnit.objects.filter(
+        pk__in=[org.pk, through.pk]).values_list("pk", "tree_id", "lft", "rght"))
+    (tree_id, lft, _rght), (last_tree_id, _lft, rght) = ends[org.pk], ends[through.pk]
+    if last_tree_id != tree_id or rght < lft:
+        raise ValueError(f"not a shard: {org.code} to {through.code} is no range of one tree")
+    units = OrgUnit.objects.filter(tree_id=tree_id, lft__gte=lft, lft__lte=rght).exclude(level__in=UPPER_LEVELS)
+    levels = ", ".join("%s" for _level in UPPER_LEVELS)
+    return (units, f"a.tree_id = %s AND a.lft >= %s AND a.lft <= %s AND a.level NOT IN ({levels})",
+            [tree_id, lft, rght, *UPPER_LEVELS])
 
 
 def _families(indicators):
@@ -369,15 +400,18 @@ class Outcome:
         return sum(1 for part in self.parts.values() if part["status"] == "failed")
 
 
-def compute_month(period: datetime.date, org=None, indicators=None, *, label="", progress=None) -> Outcome:
+def compute_month(period: datetime.date, org=None, indicators=None, *, through=None, label="",
+                  progress=None) -> Outcome:
     """Compute and store every indicator of ``period`` for ``org``'s subtree (or every unit), without a RollupRun.
 
-    ``progress(label, family, done, total, status)`` is called after each family.
+    With ``through`` (a township after township ``org`` in the same tree), for the shard of the
+    townships from ``org`` to ``through`` instead (see ``_scope``): the levels above them are left
+    to ``compute_upper``. ``progress(label, family, done, total, status)`` is called after each family.
     """
     period = month_start(period)
     start, end = month_bounds(period)
     indicators = all_indicators() if indicators is None else indicators
-    units, where, where_params = _scope(org)
+    units, where, where_params = _scope(org, through)
     now = timezone.now()
     families = _families(indicators)
     medians = [indicator for indicator in indicators if indicator.kind == MEDIAN]

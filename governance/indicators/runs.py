@@ -1,8 +1,9 @@
 """Starting a month's rollup run: by hand from the dashboard (``rollup_start``, administrators
 only), or by a task (``start_rollup``, which beat's scheduled runs call).
 
-A run is split per township: a Celery chord of one part per township in scope, then a
-finishing step for the levels above them. The chord names its tasks by name (``signature``),
+A run is split into shards of consecutive townships sized by their work (``ROLLUP_PARTS`` of
+them): a Celery chord of one part per shard, then a finishing step for the levels above the
+townships. The chord names its tasks by name (``signature``),
 so this module does not import ``tasks``: the tasks call it, never the reverse.
 
 ``to_date_refresh`` (beat, every ten minutes) follows late closures: it recomputes the figures
@@ -24,7 +25,7 @@ from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
 from governance.indicators.approval import can_start_rollup, period_is_locked
-from governance.indicators.engine import UPPER_LEVELS, refresh_to_date
+from governance.indicators.engine import UPPER_LEVELS, refresh_to_date, shard_name
 from governance.indicators.months import format_period, month_start, this_month
 from governance.models import Level, OrgUnit, RollupRun, RollupStatus
 
@@ -62,7 +63,8 @@ def _live_run(period, org) -> RollupRun | None:
 
 
 def _dispatch(run: RollupRun, codes: list[str]) -> None:
-    """Enqueue the run's chord: one part per township code, then the finishing step."""
+    """Enqueue the run's chord: one part per name (a shard of townships, see ``shard_name``), then the
+    finishing step."""
     period_iso = run.period.isoformat()
     finish = signature(FINISH_TASK, args=(run.pk, period_iso))
     try:
@@ -80,6 +82,35 @@ def _dispatch(run: RollupRun, codes: list[str]) -> None:
             status=RollupStatus.FAILED, finished_at=now, duration_s=round((now - run.started_at).total_seconds(), 3),
             errors=[{"part": "queue", "keys": [], "error": f"{type(exc).__name__}: {exc}"}])
         raise RollupNotQueued(run.pk) from exc
+
+
+# What a part's entry in RollupRun.parts says of the part itself, kept through its attempts and resumptions.
+PART_SHAPE = ("number", "townships")
+
+
+def township_shards(townships: list[tuple], parts: int) -> list[tuple[str, str, int]]:
+    """Cut ``townships`` ((code, tree_id, lft, rght) in tree order) into at most ``parts`` shards of
+    consecutive townships, each about the same work; (first code, last code, count) of each.
+
+    A part pays every family's statements and subtree pairing whatever its size, so the parts
+    are sized by work, not one per township. A township weighs its subtree's size (rght - lft):
+    the units the part pairs, reads and writes, which cost nothing to count. Each township goes
+    to the shard its weight's middle falls in. A shard never spans two trees (one lft range is
+    one tree), so a scope of several trees may have a few more parts than ``parts``.
+    """
+    total = sum(rght - lft + 1 for _code, _tree_id, lft, rght in townships)
+    shards: list[list] = []  # [first, last, count, tree_id, slot]
+    done = 0
+    for code, tree_id, lft, rght in townships:
+        weight = rght - lft + 1
+        slot = min(parts - 1, int((done + weight / 2) * parts // total))
+        done += weight
+        if shards and shards[-1][3] == tree_id and shards[-1][4] == slot:
+            shards[-1][1] = code
+            shards[-1][2] += 1
+        else:
+            shards.append([code, code, 1, tree_id, slot])
+    return [(first, last, count) for first, last, count, _tree_id, _slot in shards]
 
 
 def start_rollup(period: datetime.date, org=None) -> int | None:
@@ -104,8 +135,11 @@ def start_rollup(period: datetime.date, org=None) -> int | None:
         townships = org.get_descendants().filter(level=Level.TOWNSHIP)
     else:
         townships = OrgUnit.objects.filter(pk=org.pk)
-    codes = list(townships.order_by("tree_id", "lft").values_list("code", flat=True))
-    parts = {code: {"status": "pending"} for code in codes}
+    shards = township_shards(list(townships.order_by("tree_id", "lft").values_list("code", "tree_id", "lft", "rght")),
+                             settings.ROLLUP_PARTS)
+    parts = {shard_name(first, last): {"status": "pending", "number": number, "townships": count}
+             for number, (first, last, count) in enumerate(shards, start=1)}
+    codes = list(parts)
     if org is None or org.level in UPPER_LEVELS:
         parts["upper"] = {"status": "pending"}
     now = timezone.now()
@@ -170,10 +204,12 @@ def resume_rollup(run: RollupRun) -> int | None:
     for name, part in run.parts.items():
         if name == "upper":
             parts[name] = {"status": "pending"}
-        elif part.get("status") == "ok":
-            parts[name] = {"status": "ok", "carried": run.pk, "seconds": part.get("seconds")}
+            continue
+        shape = {key: part[key] for key in PART_SHAPE if key in part}
+        if part.get("status") == "ok":
+            parts[name] = {**shape, "status": "ok", "carried": run.pk, "seconds": part.get("seconds")}
         else:
-            parts[name] = {"status": "pending"}
+            parts[name] = {**shape, "status": "pending"}
             codes.append(name)
     now = timezone.now()
     resumed = RollupRun.objects.create(period=run.period, org_unit=run.org_unit, started_at=now, heartbeat_at=now,

@@ -17,16 +17,16 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from governance.indicators.approval import month_check_approval, period_is_locked
-from governance.indicators.engine import compute_month, compute_upper, run_status
+from governance.indicators.engine import compute_month, compute_upper, run_status, shard_ends
 from governance.indicators.months import month_start
+from governance.indicators.runs import PART_SHAPE, start_rollup, to_date_refresh
 from governance.indicators.runs import rollup_watch as watch_runs
-from governance.indicators.runs import start_rollup, to_date_refresh
 from governance.models import MonthApproval, OrgUnit, RollupRun, RollupStatus
 
 logger = logging.getLogger(__name__)
 
-# A run is split per township: a chord of one ``rollup_part`` per township in scope, then
-# ``rollup_finish`` for the levels above them. Every task is idempotent (it replaces the
+# A run is split into shards of townships: a chord of one ``rollup_part`` per shard, then
+# ``rollup_finish`` for the levels above the townships. Every task is idempotent (it replaces the
 # rows it computes), acknowledged late and given back to the broker when its worker dies.
 # Retry delays stay well below the Redis visibility timeout (CELERY_BROKER_TRANSPORT_OPTIONS,
 # 3600 s), after which Redis would hand a still-waiting message to a second worker.
@@ -62,7 +62,8 @@ def _parse_period(period_iso: str) -> datetime.date:
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def rollup_month_task(period_iso: str, org_code: str | None = None) -> int | None:
-    """Compute the month's indicators (of ``org_code``'s subtree, or all) split per township; the run's id."""
+    """Compute the month's indicators (of ``org_code``'s subtree, or all) split into shards of townships;
+    the run's id."""
     org = OrgUnit.objects.get(code=org_code) if org_code else None
     return start_rollup(_parse_period(period_iso), org)
 
@@ -72,7 +73,8 @@ def _record_part(run_id: int, name: str, entry: dict, errors: list) -> None:
     with transaction.atomic():
         # Parts finish concurrently on several workers: the row lock keeps their updates.
         run = RollupRun.objects.select_for_update().get(pk=run_id)
-        run.parts[name] = entry
+        shape = {key: value for key, value in run.parts.get(name, {}).items() if key in PART_SHAPE}
+        run.parts[name] = {**shape, **entry}
         run.errors = [e for e in run.errors if e["part"] != name and not e["part"].startswith(f"{name} ")] + errors
         run.save(update_fields=["parts", "errors"])
 
@@ -157,11 +159,16 @@ def _attempts(task, run_id: int, name: str, compute) -> str:
 
 @shared_task(**ROLLUP_TASK_OPTIONS)
 def rollup_part(self, run_id: int, period_iso: str, code: str) -> str:
-    """One township's subtree (or the run's whole scope below the county), written for the run."""
-    from governance.models import OrgUnit
+    """One part of the run, written for it: the shard of townships ``code`` names (``first..last``),
+    or the one unit's subtree (the run's whole scope below the county)."""
 
-    return _run_part(self, run_id, code, lambda: compute_month(
-        _parse_period(period_iso), OrgUnit.objects.get(code=code), label=code))
+    def compute():
+        first, last = shard_ends(code)
+        org = OrgUnit.objects.get(code=first)
+        through = OrgUnit.objects.get(code=last) if last != first else None
+        return compute_month(_parse_period(period_iso), org, through=through, label=code)
+
+    return _run_part(self, run_id, code, compute)
 
 
 @shared_task(**ROLLUP_TASK_OPTIONS)

@@ -4,7 +4,9 @@ runs he may follow."""
 
 from django.db.models import Exists, Q, Subquery
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from governance.indicators.engine import shard_ends
 from governance.models import OrgUnit, RollupRun
 
 
@@ -43,12 +45,28 @@ def rollup_runs(user):
     return RollupRun.objects.filter(Q(pk__in=runs.values("pk")) | Q(pk__in=whole.values("pk")))
 
 
+def _part_label(code: str, part: dict, names: dict) -> str:
+    """A part as the run's page names it: its township (or unit), or its shard's first and last township."""
+    if code == "upper":
+        return _("County and city levels")
+    first, last = shard_ends(code)
+    if first == last:
+        return names.get(code) or code
+    count = part.get("townships", 0)
+    return ngettext("Part %(number)s: %(first)s … %(last)s (%(count)d township)",
+                    "Part %(number)s: %(first)s … %(last)s (%(count)d townships)", count) % {
+        "number": part.get("number", "?"), "first": names.get(first) or first, "last": names.get(last) or last,
+        "count": count}
+
+
 def rollup_progress(run: RollupRun) -> dict:
     """The run's parts in tree order with their units' names, and how far it has come (one query)."""
-    names = dict(OrgUnit.objects.filter(code__in=run.parts).values_list("code", "name"))
-    parts = [{"name": names.get(code) or (_("County and city levels") if code == "upper" else code),
-              "code": "" if code == "upper" else code, **part}
-             for code, part in run.parts.items()]
+    ends = {code for name in run.parts for code in shard_ends(name)}
+    names = dict(OrgUnit.objects.filter(code__in=ends).values_list("code", "name"))
+    # In tree order, the levels above last: PostgreSQL's jsonb keeps a dict's keys in an order of its own.
+    ordered = sorted(run.parts.items(), key=lambda item: (item[0] == "upper", item[1].get("number", 0), item[0]))
+    parts = [{"name": _part_label(code, part, names), "code": "" if code == "upper" else code, **part}
+             for code, part in ordered]
     done = sum(1 for part in parts if part["status"] not in ("pending", "working"))
     total = len(parts) or 1
     return {"parts": parts, "done": done, "total": len(parts), "percent": round(100 * done / total)}

@@ -288,12 +288,16 @@ def write_cases(cursor, month: date, month_cases: int, step) -> dict:
     """The month's cases, the open ones from before it, the next month's first day; then their steps."""
     start, end = _bounds(month)
     horizon = end + timedelta(days=1)  # the data's "today": the end of the next month's first day
+    # Each township's leaves by its range: the LATERAL fenced (OFFSET 0) so that it stays one
+    # index range per township; flattened, it was a range join of every leaf with every township.
     cursor.execute("""
         CREATE TEMP TABLE bench_leaf AS
         SELECT (row_number() OVER (ORDER BY l.lft) - 1)::int AS idx, l.id, t.id AS township_id
-        FROM governance_orgunit l JOIN governance_orgunit t
-          ON t.level = 'township' AND t.tree_id = l.tree_id AND l.lft BETWEEN t.lft AND t.rght
-        WHERE l.level IN ('grid', 'micro_grid') AND l.rght = l.lft + 1""")
+        FROM governance_orgunit t CROSS JOIN LATERAL (
+            SELECT id, lft FROM governance_orgunit l
+            WHERE l.tree_id = t.tree_id AND l.lft > t.lft AND l.lft < t.rght
+              AND l.level IN ('grid', 'micro_grid') AND l.rght = l.lft + 1 OFFSET 0) l
+        WHERE t.level = 'township'""")
     cursor.execute("CREATE UNIQUE INDEX ON bench_leaf (idx)")
     cursor.execute("CREATE TEMP TABLE bench_category AS SELECT (row_number() OVER (ORDER BY id) - 1)::int AS idx, "
                    "id FROM grid_casecategory WHERE parent_id IS NOT NULL")
@@ -370,6 +374,7 @@ def prepare(server: PostgresServer, name: str, factor: float, month: date, month
                 with step("tree"):
                     rows = plan_tree(factor)
                     write_tree(cursor, rows)
+                    cursor.execute("ANALYZE governance_orgunit")
                 with step("tree check"):
                     units = check_tree(cursor)
                 counts = write_cases(cursor, month, month_cases, step)

@@ -27,7 +27,8 @@ What it measures, each in a child process with ``DEBUG`` off (bench/rollup.py's 
 1. ``compute_month`` of every unit in one process: wall time, queries, peak RSS, and each
    family's time (with writing, and its computing SELECT on the server).
 2. The same month run through Redis by a real Celery worker of one process, then two (one run
-   each: a run has a part per township), and the sum of the parts' times against (1).
+   each: a run is split into ``ROLLUP_PARTS`` shards of townships), and the sum of the parts'
+   times against (1).
 3. The dashboard at the root, a county, a township and a village, as their users: median and
    95th percentile of ``--runs`` requests, and the queries of one.
 

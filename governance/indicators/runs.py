@@ -88,6 +88,11 @@ def _dispatch(run: RollupRun, codes: list[str]) -> None:
 PART_SHAPE = ("number", "townships")
 
 
+def part_shape(part: dict) -> dict:
+    """The keys of a part's entry that describe the part (``PART_SHAPE``), not how its computing went."""
+    return {key: part[key] for key in PART_SHAPE if key in part}
+
+
 def township_shards(townships: list[tuple], parts: int) -> list[tuple[str, str, int]]:
     """Cut ``townships`` ((code, tree_id, lft, rght) in tree order) into at most ``parts`` shards of
     consecutive townships, each about the same work; (first code, last code, count) of each.
@@ -205,7 +210,7 @@ def resume_rollup(run: RollupRun) -> int | None:
         if name == "upper":
             parts[name] = {"status": "pending"}
             continue
-        shape = {key: part[key] for key in PART_SHAPE if key in part}
+        shape = part_shape(part)
         if part.get("status") == "ok":
             parts[name] = {**shape, "status": "ok", "carried": run.pk, "seconds": part.get("seconds")}
         else:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from governance.indicators.approval import month_check_approval, period_is_locked
 from governance.indicators.engine import compute_month, compute_upper, run_status, shard_ends
 from governance.indicators.months import month_start
-from governance.indicators.runs import PART_SHAPE, start_rollup, to_date_refresh
+from governance.indicators.runs import part_shape, start_rollup, to_date_refresh
 from governance.indicators.runs import rollup_watch as watch_runs
 from governance.models import MonthApproval, OrgUnit, RollupRun, RollupStatus
 
@@ -73,8 +73,7 @@ def _record_part(run_id: int, name: str, entry: dict, errors: list) -> None:
     with transaction.atomic():
         # Parts finish concurrently on several workers: the row lock keeps their updates.
         run = RollupRun.objects.select_for_update().get(pk=run_id)
-        shape = {key: value for key, value in run.parts.get(name, {}).items() if key in PART_SHAPE}
-        run.parts[name] = {**shape, **entry}
+        run.parts[name] = {**part_shape(run.parts.get(name, {})), **entry}
         run.errors = [e for e in run.errors if e["part"] != name and not e["part"].startswith(f"{name} ")] + errors
         run.save(update_fields=["parts", "errors"])
 

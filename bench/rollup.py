@@ -186,10 +186,12 @@ def _timed(work, runs: int) -> list[float]:
 
 
 def _select_of(statements: list[str]) -> str | None:
-    """The SELECT that computes a family's values, inside its INSERT ... SELECT."""
+    """The SELECT that computes a family's values, inside its INSERT ... SELECT (with its common
+    table: ``WITH r AS (...) INSERT INTO t (...) SELECT ...`` becomes ``WITH r AS (...) SELECT ...``)."""
     for sql in statements:
-        if sql.startswith("INSERT") and ") SELECT " in sql and "UNNEST" not in sql:
-            return sql[sql.index(") SELECT ") + 2:]
+        if sql.startswith(("INSERT", "WITH")) and " INSERT INTO " in f" {sql}" and ") SELECT " in sql:
+            head, _insert, tail = f" {sql}".partition(" INSERT INTO ")
+            return f"{head.strip()} {tail[tail.index(') SELECT ') + 2:]}".strip()
     return None
 
 

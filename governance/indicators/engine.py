@@ -16,12 +16,13 @@ from decimal import Decimal
 from itertools import chain
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import IntegerField, Q
 from django.utils import timezone
 
 from governance.indicators.months import Period, month_bounds, month_start, stored_periods
 from governance.indicators.registry import MEDIAN, RATIO, Indicator, all_indicators
-from governance.models import IndicatorValue, Level, OrgUnit, PeriodValue, RollupRun, RollupStatus
+from governance.models import LEVEL_ORDER, IndicatorValue, Level, OrgUnit, PeriodValue, RollupRun, RollupStatus
+from governance.rosters.writing import insert_rows
 
 # --- The rollup ---------------------------------------------------------------------------
 
@@ -105,6 +106,13 @@ def _leaf_sql(leaf, start, end, units) -> tuple[str, list]:
     return queryset.query.get_compiler(using=queryset.db).as_sql()
 
 
+def _leaf_counts(leaf, start, end, units) -> set[str]:
+    """The leaf's columns that are counts (integers), to be summed as integers (``_integral``)."""
+    queryset = leaf(start, end, units)
+    return {name for name, expression in queryset.query.annotations.items()
+            if isinstance(expression.output_field, IntegerField)}
+
+
 def _replace(period, keys, units, sql, params) -> None:
     """Delete the keys' rows of ``units`` for the month, then insert them anew.
 
@@ -119,71 +127,101 @@ def _ratio_sql(n: str, d: str) -> str:
     return f"CASE WHEN {d} IS NULL OR {d} = 0 THEN NULL ELSE {n} * 1.0 / {d} END"
 
 
-def _rollup_family(leaf, members, period, start, end, units, where, where_params, now) -> None:
-    """Delete the family's rows in scope, then one INSERT ... SELECT computes and writes them all.
+# The deepest a unit can be below its tree's root (MPTT's level): each level of ``Level`` sits
+# exactly one below its parent's (``governance.models.org``), so a tree has at most six levels.
+MAX_DEPTH = len(LEVEL_ORDER) - 1
 
-    The inner SELECT sums the leaf columns over each ancestor ``a``: for every unit in scope,
-    the units ``u`` of its subtree are one index range on (tree_id, lft), joined to the leaf
-    rows by id. A cross join with the family's keys then fans each unit's sums out to one row
-    per indicator. A non-cumulative family joins the leaf rows to ``a`` itself.
+
+def _integral(column: str) -> str:
+    """A count as an integer: PostgreSQL sums a bigint (what COUNT gives) into numeric, digit by
+    digit, and the sum of integers into a bigint; for the case family, 26 columns summed at every
+    level, that was a third of its statement. A count of one unit's records fits an integer."""
+    return f"CAST({column} AS INTEGER)"
+
+
+def _subtree_sums(leaf_sql: str, names: list[str], columns: list[tuple[str, str, bool]], where: str) -> str:
+    """The common tables that sum a family's leaf columns over every unit's subtree, ending in
+    ``r`` (node, the columns named ``names``) for the units in scope (``where`` on alias ``a``).
+
+    Bottom up, one level at a time: ``u`` is the leaf's rows summed per unit (with the unit's
+    parent and depth); ``s5`` the units at the deepest level; each ``s<d>`` the units at depth
+    d that have leaf rows, together with the parents of ``s<d+1>``, summed per unit. So only
+    the units with something below them are touched, each once, and no unit is paired with its
+    subtree (the pairs were the whole statement's cost for a family with few rows: every unit
+    of the tree read its subtree's range). ``columns`` are (quoted leaf column, name, is a count).
+    Its parameters are the leaf's, then ``where``'s.
+    """
+    tree = connection.ops.quote_name(OrgUnit._meta.db_table)
+    listed = ", ".join(names)
+
+    def summed(source: str, name: str, count: bool) -> str:
+        return f"{_integral(f'SUM({_integral(source)})')} AS {name}" if count else f"SUM({source}) AS {name}"
+
+    own = ", ".join(summed(f"l.{column}", name, count) for column, name, count in columns)
+    ctes = [f"l AS ({leaf_sql})",
+            f"u AS (SELECT o.id AS node, o.parent_id AS parent, o.mptt_level AS depth, {own} "
+            f"FROM l INNER JOIN {tree} o ON o.id = l.node GROUP BY o.id, o.parent_id, o.mptt_level)"]
+    up = ", ".join(summed(f"x.{name}", name, count) for _column, name, count in columns)
+    for depth in range(MAX_DEPTH, -1, -1):
+        rows = f"SELECT node, {listed} FROM u WHERE depth = {depth}"
+        if depth < MAX_DEPTH:
+            rows += f" UNION ALL SELECT parent, {listed} FROM s{depth + 1} WHERE parent IS NOT NULL"
+        ctes.append(f"s{depth} AS (SELECT x.node AS node, o.parent_id AS parent, {up} FROM ({rows}) x "
+                    f"INNER JOIN {tree} o ON o.id = x.node GROUP BY x.node, o.parent_id)")
+    every = " UNION ALL ".join(f"SELECT node, {listed} FROM s{depth}" for depth in range(MAX_DEPTH + 1))
+    ctes.append(f"r AS (SELECT s.* FROM ({every}) s INNER JOIN {tree} a ON a.id = s.node WHERE {where})")
+    return ", ".join(ctes)
+
+
+def _kept(numerator: str, denominator: str | None) -> str:
+    """The SQL condition of a row worth storing: no row is stored whose numerator is 0 and whose
+    denominator is 0 or missing (nothing counted, or a ratio of nothing). The dashboards read such a
+    missing row as zero (``governance.indicators.dashboard``); a rate of 0 out of 5 is stored."""
+    if denominator is None:
+        return f"({numerator} IS NULL OR {numerator} <> 0)"
+    return f"({numerator} IS NULL OR {numerator} <> 0 OR {denominator} <> 0)"
+
+
+def _rollup_family(leaf, members, period, start, end, units, where, where_params, now) -> None:
+    """Delete the family's rows in scope, then one statement computes and writes them all.
+
+    The common table ``r`` sums the leaf columns over each ancestor ``a``: for every unit in
+    scope, the units ``u`` of its subtree are one index range on (tree_id, lft), joined to the
+    leaf rows by id. Each indicator then takes its own columns of ``r`` (one SELECT per key, put
+    together by UNION ALL: the table is read once per key, with no per-row CASE on the key),
+    leaving out the rows that count nothing (``_kept``). A non-cumulative family joins the leaf
+    rows to ``a`` itself.
     """
     quote = connection.ops.quote_name
     leaf_sql, leaf_params = _leaf_sql(leaf, start, end, units)
     columns = sorted({m.numerator for m in members} | {m.denominator for m in members if m.denominator})
     alias = {column: f"c{i}" for i, column in enumerate(columns)}
-    sums = ", ".join(f"SUM(l.{quote(column)}) AS {alias[column]}" for column in columns)
-
-    def value(member):
-        n = f"r.{alias[member.numerator]}"
-        if member.kind == RATIO:
-            return _ratio_sql(n, f"r.{alias[member.denominator]}")
-        return n
-
-    numerator_sql, numerator_params = _case_by_key(members, lambda m: f"r.{alias[m.numerator]}")
-    denominator_sql, denominator_params = _case_by_key(
-        members, lambda m: f"r.{alias[m.denominator]}" if m.denominator else None)
-    value_sql, value_params = _case_by_key(members, value)
-    keys_sql = " UNION ALL ".join("SELECT %s AS ikey" for _member in members)
+    counts = _leaf_counts(leaf, start, end, units)
     table, tree = quote(IndicatorValue._meta.db_table), quote(OrgUnit._meta.db_table)
     if all(m.cumulative for m in members):
-        # The pairs (ancestor ``a`` in scope, unit ``d`` of its subtree): each ancestor finds
-        # its subtree by one range on the (tree_id, lft) index, about as many pairs as units
-        # times depth. The other way round, finding the ancestors of each leaf row, an index
-        # gives every unit left of the row (half the tree, per row) and a filter drops all but
-        # a few; a merge join on tree_id pairs every unit with every other. PostgreSQL cannot
-        # estimate nested ranges and picked those plans at city scale (5 to 35 s a family
-        # instead of a fraction of a second), so there the subtree is a LATERAL subquery and
-        # both it and the pairs are fenced by OFFSET 0: the pairs are made first, then joined
-        # to the leaf rows once. SQLite's CROSS JOIN keeps ``a`` the outer loop the same way.
-        if connection.vendor == "postgresql":
-            pairs = (f"SELECT a.id AS node, d.id AS member FROM {tree} a CROSS JOIN LATERAL "
-                     f"(SELECT s.id FROM {tree} s WHERE s.tree_id = a.tree_id AND s.lft >= a.lft "
-                     f"AND s.lft <= a.rght OFFSET 0) d WHERE {where} OFFSET 0")
-        else:
-            pairs = (f"SELECT a.id AS node, d.id AS member FROM {tree} a CROSS JOIN {tree} d "
-                     f"WHERE d.tree_id = a.tree_id AND d.lft >= a.lft AND d.lft <= a.rght AND {where}")
-        source = f"({pairs}) p INNER JOIN ({leaf_sql}) l ON l.node = p.member"
-        inner, inner_params = f"SELECT p.node AS node, {sums} FROM {source} GROUP BY p.node", [
-            *where_params, *leaf_params]
+        ctes = _subtree_sums(leaf_sql, [alias[c] for c in columns],
+                             [(quote(c), alias[c], c in counts) for c in columns], where)
     else:
-        inner = (f"SELECT a.id AS node, {sums} FROM {tree} a INNER JOIN ({leaf_sql}) l ON l.node = a.id "
-                 f"WHERE {where} GROUP BY a.id")
-        inner_params = [*leaf_params, *where_params]
+        sums = ", ".join(f"SUM({_integral(f'l.{quote(c)}')}) AS {alias[c]}" if c in counts
+                         else f"SUM(l.{quote(c)}) AS {alias[c]}" for c in columns)
+        ctes = (f"r AS (SELECT a.id AS node, {sums} FROM {tree} a INNER JOIN ({leaf_sql}) l ON l.node = a.id "
+                f"WHERE {where} GROUP BY a.id)")
+    inner_params = [*leaf_params, *where_params]
+    day, at = connection.ops.adapt_datefield_value(period), connection.ops.adapt_datetimefield_value(now)
+    selects, select_params = [], []
+    for member in members:
+        n = f"r.{alias[member.numerator]}"
+        d = f"r.{alias[member.denominator]}" if member.denominator else None
+        value = _ratio_sql(n, d) if member.kind == RATIO else n
+        selects.append(f"SELECT r.node, %s, %s, {n}, {d or 'CAST(NULL AS NUMERIC)'}, {value}, %s "
+                       f"FROM r WHERE {_kept(n, d)}")
+        select_params += [day, member.key, at]
     sql = (
+        f"WITH {ctes} "
         f"INSERT INTO {table} (org_unit_id, period, {quote('key')}, numerator, denominator, value, computed_at) "
-        f"SELECT r.node, %s, k.ikey, {numerator_sql}, {denominator_sql}, {value_sql}, %s "
-        f"FROM ({inner}) r CROSS JOIN ({keys_sql}) k"
+        + " UNION ALL ".join(selects)
     )
-    params = [
-        connection.ops.adapt_datefield_value(period),
-        *numerator_params,
-        *denominator_params,
-        *value_params,
-        connection.ops.adapt_datetimefield_value(now),
-        *inner_params,
-        *[m.key for m in members],
-    ]
-    _replace(period, [m.key for m in members], units, sql, params)
+    _replace(period, [m.key for m in members], units, sql, [*inner_params, *select_params])
 
 
 def _upper_family(leaf, members, period, start, end, upper, where, where_params, now) -> None:
@@ -224,7 +262,7 @@ def _upper_family(leaf, members, period, start, end, upper, where, where_params,
         f"SELECT u.tree_id, u.lft, k.ikey, {numerator_sql}, {denominator_sql} "
         f"FROM {tree} u INNER JOIN ({leaf_sql}) l ON l.node = u.id CROSS JOIN ({keys_sql}) k"
         f") s ON s.tree_id = a.tree_id AND s.lft >= a.lft AND s.lft <= a.rght "
-        f"WHERE {where} GROUP BY a.id, s.ikey) r"
+        f"WHERE {where} GROUP BY a.id, s.ikey) r WHERE {_kept('r.num', 'r.den')}"
     )
     params = [
         connection.ops.adapt_datefield_value(period),
@@ -322,35 +360,15 @@ def _rollup_median(indicator, period, start, end, units, scope_ranges, now, writ
     month = ops.adapt_datefield_value(period)
     medians = _medians_of(samples_of([period]), scope_ranges)
     _delete(period, [indicator.key], write_units)  # in the family's savepoint
-    _insert(IndicatorValue, ["org_unit_id", "period", "key", "numerator", "value", "computed_at"],
-            [(unit_id, month, indicator.key, n, median, at) for unit_id, (n, median) in medians.items()])
+    insert_rows(IndicatorValue, ("org_unit_id", "period", "key", "numerator", "value", "computed_at"),
+                [(unit_id, month, indicator.key, n, median, at) for unit_id, (n, median) in medians.items()])
     for kept in stored:
         medians = _medians_of(samples_of(kept.months), scope_ranges)
         PeriodValue.objects.filter(key=indicator.key, first=kept.first, last=kept.last,
                                    org_unit__in=write_units.values("pk")).delete()
         first, last = ops.adapt_datefield_value(kept.first), ops.adapt_datefield_value(kept.last)
-        _insert(PeriodValue, ["org_unit_id", "key", "first", "last", "numerator", "value", "computed_at"],
-                [(unit_id, indicator.key, first, last, n, median, at) for unit_id, (n, median) in medians.items()])
-
-
-INSERT_BATCH = 1000  # rows a statement: 7,000 parameters, within SQLite's and PostgreSQL's limits
-
-
-def _insert(model, columns: list[str], rows: list[tuple]) -> None:
-    """Insert plain rows (values already adapted) in multi-row statements.
-
-    ``bulk_create`` spent most of a city month's median family (6 of 12 s) preparing 64,000
-    objects' values field by field; these rows are numbers, a date and a time computed here.
-    """
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    head = f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(c) for c in columns)}) VALUES "
-    one = f"({', '.join('%s' for _c in columns)})"
-    with connection.cursor() as cursor:
-        for i in range(0, len(rows), INSERT_BATCH):
-            batch = rows[i:i + INSERT_BATCH]
-            cursor.execute(head + ", ".join(one for _row in batch), [value for row in batch for value in row])
+        insert_rows(PeriodValue, ("org_unit_id", "key", "first", "last", "numerator", "value", "computed_at"),
+                    [(unit_id, indicator.key, first, last, n, median, at) for unit_id, (n, median) in medians.items()])
 
 
 def period_medians(indicator: Indicator, period: Period, units: list[OrgUnit]) -> dict[int, tuple[int, Decimal]]:

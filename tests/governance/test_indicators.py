@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -114,6 +115,23 @@ def test_wishes_completed_count_in_the_month_they_are_done(county):
     assert number(MAY, "partybuild.wishes_posted", county.township_a) == 0
     assert number(MAY, "partybuild.wishes_completed", county.township_a) == 1
     assert number(MAY, "partybuild.wishes_completed", county.county) == 1
+
+
+def test_a_zero_is_not_stored_but_a_rate_of_nothing_yet_is(county):
+    """No row counts nothing: a count of 0 and a ratio of 0 out of 0 are left out (the dashboards read
+    a missing row as zero), while a rate of 0 out of 1 is a figure and is stored."""
+    grid, micro = county.grids[0], county.micro_grids[0]
+    add_case(micro, reported_at=at(10), colour="yellow")  # raised in May, not closed, not red
+    rollup_month(MAY)
+    nothing = IndicatorValue.objects.filter(period=MAY, numerator=0).filter(
+        Q(denominator=0) | Q(denominator__isnull=True))
+    assert not nothing.exists(), list(nothing.values_list("org_unit__code", "key")[:5])
+    assert number(MAY, "grid.cases_yellow", grid) == 1
+    assert not IndicatorValue.objects.filter(period=MAY, key="grid.cases_red", org_unit=grid).exists()
+    # Of the one case raised, none closed in the month: a rate of 0 / 1, kept.
+    assert values(MAY, "grid.closure_rate")[grid.code] == (Decimal(0), Decimal(1), Decimal(0))
+    # Nothing was resolved in May: the on-time rate has nothing to divide, no row.
+    assert grid.code not in values(MAY, "grid.on_time_rate")
 
 
 def test_a_ratio_is_rolled_up_as_sum_over_sum(county):

@@ -58,6 +58,7 @@ import rollup  # noqa: E402
 from seed_demo import PostgresServer, _machine, write_section  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
+FLOOR_RUNS = 5  # each floor: the median of this many runs after a warm-up
 BEGIN, END = "<!-- province:begin -->", "<!-- province:end -->"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 ENV = {"DEBUG": "0", "REQUIRE_SECRET_KEY": "0", "REQUIRE_PII_KEYS": "0"}
@@ -427,6 +428,7 @@ def measure_rollup(url: str) -> dict:
     """compute_month of every unit, family by family (bench/rollup.py's ``families_once``), with the
     process's peak RSS before and after it."""
     rollup._setup(url)
+    from governance.indicators.months import month_bounds
     from governance.models import IndicatorValue
 
     # A --reuse finds the month a previous run wrote: replacing its rows costs more than writing.
@@ -436,6 +438,7 @@ def measure_rollup(url: str) -> dict:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     families = {family: {key: value for key, value in row.items() if key != "samples"}
                 for family, row in once["families"].items()}
+    rollup.add_floors(families, once["families"], *month_bounds(rollup._period()), FLOOR_RUNS)
     return {"period": f"{rollup._period():%Y-%m}", "total_s": once["total_s"], "families": families,
             "replacing": replacing,
             "queries": sum(f["queries"] for f in once["families"].values()),
@@ -508,12 +511,27 @@ def render(result: dict) -> str:
         lines.append(f"| … sum of its parts' times (townships {run['part_s_sum']:.1f} s + upper "
                      f"{run['upper_s']} s) | {parts:.1f} s = {parts / single['total_s']:.1f} × the single run | |")
     lines += ["", "**Families** of the single run, slowest first (*with writing*: its whole part, timed in the "
-              "process; *compute*: its SELECT, timed on the server afterwards):", "",
-              "| family | with writing (s) | compute (s) | queries | rows written |",
-              "| --- | ---: | ---: | ---: | ---: |"]
+              "process; *compute*: its SELECT, timed on the server afterwards, with a median's Python step; "
+              f"*floor*: the plain scan of the rows it reads, bench/rollup.py's, median of {FLOOR_RUNS}):", "",
+              "| family | with writing (s) | compute (s) | floor (s) | compute ÷ floor | queries | rows written |",
+              "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    floors = 0.0
     for family, row in sorted(single["families"].items(), key=lambda item: -item[1]["seconds"]):
         compute = f"{row['compute_s']:.2f}" if row["compute_s"] is not None else "–"
-        lines.append(f"| {family} | {row['seconds']:.2f} | {compute} | {row['queries']} | {row['rows']:,} |")
+        floor = f"{row['floor_s']:.3f}" if "floor_s" in row else "–"
+        ratio = rollup._ratio(row["compute_s"] or 0, row["floor_s"]) if "floor_s" in row else "–"
+        floors += row.get("floor_s", 0)
+        lines.append(f"| {family} | {row['seconds']:.2f} | {compute} | {floor} | {ratio} | {row['queries']} "
+                     f"| {row['rows']:,} |")
+    case = [f for f in rollup.CASE_FAMILIES if "floor_s" in single["families"].get(f, {})]
+    each = ", ".join(f"{f} {rollup._ratio(single['families'][f]['compute_s'] or 0, single['families'][f]['floor_s'])}"
+                     for f in case)
+    worst = max((single["families"][f]["compute_s"] or 0) / single["families"][f]["floor_s"] for f in case)
+    lines += ["", f"- Case families against their floors (target ≤ {rollup.CASE_TARGET}× each): {each} "
+              f"({'met' if worst <= rollup.CASE_TARGET else '**not met**'}).",
+              f"- The whole month with its writes, {single['total_s']:.1f} s, against the sum of the families' "
+              f"floors, {floors:.2f} s: **{rollup._ratio(single['total_s'], floors)}** (target ≤ "
+              f"{rollup.MONTH_TARGET}×: {rollup._verdict(single['total_s'], floors, rollup.MONTH_TARGET)})."]
     lines += ["", f"**Dashboard pages** (server time through the test client, `DEBUG` off, {result['runs']} "
               "requests; target at the root < 100 ms and ≤ 12 queries):", "",
               "| page | user | median ms | p95 ms | queries |", "| --- | --- | ---: | ---: | ---: |"]

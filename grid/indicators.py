@@ -1,7 +1,17 @@
 """The grid's monthly indicators: cases through their loop, and grid workers, with how the dashboard shows them."""
 
-from django.db.models import Count, DateField, DurationField, Exists, ExpressionWrapper, F, OuterRef, Q
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    BooleanField,
+    Count,
+    DateField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+)
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -21,6 +31,7 @@ from governance.indicators.registry import (
     Indicator,
     Panel,
     RecordLink,
+    Tally,
     Target,
     register,
     register_breakdown,
@@ -54,34 +65,39 @@ def case_counts(start, end, units):
 
     Open at month end: reported before it and not closed by then. Overdue: of those, past
     the deadline and not resolved by the end (or by now, for the month in progress), as the
-    dispute summary counts them. A sub-category counts for its top category.
+    dispute summary counts them. A sub-category counts for its top category. Each case's dates
+    are compared once (the names below), and the 26 counts test the names (``Tally``).
     """
     cutoff = min(end, timezone.now())
-    raised = Q(reported_at__gte=start, reported_at__lt=end)
+
+    def within(field):
+        return Q(**{f"{field}__gte": start, f"{field}__lt": end})
+
+    def flag(condition):
+        return ExpressionWrapper(condition, output_field=BooleanField())
+
     still_open = Q(closed_at__isnull=True) | Q(closed_at__gte=end)
     late = (still_open & Q(due_at__lt=cutoff) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=cutoff))
             & ~Q(state=CaseState.REJECTED))
-    categories = {
-        _column(code): Count("pk", filter=raised & (Q(category__code=code) | Q(category__parent__code=code)))
-        for code, _name, _children in TAXONOMY
-    }
-    return _month_cases(start, end, units).values(node=F("grid")).annotate(**categories,
-        raised=Count("pk", filter=raised),
-        accepted=Count("pk", filter=Q(accepted_at__gte=start, accepted_at__lt=end)),
-        resolved=Count("pk", filter=Q(resolved_at__gte=start, resolved_at__lt=end)),
-        closed=Count("pk", filter=Q(closed_at__gte=start, closed_at__lt=end)),
-        raised_closed=Count("pk", filter=raised & Q(closed_at__lt=end)),
-        overdue=Count("pk", filter=late),
-        red=Count("pk", filter=raised & Q(colour=Colour.RED)),
-        yellow=Count("pk", filter=raised & Q(colour=Colour.YELLOW)),
-        green=Count("pk", filter=raised & Q(colour=Colour.GREEN)),
-        major=Count("pk", filter=raised & Q(triage=Triage.MAJOR)),
-        minor=Count("pk", filter=raised & Q(triage=Triage.MINOR)),
-        private=Count("pk", filter=raised & Q(triage=Triage.PRIVATE)),
+    rows = _month_cases(start, end, units).values(
+        node=F("grid"), raised=flag(within("reported_at")), accepted=flag(within("accepted_at")),
+        resolved=flag(within("resolved_at")), closed=flag(within("closed_at")),
+        closed_by_end=flag(Q(closed_at__lt=end)), late=flag(late),
         # A case without a deadline (never dispatched) cannot be late.
-        resolved_on_time=Count("pk", filter=Q(resolved_at__gte=start, resolved_at__lt=end)
-                               & (Q(due_at__isnull=True) | Q(resolved_at__lte=F("due_at")))),
+        on_time=flag(Q(due_at__isnull=True) | Q(resolved_at__lte=F("due_at"))),
+        top=Coalesce("category__parent__code", "category__code"), case_colour=F("colour"),
+        case_triage=F("triage"))
+    raised = {"raised": True}
+    counts = {_column(code): {**raised, "top": code} for code, _name, _children in TAXONOMY}
+    counts.update(
+        raised=raised, accepted={"accepted": True}, resolved={"resolved": True}, closed={"closed": True},
+        raised_closed={**raised, "closed_by_end": True}, overdue={"late": True},
+        red={**raised, "case_colour": Colour.RED}, yellow={**raised, "case_colour": Colour.YELLOW},
+        green={**raised, "case_colour": Colour.GREEN}, major={**raised, "case_triage": Triage.MAJOR},
+        minor={**raised, "case_triage": Triage.MINOR}, private={**raised, "case_triage": Triage.PRIVATE},
+        resolved_on_time={"resolved": True, "on_time": True},
     )
+    return Tally(rows, counts)
 
 
 def rating_counts(start, end, units):
@@ -89,11 +105,9 @@ def rating_counts(start, end, units):
 
     The case keeps only its last rating: a case rated twice in the month counts once, with it.
     """
-    rated = CaseEvent.objects.filter(action=CaseAction.RATE, at__gte=start, at__lt=end, case__grid__in=units)
-    return rated.values(node=F("case__grid")).annotate(
-        rated=Count("case", distinct=True),
-        satisfied=Count("case", distinct=True, filter=Q(case__rating__in=[Rating.SATISFIED, Rating.BASIC])),
-    )
+    rated = CaseEvent.objects.filter(action=CaseAction.RATE, at__gte=start, at__lt=end, case=OuterRef("pk"))
+    return (Case.objects.filter(Exists(rated), grid__in=units).values(node=F("grid"))
+            .annotate(rated=Count("pk"), satisfied=Count("pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASIC]))))
 
 
 def case_cohorts(start, end, units):

@@ -20,7 +20,7 @@ from django.db.models import IntegerField, Q
 from django.utils import timezone
 
 from governance.indicators.months import Period, month_bounds, month_start, stored_periods
-from governance.indicators.registry import MEDIAN, RATIO, Indicator, all_indicators
+from governance.indicators.registry import MEDIAN, RATIO, Indicator, Tally, all_indicators
 from governance.models import LEVEL_ORDER, IndicatorValue, Level, OrgUnit, PeriodValue, RollupRun, RollupStatus
 from governance.rosters.writing import insert_rows
 
@@ -101,15 +101,37 @@ def _case_by_key(members, expression_of) -> tuple[str, list]:
 
 
 def _leaf_sql(leaf, start, end, units) -> tuple[str, list]:
-    """The leaf queryset of a family as SQL and parameters, to be joined in a statement."""
-    queryset = leaf(start, end, units).order_by()
+    """The leaf of a family as SQL and parameters, to be joined in a statement."""
+    found = leaf(start, end, units)
+    if isinstance(found, Tally):
+        return _tally_sql(found)
+    queryset = found.order_by()
     return queryset.query.get_compiler(using=queryset.db).as_sql()
+
+
+def _tally_sql(tally: Tally) -> tuple[str, list]:
+    """A ``Tally`` as SQL: its rows fenced in a subquery (so each name is computed once per row),
+    then one filtered COUNT per column, grouped by node."""
+    quote = connection.ops.quote_name
+    queryset = tally.rows.order_by()
+    rows_sql, rows_params = queryset.query.get_compiler(using=queryset.db).as_sql()
+    # A subquery with an OFFSET is not merged into the outer query by either database's planner.
+    fence = "OFFSET 0" if connection.vendor == "postgresql" else "LIMIT -1 OFFSET 0"
+    counts, params = [], []
+    for column, conditions in tally.counts.items():
+        tests = " AND ".join(f"x.{quote(name)} = %s" for name in conditions)
+        counts.append(f"COUNT(*) FILTER (WHERE {tests}) AS {quote(column)}")
+        params += list(conditions.values())
+    sql = f"SELECT x.node AS node, {', '.join(counts)} FROM ({rows_sql} {fence}) x GROUP BY x.node"
+    return sql, [*params, *rows_params]
 
 
 def _leaf_counts(leaf, start, end, units) -> set[str]:
     """The leaf's columns that are counts (integers), to be summed as integers (``_integral``)."""
-    queryset = leaf(start, end, units)
-    return {name for name, expression in queryset.query.annotations.items()
+    found = leaf(start, end, units)
+    if isinstance(found, Tally):
+        return set(found.counts)
+    return {name for name, expression in found.query.annotations.items()
             if isinstance(expression.output_field, IntegerField)}
 
 

@@ -543,6 +543,23 @@ partitioned cases), and a case by id or its steps, what the case page and every 
 loop read, goes from {lookup_plain} ms to {lookup_part} ms with planning, since the id alone prunes
 no partition. The criterion was more than 1.5× on the rollup's scans and on keeping history: the
 month's scans do not gain, and of keeping history only dropping a month does.
+
+What partitioning would have changed in the schema (the `ddl` the script builds, and more): the
+primary key becomes (id, reported_at) and the steps' (id, at), which Django 5.2 can state
+(`CompositePrimaryKey`) but a `ForeignKey` cannot point at such a model, so `id` would stay the
+model's primary key over a table that no longer enforces its uniqueness alone; the case number and
+the form token can only be unique together with `reported_at` (a duplicate number in two months goes
+unseen); PostgreSQL 15 has no identity column on a partitioned table (a sequence default instead);
+every foreign key into the cases needs the case's `reported_at` beside `case_id` and a two-column
+constraint, which a Django `ForeignKey` cannot express (`db_constraint=False` plus `RunSQL`): the
+case steps, the attachments, the mediations and the contract instalments (`collective_economy`), and
+the attachments' step in turn needs the step's `at`; steps partitioned by their own time do not
+follow their case's month ({spill:,} steps of the dropped month's cases lay in later partitions and
+went row by row); the audit triggers would move to the partitioned parents. Django's migrations know
+no declarative partitioning: it would be `RunSQL` run on PostgreSQL only (SQLite keeping plain
+tables), plus a monthly task creating the partitions to come. If history ever has to go faster than
+DELETE allows, the cheaper step is a batched DELETE of closed cases older than the retention, not
+partitions.
 """
 
 

@@ -507,7 +507,7 @@ def render(result: dict) -> str:
     for concurrency, run in result["workers"].items():
         parts = run["part_s_sum"] + (run["upper_s"] or 0)
         lines.append(f"| Celery, {concurrency} worker process{'es' if concurrency != '1' else ''}: the run "
-                     f"({run['parts']} township parts + upper levels) | {run['seconds']:.1f} s | |")
+                     f"({run['parts']} parts, shards of townships, + upper levels) | {run['seconds']:.1f} s | |")
         lines.append(f"| … sum of its parts' times (townships {run['part_s_sum']:.1f} s + upper "
                      f"{run['upper_s']} s) | {parts:.1f} s = {parts / single['total_s']:.1f} × the single run | |")
     lines += ["", "**Families** of the single run, slowest first (*with writing*: its whole part, timed in the "
@@ -620,7 +620,7 @@ def main() -> None:
               f"{single['rss_peak_mb']} MiB", file=sys.stderr, flush=True)
         workers = {}
         if not args.skip_workers:
-            for concurrency in (1, 2):
+            for concurrency in (1, 2, 4):
                 workers[str(concurrency)] = rollup.measure_workers(url, concurrency, runs=1)
                 print(f"  {concurrency} worker process(es): {workers[str(concurrency)]}", file=sys.stderr,
                       flush=True)

@@ -179,6 +179,23 @@ class Indicator:
         """
         return self.kind == RATIO and str(self.unit) == "%"
 
+    @property
+    def unstored(self) -> tuple[int, int | None, int | None] | None:
+        """What the month of a unit means by having no row of this indicator, once the month was
+        computed for the unit: (numerator, denominator, value), or None for "no value".
+
+        The rollup stores no row whose numerator is 0 and whose denominator is 0 or NULL: most
+        units count nothing of most things in a month. So a missing count is 0, a missing ratio is
+        "0 of 0" (no rate), and a missing median had no samples (no value). The one place that says
+        it: every reader (the dashboards, the API, the Excel export) completes a computed month's
+        values with it (``dashboard.periods.complete``).
+        """
+        if self.kind == MEDIAN:
+            return None
+        if self.kind == RATIO:
+            return 0, 0, None
+        return 0, None, 0
+
 
 _registry = Registry("indicators", core="governance.indicators.org")  # the org chain's, then each app's
 

@@ -17,7 +17,14 @@ from django.db.models import FilteredRelation, Max, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from governance.indicators.dashboard.periods import combine, stock_month
+from governance.indicators.dashboard.periods import (
+    by_month,
+    combine,
+    computed_marks,
+    is_computed,
+    stock_month,
+    unstored_value,
+)
 from governance.indicators.months import Period, format_period, month_start, shift_month, this_month
 from governance.indicators.registry import (
     DENOMINATOR,
@@ -461,24 +468,26 @@ def trend_keys() -> list[str]:
 
 
 def trend(unit: OrgUnit, keys: list[str], end_period: datetime.date, months: int = TREND_MONTHS,
-          found: list[IndicatorValue] | None = None) -> dict:
+          monthly: dict | None = None) -> dict:
     """The chart's shape: {"periods": ["2025-01", ...], "series": [{key, label, percent, values}]}.
 
-    One query, or none given ``found`` (the unit's values, holding at least these months and keys).
+    A month computed for the unit has a point (0 where the rollup stored no row), one never
+    computed none. One query, or none given ``monthly`` (``periods.by_month`` of the unit's values,
+    holding at least these months and keys).
     """
     indicators = indicator_map()
     keys = [key for key in keys if key in indicators]
     end_period = month_start(end_period)
     periods = trend_periods(end_period, months)
-    if found is None:
-        found = IndicatorValue.objects.filter(org_unit=unit, key__in=keys, period__gte=periods[0],
-                                              period__lte=end_period)
-    found = {(row.period, row.key): row.value for row in found}
+    if monthly is None:
+        monthly = by_month(list(IndicatorValue.objects.filter(
+            org_unit=unit, period__gte=periods[0], period__lte=end_period).filter(
+            Q(key__in=keys) | computed_marks([unit.pk], periods[0], end_period))), keys, indicators)
     return {
         "periods": [format_period(period) for period in periods],
         "series": [
             {"key": key, "label": str(indicators[key].label), "percent": indicators[key].percent,
-             "values": [plain_number(found.get((period, key))) for period in periods]}
+             "values": [plain_number(getattr(monthly.get((period, key)), "value", None)) for period in periods]}
             for key in keys
         ],
     }
@@ -486,12 +495,14 @@ def trend(unit: OrgUnit, keys: list[str], end_period: datetime.date, months: int
 
 def breakdown(values: dict[str, IndicatorValue], name: str, names=None) -> dict:
     """The period's counts of the indicators that make up the breakdown ``name``, biggest first,
-    labelled with the county's own ``names`` of their terms."""
+    labelled with the county's own ``names`` of their terms; no bar when they are all 0."""
     members = {indicator.key: indicator for indicator in all_indicators() if indicator.breakdown == name}
     items = sorted(
-        ((key, row) for key, row in values.items() if key in members),
+        ((key, values[key]) for key in members if key in values),  # ties in registry order
         key=lambda item: -(item[1].numerator or 0),
     )
+    if not any(row.numerator for _key, row in items):
+        items = []  # a month that counted nothing of them: the chart's empty text, not a row of zeros
     return {
         "labels": [term_label(members[key], names) for key, _row in items],
         "values": [int(row.numerator or 0) for _key, row in items],
@@ -605,13 +616,22 @@ def _league_row(child: OrgUnit, keys: list[str], indicators, values: dict[str, I
     return row
 
 
+def league_children(unit: OrgUnit, period: Period) -> list[OrgUnit]:
+    """The units one level down in tree order, each with ``computed``: whether it has a row of the
+    period (``periods.is_computed``). One query."""
+    return list(OrgUnit.objects.filter(parent=unit).annotate(
+        computed=is_computed(period.first, period.last)).order_by("lft"))
+
+
 def league(unit: OrgUnit, period: Period, keys: list[str], sort: str = "", *, at: datetime.date | None = None,
            medians: dict | None = None, children: list[OrgUnit] | None = None) -> League:
-    """The units one level down with their values over ``period``.
+    """The units one level down with their values over ``period`` (0 where a child computed for it
+    has no row of a count: ``periods.complete``).
 
     A month is one grouped query; a period of several months two (the children, their monthly
-    rows of the period; one when the ``children`` are given), with stocks read at ``at`` (the unit's
-    own last month with values) and the medians given (``periods.medians``).
+    rows of the period; one when the ``children`` are given, read by ``league_children``), with
+    stocks read at ``at`` (the unit's own last month with values) and the medians given
+    (``periods.medians``).
     """
     indicators = indicator_map()
     keys = [key for key in keys if key in indicators]
@@ -619,22 +639,24 @@ def league(unit: OrgUnit, period: Period, keys: list[str], sort: str = "", *, at
         rows = _month_league(unit, period.first, keys, indicators)
     else:
         if children is None:
-            children = list(OrgUnit.objects.filter(parent=unit).order_by("lft"))
+            children = league_children(unit, period)
         found: dict = {}
         for value in IndicatorValue.objects.filter(org_unit__parent=unit, key__in=keys, period__gte=period.first,
                                                    period__lte=period.last):
             found.setdefault(value.org_unit_id, []).append(value)
         medians = medians or {}
+        wanted = {key: indicators[key] for key in keys}
         rows = [_league_row(child, keys, indicators, {
-            **combine(found.get(child.pk, []), period, indicators, at or period.last),
+            **combine(found.get(child.pk, []), period, wanted, at or period.last, computed=child.computed),
             **medians.get((child.pk, period), {})}) for child in children]
     rows, sort = _sorted(rows, sort, keys)
     return League(keys, [indicators[key] for key in keys], rows, sort)
 
 
 def _month_league(unit: OrgUnit, period: datetime.date, keys: list[str], indicators) -> list[LeagueRow]:
-    """The children with their values of the month: one grouped join."""
-    annotations = {}
+    """The children with their values of the month: one grouped join (and a probe a child for
+    whether its month was computed)."""
+    annotations = {"computed": is_computed(period, period)}
     for i, key in enumerate(keys):
         of_key = Q(month_values__key=key)
         annotations[f"v{i}"] = Max("month_values__value", filter=of_key)
@@ -652,8 +674,11 @@ def _month_league(unit: OrgUnit, period: datetime.date, keys: list[str], indicat
     for child in children:
         row = LeagueRow(child)
         for i, key in enumerate(keys):
-            row.figures[key] = Figure(key, indicators[key], getattr(child, f"v{i}"), getattr(child, f"n{i}"),
-                                      getattr(child, f"d{i}"))
+            value, numerator, denominator = getattr(child, f"v{i}"), getattr(child, f"n{i}"), getattr(child, f"d{i}")
+            if numerator is None and value is None and child.computed:  # no row: as the rollup did not store it
+                row.figures[key] = Figure.of(key, indicators[key], unstored_value(indicators[key], child.pk, period))
+            else:
+                row.figures[key] = Figure(key, indicators[key], value, numerator, denominator)
         row.ordered = [row.figures[key] for key in keys]
         rows.append(row)
     return rows

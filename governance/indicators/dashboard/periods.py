@@ -45,7 +45,7 @@ def unstored_value(indicator: Indicator, unit_id: int, period: datetime.date) ->
     unstored = indicator.unstored
     if unstored is None:
         return None
-    numerator, denominator, value = (None if number is None else Decimal(number) for number in unstored)
+    numerator, denominator, value = unstored
     return IndicatorValue(org_unit_id=unit_id, period=period, key=indicator.key, numerator=numerator,
                           denominator=denominator, value=value)
 
@@ -97,17 +97,16 @@ def is_computed(first: datetime.date, last: datetime.date) -> Exists:
 
 
 def combine(rows, period: Period, indicators: dict[str, Indicator], at: datetime.date | None = None,
-            computed: bool | None = None) -> dict[str, IndicatorValue]:
+            fill: bool = True) -> dict[str, IndicatorValue]:
     """One unit's values over ``period`` by key, from its monthly ``rows`` (rows of other months are ignored).
 
     ``at`` is the month stocks are read at (default: ``stock_month`` of the rows). Medians are
     not here (see ``medians``): a month's median cannot be added to another's. Where the period
-    was computed for the unit (``computed``; by default, when ``rows`` hold one of its months)
-    the rows the rollup does not store are filled in (``complete``); else nothing is.
+    was computed for the unit (``rows`` hold one of its months) the rows the rollup does not store
+    are filled in (``complete``), unless ``fill`` is False (the league fills its figures itself).
     """
     inside = [row for row in rows if row.period in period]
-    if computed is None:
-        computed = bool(inside)
+    computed = fill and bool(inside)
     unit_id = inside[0].org_unit_id if inside else None
     if period.is_month:
         values = {row.key: row for row in inside}

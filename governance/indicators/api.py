@@ -3,13 +3,15 @@
 ``GET /api/v1/indicators/?org=CODE&period=P[&children=1]``
     Every indicator value of the unit over the period, or of each unit one level down.
 ``GET /api/v1/indicators/series/?org=CODE&key=K&from=P&to=P[&every=month|quarter|half|year]``
-    One indicator of the unit period by period (a period without a value is null).
+    One indicator of the unit period by period (a period never computed for the unit is null).
 
 A period ``P`` is a month ``2025-05``, a quarter ``2025-Q2``, a half-year ``2025-H1``, a year
 ``2025`` or any range of months ``2025-01..2025-06`` (the year so far is the range from January).
 Values over several months add up as each indicator declares (``over``: a flow sums its months,
 a stock is its last month's, a ratio sums numerators and denominators, a median is taken over
-the period's own samples), exactly as the dashboard and its Excel export show them.
+the period's own samples), exactly as the dashboard and its Excel export show them. In a period
+computed for the unit, a count the rollup stored no row of is 0 and a ratio "0 of 0" (value null):
+``Indicator.unstored``.
 
 Both read the stored values only, through ``governance.indicators.dashboard``. ``org`` defaults to
 the top of the caller's scope; a unit outside it answers 404. A malformed period or an unknown

@@ -29,11 +29,15 @@ dashboard panels (``register_panel``) the same way.
 import datetime
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from governance.registry import Registry
+
+ZERO = Decimal(0)
 
 COUNT = "count"
 RATIO = "ratio"
@@ -190,13 +194,32 @@ class Indicator:
         if self.kind != RATIO and isinstance(self.unit, str) and self.unit == "%":  # a lazy unit is never "%"
             raise ValueError(f"indicator {self.key}: only a ratio (a fraction) is measured in %")
 
-    @property
+    @cached_property
     def percent(self) -> bool:
         """Shown as a percentage: a ratio declared in "%" (its value is a fraction, 0.171 → 17.1%).
 
-        The one place that decides it: the page formats with it and hands it to the charts.
+        The one place that decides it: the page formats with it and hands it to the charts. Worked
+        out once: a province's dashboard asks it of a thousand figures, and a lazy unit is
+        translated each time it is made a string.
         """
         return self.kind == RATIO and str(self.unit) == "%"
+
+    @property
+    def unstored(self) -> tuple[Decimal, Decimal | None, Decimal | None] | None:
+        """What the month of a unit means by having no row of this indicator, once the month was
+        computed for the unit: (numerator, denominator, value), or None for "no value".
+
+        The rollup stores no row whose numerator is 0 and whose denominator is 0 or NULL: most
+        units count nothing of most things in a month. So a missing count is 0, a missing ratio is
+        "0 of 0" (no rate), and a missing median had no samples (no value). The one place that says
+        it: every reader (the dashboards, the API, the Excel export) completes a computed month's
+        values with it (rows: ``dashboard.periods.complete``; figures: ``dashboard.numbers.Figure.unstored``).
+        """
+        if self.kind == MEDIAN:
+            return None
+        if self.kind == RATIO:
+            return ZERO, ZERO, None
+        return ZERO, None, ZERO
 
 
 _registry = Registry("indicators", core="governance.indicators.org")  # the org chain's, then each app's

@@ -5,6 +5,10 @@ monthly rollup wrote (``IndicatorValue``, ``PeriodValue``), or, over several mon
 rows added up as each indicator declares (``periods``). Each selector costs one query whatever
 the size of the tree, so a page stays within a fixed query budget at city scale. The one
 exception is the median of a run of months the rollup does not store, taken from its samples.
+The rollup stores no row whose numerator is 0 and whose denominator is 0 or NULL: in a month
+computed for a unit (it has a row of it), a missing row reads as ``Indicator.unstored`` says (a
+count 0, a ratio "0 of 0", a median no value), filled in by ``periods.complete`` (rows) and
+``numbers.Figure.unstored`` (the league's figures); a month never computed stays empty.
 
 ``scope`` (where a user's dashboards start and reach), ``periods`` (values over several
 months), ``numbers`` (a unit's figures, trend, breakdown and league, formatted), ``page`` (the

@@ -30,6 +30,7 @@ from governance.indicators.dashboard.numbers import (
     indicator_map,
     kpi_rows,
     league,
+    league_children,
     league_keys,
     read_targets,
     shown_unit,
@@ -38,7 +39,7 @@ from governance.indicators.dashboard.numbers import (
     trend_periods,
     unit_rows,
 )
-from governance.indicators.dashboard.periods import medians, stock_month
+from governance.indicators.dashboard.periods import by_month, computed_marks, medians, stock_month
 from governance.indicators.dashboard.scope import breadcrumb, rollup_runs
 from governance.indicators.months import (
     HALF,
@@ -136,7 +137,10 @@ def dashboard_figures(*, unit: OrgUnit, period: Period | None = None, sort: str 
     lines = trend_keys()
     months = trend_periods(period.last, min(max(TREND_MONTHS, period.length), MAX_PERIOD_MONTHS))
     # The compared periods and the trend's months, in one read of the unit's values.
-    wanted = Q(key__in=lines, period__gte=months[0], period__lte=months[-1])
+    # A row of each of the trend's months computed for the unit, too: a month without a row of a
+    # trend line is then 0 where it was computed and no point where it was not.
+    wanted = Q(key__in=lines, period__gte=months[0], period__lte=months[-1]) | computed_marks(
+        [unit.pk], months[0], months[-1])
     for compared in compared_periods(period):
         wanted |= Q(period__gte=compared.first, period__lte=compared.last)
     found = list(IndicatorValue.objects.filter(org_unit=unit).filter(wanted))
@@ -144,18 +148,19 @@ def dashboard_figures(*, unit: OrgUnit, period: Period | None = None, sort: str 
     found_medians, children = {}, None
     if not period.is_month:
         # ``unit`` was read in this request: its tree range is current, as the medians need.
-        children = list(OrgUnit.objects.filter(parent=unit).order_by("lft"))
+        children = league_children(unit, period)
         found_medians = medians([unit, *children], compared_periods(period), indicator_map())
     names = local_names(unit)  # the county's own words for its terms: one query
     rows, values = unit_rows(unit, period, found, found_medians, names)
     table = league(unit, period, league_keys(sort), sort, at=at, medians=found_medians, children=children)
     apply_goals(rows, table, read_targets(unit), period)  # the county's targets: one query
+    monthly = by_month(found, lines, indicator_map())
     return Figures(
         unit=unit, period=period, rows=rows, values=values, league=table,
-        trend=trend(unit, lines, period.last, len(months), found=found),
+        trend=trend(unit, lines, period.last, len(months), monthly=monthly),
         breakdowns=breakdowns(values, names),
         level_name=names.level(unit.level),
-        monthly={(row.period, row.key): row for row in found},
+        monthly=monthly,
     )
 
 

@@ -12,12 +12,18 @@ for the dashboard, the API and the Excel export alike:
 
 A value over a period is an unsaved ``IndicatorValue`` whose ``period`` is the period's first
 month, so everything that shows a month's rows shows a period's the same way.
+
+The rollup stores no row whose numerator is 0 and whose denominator is 0 or NULL. In a period
+computed for a unit (it has a row of the period: the rollup computes a unit's month whole), a
+missing row is what ``Indicator.unstored`` says (a count 0, a ratio "0 of 0", a median no value):
+``complete`` and ``unstored_value`` fill it in, for every reader. A period without any row of the
+unit was never computed for it and stays empty.
 """
 
 import datetime
 from decimal import Decimal
 
-from django.db.models import Max, Q
+from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
 from governance.indicators.engine import period_medians
@@ -33,24 +39,84 @@ def stock_month(rows, period: Period) -> datetime.date:
     return max((row.period for row in rows if row.period in period), default=period.last)
 
 
+def unstored_value(indicator: Indicator, unit_id: int, period: datetime.date) -> IndicatorValue | None:
+    """The value of a unit's computed month (or period, from its first month) that has no row of
+    ``indicator``: what ``Indicator.unstored`` says, or None (a median without samples)."""
+    unstored = indicator.unstored
+    if unstored is None:
+        return None
+    numerator, denominator, value = unstored
+    return IndicatorValue(org_unit_id=unit_id, period=period, key=indicator.key, numerator=numerator,
+                          denominator=denominator, value=value)
+
+
+def complete(values: dict[str, IndicatorValue], indicators: dict[str, Indicator], unit_id: int,
+             period: datetime.date) -> dict[str, IndicatorValue]:
+    """``values`` (a unit's, of a month or period computed for it) with the rows the rollup does
+    not store filled in (``unstored_value``); medians stay missing. Changes and returns ``values``."""
+    for key, indicator in indicators.items():
+        if key not in values:
+            value = unstored_value(indicator, unit_id, period)
+            if value is not None:
+                values[key] = value
+    return values
+
+
+def computed_marks(units, first: datetime.date, last: datetime.date) -> Q:
+    """A condition on IndicatorValue that adds one row (any key) of each month from ``first`` to
+    ``last`` computed for ``units`` to a query that reads only some keys: the reader then knows
+    which months were computed (``computed_months``) in the same query."""
+    one_a_month = (IndicatorValue.objects.filter(org_unit__in=units, period__gte=first, period__lte=last)
+                   .order_by().values("org_unit", "period").annotate(first=Min("pk")).values("first"))
+    return Q(pk__in=one_a_month)
+
+
+def computed_months(rows) -> set[datetime.date]:
+    """The months computed for the unit whose ``rows`` (with ``computed_marks``) these are."""
+    return {row.period for row in rows}
+
+
+def by_month(rows, keys: list[str], indicators: dict[str, Indicator],
+             ) -> dict[tuple[datetime.date, str], IndicatorValue]:
+    """One unit's monthly values by (month, key), from its ``rows`` (read with ``computed_marks``),
+    with the rows of ``keys`` the rollup does not store filled in for the months computed for it."""
+    found = {(row.period, row.key): row for row in rows}
+    for month in computed_months(rows):
+        for key in keys:
+            if (month, key) not in found and key in indicators:
+                value = unstored_value(indicators[key], rows[0].org_unit_id, month)
+                if value is not None:
+                    found[month, key] = value
+    return found
+
+
+def is_computed(first: datetime.date, last: datetime.date) -> Exists:
+    """An annotation of an OrgUnit query: whether the unit has a row between ``first`` and ``last``,
+    the period was computed for it (one index probe a unit)."""
+    return Exists(IndicatorValue.objects.filter(org_unit=OuterRef("pk"), period__gte=first, period__lte=last))
+
+
 def combine(rows, period: Period, indicators: dict[str, Indicator], at: datetime.date | None = None,
-            ) -> dict[str, IndicatorValue]:
+            fill: bool = True) -> dict[str, IndicatorValue]:
     """One unit's values over ``period`` by key, from its monthly ``rows`` (rows of other months are ignored).
 
     ``at`` is the month stocks are read at (default: ``stock_month`` of the rows). Medians are
-    not here (see ``medians``): a month's median cannot be added to another's.
+    not here (see ``medians``): a month's median cannot be added to another's. Where the period
+    was computed for the unit (``rows`` hold one of its months) the rows the rollup does not store
+    are filled in (``complete``), unless ``fill`` is False (the league fills its figures itself).
     """
     inside = [row for row in rows if row.period in period]
+    computed = fill and bool(inside)
+    unit_id = inside[0].org_unit_id if inside else None
     if period.is_month:
-        return {row.key: row for row in inside}
+        values = {row.key: row for row in inside}
+        return complete(values, indicators, unit_id, period.first) if computed else values
     at = stock_month(inside, period) if at is None else at
     sums: dict[str, list] = {}
-    unit_id = None
     for row in inside:
         indicator = indicators.get(row.key)
         if indicator is None or indicator.kind == MEDIAN or (indicator.over == STOCK and row.period != at):
             continue
-        unit_id = row.org_unit_id
         total = sums.setdefault(row.key, [Decimal(0), None])
         total[0] += row.numerator or 0
         if row.denominator is not None:
@@ -63,7 +129,7 @@ def combine(rows, period: Period, indicators: dict[str, Indicator], at: datetime
             value = numerator
         values[key] = IndicatorValue(org_unit_id=unit_id, period=period.first, key=key, numerator=numerator,
                                      denominator=denominator, value=value)
-    return values
+    return complete(values, indicators, unit_id, period.first) if computed else values
 
 
 def stored_equivalent(period: Period) -> Period | None:
@@ -137,8 +203,11 @@ def series_over(unit: OrgUnit, indicator: Indicator, periods: list[Period]) -> d
     last month, or at the unit's last month with values when the period runs past it."""
     if not periods:
         return {}
-    rows = list(IndicatorValue.objects.filter(org_unit=unit, key=indicator.key, period__gte=periods[0].first,
-                                              period__lte=periods[-1].last))
+    first, last = periods[0].first, periods[-1].last
+    # The indicator's rows, and a row of each month computed for the unit: a month with none of
+    # the indicator's is 0 (``combine``) or not computed.
+    rows = list(IndicatorValue.objects.filter(org_unit=unit, period__gte=first, period__lte=last).filter(
+        Q(key=indicator.key) | computed_marks([unit.pk], first, last)))
     indicators = {indicator.key: indicator}
     several = not all(period.is_month for period in periods)
     latest, found = None, {}

@@ -104,23 +104,6 @@ def _constraints(cursor, table: str, kind: str) -> list[tuple[str, str]]:
     return cursor.fetchall()
 
 
-def _leaves(cursor) -> tuple[int, int]:
-    """bench/province.py ``write_cases``'s temp tables of leaf units (with their township) and sub-categories."""
-    cursor.execute("""
-        CREATE TEMP TABLE bench_leaf AS
-        SELECT (row_number() OVER (ORDER BY l.lft) - 1)::int AS idx, l.id, t.id AS township_id
-        FROM governance_orgunit t CROSS JOIN LATERAL (
-            SELECT id, lft FROM governance_orgunit l
-            WHERE l.tree_id = t.tree_id AND l.lft > t.lft AND l.lft < t.rght
-              AND l.level IN ('grid', 'micro_grid') AND l.rght = l.lft + 1 OFFSET 0) l
-        WHERE t.level = 'township'""")
-    cursor.execute("CREATE UNIQUE INDEX ON bench_leaf (idx)")
-    cursor.execute("CREATE TEMP TABLE bench_category AS SELECT (row_number() OVER (ORDER BY id) - 1)::int AS idx, "
-                   "id FROM grid_casecategory WHERE parent_id IS NOT NULL")
-    cursor.execute("SELECT (SELECT count(*) FROM bench_leaf), (SELECT count(*) FROM bench_category)")
-    return cursor.fetchone()
-
-
 def _cases_sql(month: date, first: int, last: int, leaves: int, categories: int, into: str = CASES) -> str:
     """bench/province.py's INSERT of cases, the month's cases numbered ``first``..``last``."""
     start, end = bounds(month)
@@ -199,7 +182,7 @@ def prepare(server: PostgresServer, name: str, factor: float, months: int, month
             with step("tree"):
                 province.write_tree(cursor, province.plan_tree(factor))
                 cursor.execute("ANALYZE governance_orgunit")
-            leaves, categories = _leaves(cursor)
+            leaves, categories = province.leaves_and_categories(cursor)
             indexes = {table: _plain_indexes(cursor, table) for table in (CASES, STEPS)}
             for table in (CASES, STEPS):
                 for index, _definition in indexes[table]:
@@ -656,7 +639,7 @@ def main() -> None:
                           "date": date.today().isoformat()}
                 result["sizes"] = sizes(cursor)
                 result["reads"] = measure_reads(cursor, read_queries(cursor, data, compiled), args.runs)
-                leaves, categories = _leaves(cursor)
+                leaves, categories = province.leaves_and_categories(cursor)
                 result["insert"] = measure_insert(cursor, leaves, categories, args.month_cases, args.runs)
                 result["drop"] = measure_drop(cursor, date.fromisoformat(f"{data['first']}-01"))
         finally:

@@ -286,12 +286,13 @@ def _bounds(month: date) -> tuple[datetime, datetime]:
     return start, following
 
 
-def write_cases(cursor, month: date, month_cases: int, step) -> dict:
-    """The month's cases, the open ones from before it, the next month's first day; then their steps."""
-    start, end = _bounds(month)
-    horizon = end + timedelta(days=1)  # the data's "today": the end of the next month's first day
-    # Each township's leaves by its range: the LATERAL fenced (OFFSET 0) so that it stays one
-    # index range per township; flattened, it was a range join of every leaf with every township.
+def leaves_and_categories(cursor) -> tuple[int, int]:
+    """Temporary tables numbering the leaf units (with their township: ``bench_leaf``) and the
+    sub-categories (``bench_category``) that generated cases pick by number; their counts.
+
+    Each township's leaves by its range: the LATERAL fenced (OFFSET 0) so that it stays one index
+    range per township; flattened, it was a range join of every leaf with every township.
+    """
     cursor.execute("""
         CREATE TEMP TABLE bench_leaf AS
         SELECT (row_number() OVER (ORDER BY l.lft) - 1)::int AS idx, l.id, t.id AS township_id
@@ -304,7 +305,14 @@ def write_cases(cursor, month: date, month_cases: int, step) -> dict:
     cursor.execute("CREATE TEMP TABLE bench_category AS SELECT (row_number() OVER (ORDER BY id) - 1)::int AS idx, "
                    "id FROM grid_casecategory WHERE parent_id IS NOT NULL")
     cursor.execute("SELECT (SELECT count(*) FROM bench_leaf), (SELECT count(*) FROM bench_category)")
-    leaves, categories = cursor.fetchone()
+    return cursor.fetchone()
+
+
+def write_cases(cursor, month: date, month_cases: int, step) -> dict:
+    """The month's cases, the open ones from before it, the next month's first day; then their steps."""
+    start, end = _bounds(month)
+    horizon = end + timedelta(days=1)  # the data's "today": the end of the next month's first day
+    leaves, categories = leaves_and_categories(cursor)
     cursor.execute("SELECT setseed(0.17)")
     before = round(month_cases * OPEN_BEFORE_SHARE)
     next_day = round(month_cases / 30)

@@ -74,6 +74,19 @@ def county(db):
 
 
 @pytest.fixture
+def rolled(county):
+    """This month (one case in each township) and last month, rolled up; this month's first day."""
+    from governance.indicators.engine import rollup_month
+    from governance.indicators.months import shift_month, this_month
+
+    period = this_month()
+    for month in (shift_month(period, -1), period):
+        run = rollup_month(month)
+        assert run.status == "complete", run.errors
+    return period
+
+
+@pytest.fixture
 def other_county(db):
     return with_local_names(build_county("513425", "会理县", "会"))
 

@@ -33,16 +33,6 @@ from tests.helpers.cases import add_case
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def rolled(county):
-    """This month (one case in each township, see tests/conftest.py) and last month, rolled up."""
-    period = this_month()
-    for month in (shift_month(period, -1), period):
-        run = rollup_month(month)
-        assert run.status == "complete", run.errors
-    return period
-
-
 def kpi(response, key):
     return next(row for row in response.context["kpis"] if row.key == key)
 

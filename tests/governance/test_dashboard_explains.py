@@ -13,7 +13,7 @@ from django.utils import timezone
 from governance.indicators import dashboard
 from governance.indicators.dashboard.numbers import Figure, _rank
 from governance.indicators.engine import rollup_month
-from governance.indicators.months import shift_month, this_month
+from governance.indicators.months import shift_month
 from governance.indicators.registry import (
     DENOMINATOR,
     HIGHER,
@@ -30,15 +30,6 @@ from grid.models import CaseState
 from tests.helpers.cases import add_case
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def rolled(county):
-    """This month (one case in each township, see tests/conftest.py) and last month, rolled up."""
-    period = this_month()
-    for month in (shift_month(period, -1), period):
-        assert rollup_month(month).status == "complete"
-    return period
 
 
 def kpi(response, key):

@@ -5,18 +5,9 @@ import pytest
 from rest_framework.test import APIClient
 
 from governance.indicators import dashboard
-from governance.indicators.engine import rollup_month
-from governance.indicators.months import shift_month, this_month
+from governance.indicators.months import shift_month
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def rolled(county):
-    period = this_month()
-    for month in (shift_month(period, -1), period):
-        assert rollup_month(month).status == "complete"
-    return period
 
 
 def api(user):

@@ -16,8 +16,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance.indicators import dashboard
-from governance.indicators.engine import rollup_month
-from governance.indicators.months import Period, shift_month, this_month
+from governance.indicators.months import Period, shift_month
 from governance.indicators.registry import COUNT, RATIO, all_indicators
 from governance.models import IndicatorValue
 
@@ -29,16 +28,6 @@ SATISFACTION = "grid.satisfaction_rate_to_date"  # nothing rated: a ratio over n
 
 def zero_rows():
     return IndicatorValue.objects.filter(numerator=0).filter(Q(denominator=0) | Q(denominator__isnull=True))
-
-
-@pytest.fixture
-def rolled(county):
-    """Last month and this month rolled up (one case in each township this month)."""
-    period = this_month()
-    for month in (shift_month(period, -1), period):
-        run = rollup_month(month)
-        assert run.status == "complete", run.errors
-    return period
 
 
 @pytest.fixture

@@ -316,12 +316,19 @@ def post_and_close(ctx: DemoContext, numbers: list[tuple[int, int]], year: int, 
             f"(SELECT y.closed_by_id FROM {book_year} y WHERE y.id = {period}.book_year_id) "
             f"WHERE book_year_id IN (SELECT id FROM {book_year} WHERE year = %s)",
             [True, now, year - 1])
+        # Each book year's first reviewer, once: looked up per month from the vouchers (whose indexes
+        # the loader dropped) it read every voucher for every month, for most of an hour at city scale.
+        cursor.execute("CREATE TEMPORARY TABLE ce_demo_reviewer (id integer PRIMARY KEY, reviewed_by_id integer)")
+        cursor.execute(
+            f"INSERT INTO ce_demo_reviewer (id, reviewed_by_id) SELECT v.book_year_id, v.reviewed_by_id "
+            f"FROM {voucher} v WHERE v.id IN (SELECT MIN(id) FROM {voucher} WHERE reviewed_by_id IS NOT NULL "
+            f"GROUP BY book_year_id)")
         cursor.execute(
             f"UPDATE {period} SET closed = %s, closed_at = %s, closed_by_id = "
-            f"(SELECT v.reviewed_by_id FROM {voucher} v WHERE v.book_year_id = {period}.book_year_id "
-            f"AND v.reviewed_by_id IS NOT NULL ORDER BY v.id LIMIT 1) "
+            f"(SELECT r.reviewed_by_id FROM ce_demo_reviewer r WHERE r.id = {period}.book_year_id) "
             f"WHERE month < %s AND book_year_id IN (SELECT id FROM {book_year} WHERE year = %s)",
             [True, now, month, year])
+        cursor.execute("DROP TABLE ce_demo_reviewer")
         if postgres:
             cursor.execute("DROP INDEX ce_demo_line_voucher")
             cursor.execute("DROP INDEX ce_demo_period_month")

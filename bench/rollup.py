@@ -11,8 +11,8 @@ What it measures, for the last full month:
 1. *The rollup*: ``compute_month`` of every unit in this process (the work of all the parts of
    a run, one after the other), family by family: its time, its queries, the rows it writes.
 2. *Each family against its own floor*: the plain scan of the rows that family reads (the
-   case family: a GROUP BY grid of the month's cases; the ratings: the month's rating steps;
-   the cohorts: a GROUP BY grid of the month's raised cases; a median: its samples), timed the
+   case family: a GROUP BY grid of the month's cases; the ratings: the month's rating steps by
+   their case's grid; the cohorts: a GROUP BY grid of the month's raised cases; a median: its samples), timed the
    same way as the family's computing statement: the server's own execution time, from
    ``EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON)``. A median's compute adds its Python step
    (sorting the samples, a median per unit), timed in this process.
@@ -554,8 +554,8 @@ def render(result: dict) -> str:
         "**Each family against its own floor, both timed on the server** (the Execution Time of "
         "`EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON)`: the statement runs to its end, no row is sent "
         "to the client). *Floor*: the plain scan of the rows the family reads. *Compute*: the SELECT "
-        "inside the family's INSERT ... SELECT (leaf per grid, then every ancestor by the tree range "
-        "join); for a median, its SELECTs (its samples of each period it stores, the units' ranges) "
+        "inside the family's INSERT ... SELECT (leaf per unit, then summed up the tree level by "
+        "level); for a median, its SELECTs (its samples of each period it stores, the units' ranges) "
         "plus its *Python* step (sorting the samples, a median per unit, the rows to write), timed in "
         "the process. *With writing*: the family's whole part as the rollup runs it, timed in the "
         "process, deleting the old rows and writing the new ones included.",
@@ -660,30 +660,29 @@ reads, found the way its leaf finds them (the same conditions, hence the same in
 nothing joined that the rows do not need, nothing written. The case family
 (`grid.indicators.case_counts`) reads the cases its month can count: raised, accepted, resolved
 or closed in it, or open at its end (two ranges of the `(closed_at, reported_at)` index), so its
-floor is a GROUP BY grid over those cases. The ratings family reads the month's rating steps (its
-floor: a plain scan of them by the `(action, at)` index); the cohort family
+floor is a GROUP BY grid over those cases. The ratings family reads the month's rating steps and, for each,
+its case's grid (its floor: those steps by the `(action, at)` index joined to their cases, GROUP
+BY grid); the cohort family
 (`grid.indicators.case_cohorts`) the cases raised in the month (its floor: a GROUP BY grid of
 them); the median its samples, the cases resolved in each period it stores a median of (the
 month, its quarter, half-year and year), so its floor is the plain scan of those samples, once
-per period. A family's compute is the SELECT inside its one `INSERT ... SELECT`: the leaf query
-per grid (the same rows, with the family's conditions as filtered counts), summed over every
-ancestor by the range join on the tree's `(tree_id, lft)` index, each ancestor reading its own
-subtree. Where a floor is a few milliseconds, fixed costs dominate the ratio: each family pairs
-every unit with its subtree (at city scale 16,787 units, about 95,000 pairs) and aggregates per
-unit.
+per period. A family's compute is the SELECT inside its one `WITH ... INSERT ... SELECT`: the
+leaf per unit (the same rows; the case family as a `Tally`, each case's dates compared once in a
+fenced subquery and the 26 counts testing the results), then summed up the tree one level at a
+time from the units that have rows (`engine._subtree_sums`: each level's sums grouped by parent,
+counts summed as integers), then one SELECT per key of those sums, leaving out what counts
+nothing. Where a floor is a few milliseconds, fixed costs dominate the ratio: the tree's units
+that have something below them are each read once.
 
-What the targets do not count is writing. A month at city scale is about 480,000
-`IndicatorValue` rows (one per unit and key where the unit has anything to count; the case
-family alone has 26 keys), and replacing them (delete the old rows, insert the new, two
-indexes) is most of the run: the ratios of the whole run are the writes'. What made the
-difference, measured on 2026-12-03 at city scale: the ancestor-subtree pairs fenced as a
-LATERAL subquery (PostgreSQL otherwise joined each leaf row to all units left of it, or
-merge-joined every unit with every other: 5-35 s a family; the month went from 78 s to 11 s),
-JIT off (0.3 s of compiling per statement), `random_page_cost` 1.1 (the month's cases by index
-instead of a scan of all 2,000,000), one commit per part, and no database foreign-key check per
-derived row (1.1 s at commit). Making the ancestor-subtree pairs once per part in a temporary
-table saved 0.15 s of the month and cost each township part four more statements, so it was not
-kept.
+What the targets do not count is writing, and the whole month's target does. No row is stored
+that counts nothing (a numerator of 0 with a denominator of 0 or none): the dashboards read a
+computed month's missing row as that zero (`Indicator.unstored`). Before part 11 a third of the
+month's rows were such zeros. Replacing the rows (delete the old, insert the new, two indexes) is
+still most of the run. What made the difference before, measured on 2026-12-03 at city scale:
+the ancestor-subtree pairs fenced as a LATERAL subquery (5-35 s a family otherwise; part 11
+replaced the pairs by the level-by-level sums), JIT off (0.3 s of compiling per statement),
+`random_page_cost` 1.1 (the month's cases by index instead of a scan of all 2,000,000), one
+commit per part, and no database foreign-key check per derived row (1.1 s at commit).
 
 The worker rows are one run split into `ROLLUP_PARTS` shards of consecutive townships of about
 the same size (a Celery chord of its parts) and the upper levels after them. Each part pays

@@ -742,7 +742,7 @@ def main() -> None:
             made.append(f"bench_rollup_{args.scale}")
         trees = []
         if args.trees is not None:
-            tree_urls = [(u.rsplit("/", 1)[1], u) for u in args.trees]
+            tree_urls = [(u.rsplit("/", 1)[1].removeprefix("bench_rollup_"), u) for u in args.trees]
         else:
             tree_urls = []
             for scale in SCALES[:SCALES.index(args.scale)]:

@@ -457,13 +457,9 @@ def measure_rollup(url: str) -> dict:
 def measure_pages(url: str, runs: int) -> dict:
     """bench/rollup.py's pages, at the province's places; only the measured month is computed."""
     rollup._setup(url)
-    from django.conf import settings
 
     from governance.models import User
 
-    # Logged in by the test client, without the second factor production asks of administrators
-    # and county officials at login: the pages are measured, not the login.
-    settings.OTP_REQUIRED_ROLES = []
     township = User.objects.get(username="township_a").home_unit
     rollup.TREND_MONTHS = 0
     rollup.PAGES = [

@@ -105,9 +105,11 @@ def rating_counts(start, end, units):
 
     The case keeps only its last rating: a case rated twice in the month counts once, with it.
     """
-    rated = CaseEvent.objects.filter(action=CaseAction.RATE, at__gte=start, at__lt=end, case=OuterRef("pk"))
-    return (Case.objects.filter(Exists(rated), grid__in=units).values(node=F("grid"))
-            .annotate(rated=Count("pk"), satisfied=Count("pk", filter=Q(rating__in=[Rating.SATISFIED, Rating.BASIC]))))
+    rated = CaseEvent.objects.filter(action=CaseAction.RATE, at__gte=start, at__lt=end, case__grid__in=units)
+    return rated.values(node=F("case__grid")).annotate(
+        rated=Count("case", distinct=True),
+        satisfied=Count("case", distinct=True, filter=Q(case__rating__in=[Rating.SATISFIED, Rating.BASIC])),
+    )
 
 
 def case_cohorts(start, end, units):

@@ -555,18 +555,10 @@ times the seeded city's May 2025 (43,429 raised); the cases before it are the st
 backlog, a quarter of a month's. The pages have only the measured month computed (no trend
 months before it).
 
-What it showed on 2026-12-06/07, with a CI run loading the two cores (load 4-6): most of the
-one-process run is writing, not computing. The month is 6.07 M `IndicatorValue` rows (the case
-family alone 3.69 M: its 26 keys for every unit with a case), and the families' SELECTs take
-43-51 s of it (timed on the server). Into an empty month the run took 145 s (case family 54 s,
-the median 51 s, the cohorts 13 s); replacing that month (the `--reuse` below) 267 s. The median
-family sends 691 statements, not the 23 listed for the city above: its rows (the month, quarter,
-half-year and year for every unit, 670,714) go in `INSERT_BATCH` = 1,000 at a time, so its count
-grows with the tree. Split over workers the parts cost twice to three times the one-process run
-(each township part pays every family's statements for its few hundred units), and a second
-worker process gained 1.4× on these two shared cores. The pages, 10-11 queries each, are over
-100 ms at the root: 284-320 ms, against 150 ms for the same root over one county (`--small`) in
-the same conditions; the city's root took 72 ms at load 1.7.
+Measured on 2026-12-07 while a full `make test` ran on the same two cores (load 4-10): the
+seconds below are slower than a quiet machine's, and the worker rows in particular measure the
+contention. What part 11 changed, compared in the same minutes, is in "What part 11 changed" below
+this section.
 
 {table}
 """

@@ -2,10 +2,10 @@
 ``IndicatorValue`` rows, for a subtree or the whole tree.
 
 Indicators that share a leaf function form a family: the leaf query runs once, embedded in
-one statement that sums its columns over every ancestor by a range join on the tree (MPTT
-tree_id/lft) and inserts the IndicatorValue rows. No row travels through Python, and the
-number of statements does not grow with the tree. Medians are taken per unit from the
-month's samples inside its range.
+one statement that sums its columns up the tree a level at a time (``_subtree_sums``) and
+inserts the IndicatorValue rows that count something (``_kept``). No row travels through
+Python, and the number of statements does not grow with the tree. Medians are taken per unit
+from the month's samples inside its range.
 """
 
 import datetime
@@ -102,7 +102,11 @@ def _case_by_key(members, expression_of) -> tuple[str, list]:
 
 def _leaf_sql(leaf, start, end, units) -> tuple[str, list]:
     """The leaf of a family as SQL and parameters, to be joined in a statement."""
-    found = leaf(start, end, units)
+    return _compiled(leaf(start, end, units))
+
+
+def _compiled(found) -> tuple[str, list]:
+    """A leaf's result (a grouped queryset or a ``Tally``) as SQL and parameters."""
     if isinstance(found, Tally):
         return _tally_sql(found)
     queryset = found.order_by()
@@ -126,9 +130,8 @@ def _tally_sql(tally: Tally) -> tuple[str, list]:
     return sql, [*params, *rows_params]
 
 
-def _leaf_counts(leaf, start, end, units) -> set[str]:
-    """The leaf's columns that are counts (integers), to be summed as integers (``_integral``)."""
-    found = leaf(start, end, units)
+def _leaf_counts(found) -> set[str]:
+    """The columns of a leaf's result that are counts (integers), to be summed as integers (``_integral``)."""
     if isinstance(found, Tally):
         return set(found.counts)
     return {name for name, expression in found.query.annotations.items()
@@ -215,10 +218,11 @@ def _rollup_family(leaf, members, period, start, end, units, where, where_params
     rows to ``a`` itself.
     """
     quote = connection.ops.quote_name
-    leaf_sql, leaf_params = _leaf_sql(leaf, start, end, units)
+    found = leaf(start, end, units)
+    leaf_sql, leaf_params = _compiled(found)
     columns = sorted({m.numerator for m in members} | {m.denominator for m in members if m.denominator})
     alias = {column: f"c{i}" for i, column in enumerate(columns)}
-    counts = _leaf_counts(leaf, start, end, units)
+    counts = _leaf_counts(found)
     table, tree = quote(IndicatorValue._meta.db_table), quote(OrgUnit._meta.db_table)
     if all(m.cumulative for m in members):
         ctes = _subtree_sums(leaf_sql, [alias[c] for c in columns],

@@ -11,6 +11,9 @@ class GovernanceConfig(AppConfig):
     def ready(self):
         from governance import checks  # noqa: F401  (registers the system checks)
 
+        # The staff users' admin, beside the user's own account pages.
+        from governance.accounts import admin as accounts_admin  # noqa: F401
+
         # The audit trail: its receivers, its read-only admin, and its database triggers: column-agnostic while
         # a migrate changes the tables, each table's own function again after it (governance.audit.triggers).
         from governance.audit import signals, triggers

@@ -19,7 +19,7 @@ register = template.Library()
 
 @register.simple_tag
 def league_cells(row) -> SafeString:
-    """A league row's cells (``numbers.LeagueRow``): each figure's value, linked to its records,
+    """A league row's cells (``league.LeagueRow``): each figure's value, linked to its records,
     coloured by its target or rank, with its fraction and shortfall as its title."""
     return mark_safe("".join(_cell(figure) for figure in row.ordered))  # noqa: S308 - every part is escaped
 

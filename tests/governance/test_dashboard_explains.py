@@ -11,7 +11,8 @@ import pytest
 from django.utils import timezone
 
 from governance.indicators import dashboard
-from governance.indicators.dashboard.numbers import Figure, _rank
+from governance.indicators.dashboard.league import _rank
+from governance.indicators.dashboard.numbers import Figure
 from governance.indicators.engine import rollup_month
 from governance.indicators.months import shift_month
 from governance.indicators.registry import (

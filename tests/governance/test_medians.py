@@ -5,7 +5,7 @@ import random
 import statistics
 from decimal import Decimal
 
-from governance.indicators.engine import _medians_of
+from governance.indicators.medians import medians_of
 
 
 def naive(samples, ranges):
@@ -42,9 +42,9 @@ def test_the_merge_equals_sorting_each_unit_from_scratch():
                    for _n in range(rng.randint(0, 200))]
         # The units written may be a part of the tree (the levels above the townships): any subset.
         written = [r for r in ranges if rng.random() < 0.6]
-        assert _medians_of(samples, written) == naive(samples, written)
+        assert medians_of(samples, written) == naive(samples, written)
 
 
 def test_a_unit_without_samples_has_no_median():
-    assert _medians_of([], [(1, 1, 1, 4)]) == {}
-    assert _medians_of([(1, 2, 3.0)], [(1, 1, 1, 4), (2, 1, 5, 6)]) == {1: (1, Decimal("3.0"))}
+    assert medians_of([], [(1, 1, 1, 4)]) == {}
+    assert medians_of([(1, 2, 3.0)], [(1, 1, 1, 4), (2, 1, 5, 6)]) == {1: (1, Decimal("3.0"))}

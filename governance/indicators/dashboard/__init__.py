@@ -11,18 +11,18 @@ count 0, a ratio "0 of 0", a median no value), filled in by ``periods.complete``
 ``numbers.Figure.unstored`` (the league's figures); a month never computed stays empty.
 
 ``scope`` (where a user's dashboards start and reach), ``periods`` (values over several
-months), ``numbers`` (a unit's figures, trend, breakdown and league, formatted), ``page`` (the
+months), ``numbers`` (a unit's figures, trend and breakdown, formatted), ``league`` (the units one level
+down, sorted and coloured), ``page`` (the
 whole page as data). What they show is what each indicator declares (``registry.Indicator``):
 they name no app's indicator.
 """
 
+from governance.indicators.dashboard.league import League, LeagueRow, league, league_keys
 from governance.indicators.dashboard.numbers import (
     TREND_MONTHS,
     Change,
     Figure,
     Goal,
-    League,
-    LeagueRow,
     Row,
     breakdown,
     breakdowns,
@@ -31,8 +31,6 @@ from governance.indicators.dashboard.numbers import (
     format_number,
     indicator_map,
     kpi_rows,
-    league,
-    league_keys,
     placed,
     plain_number,
     rating,

@@ -18,20 +18,16 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from governance.indicators.approval import can_approve_months, can_start_rollup
+from governance.indicators.dashboard.league import League, apply_goals, league, league_children, league_keys
 from governance.indicators.dashboard.numbers import (
     TREND_MONTHS,
     Figure,
-    League,
     Row,
-    apply_goals,
     breakdowns,
     compared_periods,
     default_period,
     indicator_map,
     kpi_rows,
-    league,
-    league_children,
-    league_keys,
     read_targets,
     shown_unit,
     trend,

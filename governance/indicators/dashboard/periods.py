@@ -26,7 +26,7 @@ from decimal import Decimal
 from django.db.models import Exists, Max, Min, OuterRef, Q
 from django.utils import timezone
 
-from governance.indicators.engine import period_medians
+from governance.indicators.medians import period_medians
 from governance.indicators.months import Period, month_start
 from governance.indicators.registry import MEDIAN, RATIO, STOCK, Indicator
 from governance.models import IndicatorValue, OrgUnit, PeriodValue

@@ -46,14 +46,12 @@ class VillageFilterForm(ScopedFilterForm):
     """A filter bar by township and village (no grid, no tag), with the search box last."""
 
     unit_path = "village"
+    with_tags = False
+    lowest_level = Level.VILLAGE
     placeholder = ""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["tag"]
-        if Level.GRID in self.fields:
-            del self.fields[Level.GRID]
-            self.unit_fields.remove(Level.GRID)
         self.fields["q"].widget.attrs["placeholder"] = self.placeholder
         self.order_fields([*self.unit_fields, *[n for n in self.fields if n not in (*self.unit_fields, "q")], "q"])
 

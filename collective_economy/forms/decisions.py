@@ -22,16 +22,14 @@ class DecisionFilterForm(ScopedFilterForm):
     """The list's filters: township and village (in scope), state, words of the number or matter."""
 
     unit_path = "village"
+    with_tags = False
+    lowest_level = Level.VILLAGE
 
     state = forms.ChoiceField(label=_("State"), required=False,
                               choices=[("", _("All states")), *DecisionState.choices])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["tag"]
-        if Level.GRID in self.fields:
-            del self.fields[Level.GRID]
-            self.unit_fields.remove(Level.GRID)
         self.fields["q"].widget.attrs["placeholder"] = _("Number or matter")
         self.order_fields([*self.unit_fields, "state", "q"])
 

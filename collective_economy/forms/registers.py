@@ -143,13 +143,8 @@ class RegisterFilterForm(ScopedFilterForm):
     """The unit pickers of the registers' lists (no tags)."""
 
     unit_path = "village"
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        del self.fields["tag"]
-        if Level.GRID in self.fields:
-            del self.fields[Level.GRID]
-            self.unit_fields.remove(Level.GRID)
+    with_tags = False
+    lowest_level = Level.VILLAGE
 
 
 CLEANUP_STATES = [

@@ -76,14 +76,11 @@ def _refused(request, error: ValidationError) -> None:
 
 class BookFilterForm(ScopedFilterForm):
     unit_path = "village"
+    with_tags = False
+    lowest_level = Level.VILLAGE
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["tag"]
-        for level in (Level.GRID,):
-            if level in self.fields:
-                del self.fields[level]
-                self.unit_fields.remove(level)
         self.fields["q"].widget.attrs["placeholder"] = _("Organisation or village")
 
     def search(self, queryset, text):

@@ -46,6 +46,10 @@ class ScopedFilterForm(forms.Form):
     #: Path from the listed model to its OrgUnit (e.g. "grid", "household__grid").
     unit_path = ""
     tag_applies_to = ""
+    #: The bar offers a tag filter only where the listed rows carry tags.
+    with_tags = True
+    #: The deepest unit picker: records kept by a village or community have no grid picker.
+    lowest_level = Level.GRID
 
     q = forms.CharField(label=_("Keyword"), required=False, max_length=100)
     tag = forms.ChoiceField(label=_("Tag"), required=False)
@@ -57,15 +61,18 @@ class ScopedFilterForm(forms.Form):
         self.selected_unit: OrgUnit | None = None
         self.unit_fields: list[str] = []
         self._build_unit_fields(data)
-        tags = Tag.objects.filter(applies_to=self.tag_applies_to).values_list("code", "name")
-        self.fields["tag"].choices = [("", _("All tags")), *tags]
+        if self.with_tags:
+            tags = Tag.objects.filter(applies_to=self.tag_applies_to).values_list("code", "name")
+            self.fields["tag"].choices = [("", _("All tags")), *tags]
+        else:
+            del self.fields["tag"]
         # Filters first in the order the eye reads them: units, tag, then the search box.
-        self.order_fields([*self.unit_fields, "tag"])
+        self.order_fields([*self.unit_fields, "tag"] if self.with_tags else self.unit_fields)
 
     def _build_unit_fields(self, data):
         home = getattr(self.user, "home_unit", None)
         anchor = home
-        for level in FILTER_LEVELS:
+        for level in FILTER_LEVELS[:FILTER_LEVELS.index(self.lowest_level) + 1]:
             if home is not None and _depth(home.level) >= _depth(level):
                 continue  # the user's scope already fixes this level
             known_parent = anchor is not None and _depth(anchor.level) == _depth(level) - 1

@@ -65,6 +65,7 @@ class CaseFilterForm(PortalFormMixin, ScopedFilterForm):
     source, overdue, assigned to me, reported between two days, and a search box."""
 
     unit_path = "grid"
+    with_tags = False
 
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All")), *CaseState.choices])
     colour = forms.ChoiceField(label=_("Colour"), required=False, choices=[("", _("All colours")), *Colour.choices])
@@ -91,7 +92,6 @@ class CaseFilterForm(PortalFormMixin, ScopedFilterForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["tag"]
         self.fields["category"].choices = category_choices(blank=_("All categories"), leaves_only=False)
         self.fields["q"].widget.attrs["placeholder"] = _("Number, title or description")
         self.order_fields([*self.unit_fields, *self.select_fields, "reported_from", "reported_to", "overdue", "mine",

@@ -19,6 +19,7 @@ class MediationFilterForm(ScopedFilterForm):
     """Units (in scope), sub-category, open or closed, mediated or not, outcome, and a search box."""
 
     unit_path = "grid"
+    with_tags = False
 
     category = forms.TypedChoiceField(label=_("Category"), required=False, coerce=int, empty_value=None)
     status = forms.ChoiceField(
@@ -34,7 +35,6 @@ class MediationFilterForm(ScopedFilterForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["tag"]
         categories = dispute_categories().filter(parent__isnull=False).order_by("sort_order", "code")
         self.fields["category"].choices = [("", _("All categories")), *categories.values_list("pk", "name")]
         self.fields["q"].widget.attrs["placeholder"] = _("Number or title")

@@ -21,6 +21,7 @@ class WorkerFilterForm(ScopedFilterForm):
     """The grid worker list's filters: units, type, party member, post, current or ended, search."""
 
     unit_path = "unit"
+    with_tags = False  # grid workers carry no tags
 
     worker_type = forms.ChoiceField(
         label=_("Type"), required=False, choices=[("", _("All types")), *WorkerType.choices]
@@ -39,8 +40,6 @@ class WorkerFilterForm(ScopedFilterForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Grid workers carry no tags.
-        del self.fields["tag"]
         self.fields["q"].widget.attrs["placeholder"] = _("Name, full ID number or full phone")
         self.order_fields([*self.unit_fields, *self.filter_fields, "q"])
 
@@ -78,6 +77,7 @@ class VacancyFilterForm(ScopedFilterForm):
     """The vacancy list: units, grids or micro-grids, a name or code."""
 
     unit_path = ""
+    with_tags = False
 
     level = forms.ChoiceField(
         label=_("Level"), required=False,
@@ -86,7 +86,6 @@ class VacancyFilterForm(ScopedFilterForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["tag"]
         self.fields["q"].widget.attrs["placeholder"] = _("Name or code")
         self.order_fields([*self.unit_fields, "level", "q"])
 

@@ -80,18 +80,14 @@ class CommunityFilterForm(ScopedFilterForm):
     """
 
     unit_path = "community"
+    with_tags = False
+    lowest_level = Level.VILLAGE
     exact_filters: dict[str, str] = {}
     search_lookups: tuple[str, ...] = ()
     placeholder = ""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["tag"]
-        if Level.GRID in self.fields:
-            del self.fields[Level.GRID]
-            self.unit_fields.remove(Level.GRID)
-        if self.selected_unit is not None and self.selected_unit.level == Level.GRID:
-            self.selected_unit = self.selected_unit.parent
         self.fields["q"].widget.attrs["placeholder"] = self.placeholder
         own = [name for name in self.declared_fields if name not in ("q", "tag")]
         self.order_fields([*self.unit_fields, *own, "q"])

@@ -25,13 +25,14 @@ class MemberFilterForm(ScopedFilterForm):
     in_service = forms.ChoiceField(label=_("In-service"), required=False, choices=YES_NO)
     mobile = forms.ChoiceField(label=_("Mobile member"), required=False, choices=YES_NO)
 
+    with_tags = False
+
     def _build_unit_fields(self, data):
         # The organisation picker takes the place of the unit pickers.
         self.unit_fields = []
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["tag"]
         organizations = list(
             PartyOrganization.objects.visible_to(self.user)
             .filter(kind__in=kinds_with_children())

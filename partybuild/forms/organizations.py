@@ -12,12 +12,12 @@ class OrganizationFilterForm(ScopedFilterForm):
     """Organisations covering a unit below the one picked, of one kind, or named like the search."""
 
     unit_path = "org_unit"
+    with_tags = False
 
     kind = forms.ChoiceField(label=_("Kind"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["tag"]
         # The kinds are rows an administrator keeps; the page reads them once, here.
         self.kinds = kind_choices()
         self.fields["kind"].choices = [("", _("All kinds")), *self.kinds]

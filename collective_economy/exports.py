@@ -19,6 +19,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
 
+from collective_economy.selectors import ledgers
+from collective_economy.selectors import overview as ov
 from collective_economy.selectors import statements as st
 
 SIDES = {"debit": "借", "credit": "贷", "flat": "平"}
@@ -185,7 +187,7 @@ def statement_lines_table(result: st.StatementResult) -> Table:
     return Table(title, columns, rows)
 
 
-def general_ledger_table(ledger: st.Ledger) -> Table:
+def general_ledger_table(ledger: ledgers.Ledger) -> Table:
     columns = [Column(_("Month"), width=8), Column(_s("Summary"), width=20), Column(_s("Debit"), True, 16),
                Column(_s("Credit"), True, 16), Column(_("Debit or credit"), width=8), Column(_("Balance"), True, 16)]
     names = {"opening": _("Balance brought forward"), "month": _("Total of the month"),
@@ -198,7 +200,7 @@ def general_ledger_table(ledger: st.Ledger) -> Table:
     return Table(_("General ledger"), columns, rows)
 
 
-def detail_ledger_table(ledger: st.Ledger, voucher_link: Link = None, with_village: bool = False) -> Table:
+def detail_ledger_table(ledger: ledgers.Ledger, voucher_link: Link = None, with_village: bool = False) -> Table:
     columns = [Column(_("Date"), width=11), Column(_s("Voucher"), width=8)]
     if with_village:
         columns.append(Column(_("Village/community"), width=12))
@@ -220,7 +222,7 @@ def detail_ledger_table(ledger: st.Ledger, voucher_link: Link = None, with_villa
     return Table(_("Detail ledger"), columns, rows)
 
 
-def overview_table(overview: st.Overview, link: Link = None) -> Table:
+def overview_table(overview: ov.Overview, link: Link = None) -> Table:
     columns = [Column(_("Village/community"), width=16), Column(_("Chart of accounts"), width=10),
                Column(_("Operating income this month"), True, 16),
                Column(_("Operating income this year"), True, 16), Column(_("Total income this year"), True, 16),

@@ -5,8 +5,8 @@ decisions, contracts with receivables and debts (清化收), assets, resources a
 The public village-affairs pages (``views.public``) are mounted apart, at /public/, outside the login.
 """
 
-from collective_economy.views import assets, books, decisions, registers, statements
+from collective_economy.views import assets, books, decisions, registers, statements, vouchers
 
 app_name = "collective_economy"
-urlpatterns = [*books.urlpatterns, *statements.urlpatterns, *decisions.urlpatterns, *registers.urlpatterns,
-               *assets.urlpatterns]
+urlpatterns = [*books.urlpatterns, *vouchers.urlpatterns, *statements.urlpatterns, *decisions.urlpatterns,
+               *registers.urlpatterns, *assets.urlpatterns]

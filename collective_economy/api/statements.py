@@ -23,6 +23,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from collective_economy.models import AccountRole, BookYear, ChartAccount
+from collective_economy.selectors import ledgers
+from collective_economy.selectors import overview as ov
 from collective_economy.selectors import statements as st
 from collective_economy.views.statements import ParameterError, StatementParams
 from governance.portal.api import router
@@ -186,13 +188,13 @@ def _line(line: st.StatementLine) -> dict:
             "heading": line.heading, "first": line.values[0], "second": line.values[1]}
 
 
-def _ledger_line(line: st.LedgerLine) -> dict:
+def _ledger_line(line: ledgers.LedgerLine) -> dict:
     return {"kind": line.kind, "month": line.month, "date": line.date, "voucher": line.voucher,
             "voucher_id": line.voucher_id, "village": line.village, "summary": line.summary, "debit": line.debit,
             "credit": line.credit, "side": line.side, "amount": line.amount}
 
 
-def _overview_row(row: st.OverviewRow, unit=None) -> dict:
+def _overview_row(row: ov.OverviewRow, unit=None) -> dict:
     unit = unit or row.village
     return {"unit": unit.pk, "name": unit.display_name, "has_books": row.book_year is not None or unit != row.village,
             "chart": row.book_year.chart.code if row.book_year else None,
@@ -266,9 +268,9 @@ class StatementViewSet(viewsets.GenericViewSet):
         if not code:
             cash = ChartAccount.objects.filter(chart=params.scope.chart, role=AccountRole.CASH).first()
             code = cash.code if cash else ""
-        return self.run(lambda: st.find_account(params.scope, code))
+        return self.run(lambda: ledgers.find_account(params.scope, code))
 
-    def _ledger(self, params, ledger: st.Ledger, page=None) -> dict:
+    def _ledger(self, params, ledger: ledgers.Ledger, page=None) -> dict:
         account, sub = ledger.account, ledger.sub_account
         return {**self.period(params), "account": sub.code if sub else account.code,
                 "account_name": f"{account.name}-{sub.name}" if sub else account.name,
@@ -282,7 +284,7 @@ class StatementViewSet(viewsets.GenericViewSet):
         if sub is not None:
             raise serializers.ValidationError({"account": [_("The general ledger is kept for first-level accounts: "
                                                              "open the detail ledger of a sub-account.")]})
-        ledger = self.run(lambda: st.general_ledger(params.scope, account, month_from=params.month_from,
+        ledger = self.run(lambda: ledgers.general_ledger(params.scope, account, month_from=params.month_from,
                                                     month=params.month))
         return Response(LedgerSerializer(self._ledger(params, ledger)).data)
 
@@ -295,7 +297,7 @@ class StatementViewSet(viewsets.GenericViewSet):
         page = parse_number(request.query_params.get("page") or "1", max_digits=6)
         if page is None or not 1 <= page <= 100000:
             raise serializers.ValidationError({"page": [_("Enter a page number from 1.")]})
-        ledger = self.run(lambda: st.detail_ledger(params.scope, account, sub, month_from=params.month_from,
+        ledger = self.run(lambda: ledgers.detail_ledger(params.scope, account, sub, month_from=params.month_from,
                                                    month=params.month, offset=(page - 1) * DETAIL_PAGE_SIZE,
                                                    limit=DETAIL_PAGE_SIZE))
         return Response(LedgerSerializer(self._ledger(params, ledger, page)).data)
@@ -304,7 +306,7 @@ class StatementViewSet(viewsets.GenericViewSet):
     @action(detail=False, url_path="overview")
     def overview(self, request):
         params = self.params()
-        overview = st.township_overview(request.user, params.unit, params.year, month=params.month)
+        overview = ov.township_overview(request.user, params.unit, params.year, month=params.month)
         return Response(OverviewSerializer({
             "unit": params.unit.pk, "unit_name": params.unit.display_name, "year": params.year,
             "month": params.month, "rows": [_overview_row(row) for row in overview.rows],

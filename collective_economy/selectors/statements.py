@@ -21,12 +21,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, DecimalField, F, Func, Max, OuterRef, Q, Subquery, Sum, Value, Window
+from django.db.models import DecimalField, F, Max, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from collective_economy.models import (
-    AccountClass,
     BookYear,
     Chart,
     ChartAccount,
@@ -36,21 +35,18 @@ from collective_economy.models import (
     Statement,
     StatementRow,
     SubAccount,
-    Voucher,
     VoucherKind,
     VoucherLine,
     VoucherStatus,
 )
 from governance.models import Level, OrgUnit
 from governance.scope import unit_field
-from governance.selectors import count_subquery
 
 ZERO = Decimal("0.00")
 MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
 
 CHART_NEEDED = _("The books under %(unit)s are kept under two charts in %(year)s: choose one.")
 UNKNOWN_CHART = _("No book under %(unit)s is kept under the chart %(chart)s in %(year)s.")
-UNKNOWN_ACCOUNT = _("The chart %(chart)s has no account %(code)s.")
 BAD_MONTHS = _("The first month of the period comes after its last month.")
 
 
@@ -192,7 +188,7 @@ class Figures:
         return not any(getattr(self, name) for name in self.__dataclass_fields__)
 
 
-def _sum(column: str, condition: Q):
+def sum_of(column: str, condition: Q):
     return Coalesce(Sum(column, filter=condition), Value(ZERO), output_field=MONEY_FIELD)
 
 
@@ -214,10 +210,10 @@ def figures(book_years, *, month_from: int, month: int) -> dict[tuple[int, int |
     moved = (VoucherLine.objects.filter(voucher__book_year__in=book_years, voucher__status=VoucherStatus.POSTED,
                                         voucher__month__lte=month)
              .values("account_id", "sub_account_id")
-             .annotate(f_debit_before=_sum("debit", before), f_credit_before=_sum("credit", before),
-                       f_debit=_sum("debit", period), f_credit=_sum("credit", period),
-                       f_debit_nc=_sum("debit", period & ~carried), f_credit_nc=_sum("credit", period & ~carried),
-                       f_debit_ytd_nc=_sum("debit", ~carried), f_credit_ytd_nc=_sum("credit", ~carried))
+             .annotate(f_debit_before=sum_of("debit", before), f_credit_before=sum_of("credit", before),
+                       f_debit=sum_of("debit", period), f_credit=sum_of("credit", period),
+                       f_debit_nc=sum_of("debit", period & ~carried), f_credit_nc=sum_of("credit", period & ~carried),
+                       f_debit_ytd_nc=sum_of("debit", ~carried), f_credit_ytd_nc=sum_of("credit", ~carried))
              .order_by())
     for row in moved:
         target = found[(row.pop("account_id"), row.pop("sub_account_id"))]
@@ -232,7 +228,7 @@ def _by_account(found: dict[tuple, Figures]) -> dict[int, Figures]:
     return accounts
 
 
-def _check_months(month_from: int, month: int) -> None:
+def check_months(month_from: int, month: int) -> None:
     if month_from > month:
         raise ValidationError({"month_from": ValidationError(BAD_MONTHS)})
 
@@ -289,7 +285,7 @@ def trial_balance(scope: Scope, *, month_from: int = 1, month: int = 12, sub_acc
     Sub-accounts are listed under their account when asked and the statement covers one book.
     Queries: the chart's accounts, the grouped figures (two), and the sub-accounts' names when listed.
     """
-    _check_months(month_from, month)
+    check_months(month_from, month)
     found = figures(scope.book_years, month_from=month_from, month=month)
     accounts = _by_account(found)
     chart_accounts = list(ChartAccount.objects.filter(chart=scope.chart).order_by("code")) if scope.chart else []
@@ -448,7 +444,7 @@ def _operating_income(scope: Scope, found: dict[int, Figures], accounts) -> Oper
 
 def operating_income(scope: Scope, *, month_from: int = 1, month: int = 12) -> OperatingIncome:
     """The scope's collective operating income over the period and the year to date, with its definition."""
-    _check_months(month_from, month)
+    check_months(month_from, month)
     found = _by_account(figures(scope.book_years, month_from=month_from, month=month))
     accounts = list(ChartAccount.objects.filter(chart=scope.chart)) if scope.chart else []
     return _operating_income(scope, found, accounts)
@@ -456,7 +452,7 @@ def operating_income(scope: Scope, *, month_from: int = 1, month: int = 12) -> O
 
 def income_statement(scope: Scope, *, month_from: int = 1, month: int = 12) -> StatementResult:
     """收益及收益分配表 for months month_from..month and the year to date, with the operating income."""
-    _check_months(month_from, month)
+    check_months(month_from, month)
     found = _by_account(figures(scope.book_years, month_from=month_from, month=month))
     chart_accounts = list(ChartAccount.objects.filter(chart=scope.chart)) if scope.chart else []
     accounts = {a.code: a for a in chart_accounts}
@@ -491,241 +487,3 @@ def operating_income_definition(chart: Chart | None) -> str:
     """经营收入（501） ＋ 投资收益（502）: the chart's operating income accounts
     (``Chart.operating_income_definition``)."""
     return chart.operating_income_definition() if chart is not None else ""
-
-
-# --- 总账 and 明细账 ---------------------------------------------------------------------------------
-
-
-def find_account(scope: Scope, code: str) -> tuple[ChartAccount, SubAccount | None]:
-    """The first-level account ``code`` of the scope's chart, or a sub-account code of its one book."""
-    code = (code or "").strip()
-    account = ChartAccount.objects.filter(chart=scope.chart, code=code).first() if scope.chart else None
-    if account is not None:
-        return account, None
-    if scope.single_book and code:
-        sub = (SubAccount.objects.filter(book__years__pk=scope.book_years[0], code=code, account__chart=scope.chart)
-               .select_related("account").first())
-        if sub is not None:
-            return sub.account, sub
-    raise ValidationError({"account": ValidationError(UNKNOWN_ACCOUNT, params={
-        "chart": str(scope.chart or ""), "code": code})})
-
-
-@dataclass
-class LedgerLine:
-    kind: str  # opening, month, year (总账: 期初, 本月合计, 本年累计) or line / total (明细账)
-    month: int | None
-    debit: Decimal
-    credit: Decimal
-    balance: Decimal  # debit-positive
-    date: object = None
-    voucher: str = ""
-    voucher_id: int | None = None
-    summary: str = ""
-    village: str = ""
-
-    @property
-    def side(self) -> str:
-        return side_of(self.balance)
-
-    @property
-    def amount(self) -> Decimal:
-        return abs(self.balance)
-
-
-@dataclass
-class Ledger:
-    scope: Scope
-    account: ChartAccount
-    sub_account: SubAccount | None
-    month_from: int
-    month: int
-    lines: list[LedgerLine]
-    start: Decimal = ZERO
-    total_lines: int = 0
-
-
-def _opening_of(scope: Scope, account: ChartAccount, sub: SubAccount | None) -> Decimal:
-    rows = OpeningBalance.objects.filter(book_year__in=scope.book_years, account=account)
-    if sub is not None:
-        rows = rows.filter(sub_account=sub)
-    return rows.aggregate(amount=Sum(F("debit") - F("credit"), output_field=MONEY_FIELD))["amount"] or ZERO
-
-
-def _lines_of(scope: Scope, account: ChartAccount, sub: SubAccount | None):
-    lines = VoucherLine.objects.filter(voucher__book_year__in=scope.book_years, voucher__status=VoucherStatus.POSTED,
-                                       account=account)
-    return lines.filter(sub_account=sub) if sub is not None else lines
-
-
-def general_ledger(scope: Scope, account: ChartAccount, *, month_from: int = 1, month: int = 12) -> Ledger:
-    """总账: the opening line, then per month with movement 本月合计 and 本年累计 with the balance.
-
-    Two queries: the opening balance, and the lines grouped by month.
-    """
-    _check_months(month_from, month)
-    opening = _opening_of(scope, account, None)
-    months = {row["voucher__month"]: row for row in _lines_of(scope, account, None).filter(voucher__month__lte=month)
-              .values("voucher__month").annotate(d=Sum("debit"), c=Sum("credit")).order_by()}
-    balance, debit_ytd, credit_ytd = opening, ZERO, ZERO
-    for number in range(1, month_from):
-        if number in months:
-            debit_ytd += months[number]["d"] or ZERO
-            credit_ytd += months[number]["c"] or ZERO
-    balance += debit_ytd - credit_ytd
-    start = balance
-    lines = [LedgerLine("opening", month_from, ZERO, ZERO, balance)]
-    for number in range(month_from, month + 1):
-        if number not in months:
-            continue
-        debit, credit = months[number]["d"] or ZERO, months[number]["c"] or ZERO
-        balance += debit - credit
-        debit_ytd += debit
-        credit_ytd += credit
-        lines.append(LedgerLine("month", number, debit, credit, balance))
-        lines.append(LedgerLine("year", number, debit_ytd, credit_ytd, balance))
-    return Ledger(scope, account, None, month_from, month, lines, start=start)
-
-
-def detail_ledger(scope: Scope, account: ChartAccount, sub: SubAccount | None = None, *, month_from: int = 1,
-                  month: int = 12, offset: int = 0, limit: int | None = None) -> Ledger:
-    """明细账: every posted line of the account (or sub-account) in date and number order, with the running balance.
-
-    The running balance is a window sum in the ordered query (one query for the lines, however many),
-    started from the balance at the start of the period (two aggregates); ``offset``/``limit`` page it.
-    """
-    _check_months(month_from, month)
-    opening = _opening_of(scope, account, sub)
-    lines = _lines_of(scope, account, sub)
-    totals = lines.aggregate(
-        before=Coalesce(Sum(F("debit") - F("credit"), filter=Q(voucher__month__lt=month_from),
-                            output_field=MONEY_FIELD), Value(ZERO), output_field=MONEY_FIELD),
-        period_debit=_sum("debit", Q(voucher__month__gte=month_from, voucher__month__lte=month)),
-        period_credit=_sum("credit", Q(voucher__month__gte=month_from, voucher__month__lte=month)),
-        count=Sum(Value(1), filter=Q(voucher__month__gte=month_from, voucher__month__lte=month)),
-    )
-    start = opening + totals["before"]
-    order = ["voucher__date", "voucher__month", "voucher__number", "voucher__book_id", "position", "pk"]
-    period = (lines.filter(voucher__month__gte=month_from, voucher__month__lte=month)
-              .annotate(running=Window(Sum(F("debit") - F("credit"), output_field=MONEY_FIELD), order_by=[
-                  F(name).asc() for name in order]))
-              .values("pk", "debit", "credit", "summary", "running", "voucher_id", "voucher__date",
-                      "voucher__number", "voucher__month", "voucher__book__village__short_name",
-                      "voucher__book__village__name")
-              .order_by(*order))
-    if limit is not None:
-        period = period[offset:offset + limit]
-    result = [LedgerLine("opening", month_from, ZERO, ZERO, start)] if offset == 0 else []
-    for row in period:
-        result.append(LedgerLine(
-            "line", row["voucher__month"], row["debit"], row["credit"], start + (row["running"] or ZERO),
-            date=row["voucher__date"], voucher=str(_("J-%(number)s") % {"number": row["voucher__number"]}),
-            voucher_id=row["voucher_id"], summary=row["summary"],
-            village=row["voucher__book__village__short_name"] or row["voucher__book__village__name"]))
-    count = totals["count"] or 0
-    if limit is None or offset + limit >= count:
-        end = start + totals["period_debit"] - totals["period_credit"]
-        result.append(LedgerLine("total", month, totals["period_debit"], totals["period_credit"], end))
-    return Ledger(scope, account, sub, month_from, month, result, start=start, total_lines=int(count))
-
-
-# --- The township side by side -----------------------------------------------------------------------
-
-
-@dataclass
-class OverviewRow:
-    village: OrgUnit
-    book_year: BookYear | None
-    operating_income_month: Decimal = ZERO
-    operating_income_ytd: Decimal = ZERO
-    income_ytd: Decimal = ZERO
-    debit: Decimal = ZERO  # opening debits + every posted debit through the month
-    credit: Decimal = ZERO
-    months_closed: int = 0
-    unposted: int = 0
-
-    @property
-    def balanced(self) -> bool:
-        return self.debit == self.credit
-
-
-@dataclass
-class Overview:
-    unit: OrgUnit
-    year: int
-    month: int
-    rows: list[OverviewRow]
-    totals: OverviewRow | None
-    definitions: dict[str, str]  # chart code → operating income definition
-
-    @property
-    def charts(self) -> list[Chart]:
-        return list({row.book_year.chart_id: row.book_year.chart for row in self.rows if row.book_year}.values())
-
-
-def township_overview(user, unit: OrgUnit, year: int, *, month: int = 12) -> Overview:
-    """Every village book under ``unit`` in ``year`` side by side, and villages without one, with sums.
-
-    Three queries: the book years with their months closed and vouchers waiting (subqueries), the posted
-    lines grouped by book year, the villages without a book that year; plus one per chart for its definition.
-    """
-    years = list(
-        book_years_under(user, unit, year)
-        .select_related("chart", "book__village", "book__organisation")
-        .annotate(months_closed=Count("periods", filter=Q(periods__closed=True, periods__month__lte=month)),
-                  unposted=count_subquery(Voucher.objects.filter(book_year=models_outer()).exclude(
-                      status=VoucherStatus.POSTED)),
-                  opening_debit=_subquery_sum(OpeningBalance.objects.filter(book_year=models_outer()), "debit"),
-                  opening_credit=_subquery_sum(OpeningBalance.objects.filter(book_year=models_outer()), "credit"))
-        .order_by("book__village__tree_id", "book__village__lft", "book_id"))
-    ids = [row.pk for row in years]
-    carried = Q(voucher__kind=VoucherKind.CLOSING)
-    operating = Q(account__operating_income=True) & ~carried
-    income = Q(account__account_class=AccountClass.INCOME) & ~carried
-    moved = {}
-    if ids:
-        moved = {row["voucher__book_year"]: row for row in VoucherLine.objects.filter(
-            voucher__book_year__in=ids, voucher__status=VoucherStatus.POSTED, voucher__month__lte=month)
-            .values("voucher__book_year")
-            .annotate(op_month=_net(operating & Q(voucher__month=month)), op_ytd=_net(operating),
-                      income_ytd=_net(income), all_debit=_sum("debit", Q()), all_credit=_sum("credit", Q()))
-            .order_by()}
-    rows = []
-    for book_year in years:
-        found = moved.get(book_year.pk, {})
-        rows.append(OverviewRow(
-            book_year.book.village, book_year,
-            operating_income_month=found.get("op_month", ZERO), operating_income_ytd=found.get("op_ytd", ZERO),
-            income_ytd=found.get("income_ytd", ZERO),
-            debit=(book_year.opening_debit or ZERO) + found.get("all_debit", ZERO),
-            credit=(book_year.opening_credit or ZERO) + found.get("all_credit", ZERO),
-            months_closed=book_year.months_closed, unposted=book_year.unposted))
-    without = (OrgUnit.objects.visible_to(user).filter(under(unit), level=Level.VILLAGE)
-               .exclude(books__years__year=year).order_by("tree_id", "lft"))
-    rows += [OverviewRow(village, None) for village in without]
-    rows.sort(key=lambda row: (row.village.tree_id, row.village.lft))
-    totals = None
-    if years:
-        totals = OverviewRow(unit, None)
-        for row in rows:
-            for name in ("operating_income_month", "operating_income_ytd", "income_ytd", "debit", "credit",
-                         "months_closed", "unposted"):
-                setattr(totals, name, getattr(totals, name) + getattr(row, name))
-    charts = {row.chart_id: row.chart for row in years}
-    definitions = {chart.code: operating_income_definition(chart) for chart in charts.values()}
-    return Overview(unit, year, month, rows, totals, definitions)
-
-
-def models_outer():
-    return OuterRef("pk")
-
-
-def _subquery_sum(queryset, column: str):
-    summed = queryset.order_by().annotate(_s=Func(F(column), function="SUM")).values("_s")
-    return Coalesce(Subquery(summed, output_field=MONEY_FIELD), Value(ZERO), output_field=MONEY_FIELD)
-
-
-def _net(condition: Q):
-    """Credits minus debits of the lines matching ``condition`` (an income account's net movement)."""
-    return Coalesce(Sum(F("credit") - F("debit"), filter=condition, output_field=MONEY_FIELD), Value(ZERO),
-                    output_field=MONEY_FIELD)

@@ -22,6 +22,8 @@ from django.views.generic import TemplateView
 
 from collective_economy import exports
 from collective_economy.models import AccountRole, BookYear, ChartAccount, SubAccount
+from collective_economy.selectors import ledgers
+from collective_economy.selectors import overview as ov
 from collective_economy.selectors import statements as st
 from governance.models import ExportLog, Level, OrgUnit
 from governance.portal.guard import parse_id, parse_number
@@ -328,7 +330,7 @@ class LedgerView(StatementView):
             self.params.account_code = code
         if scope.is_empty:
             return None, None
-        return st.find_account(scope, code)
+        return ledgers.find_account(scope, code)
 
 
 class GeneralLedgerView(LedgerView):
@@ -343,7 +345,7 @@ class GeneralLedgerView(LedgerView):
         if sub is not None:
             raise ParameterError({"account": [_("The general ledger is kept for first-level accounts: open the "
                                                 "detail ledger of a sub-account.")]})
-        ledger = st.general_ledger(self.params.scope, account, month_from=self.params.month_from,
+        ledger = ledgers.general_ledger(self.params.scope, account, month_from=self.params.month_from,
                                    month=self.params.month)
         return {"ledger": ledger, "table": exports.general_ledger_table(ledger), "account": account,
                 "detail_url": self.link("detail-ledger", account=account.code)}
@@ -370,12 +372,12 @@ class DetailLedgerView(LedgerView):
         page_number = parse_id(parse_number(request.GET.get("page"), max_digits=5)) or 1
         offset = 0 if whole else (page_number - 1) * DETAIL_PAGE
         params = self.params
-        ledger = st.detail_ledger(params.scope, account, sub, month_from=params.month_from, month=params.month,
+        ledger = ledgers.detail_ledger(params.scope, account, sub, month_from=params.month_from, month=params.month,
                                   offset=offset, limit=None if whole else DETAIL_PAGE)
         if not whole and offset and offset >= ledger.total_lines:  # past the last page: show the last
             page_number = max(1, (ledger.total_lines + DETAIL_PAGE - 1) // DETAIL_PAGE)
             offset = (page_number - 1) * DETAIL_PAGE
-            ledger = st.detail_ledger(params.scope, account, sub, month_from=params.month_from,
+            ledger = ledgers.detail_ledger(params.scope, account, sub, month_from=params.month_from,
                                       month=params.month, offset=offset, limit=DETAIL_PAGE)
         page = Paginator(range(ledger.total_lines), DETAIL_PAGE).get_page(page_number) if not whole else None
 
@@ -408,7 +410,7 @@ class TownshipOverviewView(StatementView):
 
     def compute(self):
         params = self.params
-        overview = st.township_overview(self.request.user, params.unit, params.year, month=params.month)
+        overview = ov.township_overview(self.request.user, params.unit, params.year, month=params.month)
 
         def link(village_pk):
             return self.link("income-statement", unit=village_pk, month_from=1, chart="")

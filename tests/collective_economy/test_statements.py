@@ -8,6 +8,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from collective_economy.models import Period
+from collective_economy.selectors import ledgers
+from collective_economy.selectors import overview as ov
 from collective_economy.selectors import statements as st
 from collective_economy.services.books import Balance, opening_balances_set, sub_account_create
 from collective_economy.services.periods import period_close, year_close
@@ -102,14 +104,14 @@ def test_income_statement_of_a_month_and_the_year_to_date(small_book, county, ad
 
 def test_ledgers_of_the_bank_account(small_book, county, admin_user):
     scope = scope_of(admin_user, county.villages[0])
-    account, sub = st.find_account(scope, "102")
-    general = st.general_ledger(scope, account, month=3)
+    account, sub = ledgers.find_account(scope, "102")
+    general = ledgers.general_ledger(scope, account, month=3)
     assert [(line.kind, line.month, line.debit, line.credit, line.balance) for line in general.lines] == [
         ("opening", 1, d(0), d(0), d(50000)),
         ("month", 1, d(120000), d(0), d(170000)), ("year", 1, d(120000), d(0), d(170000)),
         ("month", 2, d(0), d(30000), d(140000)), ("year", 2, d(120000), d(30000), d(140000)),
     ]
-    detail = st.detail_ledger(scope, account, month_from=2, month=3)
+    detail = ledgers.detail_ledger(scope, account, month_from=2, month=3)
     assert [(line.kind, line.summary, line.balance) for line in detail.lines] == [
         ("opening", "", d(170000)), ("line", "付经营支出", d(140000)), ("total", "", d(140000))]
     assert detail.lines[1].voucher == "记-1" and detail.lines[1].side == "debit"
@@ -119,13 +121,13 @@ def test_detail_ledger_of_a_sub_account_and_a_running_balance(small_book, county
     post(small_book, day(4), [("102", "3000.00", "0", "李四还款"), ("112", "0", "3000.00", "李四还款")],
          preparer=village_a, reviewer=clerk_a)
     scope = scope_of(admin_user, county.villages[0])
-    account, sub = st.find_account(scope, "112")
-    detail = st.detail_ledger(scope, account, month=4)
+    account, sub = ledgers.find_account(scope, "112")
+    detail = ledgers.detail_ledger(scope, account, month=4)
     assert [line.balance for line in detail.lines] == [d(5000), d(2000), d(2000)]
-    cash = st.detail_ledger(scope, *st.find_account(scope, "101"), month=12)
+    cash = ledgers.detail_ledger(scope, *ledgers.find_account(scope, "101"), month=12)
     assert [line.balance for line in cash.lines] == [d(1000), d(3000), d(2500), d(2500)]
     with pytest.raises(ValidationError) as caught:
-        st.find_account(scope, "999")
+        ledgers.find_account(scope, "999")
     assert "999" in caught.value.message_dict["account"][0]
 
 
@@ -206,7 +208,7 @@ def test_a_township_sums_its_books_of_one_chart(small_book, second_village, coun
     # The county sees the same sum; township B sees no book of A's.
     assert st.statement_scope(clerk_b, county.township_b, 2025).is_empty
     assert st.statement_scope(clerk_b, county.township_a, 2025).is_empty
-    overview = st.township_overview(clerk_a, county.township_a, 2025, month=3)
+    overview = ov.township_overview(clerk_a, county.township_a, 2025, month=3)
     assert [(row.village.pk, row.operating_income_ytd, row.balanced) for row in overview.rows] == [
         (county.villages[0].pk, d(120000), True), (second_village.pk, d(700), True)]
     assert overview.totals.operating_income_ytd == d(120700)
@@ -226,7 +228,7 @@ def test_two_charts_under_a_township_are_not_added(small_book, second_village, c
 
 
 def test_the_overview_lists_a_village_without_books(county, admin_user):
-    overview = st.township_overview(admin_user, county.county, 2025)
+    overview = ov.township_overview(admin_user, county.county, 2025)
     assert [row.book_year for row in overview.rows] == [None, None] and overview.totals is None
 
 
@@ -238,9 +240,9 @@ def test_the_statements_cost_the_same_queries_however_many_lines(small_book, cou
         st.trial_balance(scope, month=12, sub_accounts=True)
         st.balance_sheet(scope, month=12)
         st.income_statement(scope, month=12)
-        st.general_ledger(scope, st.find_account(scope, "102")[0], month=12)
-        st.detail_ledger(scope, st.find_account(scope, "102")[0], month=12)
-        st.township_overview(admin_user, county.county, 2025)
+        ledgers.general_ledger(scope, ledgers.find_account(scope, "102")[0], month=12)
+        ledgers.detail_ledger(scope, ledgers.find_account(scope, "102")[0], month=12)
+        ov.township_overview(admin_user, county.county, 2025)
 
     with django_assert_max_num_queries(30) as few:
         all_statements()

@@ -11,8 +11,7 @@ import pytest
 
 from collective_economy.models import Decision, DecisionState, VillageDecisionSetting
 from governance.roles import user_sync_permissions
-from tests.e2e.test_phone import fit_problems, phone_context
-from tests.helpers.browser import log_in
+from tests.helpers.browser import fit_problems, log_in, phone_context
 from tests.helpers.cases import PNG_1PX
 
 pytestmark = pytest.mark.e2e

@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from collective_economy.models import Voucher, VoucherStatus
 from governance.roles import user_sync_permissions
-from tests.e2e.test_phone import fit_problems, phone_context
-from tests.helpers.browser import log_in
+from tests.helpers.browser import fit_problems, log_in, phone_context
 from tests.helpers.ledger import new_book
 
 pytestmark = pytest.mark.e2e

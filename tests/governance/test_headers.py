@@ -16,7 +16,7 @@ from rest_framework.authtoken.models import Token
 
 from grid.models import CaseCategory
 from grid.services import cases as svc
-from tests.governance.test_login_required import walk
+from tests.helpers.routes import walk
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I)
 HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I)

@@ -5,7 +5,9 @@ exchange). The test walks the whole URL resolver, so a page added tomorrow witho
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import get_resolver, resolve
+
+from tests.helpers.routes import walk
 
 # Public on purpose, with what an anonymous GET gets (the status proves the door, not just a redirect):
 # a URL name (namespace:name) → status of an anonymous GET with the dummy parameters.
@@ -30,16 +32,6 @@ ADMIN_LOGIN = "/admin/login/"
 
 ROUTE_PARAMETER = re.compile(r"(?<!\?P)<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 CANDIDATES = ("1", "x", "json")
-
-
-def walk(patterns, prefix: str = "", namespace: tuple = ()):
-    """(route as written, URL name with its namespaces, pattern) of every view the resolver reaches."""
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            inner = (*namespace, pattern.namespace) if pattern.namespace else namespace
-            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
-        elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), ":".join((*namespace, pattern.name or "")), pattern
 
 
 def _group_end(text: str, start: int) -> int:

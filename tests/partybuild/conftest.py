@@ -6,7 +6,7 @@ from django.utils import translation
 from governance.rosters import roster_import
 from partybuild.kinds import seed_kinds
 from partybuild.models import PartyOrganizationKind
-from tests.partybuild.district import (
+from tests.helpers.district import (
     build_district,
     chain_central_households,
     chain_members,
@@ -22,7 +22,7 @@ def kinds(db):
 
 @pytest.fixture
 def district(county):
-    """A city district's units and people over township A (tests/partybuild/district.py), no party rows yet."""
+    """A city district's units and people over township A (tests/helpers/district.py), no party rows yet."""
     return build_district(county)
 
 

@@ -3,9 +3,9 @@
 
 from governance.rosters import get_spec, roster_import
 from partybuild.models import CentralHousehold, PartyMember, PartyOrganization
+from tests.helpers.district import chain_central_households, chain_members, chain_organizations
 from tests.helpers.excel import exported, fill_template, headers, xlsx
 from tests.helpers.people import make_id_number
-from tests.partybuild.district import chain_central_households, chain_members, chain_organizations
 
 
 def header(kind, name):

@@ -57,8 +57,9 @@ SCALES = ("small", "county", "city")
 
 # The floors: one plain statement per source over the rows a family reads, nothing joined that
 # the rows do not need, nothing written. %(start)s/%(end)s are the month's bounds (local
-# midnights), %(first_day)s/%(end_day)s the same as dates. The case floors find their rows the
-# way the family's leaf does (the same conditions, so the same index ranges).
+# midnights), %(first_day)s/%(end_day)s the same as dates, %(year)s/%(month)s the month as the
+# books number it (a book year's year, a voucher's month). The floors find their rows the way the
+# family's leaf does (the same conditions, so the same index ranges).
 FLOORS = {
     "month's cases": (
         "the month's cases (raised, accepted, resolved or closed in it, or open at its end), GROUP BY grid",
@@ -102,6 +103,76 @@ FLOORS = {
     "unit registrations": (
         "unit registrations, GROUP BY community",
         "SELECT community_id, count(*) FROM partybuild_unitregistration GROUP BY community_id"),
+    "party organisations": (
+        "active party organisations, GROUP BY unit",
+        "SELECT org_unit_id, count(*) FROM partybuild_partyorganization WHERE is_active GROUP BY org_unit_id"),
+    "central households": (
+        "party-member households of active households at the month's end, GROUP BY their household's grid",
+        "SELECT h.grid_id, count(*) FROM partybuild_centralhousehold c "
+        "JOIN governance_household h ON h.id = c.household_id "
+        "WHERE (c.since IS NULL OR c.since < %(end_day)s) AND h.is_active GROUP BY h.grid_id"),
+    # The books' income: lines of posted vouchers (normal or reversal, never the year-end
+    # carry-forward), found by their voucher's book year and month (the (book_year, status, month)
+    # index), with their voucher's book for its village.
+    "month's income lines": (
+        "the month's income lines (posted, no carry-forward) with their voucher, book, book year and account, "
+        "GROUP BY village",
+        "SELECT b.village_id, count(*) FROM collective_economy_voucherline l "
+        "JOIN collective_economy_voucher v ON v.id = l.voucher_id "
+        "JOIN collective_economy_book b ON b.id = v.book_id "
+        "JOIN collective_economy_bookyear y ON y.id = v.book_year_id "
+        "JOIN collective_economy_chartaccount a ON a.id = l.account_id "
+        "WHERE v.kind IN ('normal', 'reversal') AND v.status = 'posted' AND y.year = %(year)s "
+        "AND v.month >= %(month)s AND v.month <= %(month)s AND a.account_class = 'income' GROUP BY b.village_id"),
+    "last year's income lines": (
+        "last year's income lines (posted, no carry-forward) with their voucher, book, book year and account, "
+        "GROUP BY village",
+        "SELECT b.village_id, count(*) FROM collective_economy_voucherline l "
+        "JOIN collective_economy_voucher v ON v.id = l.voucher_id "
+        "JOIN collective_economy_book b ON b.id = v.book_id "
+        "JOIN collective_economy_bookyear y ON y.id = v.book_year_id "
+        "JOIN collective_economy_chartaccount a ON a.id = l.account_id "
+        "WHERE v.kind IN ('normal', 'reversal') AND v.status = 'posted' AND y.year = %(year)s - 1 "
+        "AND v.month >= 1 AND v.month <= 12 AND a.account_class = 'income' GROUP BY b.village_id"),
+    # The year so far reads every book year of the year (a village without income still has its
+    # row) and all the lines of its counted vouchers, January to the month, whatever their account.
+    "year's lines so far": (
+        "the year's book years with their posted vouchers (no carry-forward) January to the month and their "
+        "lines, GROUP BY village",
+        "SELECT b.village_id, count(l.id) FROM collective_economy_bookyear y "
+        "JOIN collective_economy_book b ON b.id = y.book_id "
+        "LEFT JOIN collective_economy_voucher v ON v.book_year_id = y.id AND v.kind IN ('normal', 'reversal') "
+        "AND v.month <= %(month)s AND v.status = 'posted' "
+        "LEFT JOIN collective_economy_voucherline l ON l.voucher_id = v.id "
+        "WHERE y.year = %(year)s GROUP BY b.village_id"),
+    "project income lines": (
+        "the year's posted lines (no carry-forward) January to the month on a project's income account, "
+        "with their voucher, book and book year, GROUP BY village",
+        "SELECT b.village_id, count(*) FROM collective_economy_voucherline l "
+        "JOIN collective_economy_voucher v ON v.id = l.voucher_id "
+        "JOIN collective_economy_book b ON b.id = v.book_id "
+        "JOIN collective_economy_bookyear y ON y.id = v.book_year_id "
+        "WHERE v.kind IN ('normal', 'reversal') AND v.status = 'posted' "
+        "AND EXISTS (SELECT 1 FROM collective_economy_project_income_accounts p "
+        "WHERE p.subaccount_id = l.sub_account_id) "
+        "AND y.year = %(year)s AND v.month <= %(month)s GROUP BY b.village_id"),
+    "irregular contracts": (
+        "irregular contracts signed by the month's end, GROUP BY village",
+        "SELECT village_id, count(*) FROM collective_economy_contract WHERE NOT is_regular "
+        "AND signed_on < %(end_day)s GROUP BY village_id"),
+    "debt records": (
+        "receivables and debts registered by the month's end with their settlements by then, GROUP BY village",
+        "SELECT r.village_id, count(s.id) FROM collective_economy_debtrecord r "
+        "LEFT JOIN collective_economy_debtsettlement s ON s.record_id = r.id AND s.settled_on < %(end_day)s "
+        "WHERE r.registered_on < %(end_day)s GROUP BY r.village_id"),
+    "published decisions": (
+        "resolutions published by the month's end with their decision's village, GROUP BY village",
+        "SELECT d.village_id, count(*) FROM collective_economy_decisionrecord r "
+        "JOIN collective_economy_decision d ON d.id = r.decision_id "
+        "WHERE r.step = 'publication' AND r.held_on < %(end_day)s GROUP BY d.village_id"),
+    "projects": (
+        "projects registered by the month's end, GROUP BY lead village",
+        "SELECT village_id, count(*) FROM collective_economy_project WHERE created_at < %(end)s GROUP BY village_id"),
 }
 # Each family's own floor, by the family's leaf function's name (medians: SAMPLE_FLOORS).
 FAMILY_FLOORS = {
@@ -120,6 +191,16 @@ FAMILY_FLOORS = {
     "service_hours": "services",
     "member_registrations": "member registrations",
     "unit_registrations": "unit registrations",
+    "organization_counts": "party organisations",
+    "central_household_counts": "central households",
+    "month_income": "month's income lines",
+    "year_to_date": "year's lines so far",
+    "last_year": "last year's income lines",
+    "contract_cleanup": "irregular contracts",
+    "debt_clearance": "debt records",
+    "decisions_published": "published decisions",
+    "project_counts": "projects",
+    "project_income": "project income lines",
 }
 # A median's floor is the plain scan of its samples, once for every period whose samples it reads
 # (its month, and the quarter, half-year and year it stores medians of): the rows of
@@ -296,8 +377,9 @@ def families_once() -> dict:
 def _floor_params(start, end) -> dict:
     from django.utils import timezone
 
-    return {"start": start, "end": end, "first_day": timezone.localtime(start).date(),
-            "end_day": timezone.localtime(end).date()}
+    first_day = timezone.localtime(start).date()
+    return {"start": start, "end": end, "first_day": first_day, "end_day": timezone.localtime(end).date(),
+            "year": first_day.year, "month": first_day.month}
 
 
 def _floor_seconds(cursor, sql: str, params: dict, runs: int) -> float:

@@ -12,6 +12,7 @@ import datetime
 import time
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db import connection, transaction
 from django.db.models import IntegerField
@@ -28,6 +29,9 @@ from governance.models import LEVEL_ORDER, IndicatorValue, Level, OrgUnit, Perio
 # from the townships' stored rows (see ``compute_upper``).
 UPPER_LEVELS = ("city", "county")
 
+
+# The condition on alias ``a`` of a run over every unit.
+EVERY_UNIT = "1 = 1"
 
 # A run's part is a shard of consecutive townships of one tree, named by its first and last
 # township's codes (``first..last``), or by its one unit's code.
@@ -53,7 +57,7 @@ def _scope(org, through=None):
     ``compute_upper`` writes them once every shard is done.
     """
     if org is None:
-        return OrgUnit.objects.all(), "1 = 1", []
+        return OrgUnit.objects.all(), EVERY_UNIT, []
     # Read the range afresh: MPTT renumbers lft/rght on every insert, so a held instance may be stale.
     if through is None or through.pk == org.pk:
         tree_id, lft, rght = OrgUnit.objects.filter(pk=org.pk).values_list("tree_id", "lft", "rght").get()
@@ -167,12 +171,13 @@ def _subtree_sums(leaf_sql: str, names: list[str], columns: list[tuple[str, str,
     ``r`` (node, the columns named ``names``) for the units in scope (``where`` on alias ``a``).
 
     Bottom up, one level at a time: ``u`` is the leaf's rows summed per unit (with the unit's
-    parent and depth); ``s5`` the units at the deepest level; each ``s<d>`` the units at depth
-    d that have leaf rows, together with the parents of ``s<d+1>``, summed per unit. So only
-    the units with something below them are touched, each once, and no unit is paired with its
-    subtree (the pairs were the whole statement's cost for a family with few rows: every unit
-    of the tree read its subtree's range). ``columns`` are (quoted leaf column, name, is a count).
-    Its parameters are the leaf's, then ``where``'s.
+    parent and depth); ``s5`` the units at the deepest level, which have nothing below them;
+    each ``s<d>`` the units at depth d that have leaf rows, together with the sums of
+    ``s<d+1>`` added up per parent first, so that each parent's own parent is looked up once,
+    not once per child. So only the units with something below them are touched, each once,
+    and no unit is paired with its subtree (the pairs were the whole statement's cost for a
+    family with few rows: every unit of the tree read its subtree's range). ``columns`` are
+    (quoted leaf column, name, is a count). Its parameters are the leaf's, then ``where``'s.
     """
     tree = connection.ops.quote_name(OrgUnit._meta.db_table)
     listed = ", ".join(names)
@@ -181,18 +186,23 @@ def _subtree_sums(leaf_sql: str, names: list[str], columns: list[tuple[str, str,
         return f"{_integral(f'SUM({_integral(source)})')} AS {name}" if count else f"SUM({source}) AS {name}"
 
     own = ", ".join(summed(f"l.{column}", name, count) for column, name, count in columns)
+    up = ", ".join(summed(f"x.{name}", name, count) for _column, name, count in columns)
     ctes = [f"l AS ({leaf_sql})",
             f"u AS (SELECT o.id AS node, o.parent_id AS parent, o.mptt_level AS depth, {own} "
-            f"FROM l INNER JOIN {tree} o ON o.id = l.node GROUP BY o.id, o.parent_id, o.mptt_level)"]
-    up = ", ".join(summed(f"x.{name}", name, count) for _column, name, count in columns)
-    for depth in range(MAX_DEPTH, -1, -1):
-        rows = f"SELECT node, {listed} FROM u WHERE depth = {depth}"
-        if depth < MAX_DEPTH:
-            rows += f" UNION ALL SELECT parent, {listed} FROM s{depth + 1} WHERE parent IS NOT NULL"
-        ctes.append(f"s{depth} AS (SELECT x.node AS node, o.parent_id AS parent, {up} FROM ({rows}) x "
-                    f"INNER JOIN {tree} o ON o.id = x.node GROUP BY x.node, o.parent_id)")
+            f"FROM l INNER JOIN {tree} o ON o.id = l.node GROUP BY o.id, o.parent_id, o.mptt_level)",
+            f"s{MAX_DEPTH} AS (SELECT node, parent, {listed} FROM u WHERE depth = {MAX_DEPTH})"]
+    for depth in range(MAX_DEPTH - 1, -1, -1):
+        children = (f"SELECT o.id AS node, o.parent_id AS parent, {listed} FROM (SELECT x.parent AS node, {up} "
+                    f"FROM s{depth + 1} x WHERE x.parent IS NOT NULL GROUP BY x.parent) c "
+                    f"INNER JOIN {tree} o ON o.id = c.node")
+        ctes.append(f"s{depth} AS (SELECT x.node AS node, x.parent AS parent, {up} FROM ("
+                    f"SELECT node, parent, {listed} FROM u WHERE depth = {depth} UNION ALL {children}"
+                    f") x GROUP BY x.node, x.parent)")
     every = " UNION ALL ".join(f"SELECT node, {listed} FROM s{depth}" for depth in range(MAX_DEPTH + 1))
-    ctes.append(f"r AS (SELECT s.* FROM ({every}) s INNER JOIN {tree} a ON a.id = s.node WHERE {where})")
+    if where == EVERY_UNIT:  # the whole tree: no unit to leave out
+        ctes.append(f"r AS ({every})")
+    else:
+        ctes.append(f"r AS (SELECT s.* FROM ({every}) s INNER JOIN {tree} a ON a.id = s.node WHERE {where})")
     return ", ".join(ctes)
 
 
@@ -205,15 +215,34 @@ def _kept(numerator: str, denominator: str | None) -> str:
     return f"({numerator} IS NULL OR {numerator} <> 0 OR {denominator} <> 0)"
 
 
-def _rollup_family(leaf, members, period, start, end, units, where, where_params, now) -> None:
-    """Delete the family's rows in scope, then one statement computes and writes them all.
+@dataclass
+class FamilyStatement:
+    """A family's one statement in its parts: the leaf, the common tables that end in ``r`` (a row
+    per unit in scope with the family's summed columns), and the rows to store (one SELECT of ``r``
+    per key, put together by UNION ALL). ``bench/anatomy.py`` times each part on its own."""
 
-    The common table ``r`` sums the leaf columns over each ancestor ``a``: for every unit in
-    scope, the units ``u`` of its subtree are one index range on (tree_id, lft), joined to the
-    leaf rows by id. Each indicator then takes its own columns of ``r`` (one SELECT per key, put
-    together by UNION ALL: the table is read once per key, with no per-row CASE on the key),
-    leaving out the rows that count nothing (``_kept``). A non-cumulative family joins the leaf
-    rows to ``a`` itself.
+    leaf_sql: str
+    leaf_params: list
+    ctes: str
+    ctes_params: list
+    rows_sql: str
+    rows_params: list
+
+    @property
+    def insert(self) -> tuple[str, list]:
+        quote = connection.ops.quote_name
+        columns = f"org_unit_id, period, {quote('key')}, numerator, denominator, value, computed_at"
+        return (f"WITH {self.ctes} INSERT INTO {quote(IndicatorValue._meta.db_table)} ({columns}) {self.rows_sql}",
+                [*self.ctes_params, *self.rows_params])
+
+
+def family_statement(leaf, members, period, start, end, units, where, where_params, now) -> FamilyStatement:
+    """The statement that computes and writes a family's rows in scope (see ``_rollup_family``).
+
+    The common table ``r`` sums the leaf columns up the tree (``_subtree_sums``). Each indicator
+    then takes its own columns of ``r`` (one SELECT per key, put together by UNION ALL: the table
+    is read once per key, with no per-row CASE on the key), leaving out the rows that count
+    nothing (``_kept``). A non-cumulative family joins the leaf rows to ``a`` itself.
     """
     quote = connection.ops.quote_name
     found = leaf(start, end, units)
@@ -221,7 +250,7 @@ def _rollup_family(leaf, members, period, start, end, units, where, where_params
     columns = sorted({m.numerator for m in members} | {m.denominator for m in members if m.denominator})
     alias = {column: f"c{i}" for i, column in enumerate(columns)}
     counts = _leaf_counts(found)
-    table, tree = quote(IndicatorValue._meta.db_table), quote(OrgUnit._meta.db_table)
+    tree = quote(OrgUnit._meta.db_table)
     if all(m.cumulative for m in members):
         ctes = _subtree_sums(leaf_sql, [alias[c] for c in columns],
                              [(quote(c), alias[c], c in counts) for c in columns], where)
@@ -230,7 +259,6 @@ def _rollup_family(leaf, members, period, start, end, units, where, where_params
                          else f"SUM(l.{quote(c)}) AS {alias[c]}" for c in columns)
         ctes = (f"r AS (SELECT a.id AS node, {sums} FROM {tree} a INNER JOIN ({leaf_sql}) l ON l.node = a.id "
                 f"WHERE {where} GROUP BY a.id)")
-    inner_params = [*leaf_params, *where_params]
     day, at = connection.ops.adapt_datefield_value(period), connection.ops.adapt_datetimefield_value(now)
     selects, select_params = [], []
     for member in members:
@@ -240,12 +268,15 @@ def _rollup_family(leaf, members, period, start, end, units, where, where_params
         selects.append(f"SELECT r.node, %s, %s, {n}, {d or 'CAST(NULL AS NUMERIC)'}, {value}, %s "
                        f"FROM r WHERE {_kept(n, d)}")
         select_params += [day, member.key, at]
-    sql = (
-        f"WITH {ctes} "
-        f"INSERT INTO {table} (org_unit_id, period, {quote('key')}, numerator, denominator, value, computed_at) "
-        + " UNION ALL ".join(selects)
-    )
-    _replace(period, [m.key for m in members], units, sql, [*inner_params, *select_params])
+    return FamilyStatement(leaf_sql, leaf_params, ctes, [*leaf_params, *where_params],
+                           " UNION ALL ".join(selects), select_params)
+
+
+def _rollup_family(leaf, members, period, start, end, units, where, where_params, now) -> None:
+    """Delete the family's rows in scope, then one statement computes and writes them all
+    (``family_statement``)."""
+    sql, params = family_statement(leaf, members, period, start, end, units, where, where_params, now).insert
+    _replace(period, [m.key for m in members], units, sql, params)
 
 
 def _upper_family(leaf, members, period, start, end, upper, where, where_params, now) -> None:

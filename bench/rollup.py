@@ -576,8 +576,11 @@ class Redis:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def measure_workers(url: str, concurrency: int, runs: int = 2) -> dict:
-    """The month run through Redis with a real worker of ``concurrency`` processes: the fastest of ``runs``."""
+def measure_workers(url: str, concurrency: int, runs: int = 2, before_each=None) -> dict:
+    """The month run through Redis with a real worker of ``concurrency`` processes: the fastest of ``runs``.
+
+    ``before_each()``, when given, runs before each run, untimed (the province empties the month,
+    so that the parts write into an empty month as its single run did)."""
     redis = Redis()
     env = {**os.environ, "DATABASE_URL": url, "CELERY_BROKER_URL": redis.url,
            "CELERY_RESULT_BACKEND": redis.url.rsplit("/", 1)[0] + "/1", "DJANGO_SETTINGS_MODULE": "governance.settings"}
@@ -590,6 +593,8 @@ def measure_workers(url: str, concurrency: int, runs: int = 2) -> dict:
         time.sleep(5)  # the worker's processes start and connect
         timed = []
         for _ in range(runs):  # the faster of two: the first may still be warming the caches
+            if before_each is not None:
+                before_each()
             child = subprocess.run([PYTHON, __file__, "--enqueue", url, "--broker", redis.url], cwd=ROOT, env=env,
                                    check=True, stdout=subprocess.PIPE, text=True)
             timed.append(json.loads(child.stdout))

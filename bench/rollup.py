@@ -60,6 +60,17 @@ SCALES = ("small", "county", "city")
 # midnights), %(first_day)s/%(end_day)s the same as dates, %(year)s/%(month)s the month as the
 # books number it (a book year's year, a voucher's month). The floors find their rows the way the
 # family's leaf does (the same conditions, so the same index ranges).
+# The books' income: lines of posted vouchers (normal or reversal, never the year-end carry-forward),
+# found by their voucher's book year and month (the (book_year, status, month) index), with their
+# voucher's book for its village; the year and months are filled in by each floor below.
+INCOME_LINES = (
+    "SELECT b.village_id, count(*) FROM collective_economy_voucherline l "
+    "JOIN collective_economy_voucher v ON v.id = l.voucher_id "
+    "JOIN collective_economy_book b ON b.id = v.book_id "
+    "JOIN collective_economy_bookyear y ON y.id = v.book_year_id "
+    "JOIN collective_economy_chartaccount a ON a.id = l.account_id "
+    "WHERE v.kind IN ('normal', 'reversal') AND v.status = 'posted' AND y.year = %(year)s "
+    "AND v.month >= %(first)s AND v.month <= %(last)s AND a.account_class = 'income' GROUP BY b.village_id")
 FLOORS = {
     "month's cases": (
         "the month's cases (raised, accepted, resolved or closed in it, or open at its end), GROUP BY grid",
@@ -111,29 +122,14 @@ FLOORS = {
         "SELECT h.grid_id, count(*) FROM partybuild_centralhousehold c "
         "JOIN governance_household h ON h.id = c.household_id "
         "WHERE (c.since IS NULL OR c.since < %(end_day)s) AND h.is_active GROUP BY h.grid_id"),
-    # The books' income: lines of posted vouchers (normal or reversal, never the year-end
-    # carry-forward), found by their voucher's book year and month (the (book_year, status, month)
-    # index), with their voucher's book for its village.
     "month's income lines": (
         "the month's income lines (posted, no carry-forward) with their voucher, book, book year and account, "
         "GROUP BY village",
-        "SELECT b.village_id, count(*) FROM collective_economy_voucherline l "
-        "JOIN collective_economy_voucher v ON v.id = l.voucher_id "
-        "JOIN collective_economy_book b ON b.id = v.book_id "
-        "JOIN collective_economy_bookyear y ON y.id = v.book_year_id "
-        "JOIN collective_economy_chartaccount a ON a.id = l.account_id "
-        "WHERE v.kind IN ('normal', 'reversal') AND v.status = 'posted' AND y.year = %(year)s "
-        "AND v.month >= %(month)s AND v.month <= %(month)s AND a.account_class = 'income' GROUP BY b.village_id"),
+        INCOME_LINES % {"year": "%(year)s", "first": "%(month)s", "last": "%(month)s"}),
     "last year's income lines": (
         "last year's income lines (posted, no carry-forward) with their voucher, book, book year and account, "
         "GROUP BY village",
-        "SELECT b.village_id, count(*) FROM collective_economy_voucherline l "
-        "JOIN collective_economy_voucher v ON v.id = l.voucher_id "
-        "JOIN collective_economy_book b ON b.id = v.book_id "
-        "JOIN collective_economy_bookyear y ON y.id = v.book_year_id "
-        "JOIN collective_economy_chartaccount a ON a.id = l.account_id "
-        "WHERE v.kind IN ('normal', 'reversal') AND v.status = 'posted' AND y.year = %(year)s - 1 "
-        "AND v.month >= 1 AND v.month <= 12 AND a.account_class = 'income' GROUP BY b.village_id"),
+        INCOME_LINES % {"year": "%(year)s - 1", "first": "1", "last": "12"}),
     # The year so far reads every book year of the year (a village without income still has its
     # row) and all the lines of its counted vouchers, January to the month, whatever their account.
     "year's lines so far": (

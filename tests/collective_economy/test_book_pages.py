@@ -38,6 +38,16 @@ def test_the_township_officer_sees_the_books_of_his_villages(staff, clerk_a, boo
     assert 'id="book-create"' in page
 
 
+def test_a_grid_in_the_address_narrows_the_books_to_its_village(staff, county_official, county, book, book_b):
+    """A grid's dashboard links to a list with its whole chain (township, village, grid); books are
+    kept by villages, so the list shows the village's book (the grid was taken as the unit picked,
+    and the list came back empty)."""
+    chain = {"township": county.township_a.code, "village": county.villages[0].code, "grid": county.grids[0].code}
+    response = staff(county_official).get(reverse("collective_economy:book-list"), chain)
+    assert [row.pk for row in response.context["object_list"]] == [book.pk]
+    assert "grid" not in response.context["filter_form"].fields and "tag" not in response.context["filter_form"].fields
+
+
 def test_the_book_list_costs_the_same_for_more_books(staff, county_official, county, village_a, clerk_a, book):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext

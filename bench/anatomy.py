@@ -50,7 +50,7 @@ def _server_seconds(cursor, sql: str, params, runs: int) -> tuple[float, int]:
 
     The steps count whole rows (``count(x.*)``), not ``count(*)``: PostgreSQL leaves out the
     columns of a subquery that nothing reads, and the sums would then not be computed at all."""
-    times, rows = [], 0
+    times = []
     for _ in range(runs):
         cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0][0]

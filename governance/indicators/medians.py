@@ -82,12 +82,6 @@ def medians_at(at: dict, units: list[tuple]) -> dict[int, tuple[int, Decimal]]:
     return medians
 
 
-def medians_within(indicator, start, end, units, scope_ranges) -> dict[int, tuple[int, Decimal]]:
-    """{unit id: (number of samples, median)} of the units of ``scope_ranges`` (id, tree_id, lft, rght),
-    over the samples of ``start``..``end`` inside ``units`` (one query for the samples)."""
-    return medians_of(indicator.samples(start, end, units), scope_ranges)
-
-
 def insert_medians(model, same: dict, medians: dict[int, tuple[int, Decimal]]) -> None:
     """Write one row per unit of ``medians`` ({unit id: (samples, median)}) with the values ``same``
     (field name: value) that every row shares, in one statement.
@@ -129,4 +123,4 @@ def period_medians(indicator: Indicator, period: Period, units: list[OrgUnit]) -
     subtrees = Q()
     for _pk, tree_id, lft, rght in ranges:
         subtrees |= Q(tree_id=tree_id, lft__gte=lft, lft__lte=rght)
-    return medians_within(indicator, start, min(end, timezone.now()), OrgUnit.objects.filter(subtrees), ranges)
+    return medians_of(indicator.samples(start, min(end, timezone.now()), OrgUnit.objects.filter(subtrees)), ranges)

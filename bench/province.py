@@ -5,6 +5,7 @@
     .venv/bin/python bench/province.py --small --no-doc # a fiftieth of it: a smoke run (~1 min)
     .venv/bin/python bench/province.py --keep           # keep the prepared database; then --reuse URL
     .venv/bin/python bench/province.py --reuse URL --skip-workers
+    .venv/bin/python bench/province.py --no-micro-grids --skip-workers  # the same, grids the leaves
 
 Issue 17, item 4. What it prepares, set-based (no seed_demo, no Python per row):
 
@@ -32,7 +33,9 @@ What it measures, each in a child process with ``DEBUG`` off (bench/rollup.py's 
 3. The dashboard at the root, a county, a township and a village, as their users: median and
    95th percentile of ``--runs`` requests, and the queries of one.
 
-Results are printed and written to the province section of docs/benchmarks.md.
+Results are printed and written to the province section of docs/benchmarks.md. With
+``--no-micro-grids`` the tree stops at the grids and the cases hang on them (what the rollup would
+cost if nothing were stored below the grid); that run writes a section of its own.
 """
 
 import argparse
@@ -60,6 +63,7 @@ from seed_demo import PostgresServer, _machine, write_section  # noqa: E402
 DOC = ROOT / "docs" / "benchmarks.md"
 FLOOR_RUNS = 5  # each floor: the median of this many runs after a warm-up
 BEGIN, END = "<!-- province:begin -->", "<!-- province:end -->"
+FLAT_BEGIN, FLAT_END = "<!-- province-flat:begin -->", "<!-- province-flat:end -->"
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 ENV = {"DEBUG": "0", "REQUIRE_SECRET_KEY": "0", "REQUIRE_PII_KEYS": "0"}
 TZ = ZoneInfo("Asia/Shanghai")
@@ -84,11 +88,11 @@ def _split(total: int, parts: int) -> list[int]:
     return [total * (i + 1) // parts - total * i // parts for i in range(parts)]
 
 
-def plan_tree(factor: float) -> list[tuple]:
+def plan_tree(factor: float, micro_grids: bool = True) -> list[tuple]:
     """The province's units as COPY rows, MPTT columns included.
 
     Shape of ``factor`` cities: counties, townships, villages and grids spread evenly; micro-grids
-    only in every other county, as in the city (the others stop at grids).
+    only in every other county, as in the city (the others stop at grids), or none at all.
     """
     counts = {level: max(1, round(n * factor)) for level, n in CITY.items()}
     rng = random.Random(f"yiwang-province/{factor}")
@@ -119,7 +123,7 @@ def plan_tree(factor: float) -> list[tuple]:
         for g in range(2 if i in extra else 1):
             grids.append(add(village, f"{village[2]}G{g + 1}", f"{village[3]}第{g + 1}网格", "grid",
                              "grid_standard"))
-    with_micro = [g for g in grids if int(g[2][4:6]) % 2 == 1]  # counties 01, 03, ...
+    with_micro = [g for g in grids if int(g[2][4:6]) % 2 == 1] if micro_grids else []  # counties 01, 03, ...
     for grid, n in zip(with_micro, _split(counts["micro_grids"], len(with_micro)), strict=True):
         for m in range(n):
             add(grid, f"{grid[2]}M{m + 1}", f"{grid[3]}第{m + 1}微网格", "micro_grid", "micro_grid")
@@ -360,7 +364,8 @@ class Steps:
         print(f"  {label}: {self.seconds[label]} s", file=sys.stderr, flush=True)
 
 
-def prepare(server: PostgresServer, name: str, factor: float, month: date, month_cases: int) -> tuple[str, dict]:
+def prepare(server: PostgresServer, name: str, factor: float, month: date, month_cases: int,
+            micro_grids: bool = True) -> tuple[str, dict]:
     """A fresh database ``name`` migrated and filled with the province's tree and cases; its URL and
     what went in (counts, and the seconds of each step)."""
     url = server.fresh_database(name)
@@ -383,7 +388,7 @@ def prepare(server: PostgresServer, name: str, factor: float, month: date, month
                 cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
             try:
                 with step("tree"):
-                    rows = plan_tree(factor)
+                    rows = plan_tree(factor, micro_grids)
                     write_tree(cursor, rows)
                     cursor.execute("ANALYZE governance_orgunit")
                 with step("tree check"):
@@ -401,7 +406,8 @@ def prepare(server: PostgresServer, name: str, factor: float, month: date, month
     finally:
         connection.close()
     subprocess.run([PYTHON, __file__, "--users", url], cwd=ROOT, env=env, check=True)
-    data = {"factor": factor, "units": units, "levels": levels, "states": states, **counts, "steps": step.seconds,
+    data = {"factor": factor, "micro_grids": micro_grids, "units": units, "levels": levels, "states": states,
+            **counts, "steps": step.seconds,
             "size_mb": round(server.database_size(name) / 2**20)}
     # Kept with the database, for the report of a later --reuse.
     server._query(f'COMMENT ON DATABASE "{name}" IS %s', [json.dumps(data)])
@@ -581,9 +587,24 @@ changed in "What part 11 changed", both below this section.
 """
 
 
+FLAT_SECTION = """### The same province without micro-grids (`bench/province.py --no-micro-grids`)
+
+The province above with its tree stopping at the grids: the same counties, townships, villages and
+grids, no micro-grid, the same month's cases hung on the grids. It measures what the rollup would
+cost if nothing were stored below the grid (the micro-grids are 129,000 of the 167,861 units):
+fewer units to sum up and write, the same cases to count. Only the single run is measured.
+
+{table}
+"""
+
+
 def write_doc(result: dict) -> None:
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    write_section(text, BEGIN, END, f"{BEGIN}\n{SECTION.format(table=render(result)).rstrip()}\n{END}")
+    if result["data"].get("micro_grids", True):
+        write_section(text, BEGIN, END, f"{BEGIN}\n{SECTION.format(table=render(result)).rstrip()}\n{END}")
+    else:
+        write_section(text, FLAT_BEGIN, FLAT_END,
+                      f"{FLAT_BEGIN}\n{FLAT_SECTION.format(table=render(result)).rstrip()}\n{FLAT_END}")
 
 
 def main() -> None:
@@ -596,6 +617,8 @@ def main() -> None:
     parser.add_argument("--reuse", metavar="URL", help="an already prepared database: measure only")
     parser.add_argument("--keep", action="store_true", help="keep the prepared database (and its server)")
     parser.add_argument("--skip-workers", action="store_true")
+    parser.add_argument("--no-micro-grids", action="store_true",
+                        help="a tree that stops at the grids, the cases on them (its own section)")
     parser.add_argument("--no-doc", action="store_true")
     parser.add_argument("--rollup", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--pages", metavar="URL", help=argparse.SUPPRESS)
@@ -617,7 +640,7 @@ def main() -> None:
     factor = SMALL_FACTOR if args.small else args.factor
     month_cases = args.cases or round(CITY_MONTH_CASES * factor)
     server = PostgresServer(args.reuse) if args.reuse else PostgresServer.from_env_or_start()
-    name = "bench_province"
+    name = "bench_province_flat" if args.no_micro_grids else "bench_province"
     url = args.reuse
     try:
         if url is not None:
@@ -626,7 +649,7 @@ def main() -> None:
         else:
             print(f"preparing {factor:g} cities' worth, {month_cases:,} cases in {args.month:%Y-%m} ...",
                   file=sys.stderr, flush=True)
-            url, data = prepare(server, name, factor, args.month, month_cases)
+            url, data = prepare(server, name, factor, args.month, month_cases, not args.no_micro_grids)
             print(f"  {data}", file=sys.stderr)
         # Every run writes into an empty month, the single one and each worker run alike: replacing
         # the rows a previous run wrote costs their deletion too, which would weigh on one side only.

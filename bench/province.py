@@ -592,7 +592,8 @@ FLAT_SECTION = """### The same province without micro-grids (`bench/province.py 
 The province above with its tree stopping at the grids: the same counties, townships, villages and
 grids, no micro-grid, the same month's cases hung on the grids. It measures what the rollup would
 cost if nothing were stored below the grid (the micro-grids are 129,000 of the 167,861 units):
-fewer units to sum up and write, the same cases to count. Only the single run is measured.
+fewer units to sum up and write, the same cases to count. Run with `--skip-workers`: the
+single run only.
 
 {table}
 """

@@ -26,9 +26,7 @@ bench/rollup.py already shows.
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -37,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import rollup  # noqa: E402
-from seed_demo import _machine, write_section  # noqa: E402
+from seed_demo import PostgresServer, measure_in_child, write_section  # noqa: E402
 
 DOC = ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- anatomy:begin -->", "<!-- anatomy:end -->"
@@ -176,7 +174,7 @@ def write_doc(result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--reuse", metavar="URL", required=True, help="a database bench/province.py --keep prepared")
+    parser.add_argument("--reuse", metavar="URL", help="a database bench/province.py --keep prepared (required)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-doc", action="store_true")
     parser.add_argument("--measure", metavar="URL", help=argparse.SUPPRESS)
@@ -184,12 +182,10 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(args.measure, args.runs)))
         return
+    if args.reuse is None:
+        parser.error("--reuse URL is required: a database bench/province.py --keep prepared")
     # Django is set up in a child process, as the other benchmarks do: this one only reports.
-    child = subprocess.run([sys.executable, __file__, "--reuse", args.reuse, "--measure", args.reuse,
-                            "--runs", str(args.runs)], cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True)
-    result = json.loads(child.stdout)
-    result.update(machine=_machine(), load=f"{os.getloadavg()[0]:.1f}",
-                  date=time.strftime("%Y-%m-%d"))
+    result = measure_in_child(__file__, PostgresServer(args.reuse), args.reuse, args.runs, "province")
     print(render(result))
     if not args.no_doc:
         write_doc(result)
